@@ -1,0 +1,402 @@
+"""Read a routine script (YAML) into a `Routine`, reporting every problem at once.
+
+The file is parsed in exactly one place: `yaml.safe_load` for the values, and the
+same safe loader's node tree for line numbers. A strict schema (pydantic, unknown
+keys forbidden) checks shapes; a second pass checks what spans keys ({side} needs
+`sides`). Every problem becomes a `Problem` with file, line, key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
+
+from .errors import Problem, ValidationError
+from .model import (
+    MAX_SECONDS,
+    MAX_TEXT_CHARS,
+    CueOptions,
+    Exercise,
+    Rest,
+    Routine,
+    Step,
+    VoiceSettings,
+)
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+SIDE_PLACEHOLDERS = {"side", "other"}
+MIN_PERIOD_S = 1
+MAX_REPS = 50
+MAX_COUNTDOWN = 10
+
+# --- value checks (each raises a message that says what is allowed) -------------
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError(
+            "seconds", "must be a number of seconds, got {got}", {"got": repr(value)}
+        )
+    if not MIN_PERIOD_S <= value <= MAX_SECONDS:
+        raise PydanticCustomError(
+            "seconds",
+            "must be from {lo} to {hi} seconds (3 hours), got {got}",
+            {"lo": MIN_PERIOD_S, "hi": MAX_SECONDS, "got": value},
+        )
+    return float(value)
+
+
+def _text(value: object, index: int | None = None) -> str:
+    ctx: dict[str, Any] = {} if index is None else {"index": index}
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "text", "must be text, got {got}", {**ctx, "got": type(value).__name__}
+        )
+    if not value.strip():
+        raise PydanticCustomError("text", "must not be empty", ctx)
+    if len(value) > MAX_TEXT_CHARS:
+        raise PydanticCustomError(
+            "text",
+            "is {n} characters long; at most {limit} are allowed per line "
+            "(split it into several lines)",
+            {**ctx, "n": len(value), "limit": MAX_TEXT_CHARS},
+        )
+    return value.strip()
+
+
+def _text_list(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (_text(value),)
+    if not isinstance(value, list):
+        raise PydanticCustomError(
+            "text_list",
+            "must be a line of text or a list of lines, got {got}",
+            {"got": type(value).__name__},
+        )
+    return tuple(_text(item, i) for i, item in enumerate(value))
+
+
+def _remaining(value: object) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise PydanticCustomError(
+            "remaining",
+            "must be a list of seconds before the end of a hold, e.g. [30, 10]",
+        )
+    return tuple(sorted({_seconds(v) for v in value}, reverse=True))
+
+
+Seconds = Annotated[float, PlainValidator(_seconds)]
+Text = Annotated[str, PlainValidator(_text)]
+TextList = Annotated[tuple[str, ...], PlainValidator(_text_list)]
+Remaining = Annotated[tuple[float, ...], PlainValidator(_remaining)]
+
+
+# --- the file's shape -----------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _CueKeys(_Strict):
+    countdown: int | None = Field(None, ge=0, le=MAX_COUNTDOWN)
+    remaining: Remaining | None = None
+    halfway: bool | None = None
+    chimes: bool | None = None
+
+
+class DefaultsFile(_CueKeys):
+    hold: Seconds = 30.0
+
+
+class VoiceFile(_Strict):
+    engine: str | None = None
+    voice: str | None = None
+    rate: int | None = Field(None, ge=80, le=450)
+    volume: float | None = Field(None, ge=0.0, le=1.0)
+
+
+class ExerciseFile(_CueKeys):
+    name: Text
+    setup: TextList = ()
+    hold: Seconds | None = None
+    during: TextList = ()
+    release: Text | None = None
+    sides: list[Literal["left", "right"]] | None = Field(None, min_length=1, max_length=2)
+    reps: int = Field(1, ge=1, le=MAX_REPS)
+    between: Text | None = None
+
+
+class RestFile(_Strict):
+    rest: Seconds
+
+
+class RoutineFile(_Strict):
+    title: Text
+    description: str = Field("", max_length=2000)
+    intro: TextList = ()
+    defaults: DefaultsFile = DefaultsFile()
+    voice: VoiceFile = VoiceFile()
+    steps: list[Any] = Field(min_length=1)
+
+
+_ALLOWED_KEYS: dict[tuple[str | int, ...], type[BaseModel]] = {
+    (): RoutineFile,
+    ("defaults",): DefaultsFile,
+    ("voice",): VoiceFile,
+}
+
+
+# --- line numbers ---------------------------------------------------------------
+
+Path_ = tuple[str | int, ...]
+
+
+def _walk_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Iterator[Problem]:
+    """Record the line of every key and item; yield a problem per duplicate key."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            sub = (*path, key)
+            if key in seen:
+                yield Problem("", key_node.start_mark.line + 1, _dotted(sub), "duplicate key")
+            seen.add(key)
+            lines[sub] = key_node.start_mark.line + 1
+            yield from _walk_lines(value_node, sub, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            sub = (*path, i)
+            lines[sub] = item.start_mark.line + 1
+            yield from _walk_lines(item, sub, lines)
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _line_of(lines: dict[Path_, int], path: Path_) -> int | None:
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+# --- turning pydantic's errors into ours ----------------------------------------
+
+
+def _problems(
+    exc: PydanticValidationError,
+    base: Path_,
+    source: str,
+    lines: dict[Path_, int],
+    model: type[BaseModel],
+) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc: Path_ = (*base, *err["loc"])
+        ctx = err.get("ctx") or {}
+        if "index" in ctx:
+            loc = (*loc, int(ctx["index"]))
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            owner = model if base else _ALLOWED_KEYS.get(loc[:-1], model)
+            allowed = ", ".join(owner.model_fields)
+            msg = f"unknown key; allowed keys here: {allowed}"
+        elif kind == "missing":
+            msg = "is required but missing"
+        elif kind == "literal_error":
+            msg = f"must be one of {ctx.get('expected')}, got {err['input']!r}"
+        elif kind == "too_short" and loc[-1] == "steps":
+            msg = "must list at least one step"
+        elif kind in (
+            "int_type",
+            "bool_type",
+            "float_type",
+            "string_type",
+            "list_type",
+            "dict_type",
+            "model_type",
+        ):
+            expected = {
+                "int_type": "a whole number",
+                "bool_type": "true or false",
+                "float_type": "a number",
+                "string_type": "text",
+                "list_type": "a list",
+                "dict_type": "a mapping of keys",
+                "model_type": "a mapping of keys",
+            }[kind]
+            msg = f"must be {expected}, got {err['input']!r}"
+        else:
+            msg = err["msg"].replace("Input should be", "must be")
+            if kind in ("greater_than_equal", "less_than_equal", "too_long", "too_short"):
+                msg += f", got {err['input']!r}"
+        problems.append(Problem(source, _line_of(lines, loc), _dotted(loc), msg))
+    return problems
+
+
+# --- public API -----------------------------------------------------------------
+
+
+def load_routine(path: Path | str) -> Routine:
+    """Read and validate one routine script; raise `ValidationError` listing all problems."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(
+            [Problem(str(path), None, "", f"cannot read: {exc.strerror}")]
+        ) from None
+    except UnicodeDecodeError:
+        raise ValidationError([Problem(str(path), None, "", "is not UTF-8 text")]) from None
+    return parse_routine(text, source=str(path), slug=path.stem)
+
+
+def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> Routine:
+    """Validate a routine script given as text."""
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ValidationError(
+            [Problem(source, line, "", f"not valid YAML: {exc.problem}")]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ValidationError([Problem(source, None, "", f"not valid YAML: {exc}")]) from None
+
+    lines: dict[Path_, int] = {}
+    problems = [
+        Problem(source, p.line, p.key, p.message)
+        for p in (_walk_lines(node, (), lines) if node is not None else ())
+    ]
+    if not isinstance(data, dict):
+        problems.append(
+            Problem(
+                source,
+                1,
+                "",
+                "a routine script must be a mapping with at least `title` and `steps`",
+            )
+        )
+        raise ValidationError(problems)
+
+    routine_file: RoutineFile | None = None
+    try:
+        routine_file = RoutineFile.model_validate(data)
+    except PydanticValidationError as exc:
+        problems += _problems(exc, (), source, lines, RoutineFile)
+
+    steps: list[Step] = []
+    raw_steps = data.get("steps")
+    defaults = routine_file.defaults if routine_file else DefaultsFile()
+    if isinstance(raw_steps, list):
+        for i, raw in enumerate(raw_steps):
+            step, step_problems = _parse_step(raw, i, defaults, source, lines)
+            problems += step_problems
+            if step is not None:
+                steps.append(step)
+
+    if problems or routine_file is None:
+        raise ValidationError(sorted(problems, key=lambda p: (p.line or 0, p.key)))
+
+    v = routine_file.voice
+    return Routine(
+        title=routine_file.title,
+        description=routine_file.description.strip(),
+        intro=routine_file.intro,
+        steps=tuple(steps),
+        voice=VoiceSettings(engine=v.engine, voice=v.voice, rate_wpm=v.rate, volume=v.volume),
+        slug=slug,
+        source=source,
+    )
+
+
+def _parse_step(
+    raw: object, index: int, defaults: DefaultsFile, source: str, lines: dict[Path_, int]
+) -> tuple[Step | None, list[Problem]]:
+    base: Path_ = ("steps", index)
+    line = _line_of(lines, base) or 0
+    if not isinstance(raw, dict):
+        return None, [
+            Problem(
+                source,
+                line,
+                _dotted(base),
+                "each step must be a mapping: an exercise (with `name`) "
+                "or a rest (`rest: SECONDS`)",
+            )
+        ]
+    if "rest" in raw and "name" not in raw:
+        try:
+            rest = RestFile.model_validate(raw)
+        except PydanticValidationError as exc:
+            return None, _problems(exc, base, source, lines, RestFile)
+        return Rest(rest_s=rest.rest, line=line), []
+    try:
+        ex = ExerciseFile.model_validate(raw)
+    except PydanticValidationError as exc:
+        return None, _problems(exc, base, source, lines, ExerciseFile)
+
+    problems = []
+    texts: list[tuple[Path_, str]] = [((*base, "name"), ex.name)]
+    texts += [((*base, "setup", i), t) for i, t in enumerate(ex.setup)]
+    texts += [((*base, "during", i), t) for i, t in enumerate(ex.during)]
+    texts += [((*base, key), t) for key in ("release", "between") if (t := getattr(ex, key))]
+    for path, text in texts:
+        for name in PLACEHOLDER.findall(text):
+            if name not in SIDE_PLACEHOLDERS:
+                msg = f"unknown placeholder {{{name}}}; allowed: {{side}}, {{other}}"
+            elif not ex.sides:
+                msg = f"uses {{{name}}} but the step has no `sides`; add e.g. sides: [right, left]"
+            else:
+                continue
+            problems.append(Problem(source, _line_of(lines, path), _dotted(path), msg))
+    if ex.sides and len(set(ex.sides)) != len(ex.sides):
+        problems.append(
+            Problem(
+                source,
+                _line_of(lines, (*base, "sides")),
+                _dotted((*base, "sides")),
+                "lists a side twice; allowed: [left], [right], [left, right] or [right, left]",
+            )
+        )
+    if problems:
+        return None, problems
+
+    def pick(key: str) -> Any:
+        own = getattr(ex, key)
+        return own if own is not None else getattr(defaults, key)
+
+    base_cues = CueOptions()
+    cues = CueOptions(
+        countdown=pick("countdown") if pick("countdown") is not None else base_cues.countdown,
+        remaining_s=(pick("remaining") if pick("remaining") is not None else base_cues.remaining_s),
+        halfway=pick("halfway") if pick("halfway") is not None else base_cues.halfway,
+        chimes=pick("chimes") if pick("chimes") is not None else base_cues.chimes,
+    )
+    return Exercise(
+        name=ex.name,
+        hold_s=ex.hold if ex.hold is not None else defaults.hold,
+        setup=ex.setup,
+        during=ex.during,
+        release=ex.release,
+        sides=tuple(ex.sides or ()),
+        reps=ex.reps,
+        between=ex.between,
+        cues=cues,
+        line=line,
+    ), []

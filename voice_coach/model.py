@@ -1,0 +1,108 @@
+"""The routine as the rest of voice_coach sees it: validated, with defaults resolved.
+
+These are plain frozen values; `loader` is the only place that builds them from a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+Side: TypeAlias = Literal["left", "right"]
+OTHER_SIDE: dict[str, Side] = {"left": "right", "right": "left"}
+
+MAX_SECONDS = 3 * 60 * 60
+"""Longest hold or rest a script may ask for: three hours."""
+MAX_TEXT_CHARS = 300
+"""Longest single spoken line; longer ones are hard to follow by ear."""
+
+
+@dataclass(frozen=True)
+class CueOptions:
+    """Which optional cues are spoken inside a hold."""
+
+    countdown: int = 3
+    """How many of "Three, Two, One" end each hold (0 = none)."""
+    remaining_s: tuple[float, ...] = (10,)
+    """Seconds before the end of a hold at which "Ten seconds left" etc. is said."""
+    halfway: bool = False
+    """Say "Halfway there" in the middle of each hold."""
+    chimes: bool = True
+    """Play short tones at the start and end of each hold."""
+    during: bool = True
+    """Speak the step's `during` lines inside the hold."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A step with a timed hold, possibly repeated and done on each side."""
+
+    name: str
+    hold_s: float
+    """Length of each hold, from the onset of "Hold" to the onset of the release cue."""
+    setup: tuple[str, ...] = ()
+    """Spoken in order before the (first) hold of each side; may contain {side}/{other}."""
+    during: tuple[str, ...] = ()
+    """Spoken inside each hold, spread over it."""
+    release: str | None = None
+    """Spoken exactly when each hold ends; a default phrase when absent."""
+    sides: tuple[Side, ...] = ()
+    """One round per side, in this order; empty for a two-sided exercise."""
+    reps: int = 1
+    """Holds per side."""
+    between: str | None = None
+    """Spoken between reps."""
+    cues: CueOptions = CueOptions()
+    line: int = 0
+    """Line of the step in its script, for messages."""
+
+
+@dataclass(frozen=True)
+class Rest:
+    """A pause between exercises."""
+
+    rest_s: float
+    line: int = 0
+
+
+Step: TypeAlias = Exercise | Rest
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """How cues are spoken. None means: the engine's own default."""
+
+    engine: str | None = None
+    voice: str | None = None
+    rate_wpm: int | None = None
+    """Speaking rate in words per minute."""
+    volume: float | None = None
+    """0.0 to 1.0."""
+
+    def merged(self, override: VoiceSettings) -> VoiceSettings:
+        """These settings with every field that `override` sets replaced."""
+        changes = {
+            f.name: getattr(override, f.name)
+            for f in dataclasses.fields(override)
+            if getattr(override, f.name) is not None
+        }
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Routine:
+    title: str
+    steps: tuple[Step, ...]
+    description: str = ""
+    intro: tuple[str, ...] = ()
+    """Spoken after the title, before the first step (e.g. a safety note)."""
+    voice: VoiceSettings = VoiceSettings()
+    slug: str = "routine"
+    """Short name used for file names: the script's file stem."""
+    source: str = "<memory>"
+    """Where the routine was read from, for messages."""
+
+    @property
+    def exercises(self) -> tuple[Exercise, ...]:
+        return tuple(s for s in self.steps if isinstance(s, Exercise))

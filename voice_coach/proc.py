@@ -1,0 +1,77 @@
+"""The one way voice_coach runs external programs (ffmpeg, espeak-ng).
+
+A missing program or a failure becomes a `ToolError` that names the Debian
+package to install and quotes the program's own stderr.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO
+
+from .errors import ToolError
+
+PACKAGES = {"ffmpeg": "ffmpeg", "ffprobe": "ffmpeg", "espeak-ng": "espeak-ng"}
+
+
+def require(program: str) -> str:
+    """Full path of `program`, or a `ToolError` saying how to install it."""
+    path = shutil.which(program)
+    if path is None:
+        package = PACKAGES.get(program, program)
+        raise ToolError(
+            f"{program} is not installed; install it with `sudo apt-get install {package}` "
+            f"(macOS: `brew install {package}`)"
+        )
+    return path
+
+
+def _failure(args: Sequence[str], code: int, stderr: bytes) -> ToolError:
+    detail = stderr.decode("utf-8", "replace").strip().splitlines()
+    tail = " | ".join(detail[-3:]) if detail else "no error output"
+    return ToolError(f"{args[0]} failed (exit code {code}): {tail}")
+
+
+def run(args: Sequence[str], input_bytes: bytes | None = None, timeout_s: float = 120) -> bytes:
+    """Run a program to completion and return its stdout."""
+    argv = [require(args[0]), *args[1:]]
+    try:
+        done = subprocess.run(
+            argv, input=input_bytes, capture_output=True, timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"{args[0]} did not finish within {timeout_s:g} s") from None
+    if done.returncode != 0:
+        raise _failure(args, done.returncode, done.stderr)
+    return done.stdout
+
+
+@contextmanager
+def feeding(args: Sequence[str]) -> Iterator[IO[bytes]]:
+    """Run a program and yield its stdin to stream into; on exit wait and check it.
+
+    stderr goes to a temporary file rather than a pipe, so a chatty program can
+    never block while we are still writing to it.
+    """
+    argv = [require(args[0]), *args[1:]]
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        assert proc.stdin is not None
+        broken = False
+        try:
+            yield proc.stdin
+            proc.stdin.close()
+        except BrokenPipeError:
+            broken = True  # it stopped reading; its exit code and stderr say why
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        code = proc.wait()
+        if code != 0 or broken:
+            err.seek(0)
+            raise _failure(args, code, err.read())

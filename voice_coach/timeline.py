@@ -1,0 +1,378 @@
+"""Lay a routine out in time: a pure function of the routine, pacing and cue durations.
+
+Rules (the contract `show`, `export` and `play` rely on):
+- A hold of N seconds runs from the onset of its "Hold" cue to the onset of its
+  release cue, exactly. Holds are never stretched.
+- Countdown number k starts exactly k seconds before the hold ends; "Ten seconds
+  left" exactly 10 s before; "Halfway there" exactly in the middle.
+- Spoken cues never overlap. A cue inside a hold that does not fit (it would overlap
+  another, or run into the release) is dropped, with a warning.
+- Chimes (short tones) mark the start and end of each hold, in silence just before
+  "Hold" and just before the release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from .errors import TimelineError
+from .model import OTHER_SIDE, Exercise, Rest, Routine, Side
+from .phrases import ENGLISH, Phrases
+
+Kind: TypeAlias = Literal[
+    "intro",
+    "step",
+    "setup",
+    "hold",
+    "during",
+    "halfway",
+    "remaining",
+    "countdown",
+    "release",
+    "switch",
+    "between",
+    "rest",
+    "next",
+    "finish",
+    "chime",
+]
+CHIME_START = "start"
+CHIME_END = "end"
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Silences that are not written in scripts, in milliseconds."""
+
+    lead_in_ms: int = 500
+    """Silence before the first cue."""
+    gap_ms: int = 700
+    """Between two consecutive spoken lines."""
+    settle_ms: int = 2500
+    """After the last line before a hold, to get into position, until "Hold"."""
+    recover_ms: int = 3000
+    """After a release, before the next line."""
+    min_gap_ms: int = 150
+    """The least silence between two cues inside a hold."""
+    chime_ms: int = 200
+    """Length of a chime."""
+    chime_gap_ms: int = 150
+    """Silence between a chime and the cue it announces."""
+    next_lead_ms: int = 2000
+    """A "Next: ..." preview ends this long before its rest does."""
+    tail_ms: int = 1500
+    """Silence after the last cue."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One sound on the timeline: a spoken cue or a chime."""
+
+    start_ms: int
+    duration_ms: int
+    kind: Kind
+    text: str
+    """The words spoken; for a chime, "start" or "end"."""
+    step: int | None
+    """1-based step number; None for the routine's intro and finish."""
+
+    @property
+    def end_ms(self) -> int:
+        return self.start_ms + self.duration_ms
+
+    @property
+    def is_speech(self) -> bool:
+        return self.kind != "chime"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class HoldSpan:
+    """One hold as laid out: what a live display and tests look at."""
+
+    step: int
+    side: Side | None
+    rep: int
+    """1-based repetition within its side."""
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    title: str
+    total_ms: int
+    events: tuple[Event, ...]
+    """Sorted by start; spoken cues never overlap."""
+    chapters: tuple[Chapter, ...]
+    """One per step (and the introduction), contiguous, covering 0..total_ms."""
+    holds: tuple[HoldSpan, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def speech(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.is_speech)
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON form (`show --json`)."""
+        return {
+            "title": self.title,
+            "total_ms": self.total_ms,
+            "events": [
+                {
+                    "start_ms": e.start_ms,
+                    "duration_ms": e.duration_ms,
+                    "kind": e.kind,
+                    "text": e.text,
+                    "step": e.step,
+                }
+                for e in self.events
+            ],
+            "chapters": [
+                {"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms}
+                for c in self.chapters
+            ],
+        }
+
+
+DurationOf: TypeAlias = Callable[[str], int]
+
+
+def spoken_texts(routine: Routine, phrases: Phrases = ENGLISH) -> list[str]:
+    """Every distinct line the timeline may speak, in first-use order (what to synthesize)."""
+    seen: dict[str, None] = {}
+
+    def record(text: str) -> int:
+        seen.setdefault(text, None)
+        return 1
+
+    _Builder(routine, Pacing(), record, phrases, collect_only=True).build()
+    return list(seen)
+
+
+def build_timeline(
+    routine: Routine,
+    durations: Mapping[str, int] | DurationOf,
+    pacing: Pacing = Pacing(),
+    phrases: Phrases = ENGLISH,
+) -> Timeline:
+    """Lay out `routine`, given how long each spoken line lasts (ms, by text)."""
+    duration_of = durations if callable(durations) else durations.__getitem__
+    return _Builder(routine, pacing, duration_of, phrases).build()
+
+
+@dataclass
+class _Builder:
+    routine: Routine
+    pacing: Pacing
+    duration_of: DurationOf
+    phrases: Phrases
+    collect_only: bool = False
+    """Only gather texts: no fit checks (durations are placeholders)."""
+    events: list[Event] = field(default_factory=list)
+    chapters: list[tuple[str, int]] = field(default_factory=list)
+    holds: list[HoldSpan] = field(default_factory=list)
+    warnings: dict[str, int] = field(default_factory=dict)
+    last_end_ms: int = 0
+    pause_ms: int = 0
+
+    def build(self) -> Timeline:
+        self.pause_ms = self.pacing.lead_in_ms
+        r = self.routine
+        self.chapters.append(("Introduction", 0))
+        self.say("intro", r.title if r.title.endswith(".") else r.title + ".", None)
+        for line in r.intro:
+            self.say("intro", line, None)
+        steps = r.steps
+        for number, step in enumerate(steps, start=1):
+            upcoming = next((s for s in steps[number:] if isinstance(s, Exercise)), None)
+            if isinstance(step, Rest):
+                self.rest(number, step, upcoming)
+            else:
+                self.exercise(number, step)
+        self.say("finish", self.phrases.finish_text(r.title), None)
+        total_ms = self.last_end_ms + self.pacing.tail_ms
+        chapters = tuple(
+            Chapter(
+                title, start, self.chapters[i + 1][1] if i + 1 < len(self.chapters) else total_ms
+            )
+            for i, (title, start) in enumerate(self.chapters)
+        )
+        warnings = tuple(
+            msg if n == 1 else f"{msg} ({n} times)" for msg, n in self.warnings.items()
+        )
+        return Timeline(
+            title=r.title,
+            total_ms=total_ms,
+            events=tuple(sorted(self.events, key=lambda e: (e.start_ms, e.kind != "chime"))),
+            chapters=chapters,
+            holds=tuple(self.holds),
+            warnings=warnings,
+        )
+
+    # -- sequential cues --------------------------------------------------------
+
+    def say(self, kind: Kind, text: str, step: int | None, at_ms: int | None = None) -> Event:
+        start = self.last_end_ms + self.pause_ms if at_ms is None else at_ms
+        event = Event(start, self.duration_of(text), kind, text, step)
+        self.events.append(event)
+        self.last_end_ms = event.end_ms
+        self.pause_ms = self.pacing.gap_ms
+        return event
+
+    def warn(self, message: str) -> None:
+        if not self.collect_only:
+            self.warnings[message] = self.warnings.get(message, 0) + 1
+
+    # -- steps ------------------------------------------------------------------
+
+    def rest(self, number: int, step: Rest, upcoming: Exercise | None) -> None:
+        cue = self.say("rest", self.phrases.rest_text(step.rest_s), number)
+        self.chapters.append(("Rest", cue.start_ms))
+        end_ms = cue.start_ms + round(step.rest_s * 1000)
+        if upcoming is not None:
+            text = self.phrases.next_text(upcoming.name)
+            length = self.duration_of(text)
+            latest = end_ms - self.pacing.next_lead_ms - length
+            earliest = cue.end_ms + self.pacing.gap_ms
+            start = max(latest, earliest)
+            if self.collect_only or start + length + self.pacing.min_gap_ms <= end_ms:
+                self.events.append(Event(start, length, "next", text, number))
+            else:
+                self.warn(
+                    f"step {number}: no room for {text!r} in a {step.rest_s:g} s rest; dropped"
+                )
+        # The rest lasts as long as asked, unless its own cue is longer.
+        self.last_end_ms = max(end_ms, cue.end_ms + self.pacing.gap_ms)
+        self.pause_ms = 0
+
+    def exercise(self, number: int, step: Exercise) -> None:
+        first = self.say("step", step.name if step.name.endswith(".") else step.name + ".", number)
+        self.chapters.append((step.name, first.start_ms))
+        sides: tuple[Side | None, ...] = step.sides or (None,)
+        for side_index, side in enumerate(sides):
+            if side_index:
+                self.say("switch", self.phrases.switch_sides, number)
+            for line in step.setup:
+                self.say("setup", _fill(line, side), number)
+            for rep in range(1, step.reps + 1):
+                if rep > 1:
+                    self.say("between", _fill(step.between or self.phrases.between, side), number)
+                self.hold(number, step, side, rep)
+
+    def hold(self, number: int, step: Exercise, side: Side | None, rep: int) -> None:
+        p = self.pacing
+        start_ms = self.last_end_ms + max(self.pause_ms, p.settle_ms)
+        end_ms = start_ms + round(step.hold_s * 1000)
+        where = f"step {number} ({step.name}" + (f", {side} side" if side else "") + ")"
+        cues = step.cues
+
+        if cues.chimes:
+            self.events.append(
+                Event(
+                    start_ms - p.chime_gap_ms - p.chime_ms, p.chime_ms, "chime", CHIME_START, number
+                )
+            )
+        hold_cue = Event(
+            start_ms, self.duration_of(self.phrases.hold), "hold", self.phrases.hold, number
+        )
+        if not self.collect_only and hold_cue.end_ms + p.min_gap_ms > end_ms:
+            raise TimelineError(
+                f"{self.routine.source}:{step.line}: {where}: the hold of {step.hold_s:g} s "
+                f'is shorter than its spoken "Hold" cue ({hold_cue.duration_ms} ms); '
+                "use a longer hold"
+            )
+        placed: list[Event] = [hold_cue]
+
+        def fits(start: int, length: int) -> bool:
+            if start < start_ms or start + length + p.min_gap_ms > end_ms:
+                return False
+            return all(
+                start >= e.end_ms + p.min_gap_ms or start + length + p.min_gap_ms <= e.start_ms
+                for e in placed
+            )
+
+        def place_at(kind: Kind, text: str, at_ms: int) -> None:
+            length = self.duration_of(text)
+            if self.collect_only or fits(at_ms, length):
+                placed.append(Event(at_ms, length, kind, text, number))
+            else:
+                self.warn(
+                    f"{where}: no room for {text!r} at "
+                    f"{(at_ms - start_ms) / 1000:g} s into the hold; dropped"
+                )
+
+        hold_ms = end_ms - start_ms
+        # Most important first: a later cue yields to an earlier one.
+        for k in range(1, cues.countdown + 1):
+            if k * 1000 < hold_ms:
+                place_at("countdown", self.phrases.countdown(k), end_ms - k * 1000)
+        for seconds in cues.remaining_s:
+            if seconds * 1000 < hold_ms:
+                place_at(
+                    "remaining",
+                    self.phrases.remaining_text(seconds),
+                    end_ms - round(seconds * 1000),
+                )
+        if cues.halfway:
+            place_at("halfway", self.phrases.halfway, start_ms + hold_ms // 2)
+        if cues.chimes:
+            chime_at = end_ms - p.chime_gap_ms - p.chime_ms
+            if self.collect_only or fits(chime_at, p.chime_ms):
+                placed.append(Event(chime_at, p.chime_ms, "chime", CHIME_END, number))
+            else:
+                self.warn(f"{where}: no room for the end-of-hold chime; dropped")
+        if cues.during:
+            lines = [_fill(t, side) for t in step.during]
+            for i, text in enumerate(lines):
+                self._place_during(
+                    text,
+                    start_ms + hold_ms * (i + 1) // (len(lines) + 1),
+                    placed,
+                    fits,
+                    number,
+                    where,
+                )
+
+        self.events.extend(placed)
+        self.holds.append(HoldSpan(number, side, rep, start_ms, end_ms))
+        release = _fill(step.release or self.phrases.release, side)
+        self.say("release", release, number, at_ms=end_ms)
+        self.pause_ms = p.recover_ms
+
+    def _place_during(
+        self,
+        text: str,
+        target_ms: int,
+        placed: list[Event],
+        fits: Callable[[int, int], bool],
+        number: int,
+        where: str,
+    ) -> None:
+        length = self.duration_of(text)
+        if self.collect_only:
+            placed.append(Event(target_ms, length, "during", text, number))
+            return
+        # From the target onward, take the first gap the line fits in.
+        candidates = [
+            target_ms,
+            *sorted(e.end_ms + self.pacing.min_gap_ms for e in placed if e.end_ms >= target_ms),
+        ]
+        for start in candidates:
+            if fits(start, length):
+                placed.append(Event(start, length, "during", text, number))
+                return
+        self.warn(f"{where}: no room for {text!r} in the hold; dropped")
+
+
+def _fill(text: str, side: Side | None) -> str:
+    if side is None:
+        return text
+    return text.replace("{side}", side).replace("{other}", OTHER_SIDE[side])
