@@ -1,0 +1,125 @@
+"""Rendering: events land on their sample, chunking does not change the result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import SAMPLE_RATE, FakeEngine
+
+from voice_coach.audio import (
+    Clip,
+    chime,
+    clip_from_wav_bytes,
+    render,
+    resample,
+    trim_silence,
+)
+from voice_coach.model import Exercise, Routine
+from voice_coach.speech import ResolvedVoice
+from voice_coach.timeline import build_timeline, spoken_texts
+
+VOICE = ResolvedVoice("fake", "1", "tone", 160, 1.0)
+
+
+def tone(ms: int, rate: int = SAMPLE_RATE, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(rate * ms // 1000) / rate
+    return (amp * 32767 * np.sin(2 * np.pi * 440 * t)).astype("<i2")
+
+
+def clip_of(samples: np.ndarray, rate: int = SAMPLE_RATE) -> Clip:
+    return Clip(samples.astype("<i2").tobytes(), rate)
+
+
+def test_trim_silence_removes_lead_and_keeps_a_short_tail() -> None:
+    silence = np.zeros(SAMPLE_RATE // 2, dtype="<i2")
+    clip = clip_of(np.concatenate([silence, tone(200), silence]))
+    trimmed = trim_silence(clip)
+    s = trimmed.samples()
+    head = SAMPLE_RATE * 5 // 1000
+    assert np.all(s[: head - 1] == 0)
+    assert np.abs(s[head : head + 50]).max() > 500
+    assert trimmed.duration_ms == pytest.approx(200 + 5 + 40, abs=2)
+
+
+def test_trim_silence_keeps_an_all_quiet_clip() -> None:
+    clip = clip_of(np.zeros(100, dtype="<i2"))
+    assert trim_silence(clip) == clip
+
+
+def test_wav_round_trip_and_truncation_is_detected() -> None:
+    clip = clip_of(tone(100))
+    data = clip.to_wav_bytes()
+    assert clip_from_wav_bytes(data) == clip
+    with pytest.raises(EOFError):
+        clip_from_wav_bytes(data[:-100])
+
+
+def test_resample_keeps_duration() -> None:
+    clip = clip_of(tone(500, rate=16000), rate=16000)
+    out = resample(clip, 22050)
+    assert out.sample_rate == 22050
+    assert out.duration_ms == pytest.approx(500, abs=1)
+
+
+def test_chimes_are_short_soft_and_distinct() -> None:
+    start, end = chime("start", 200, SAMPLE_RATE), chime("end", 200, SAMPLE_RATE)
+    assert start.duration_ms == 200 and start != end
+    assert np.abs(start.samples()).max() < 0.3 * 32767
+
+
+def render_all(routine: Routine, chunk_frames: int | None = None) -> tuple[np.ndarray, object]:
+    engine = FakeEngine()
+    clips = {t: engine.synthesize(t, VOICE) for t in spoken_texts(routine)}
+    tl = build_timeline(routine, {t: c.duration_ms for t, c in clips.items()})
+    pcm = b"".join(render(tl, clips, SAMPLE_RATE, chunk_frames))
+    return np.frombuffer(pcm, dtype="<i2"), tl
+
+
+ROUTINE = Routine(title="Test", steps=(Exercise(name="Stretch", hold_s=12, during=("Breathe.",)),))
+
+
+def test_every_event_starts_on_its_sample_and_holds_are_silent_between() -> None:
+    pcm, tl = render_all(ROUTINE)
+    assert pcm.size == tl.total_ms * SAMPLE_RATE // 1000  # type: ignore[attr-defined]
+    loud = np.abs(pcm.astype(np.int32)) > 1000
+    expected = np.zeros_like(loud)
+    for e in tl.events:  # type: ignore[attr-defined]
+        a = e.start_ms * SAMPLE_RATE // 1000
+        b = a + e.duration_ms * SAMPLE_RATE // 1000
+        expected[a:b] = True
+        # The first samples of each event are where it was scheduled.
+        assert np.abs(pcm[a : a + 50].astype(np.int32)).max() > 1000, e
+        assert np.abs(pcm[a - 20 : a].astype(np.int32)).max() == 0, e
+    assert not np.any(loud & ~expected)
+
+
+@pytest.mark.parametrize("chunk_frames", [1, 997, 22050, 10**7])
+def test_chunk_size_does_not_change_the_audio(chunk_frames: int) -> None:
+    reference, _ = render_all(ROUTINE)
+    if chunk_frames == 1:
+        # One frame a chunk is slow; compare the first two seconds only.
+        engine = FakeEngine()
+        clips = {t: engine.synthesize(t, VOICE) for t in spoken_texts(ROUTINE)}
+        tl = build_timeline(ROUTINE, {t: c.duration_ms for t, c in clips.items()})
+        head = []
+        for i, chunk in enumerate(render(tl, clips, SAMPLE_RATE, 1)):
+            head.append(chunk)
+            if i >= 2 * SAMPLE_RATE:
+                break
+        got = np.frombuffer(b"".join(head), dtype="<i2")
+        assert np.array_equal(got, reference[: got.size])
+        return
+    got, _ = render_all(ROUTINE, chunk_frames)
+    assert np.array_equal(got, reference)
+
+
+def test_render_can_start_mid_timeline() -> None:
+    reference, tl = render_all(ROUTINE)
+    engine = FakeEngine()
+    clips = {t: engine.synthesize(t, VOICE) for t in spoken_texts(ROUTINE)}
+    start = 3 * SAMPLE_RATE + 17
+    tail = np.frombuffer(
+        b"".join(render(tl, clips, SAMPLE_RATE, start_frame=start)),  # type: ignore[arg-type]
+        dtype="<i2",
+    )
+    assert np.array_equal(tail, reference[start:])
