@@ -7,9 +7,10 @@ events that overlap each chunk, so memory stays flat however long the routine is
 
 from __future__ import annotations
 
+import bisect
 import io
 import wave
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,12 +124,12 @@ def total_frames(timeline: Timeline, sample_rate: int) -> int:
 
 
 def event_clips(
-    timeline: Timeline, speech: Mapping[str, Clip], sample_rate: int
+    events: Timeline | Iterable[Event], speech: Mapping[str, Clip], sample_rate: int
 ) -> list[tuple[int, Clip]]:
     """Each event's start frame and sound, in start order."""
     chimes: dict[str, Clip | None] = {CHIME_START: None, CHIME_END: None}
     out: list[tuple[int, Clip]] = []
-    for e in timeline.events:
+    for e in events.events if isinstance(events, Timeline) else events:
         clip = _clip_for(e, speech, sample_rate, chimes)
         out.append((ms_to_frames(e.start_ms, sample_rate), clip))
     return out
@@ -146,6 +147,29 @@ def _clip_for(
     return cached
 
 
+class Mixer:
+    """Random access to the mixed audio of a set of placed clips.
+
+    `frames(a, b)` mixes only the clips that overlap [a, b): a binary search on start
+    frames, bounded by the longest clip, so the cost does not grow with the routine.
+    """
+
+    def __init__(self, placed: Sequence[tuple[int, Clip]]) -> None:
+        self._placed = sorted(placed, key=lambda p: p[0])
+        self._starts = [at for at, _ in self._placed]
+        self._longest = max((clip.frames for _, clip in self._placed), default=0)
+
+    def frames(self, a: int, b: int) -> npt.NDArray[np.int16]:
+        mix = np.zeros(max(0, b - a), dtype=np.int32)
+        first = bisect.bisect_left(self._starts, a - self._longest)
+        last = bisect.bisect_left(self._starts, b)
+        for at, clip in self._placed[first:last]:
+            lo, hi = max(at, a), min(at + clip.frames, b)
+            if lo < hi:
+                mix[lo - a : hi - a] += clip.samples()[lo - at : hi - at]
+        return np.clip(mix, -32768, 32767).astype("<i2")
+
+
 def render(
     timeline: Timeline,
     speech: Mapping[str, Clip],
@@ -155,23 +179,7 @@ def render(
 ) -> Iterator[bytes]:
     """The whole timeline as PCM chunks, from `start_frame` to the end, in one pass."""
     chunk_frames = chunk_frames or sample_rate
-    placed = event_clips(timeline, speech, sample_rate)
+    mixer = Mixer(event_clips(timeline, speech, sample_rate))
     end = total_frames(timeline, sample_rate)
-    first_active = 0
-    pos = start_frame
-    while pos < end:
-        stop = min(end, pos + chunk_frames)
-        mix = np.zeros(stop - pos, dtype=np.int32)
-        # Events are sorted by start; skip the ones that ended before this chunk.
-        while first_active < len(placed) and (
-            placed[first_active][0] + placed[first_active][1].frames <= pos
-        ):
-            first_active += 1
-        for at, clip in placed[first_active:]:
-            if at >= stop:
-                break
-            a, b = max(at, pos), min(at + clip.frames, stop)
-            if a < b:
-                mix[a - pos : b - pos] += clip.samples()[a - at : b - at]
-        yield np.clip(mix, -32768, 32767).astype("<i2").tobytes()
-        pos = stop
+    for pos in range(start_frame, end, chunk_frames):
+        yield mixer.frames(pos, min(end, pos + chunk_frames)).tobytes()

@@ -38,6 +38,8 @@ Kind: TypeAlias = Literal[
     "finish",
     "chime",
 ]
+MIN_HOLD_MS = 5000
+"""Live adjustments never shorten a hold below this (nor a shorter one at all)."""
 CHIME_START = "start"
 CHIME_END = "end"
 
@@ -162,10 +164,67 @@ def build_timeline(
     durations: Mapping[str, int] | DurationOf,
     pacing: Pacing = Pacing(),
     phrases: Phrases = ENGLISH,
+    hold_adjust_ms: Mapping[int, int] | None = None,
 ) -> Timeline:
-    """Lay out `routine`, given how long each spoken line lasts (ms, by text)."""
+    """Lay out `routine`, given how long each spoken line lasts (ms, by text).
+
+    `hold_adjust_ms` lengthens or shortens single holds, by their index in
+    `Timeline.holds` (live "+5 s"); no hold becomes shorter than `MIN_HOLD_MS`.
+    """
     duration_of = durations if callable(durations) else durations.__getitem__
-    return _Builder(routine, pacing, duration_of, phrases).build()
+    return _Builder(
+        routine, pacing, duration_of, phrases, hold_adjust_ms=dict(hold_adjust_ms or {})
+    ).build()
+
+
+class _NotYet(Exception):
+    """A line's duration is not known yet (it is still being synthesized)."""
+
+
+@dataclass(frozen=True)
+class TimelinePrefix:
+    """The part of a timeline that is final before every line is synthesized."""
+
+    events: tuple[Event, ...]
+    holds: tuple[HoldSpan, ...]
+    ready_until_ms: int
+    """Everything before this time is laid out for good; playback may not pass it."""
+
+
+def build_prefix(
+    routine: Routine,
+    durations: Mapping[str, int],
+    pacing: Pacing = Pacing(),
+    phrases: Phrases = ENGLISH,
+    hold_adjust_ms: Mapping[int, int] | None = None,
+) -> Timeline | TimelinePrefix:
+    """The whole timeline if every duration is known, else its final prefix.
+
+    Layout runs forward in time and a cue's position depends only on the cues
+    before it, so whatever was laid out before the first unknown line stays put
+    when that line's duration arrives.
+    """
+
+    def duration_of(text: str) -> int:
+        if text not in durations:
+            raise _NotYet(text)
+        return durations[text]
+
+    builder = _Builder(
+        routine, pacing, duration_of, phrases, hold_adjust_ms=dict(hold_adjust_ms or {})
+    )
+    try:
+        return builder.build()
+    except _NotYet:
+        frontier = builder.last_end_ms
+        events = tuple(
+            sorted(
+                (e for e in builder.events if e.end_ms <= frontier),
+                key=lambda e: (e.start_ms, e.kind != "chime"),
+            )
+        )
+        holds = tuple(h for h in builder.holds if h.end_ms <= frontier)
+        return TimelinePrefix(events, holds, frontier)
 
 
 @dataclass
@@ -176,6 +235,7 @@ class _Builder:
     phrases: Phrases
     collect_only: bool = False
     """Only gather texts: no fit checks (durations are placeholders)."""
+    hold_adjust_ms: dict[int, int] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     chapters: list[tuple[str, int]] = field(default_factory=list)
     holds: list[HoldSpan] = field(default_factory=list)
@@ -270,7 +330,11 @@ class _Builder:
     def hold(self, number: int, step: Exercise, side: Side | None, rep: int) -> None:
         p = self.pacing
         start_ms = self.last_end_ms + max(self.pause_ms, p.settle_ms)
-        end_ms = start_ms + round(step.hold_s * 1000)
+        length_ms = round(step.hold_s * 1000)
+        adjust = self.hold_adjust_ms.get(len(self.holds), 0)
+        if adjust:
+            length_ms = max(min(length_ms, MIN_HOLD_MS), length_ms + adjust)
+        end_ms = start_ms + length_ms
         where = f"step {number} ({step.name}" + (f", {side} side" if side else "") + ")"
         cues = step.cues
 
@@ -312,10 +376,10 @@ class _Builder:
         hold_ms = end_ms - start_ms
         # Most important first: a later cue yields to an earlier one.
         for k in range(1, cues.countdown + 1):
-            if k * 1000 < hold_ms:
+            if self.collect_only or k * 1000 < hold_ms:
                 place_at("countdown", self.phrases.countdown(k), end_ms - k * 1000)
         for seconds in cues.remaining_s:
-            if seconds * 1000 < hold_ms:
+            if self.collect_only or seconds * 1000 < hold_ms:
                 place_at(
                     "remaining",
                     self.phrases.remaining_text(seconds),

@@ -1,0 +1,212 @@
+"""Live sessions on a fake clock: the frames read are the time.
+
+`drive` plays a session block by block, like a sound card's callback would, and
+issues commands when the device clock (frames read so far) reaches given points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import SAMPLE_RATE, FakeEngine
+
+from voice_coach.audio import Clip, render
+from voice_coach.model import Exercise, Rest, Routine
+from voice_coach.session import HOLD_STEP_MS, Command, LiveSession
+from voice_coach.speech import ResolvedVoice
+from voice_coach.timeline import Timeline, build_timeline, spoken_texts
+
+VOICE = ResolvedVoice("fake", "1", "tone", 160, 1.0)
+BLOCK = 441  # 20 ms
+ROUTINE = Routine(
+    title="Test",
+    steps=(
+        Exercise(name="First", hold_s=12, setup=("Lie down.",)),
+        Rest(rest_s=8),
+        Exercise(name="Second", hold_s=10, reps=2),
+        Exercise(name="Third", hold_s=6),
+    ),
+)
+
+
+def f(ms: int) -> int:
+    return ms * SAMPLE_RATE // 1000
+
+
+def speak(text: str) -> Clip:
+    return FakeEngine().synthesize(text, VOICE)
+
+
+def all_clips(routine: Routine = ROUTINE) -> dict[str, Clip]:
+    return {t: speak(t) for t in spoken_texts(routine)}
+
+
+def reference(routine: Routine = ROUTINE, **kw: object) -> tuple[np.ndarray, Timeline]:
+    clips = all_clips(routine)
+    tl = build_timeline(routine, {t: c.duration_ms for t, c in clips.items()}, **kw)  # type: ignore[arg-type]
+    pcm = np.frombuffer(b"".join(render(tl, clips, SAMPLE_RATE)), dtype="<i2")
+    return pcm, tl
+
+
+def session(**kw: object) -> LiveSession:
+    s = LiveSession(ROUTINE, SAMPLE_RATE, speak=speak, **kw)  # type: ignore[arg-type]
+    s.add_clips(all_clips())
+    return s
+
+
+def drive(
+    s: LiveSession, at: dict[int, list[Command]] | None = None, limit_frames: int = f(600_000)
+) -> np.ndarray:
+    """Read until finished; commands fire when the device clock passes a frame count."""
+    pending = sorted((at or {}).items())
+    out, clock = [], 0
+    while not s.finished and clock < limit_frames:
+        while pending and pending[0][0] <= clock:
+            for command in pending.pop(0)[1]:
+                s.handle(command)
+        out.append(s.read(BLOCK))
+        clock += BLOCK
+    return np.concatenate(out) if out else np.zeros(0, dtype="<i2")
+
+
+def event(tl: Timeline, kind: str, step: int | None = None, nth: int = 0) -> object:
+    return [e for e in tl.events if e.kind == kind and (step is None or e.step == step)][nth]
+
+
+def test_uninterrupted_session_plays_exactly_the_rendered_timeline() -> None:
+    ref, tl = reference()
+    got = drive(session())
+    assert np.array_equal(got[: ref.size], ref)
+    assert not got[ref.size :].any()  # the rest of the last block is silence
+    assert got.size - ref.size < BLOCK
+
+
+def test_streaming_synthesis_waits_instead_of_skipping() -> None:
+    ref, _ = reference()
+    s = LiveSession(ROUTINE, SAMPLE_RATE, speak=speak)
+    texts = spoken_texts(ROUTINE)
+    clips = all_clips()
+    s.add_clips({t: clips[t] for t in texts[:3]})
+    assert not s.complete
+    head = drive(s, limit_frames=f(20_000))
+    assert s.waited_frames > 0 and s.status().waiting
+    ready = s.position_ms
+    s.add_clips(clips)
+    assert s.complete
+    tail = drive(s)
+    played = np.concatenate([head[: f(ready)], tail])
+    assert np.array_equal(played[: ref.size], ref)
+    # The waiting was silence, and nothing was skipped or repeated.
+    assert not head[f(ready) :].any()
+
+
+def test_pause_in_a_hold_then_resume_says_time_left_and_continues() -> None:
+    ref, tl = reference()
+    hold = tl.holds[0]
+    pause_at = f(hold.start_ms + 3000)  # a silent moment inside the first hold
+    resume_at = pause_at + f(5000)
+    got = drive(session(), {pause_at: [Command.PAUSE], resume_at: [Command.PAUSE]})
+    paused_from = (pause_at // BLOCK + (pause_at % BLOCK > 0)) * BLOCK
+    resumed_from = (resume_at // BLOCK + (resume_at % BLOCK > 0)) * BLOCK
+    assert np.array_equal(got[:paused_from], ref[:paused_from])
+    assert not got[paused_from:resumed_from].any()
+    left_s = round((hold.end_ms * SAMPLE_RATE // 1000 - paused_from) / SAMPLE_RATE)
+    said = speak(f"{left_s} seconds left.")  # same word count as the spoken words
+    interjection = said.frames + f(400)
+    after = got[resumed_from + interjection :]
+    assert np.array_equal(after[: ref.size - paused_from], ref[paused_from:])
+    assert np.abs(got[resumed_from : resumed_from + 50]).max() > 1000
+
+
+def test_pause_during_a_cue_repeats_it_from_the_start() -> None:
+    ref, tl = reference()
+    setup = event(tl, "setup")
+    pause_at = f(setup.start_ms + 150)  # type: ignore[attr-defined]
+    got = drive(session(), {pause_at: [Command.PAUSE], pause_at + f(1000): [Command.PAUSE]})
+    resumed_from = ((pause_at + f(1000)) // BLOCK + 1) * BLOCK
+    cue_start = f(setup.start_ms)  # type: ignore[attr-defined]
+    assert np.array_equal(got[resumed_from : resumed_from + ref.size - cue_start], ref[cue_start:])
+
+
+def test_next_jumps_to_the_next_step_start() -> None:
+    ref, tl = reference()
+    at = f(5000)
+    got = drive(session(), {at: [Command.NEXT]})
+    jumped_from = (at // BLOCK + (at % BLOCK > 0)) * BLOCK
+    rest_start = f(event(tl, "rest").start_ms)  # type: ignore[attr-defined]
+    assert np.array_equal(
+        got[jumped_from : jumped_from + 1000], ref[rest_start : rest_start + 1000]
+    )
+    assert got.size == pytest.approx(jumped_from + ref.size - rest_start, abs=BLOCK)
+
+
+def test_back_restarts_the_step_or_goes_to_the_previous_one() -> None:
+    ref, tl = reference()
+    second = f(event(tl, "step", step=3).start_ms)  # type: ignore[attr-defined]
+    # Late in step 3: back restarts step 3.
+    s = session()
+    drive(s, limit_frames=second + f(6000))
+    s.handle(Command.BACK)
+    assert s.current_step() == 3 and s._pos == second
+    # Right at its start: back goes to the rest before it (step 2).
+    s.handle(Command.BACK)
+    assert s.current_step() == 2
+    assert s._pos == f(event(tl, "rest").start_ms)  # type: ignore[attr-defined]
+
+
+def test_longer_and_shorter_change_only_the_current_hold() -> None:
+    _, tl = reference()
+    hold = tl.holds[1]  # step 3, first rep
+    s = session()
+    drive(s, limit_frames=f(hold.start_ms + 2000))
+    s.handle(Command.LONGER)
+    s.handle(Command.LONGER)
+    new = s.timeline
+    assert new is not None
+    assert new.holds[1].end_ms - new.holds[1].start_ms == 10_000 + 2 * HOLD_STEP_MS
+    assert new.holds[2].end_ms - new.holds[2].start_ms == 10_000  # the next rep unchanged
+    assert new.holds[0] == tl.holds[0]
+    release = [e for e in new.events if e.kind == "release"][1]
+    assert release.start_ms == new.holds[1].end_ms
+    for _ in range(5):
+        s.handle(Command.SHORTER)
+    new = s.timeline
+    assert new is not None
+    assert new.holds[1].end_ms - new.holds[1].start_ms == 5000  # clamped
+
+
+def test_shortening_past_now_moves_to_the_release() -> None:
+    _, tl = reference()
+    hold = tl.holds[1]
+    s = session()
+    drive(s, limit_frames=f(hold.start_ms + 8000))
+    s.handle(Command.SHORTER)
+    new = s.timeline
+    assert new is not None and new.holds[1].end_ms == hold.start_ms + 5000
+    assert s.position_ms <= new.holds[1].end_ms
+
+
+def test_quit_stops_at_once() -> None:
+    s = session()
+    got = drive(s, {f(2000): [Command.QUIT]})
+    assert s.finished and s.quit_requested
+    assert got.size < f(2100)
+
+
+def test_start_step_begins_at_that_step() -> None:
+    ref, tl = reference()
+    s = session(start_step=3)
+    got = drive(s)
+    start = f(event(tl, "step", step=3).start_ms)  # type: ignore[attr-defined]
+    assert np.array_equal(got[: ref.size - start], ref[start:])
+
+
+def test_status_reports_step_side_rep_and_time_left() -> None:
+    _, tl = reference()
+    hold = tl.holds[2]  # step 3, rep 2
+    s = session()
+    drive(s, limit_frames=f(hold.start_ms + 4000))
+    st = s.status()
+    assert (st.step, st.step_name, st.rep, st.reps) == (3, "Second", 2, 2)
+    assert st.hold_left_ms == pytest.approx(6000, abs=25)
+    assert st.total_ms == tl.total_ms and not st.paused and not st.finished

@@ -1,0 +1,324 @@
+"""A live session: the timeline as a stream of samples, steered by one-key commands.
+
+Pure logic, no devices and no clock of its own: whoever calls `read(n)` (a sound
+card's callback, or a test) *is* the clock, since the position only advances by
+the frames read. Cue positions are therefore exact to the sample.
+
+Lines may still be synthesizing while the session plays: the session plays the
+final prefix of the timeline (`build_prefix`) and, when it reaches the end of what
+is laid out, waits in silence rather than skipping anything.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .audio import Clip, Mixer, event_clips, ms_to_frames, resample
+from .model import Routine, Side
+from .phrases import ENGLISH, Phrases
+from .timeline import (
+    Event,
+    HoldSpan,
+    Pacing,
+    Timeline,
+    TimelinePrefix,
+    build_prefix,
+)
+
+HOLD_STEP_MS = 5000
+"""How much one press of + or - changes the current hold."""
+BACK_GRACE_MS = 3000
+"""Within this long after a step starts, "back" goes to the previous step."""
+RESUME_PAUSE_MS = 400
+"""Silence after the spoken "N seconds left" before the routine continues."""
+
+
+class Command(enum.Enum):
+    PAUSE = "pause"
+    """Pause, or resume if paused."""
+    NEXT = "next"
+    BACK = "back"
+    LONGER = "longer"
+    SHORTER = "shorter"
+    QUIT = "quit"
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a one-line display shows."""
+
+    position_ms: int
+    total_ms: int | None
+    """None while lines are still being synthesized."""
+    step: int | None
+    step_name: str
+    side: Side | None
+    rep: int | None
+    reps: int | None
+    hold_left_ms: int | None
+    """Time left in the hold being played, if one is."""
+    paused: bool
+    waiting: bool
+    """Playback reached lines that are not synthesized yet."""
+    finished: bool
+
+
+Speak = Callable[[str], Clip]
+
+
+class LiveSession:
+    def __init__(
+        self,
+        routine: Routine,
+        sample_rate: int,
+        speak: Speak | None = None,
+        pacing: Pacing = Pacing(),
+        phrases: Phrases = ENGLISH,
+        start_step: int = 1,
+    ) -> None:
+        self.routine = routine
+        self.sample_rate = sample_rate
+        self._speak = speak
+        self._pacing = pacing
+        self._phrases = phrases
+        self._lock = threading.RLock()
+        self._clips: dict[str, Clip] = {}
+        self._adjust_ms: dict[int, int] = {}
+        self._layout: Timeline | TimelinePrefix = TimelinePrefix((), (), 0)
+        self._mixer = Mixer([])
+        self._pos = 0
+        self._seek_step: int | None = start_step if start_step > 1 else None
+        self._interjection: npt.NDArray[np.int16] | None = None
+        self._paused = False
+        self._finished = False
+        self.quit_requested = False
+        self.waited_frames = 0
+        """Frames of silence played while waiting for synthesis."""
+        self.frames_played = 0
+        """Frames handed out while not paused (the session's clock)."""
+
+    # -- feeding ------------------------------------------------------------------
+
+    def add_clips(self, clips: dict[str, Clip]) -> None:
+        """Make synthesized lines available (from the synthesis thread)."""
+        with self._lock:
+            self._clips.update(clips)
+            self._relayout()
+
+    def _relayout(self) -> None:
+        durations = {t: c.duration_ms for t, c in self._clips.items()}
+        self._layout = build_prefix(
+            self.routine, durations, self._pacing, self._phrases, self._adjust_ms
+        )
+        self._mixer = Mixer(event_clips(self._layout.events, self._clips, self.sample_rate))
+        if self._seek_step is not None:
+            start = self._step_start_ms(self._seek_step)
+            if start is not None:
+                self._pos = ms_to_frames(start, self.sample_rate)
+                self._seek_step = None
+
+    @property
+    def complete(self) -> bool:
+        """Every line is laid out: the timeline is final."""
+        return isinstance(self._layout, Timeline)
+
+    @property
+    def timeline(self) -> Timeline | None:
+        return self._layout if isinstance(self._layout, Timeline) else None
+
+    def _limit_frames(self) -> int:
+        layout = self._layout
+        end_ms = layout.total_ms if isinstance(layout, Timeline) else layout.ready_until_ms
+        return ms_to_frames(end_ms, self.sample_rate)
+
+    # -- the clock ----------------------------------------------------------------
+
+    def read(self, n: int) -> npt.NDArray[np.int16]:
+        """The next `n` frames of audio (silence while paused, waiting or finished)."""
+        out = np.zeros(n, dtype="<i2")
+        with self._lock:
+            if self._paused or self._finished:
+                return out
+            self.frames_played += n
+            filled = 0
+            if self._interjection is not None:
+                take = min(n, self._interjection.size)
+                out[:take] = self._interjection[:take]
+                rest = self._interjection[take:]
+                self._interjection = rest if rest.size else None
+                filled = take
+            if filled < n and self._seek_step is None:
+                limit = self._limit_frames()
+                take = max(0, min(n - filled, limit - self._pos))
+                if take:
+                    out[filled : filled + take] = self._mixer.frames(self._pos, self._pos + take)
+                    self._pos += take
+                    filled += take
+                if self.complete and self._pos >= limit and self._interjection is None:
+                    self._finished = True
+                elif filled < n:
+                    self.waited_frames += n - filled
+            elif filled < n:
+                self.waited_frames += n - filled
+        return out
+
+    @property
+    def position_ms(self) -> int:
+        return self._pos * 1000 // self.sample_rate
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    # -- where we are -------------------------------------------------------------
+
+    def _events(self) -> tuple[Event, ...]:
+        return self._layout.events
+
+    def _holds(self) -> tuple[HoldSpan, ...]:
+        return self._layout.holds
+
+    def _step_starts(self) -> list[tuple[int, int]]:
+        """(step number, start ms) of every step laid out so far; 0 is the intro."""
+        starts: dict[int, int] = {0: 0}
+        for e in self._events():
+            if e.step is not None and e.step not in starts:
+                starts[e.step] = e.start_ms
+        return sorted(starts.items(), key=lambda kv: kv[1])
+
+    def _step_start_ms(self, step: int) -> int | None:
+        return dict(self._step_starts()).get(step)
+
+    def current_step(self) -> int:
+        """The step being played (0 during the introduction)."""
+        pos_ms = self.position_ms
+        current = 0
+        for step, start in self._step_starts():
+            if start <= pos_ms:
+                current = step
+        return current
+
+    def _current_hold(self) -> tuple[int, HoldSpan] | None:
+        pos_ms = self.position_ms
+        for i, hold in enumerate(self._holds()):
+            if hold.start_ms <= pos_ms < hold.end_ms:
+                return i, hold
+        return None
+
+    def status(self) -> Status:
+        with self._lock:
+            pos_ms = self.position_ms
+            step = self.current_step()
+            name = "Introduction"
+            reps = None
+            if step:
+                s = self.routine.steps[step - 1]
+                name = getattr(s, "name", "Rest")
+                reps = getattr(s, "reps", None)
+            held = self._current_hold()
+            upcoming = (
+                held[1]
+                if held
+                else next((h for h in self._holds() if h.step == step and h.end_ms > pos_ms), None)
+            )
+            layout = self._layout
+            return Status(
+                position_ms=pos_ms,
+                total_ms=layout.total_ms if isinstance(layout, Timeline) else None,
+                step=step or None,
+                step_name=name,
+                side=upcoming.side if upcoming else None,
+                rep=upcoming.rep if upcoming else None,
+                reps=reps,
+                hold_left_ms=held[1].end_ms - pos_ms if held else None,
+                paused=self._paused,
+                waiting=self._seek_step is not None
+                or (not self.complete and self._pos >= self._limit_frames()),
+                finished=self._finished,
+            )
+
+    # -- commands -----------------------------------------------------------------
+
+    def handle(self, command: Command) -> None:
+        """Apply one command (from the keyboard thread or a test)."""
+        if command is Command.PAUSE:
+            if self._paused:
+                self._resume()
+            else:
+                with self._lock:
+                    self._paused = True
+            return
+        with self._lock:
+            if command is Command.QUIT:
+                self.quit_requested = True
+                self._finished = True
+            elif command is Command.NEXT:
+                self._goto_step(self.current_step() + 1)
+            elif command is Command.BACK:
+                step = self.current_step()
+                start = self._step_start_ms(step) or 0
+                if self.position_ms - start < BACK_GRACE_MS:
+                    step = max(0, step - 1)
+                self._goto_step(step)
+            elif command in (Command.LONGER, Command.SHORTER):
+                self._adjust_hold(HOLD_STEP_MS if command is Command.LONGER else -HOLD_STEP_MS)
+
+    def _goto_step(self, step: int) -> None:
+        self._interjection = None
+        if step > len(self.routine.steps):
+            finish = next((e for e in self._events() if e.kind == "finish"), None)
+            if finish is not None:
+                self._pos = ms_to_frames(finish.start_ms, self.sample_rate)
+            else:
+                self._seek_to_finish()
+            return
+        start = 0 if step == 0 else self._step_start_ms(step)
+        if start is None:
+            self._seek_step = step  # not laid out yet: wait for it
+        else:
+            self._seek_step = None
+            self._pos = ms_to_frames(start, self.sample_rate)
+
+    def _seek_to_finish(self) -> None:
+        self._seek_step = None
+        self._pos = self._limit_frames()
+
+    def _adjust_hold(self, delta_ms: int) -> None:
+        pos_ms = self.position_ms
+        holds = self._holds()
+        index = next((i for i, h in enumerate(holds) if h.end_ms > pos_ms), len(holds))
+        self._adjust_ms[index] = self._adjust_ms.get(index, 0) + delta_ms
+        self._relayout()
+        holds = self._holds()
+        if index < len(holds) and holds[index].start_ms <= pos_ms:
+            # Shortened past the present: the release comes now.
+            end = ms_to_frames(holds[index].end_ms, self.sample_rate)
+            self._pos = min(self._pos, end)
+
+    def _resume(self) -> None:
+        with self._lock:
+            pos_ms = self.position_ms
+            cue = next(
+                (e for e in self._events() if e.is_speech and e.start_ms <= pos_ms < e.end_ms), None
+            )
+            if cue is not None:
+                pos_ms = cue.start_ms  # repeat the interrupted cue from its start
+                self._pos = ms_to_frames(pos_ms, self.sample_rate)
+            held = self._current_hold()
+            left_ms = held[1].end_ms - pos_ms if held else None
+        clip = None
+        if left_ms is not None and left_ms >= 1000 and self._speak is not None:
+            clip = self._speak(self._phrases.remaining_text(round(left_ms / 1000)))
+        with self._lock:
+            if clip is not None:
+                pad = np.zeros(ms_to_frames(RESUME_PAUSE_MS, self.sample_rate), dtype="<i2")
+                self._interjection = np.concatenate(
+                    [resample(clip, self.sample_rate).samples(), pad]
+                )
+            self._paused = False
