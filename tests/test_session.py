@@ -74,7 +74,7 @@ def event(tl: Timeline, kind: str, step: int | None = None, nth: int = 0) -> obj
 
 
 def test_uninterrupted_session_plays_exactly_the_rendered_timeline() -> None:
-    ref, tl = reference()
+    ref, _tl = reference()
     got = drive(session())
     assert np.array_equal(got[: ref.size], ref)
     assert not got[ref.size :].any()  # the rest of the last block is silence
@@ -141,7 +141,7 @@ def test_next_jumps_to_the_next_step_start() -> None:
 
 
 def test_back_restarts_the_step_or_goes_to_the_previous_one() -> None:
-    ref, tl = reference()
+    _ref, tl = reference()
     second = f(event(tl, "step", step=3).start_ms)  # type: ignore[attr-defined]
     # Late in step 3: back restarts step 3.
     s = session()
