@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -90,6 +91,8 @@ class SpeechCache:
     engine: Engine
     voice: ResolvedVoice
     stats: CacheStats = field(default_factory=CacheStats)
+    _engine_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Engines such as pyttsx3 are not thread-safe: one synthesis at a time."""
 
     def key(self, text: str) -> str:
         fields = {**dataclasses.asdict(self.voice), "text": text, "format": CACHE_FORMAT}
@@ -111,7 +114,8 @@ class SpeechCache:
             except (wave.Error, EOFError, OSError, ValueError):
                 pass
             self.stats.repaired += 1
-        clip = trim_silence(self.engine.synthesize(text, self.voice))
+        with self._engine_lock:
+            clip = trim_silence(self.engine.synthesize(text, self.voice))
         write_atomically(path, clip.to_wav_bytes())
         self.stats.synthesized += 1
         return clip

@@ -57,6 +57,8 @@ class Status:
     total_ms: int | None
     """None while lines are still being synthesized."""
     step: int | None
+    steps: int
+    """How many steps the routine has."""
     step_name: str
     side: Side | None
     rep: int | None
@@ -81,6 +83,7 @@ class LiveSession:
         pacing: Pacing = Pacing(),
         phrases: Phrases = ENGLISH,
         start_step: int = 1,
+        start_ms: int = 0,
     ) -> None:
         self.routine = routine
         self.sample_rate = sample_rate
@@ -92,7 +95,7 @@ class LiveSession:
         self._adjust_ms: dict[int, int] = {}
         self._layout: Timeline | TimelinePrefix = TimelinePrefix((), (), 0)
         self._mixer = Mixer([])
-        self._pos = 0
+        self._pos = ms_to_frames(start_ms, sample_rate)
         self._seek_step: int | None = start_step if start_step > 1 else None
         self._interjection: npt.NDArray[np.int16] | None = None
         self._paused = False
@@ -232,6 +235,7 @@ class LiveSession:
                 position_ms=pos_ms,
                 total_ms=layout.total_ms if isinstance(layout, Timeline) else None,
                 step=step or None,
+                steps=len(self.routine.steps),
                 step_name=name,
                 side=upcoming.side if upcoming else None,
                 rep=upcoming.rep if upcoming else None,

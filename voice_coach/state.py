@@ -1,0 +1,50 @@
+"""Where each routine was left off, so `play --resume` can continue there."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from platformdirs import user_state_dir
+
+from .cache import write_atomically
+
+ENV_VAR = "VOICE_COACH_STATE"
+
+
+def state_dir() -> Path:
+    """$VOICE_COACH_STATE, else the user's state directory."""
+    return Path(os.environ.get(ENV_VAR) or user_state_dir("voice-coach"))
+
+
+def _positions_file() -> Path:
+    return state_dir() / "positions.json"
+
+
+def _key(routine_source: str) -> str:
+    return str(Path(routine_source).resolve())
+
+
+def _read() -> dict[str, int]:
+    try:
+        data = json.loads(_positions_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # no file yet, or a damaged one: nothing to resume
+    return {k: v for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
+
+
+def save_position(routine_source: str, step: int) -> None:
+    positions = _read()
+    positions[_key(routine_source)] = step
+    write_atomically(_positions_file(), json.dumps(positions, indent=1).encode())
+
+
+def load_position(routine_source: str) -> int | None:
+    return _read().get(_key(routine_source))
+
+
+def clear_position(routine_source: str) -> None:
+    positions = _read()
+    if positions.pop(_key(routine_source), None) is not None:
+        write_atomically(_positions_file(), json.dumps(positions, indent=1).encode())
