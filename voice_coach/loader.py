@@ -24,6 +24,8 @@ from .model import (
     MAX_TEXT_CHARS,
     CueOptions,
     Exercise,
+    Progression,
+    Ramp,
     Rest,
     Routine,
     Step,
@@ -134,6 +136,45 @@ class ExerciseFile(_CueKeys):
     between: Text | None = None
 
 
+class RampFile(_Strict):
+    start: float = Field(gt=0)
+    add: float = Field(gt=0)
+    every: Literal["week", "session"] = "week"
+    max: float = Field(gt=0)
+
+
+class ProgressionFile(_Strict):
+    hold: RampFile | None = None
+    reps: RampFile | None = None
+
+
+def progression_from_file(p: ProgressionFile | None) -> Progression | None:
+    """The domain value of a validated `progression:` mapping."""
+    if p is None:
+        return None
+
+    def ramp(r: RampFile | None) -> Ramp | None:
+        return Ramp(r.start, r.add, r.every, r.max) if r else None
+
+    return Progression(hold=ramp(p.hold), reps=ramp(p.reps))
+
+
+def ramp_problems(p: ProgressionFile | None) -> list[tuple[Path_, str]]:
+    """Checks that span a ramp's keys: ranges that make sense for holds and reps."""
+    out: list[tuple[Path_, str]] = []
+    if p is None:
+        return out
+    for key, hi in (("hold", MAX_SECONDS), ("reps", MAX_REPS)):
+        r = getattr(p, key)
+        if r is None:
+            continue
+        if r.max < r.start:
+            out.append(((key, "max"), f"must be at least `start` ({r.start:g}), got {r.max:g}"))
+        if r.max > hi:
+            out.append(((key, "max"), f"must be at most {hi}, got {r.max:g}"))
+    return out
+
+
 class RestFile(_Strict):
     rest: Seconds
 
@@ -144,6 +185,7 @@ class RoutineFile(_Strict):
     intro: TextList = ()
     defaults: DefaultsFile = DefaultsFile()
     voice: VoiceFile = VoiceFile()
+    progression: ProgressionFile | None = None
     steps: list[Any] = Field(min_length=1)
 
 
@@ -151,6 +193,9 @@ _ALLOWED_KEYS: dict[tuple[str | int, ...], type[BaseModel]] = {
     (): RoutineFile,
     ("defaults",): DefaultsFile,
     ("voice",): VoiceFile,
+    ("progression",): ProgressionFile,
+    ("progression", "hold"): RampFile,
+    ("progression", "reps"): RampFile,
 }
 
 
@@ -159,7 +204,7 @@ _ALLOWED_KEYS: dict[tuple[str | int, ...], type[BaseModel]] = {
 Path_ = tuple[str | int, ...]
 
 
-def _walk_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Iterator[Problem]:
+def walk_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Iterator[Problem]:
     """Record the line of every key and item; yield a problem per duplicate key."""
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -167,25 +212,25 @@ def _walk_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Iterat
             key = str(key_node.value)
             sub = (*path, key)
             if key in seen:
-                yield Problem("", key_node.start_mark.line + 1, _dotted(sub), "duplicate key")
+                yield Problem("", key_node.start_mark.line + 1, dotted(sub), "duplicate key")
             seen.add(key)
             lines[sub] = key_node.start_mark.line + 1
-            yield from _walk_lines(value_node, sub, lines)
+            yield from walk_lines(value_node, sub, lines)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             sub = (*path, i)
             lines[sub] = item.start_mark.line + 1
-            yield from _walk_lines(item, sub, lines)
+            yield from walk_lines(item, sub, lines)
 
 
-def _dotted(path: Path_) -> str:
+def dotted(path: Path_) -> str:
     out = ""
     for part in path:
         out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out
 
 
-def _line_of(lines: dict[Path_, int], path: Path_) -> int | None:
+def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
     while path:
         if path in lines:
             return lines[path]
@@ -196,7 +241,7 @@ def _line_of(lines: dict[Path_, int], path: Path_) -> int | None:
 # --- turning pydantic's errors into ours ----------------------------------------
 
 
-def _problems(
+def schema_problems(
     exc: PydanticValidationError,
     base: Path_,
     source: str,
@@ -243,7 +288,7 @@ def _problems(
             msg = err["msg"].replace("Input should be", "must be")
             if kind in ("greater_than_equal", "less_than_equal", "too_long", "too_short"):
                 msg += f", got {err['input']!r}"
-        problems.append(Problem(source, _line_of(lines, loc), _dotted(loc), msg))
+        problems.append(Problem(source, line_of(lines, loc), dotted(loc), msg))
     return problems
 
 
@@ -264,8 +309,8 @@ def load_routine(path: Path | str) -> Routine:
     return parse_routine(text, source=str(path), slug=path.stem)
 
 
-def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> Routine:
-    """Validate a routine script given as text."""
+def read_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
+    """`yaml.safe_load` plus the line of every key and item, and duplicate-key problems."""
     try:
         data = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -277,12 +322,17 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
         ) from None
     except yaml.YAMLError as exc:
         raise ValidationError([Problem(source, None, "", f"not valid YAML: {exc}")]) from None
-
     lines: dict[Path_, int] = {}
     problems = [
         Problem(source, p.line, p.key, p.message)
-        for p in (_walk_lines(node, (), lines) if node is not None else ())
+        for p in (walk_lines(node, (), lines) if node is not None else ())
     ]
+    return data, lines, problems
+
+
+def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> Routine:
+    """Validate a routine script given as text."""
+    data, lines, problems = read_yaml(text, source)
     if not isinstance(data, dict):
         problems.append(
             Problem(
@@ -298,7 +348,7 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
     try:
         routine_file = RoutineFile.model_validate(data)
     except PydanticValidationError as exc:
-        problems += _problems(exc, (), source, lines, RoutineFile)
+        problems += schema_problems(exc, (), source, lines, RoutineFile)
 
     steps: list[Step] = []
     raw_steps = data.get("steps")
@@ -310,6 +360,10 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
             if step is not None:
                 steps.append(step)
 
+    if routine_file is not None:
+        for sub, msg in ramp_problems(routine_file.progression):
+            path = ("progression", *sub)
+            problems.append(Problem(source, line_of(lines, path), dotted(path), msg))
     if problems or routine_file is None:
         raise ValidationError(sorted(problems, key=lambda p: (p.line or 0, p.key)))
 
@@ -320,6 +374,7 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
         intro=routine_file.intro,
         steps=tuple(steps),
         voice=VoiceSettings(engine=v.engine, voice=v.voice, rate_wpm=v.rate, volume=v.volume),
+        progression=progression_from_file(routine_file.progression),
         slug=slug,
         source=source,
     )
@@ -329,13 +384,13 @@ def _parse_step(
     raw: object, index: int, defaults: DefaultsFile, source: str, lines: dict[Path_, int]
 ) -> tuple[Step | None, list[Problem]]:
     base: Path_ = ("steps", index)
-    line = _line_of(lines, base) or 0
+    line = line_of(lines, base) or 0
     if not isinstance(raw, dict):
         return None, [
             Problem(
                 source,
                 line,
-                _dotted(base),
+                dotted(base),
                 "each step must be a mapping: an exercise (with `name`) "
                 "or a rest (`rest: SECONDS`)",
             )
@@ -344,12 +399,12 @@ def _parse_step(
         try:
             rest = RestFile.model_validate(raw)
         except PydanticValidationError as exc:
-            return None, _problems(exc, base, source, lines, RestFile)
+            return None, schema_problems(exc, base, source, lines, RestFile)
         return Rest(rest_s=rest.rest, line=line), []
     try:
         ex = ExerciseFile.model_validate(raw)
     except PydanticValidationError as exc:
-        return None, _problems(exc, base, source, lines, ExerciseFile)
+        return None, schema_problems(exc, base, source, lines, ExerciseFile)
 
     problems = []
     texts: list[tuple[Path_, str]] = [((*base, "name"), ex.name)]
@@ -364,13 +419,13 @@ def _parse_step(
                 msg = f"uses {{{name}}} but the step has no `sides`; add e.g. sides: [right, left]"
             else:
                 continue
-            problems.append(Problem(source, _line_of(lines, path), _dotted(path), msg))
+            problems.append(Problem(source, line_of(lines, path), dotted(path), msg))
     if ex.sides and len(set(ex.sides)) != len(ex.sides):
         problems.append(
             Problem(
                 source,
-                _line_of(lines, (*base, "sides")),
-                _dotted((*base, "sides")),
+                line_of(lines, (*base, "sides")),
+                dotted((*base, "sides")),
                 "lists a side twice; allowed: [left], [right], [left, right] or [right, left]",
             )
         )

@@ -91,6 +91,37 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class Ramp:
+    """A value that grows by stages: start, start + add, ... up to max."""
+
+    start: float
+    add: float
+    every: Literal["week", "session"]
+    """What a stage is: a calendar week since the first session, or a finished session."""
+    max: float
+
+    def at(self, stage: int) -> float:
+        """The value at 1-based `stage`."""
+        return min(self.max, self.start + self.add * (max(1, stage) - 1))
+
+    def stages_to_max(self) -> int:
+        """The first stage at which the value reaches `max`."""
+        if self.add <= 0:
+            return 1
+        return 1 + max(0, -int(-(self.max - self.start) // self.add))
+
+
+@dataclass(frozen=True)
+class Progression:
+    """How holds and reps build up over time ("start gently, build gradually")."""
+
+    hold: Ramp | None = None
+    """Seconds of every hold, by stage."""
+    reps: Ramp | None = None
+    """Reps of every exercise, by stage."""
+
+
+@dataclass(frozen=True)
 class Routine:
     title: str
     steps: tuple[Step, ...]
@@ -98,6 +129,7 @@ class Routine:
     intro: tuple[str, ...] = ()
     """Spoken after the title, before the first step (e.g. a safety note)."""
     voice: VoiceSettings = VoiceSettings()
+    progression: Progression | None = None
     slug: str = "routine"
     """Short name used for file names: the script's file stem."""
     source: str = "<memory>"

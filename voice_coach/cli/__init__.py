@@ -1,0 +1,22 @@
+"""The `voice-coach` command. One module per group of commands; `common` holds the rest."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="voice-coach",
+    help="Voice-guided stretching and exercise routines: spoken, timed cues from a YAML "
+    "script, played hands-free or exported to MP3 for your phone.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+# Registering commands: each module adds its own to `app`.
+from . import export, play, routines, settings, show  # noqa: E402,F401
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,129 @@
+"""`play` and `devices`: live, hands-free playback."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import ToolError
+from . import app
+from .common import (
+    RoutineArg,
+    SettingsOptions,
+    err,
+    out,
+    plan,
+    reported,
+    with_settings,
+)
+
+
+@app.command()
+@with_settings
+def play(
+    routine: RoutineArg,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Continue from the start of the step where you last stopped."
+        ),
+    ] = False,
+    device: Annotated[
+        Optional[str],
+        typer.Option("--device", help="Output device: index or part of its name (see `devices`)."),
+    ] = None,
+    *,
+    opts: SettingsOptions,
+) -> None:
+    """Play a routine live through the speakers, hands-free.
+
+    Keys (no Enter needed): space pause/resume, n or → next step, b or ← back,
+    + / - lengthen or shorten the current hold by 5 s, q quit. Ctrl+C also stops;
+    `--resume` continues from the step you stopped in.
+
+    Example: voice-coach play sciatica-relief --resume
+    """
+    from ..cache import SpeechCache, default_cache_dir
+    from ..player import KEY_HELP, pick_device, status_line
+    from ..player import play as play_live
+    from ..speech import get_engine
+    from ..state import clear_position, load_position, save_position
+
+    with reported():
+        p = plan(routine, opts)
+        loaded = p.routine
+        device_index = pick_device(device)
+        speech_engine = get_engine(p.resolved.voice.engine)
+        cache = SpeechCache(
+            opts.cache_dir or default_cache_dir(),
+            speech_engine,
+            speech_engine.resolve(p.resolved.voice),
+        )
+        start_step = 1
+        if resume:
+            saved = load_position(loaded.source)
+            if saved is None:
+                err.print("nothing to resume for this routine; starting from the beginning")
+            else:
+                start_step = saved
+                name = (
+                    getattr(loaded.steps[saved - 1], "name", "a rest")
+                    if 0 < saved <= len(loaded.steps)
+                    else "the start"
+                )
+                err.print(f"resuming at step {saved}: {name}", markup=False)
+        live = err.is_terminal
+        if sys.stdin.isatty():
+            err.print(KEY_HELP, markup=False)
+
+        def show_status(status: object) -> None:
+            if live:
+                line = status_line(status)  # type: ignore[arg-type]
+                err.file.write("\r\x1b[2K" + line[: max(10, err.width - 1)])
+                err.file.flush()
+
+        result = play_live(loaded, cache, device_index, start_step, on_status=show_status)
+        if live:
+            err.file.write("\r\x1b[2K")
+        if result.underruns:
+            err.print(
+                f"warning: the sound device ran short of audio {result.underruns} "
+                "time(s); cues may have been late",
+                markup=False,
+            )
+        if result.finished:
+            clear_position(loaded.source)
+            out.print(f"finished {loaded.title}", markup=False)
+            return
+        step = max(1, result.step)
+        save_position(loaded.source, step)
+        out.print(
+            f"stopped in step {step}; continue with: voice-coach play {routine} --resume",
+            markup=False,
+        )
+        if result.interrupted:
+            raise typer.Exit(130)
+
+
+@app.command()
+def devices() -> None:
+    """List the sound output devices `play --device` accepts.
+
+    Example: voice-coach devices
+    """
+    from ..player import output_devices
+
+    with reported():
+        found = output_devices()
+        if not found:
+            raise ToolError(
+                "no audio output devices found (is a sound server running?); "
+                "`voice-coach export` makes an MP3 instead"
+            )
+        table = Table("index", "name", "host API", "default", box=None, pad_edge=False)
+        for d in found:
+            table.add_row(str(d.index), d.name, d.host_api, "yes" if d.default else "")
+        out.print(table)

@@ -1,0 +1,189 @@
+"""A personal profile: default voice and settings, and settings per routine.
+
+```yaml
+voice: {rate: 150}
+defaults: {countdown: 5, scale: 1.2}
+routines:
+  sciatica-relief:
+    hold: {Seated hamstring stretch: 45, 1: 50}
+    progression: {hold: {start: 20, add: 5, every: week, max: 60}}
+```
+
+Read from `--profile FILE`, else `profile.yaml` in $VOICE_COACH_CONFIG or the user's
+config directory (no file there: no profile). Validated like routine scripts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from platformdirs import user_config_dir
+from pydantic import Field, PlainValidator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
+
+from .errors import Problem, ValidationError
+from .loader import (
+    MAX_COUNTDOWN,
+    MAX_REPS,
+    Path_,
+    ProgressionFile,
+    Seconds,
+    VoiceFile,
+    _seconds,
+    _Strict,
+    dotted,
+    line_of,
+    progression_from_file,
+    ramp_problems,
+    read_yaml,
+    schema_problems,
+)
+from .model import VoiceSettings
+from .settings import MAX_SCALE, Layer, Overrides
+
+ENV_VAR = "VOICE_COACH_CONFIG"
+PROFILE_NAME = "profile.yaml"
+
+
+def _per_step(check: Any) -> Any:
+    """A value for every step, or a mapping of step name/number -> value."""
+
+    def validate(value: object) -> object:
+        if isinstance(value, dict):
+            out = {}
+            for key, item in value.items():
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    raise PydanticCustomError("step_key", "keys must be step names or numbers")
+                out[str(key)] = check(item)
+            return out
+        return check(value)
+
+    return validate
+
+
+def _reps(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPS:
+        raise PydanticCustomError(
+            "reps",
+            "must be a whole number from 1 to {hi}, got {got}",
+            {"hi": MAX_REPS, "got": repr(value)},
+        )
+    return value
+
+
+PerStepSeconds = Annotated[float | dict[str, float], PlainValidator(_per_step(_seconds))]
+PerStepReps = Annotated[int | dict[str, int], PlainValidator(_per_step(_reps))]
+
+
+class OverrideFile(_Strict):
+    hold: PerStepSeconds | None = None
+    scale: float | None = Field(None, gt=0, le=MAX_SCALE)
+    reps: PerStepReps | None = None
+    rest: Seconds | None = None
+    countdown: int | None = Field(None, ge=0, le=MAX_COUNTDOWN)
+    chimes: bool | None = None
+    during: bool | None = None
+    sides: Literal["left", "right"] | None = None
+    voice: VoiceFile = VoiceFile()
+    progression: ProgressionFile | None = None
+
+
+class ProfileFile(_Strict):
+    voice: VoiceFile = VoiceFile()
+    defaults: OverrideFile = OverrideFile()
+    routines: dict[str, OverrideFile] = Field(default_factory=dict)
+
+
+def default_profile_path() -> Path:
+    folder = os.environ.get(ENV_VAR) or user_config_dir("voice-coach")
+    return Path(folder) / PROFILE_NAME
+
+
+def _voice(v: VoiceFile) -> VoiceSettings:
+    return VoiceSettings(engine=v.engine, voice=v.voice, rate_wpm=v.rate, volume=v.volume)
+
+
+def _overrides(o: OverrideFile, extra_voice: VoiceSettings = VoiceSettings()) -> Overrides:
+    hold_all = o.hold if not isinstance(o.hold, dict) else None
+    reps_all = o.reps if not isinstance(o.reps, dict) else None
+    return Overrides(
+        hold_s=hold_all,
+        step_hold_s=tuple(o.hold.items()) if isinstance(o.hold, dict) else (),
+        scale=o.scale,
+        reps=reps_all,
+        step_reps=tuple(o.reps.items()) if isinstance(o.reps, dict) else (),
+        rest_s=o.rest,
+        countdown=o.countdown,
+        chimes=o.chimes,
+        during=o.during,
+        sides=o.sides,
+        voice=extra_voice.merged(_voice(o.voice)),
+        progression=progression_from_file(o.progression),
+    )
+
+
+def load_profile(path: Path | None, routine_slug: str) -> list[Layer]:
+    """The profile's layers for one routine, lowest precedence first ([] if none)."""
+    explicit = path is not None
+    path = path or default_profile_path()
+    if not path.is_file():
+        if explicit:
+            raise ValidationError([Problem(str(path), None, "", "profile file not found")])
+        return []
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError([Problem(source, None, "", f"cannot read: {exc}")]) from None
+    data, lines, problems = read_yaml(text, source)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationError(
+            [
+                *problems,
+                Problem(
+                    source,
+                    1,
+                    "",
+                    "a profile must be a mapping with `voice`, `defaults`, `routines`",
+                ),
+            ]
+        )
+    raw_defaults = data.get("defaults")
+    for name in ("hold", "reps"):
+        if isinstance(raw_defaults, dict) and isinstance(raw_defaults.get(name), dict):
+            where: Path_ = ("defaults", name)
+            problems.append(
+                Problem(
+                    source,
+                    line_of(lines, where),
+                    dotted(where),
+                    "per-step values belong in `routines: {NAME: ...}`; here give one number "
+                    "for every step",
+                )
+            )
+    profile: ProfileFile | None = None
+    try:
+        profile = ProfileFile.model_validate(data)
+    except PydanticValidationError as exc:
+        problems += schema_problems(exc, (), source, lines, OverrideFile)
+    if profile is not None:
+        sections: list[tuple[Path_, OverrideFile]] = [(("defaults",), profile.defaults)]
+        sections += [(("routines", name), o) for name, o in profile.routines.items()]
+        for base, section in sections:
+            for sub, msg in ramp_problems(section.progression):
+                key = (*base, "progression", *sub)
+                problems.append(Problem(source, line_of(lines, key), dotted(key), msg))
+    if problems or profile is None:
+        raise ValidationError(problems)
+    layers = [
+        Layer(f"profile defaults ({source})", _overrides(profile.defaults, _voice(profile.voice)))
+    ]
+    own = profile.routines.get(routine_slug)
+    if own is not None:
+        layers.append(Layer(f"profile routines.{routine_slug} ({source})", _overrides(own)))
+    return layers

@@ -1,0 +1,497 @@
+"""User settings on top of a routine script: hold times, reps, cues, voice.
+
+Settings come in layers, lowest precedence first: the routine script, the profile's
+defaults, the profile's section for this routine, the command line. `resolve` merges
+them into the routine actually played (a pure function) and remembers where every
+effective value came from, for `voice-coach settings` and for file names and tags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from .errors import Problem, ValidationError
+from .model import (
+    MAX_SECONDS,
+    Exercise,
+    Progression,
+    Ramp,
+    Rest,
+    Routine,
+    Side,
+    Step,
+    VoiceSettings,
+)
+
+ROUTINE_SCRIPT = "routine script"
+COMMAND_LINE = "command line"
+MAX_SCALE = 10.0
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """One layer of changes to a routine. None/empty means "not set here"."""
+
+    hold_s: float | None = None
+    """Every hold, in seconds."""
+    step_hold_s: tuple[tuple[str, float], ...] = ()
+    """(step name or number, seconds) for single steps."""
+    scale: float | None = None
+    """Multiplies every hold and rest (after the values above)."""
+    reps: int | None = None
+    step_reps: tuple[tuple[str, int], ...] = ()
+    rest_s: float | None = None
+    """Every rest step, in seconds."""
+    countdown: int | None = None
+    chimes: bool | None = None
+    during: bool | None = None
+    """False: leave out the `during` lines."""
+    sides: Side | None = None
+    """Do one-sided steps on this side only."""
+    voice: VoiceSettings = VoiceSettings()
+    progression: Progression | None = None
+
+
+@dataclass(frozen=True)
+class Layer:
+    source: str
+    """Where these settings were written, e.g. "command line" or a profile path."""
+    overrides: Overrides
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where a progression stands."""
+
+    number: int
+    """1-based stage: a week or a finished session."""
+    explicit: bool = False
+    """Chosen with --week rather than derived from the history."""
+    first_session: date | None = None
+    """The first recorded session of this routine, which week stages count from."""
+
+
+@dataclass(frozen=True)
+class SettingValue:
+    name: str
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Resolved:
+    routine: Routine
+    """The routine with every layer applied: what show/export/play use."""
+    settings: tuple[SettingValue, ...]
+    label: str
+    """File-name suffix naming every setting not from the script ("" if none)."""
+    summary: str
+    """The same, for people: "hold 45 s, scale x1.5"."""
+    progression_note: str = ""
+    """Which stage a progression is at and when it next steps up ("" if none)."""
+    voice: VoiceSettings = VoiceSettings()
+    voice_sources: dict[str, str] = field(default_factory=dict)
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def match_step(routine: Routine, selector: str) -> int | None:
+    """1-based number of the exercise a selector names (name, any case, or number)."""
+    sel = selector.strip()
+    if sel.isdigit():
+        n = int(sel)
+        ok = 1 <= n <= len(routine.steps) and isinstance(routine.steps[n - 1], Exercise)
+        return n if ok else None
+    for n, step in enumerate(routine.steps, start=1):
+        if isinstance(step, Exercise) and step.name.strip().lower() == sel.lower():
+            return n
+    return None
+
+
+def step_listing(routine: Routine) -> str:
+    return "; ".join(
+        f"{n} {s.name}" for n, s in enumerate(routine.steps, start=1) if isinstance(s, Exercise)
+    )
+
+
+def progression_note(ramp_name: str, ramp: Ramp, stage: Stage, source: str) -> str:
+    unit = ramp.every
+    value = ramp.at(stage.number)
+    unit_text = "s" if ramp_name == "hold" else " reps"
+    head = (
+        f"progression ({source}): {ramp_name} {_num(ramp.start)}→{_num(ramp.max)}"
+        f"{unit_text}, +{_num(ramp.add)} every {unit}; {unit} {stage.number}: "
+        f"{_num(value)}{unit_text}"
+    )
+    if value >= ramp.max:
+        return head + " (the maximum)"
+    nxt = _num(ramp.at(stage.number + 1))
+    if unit == "session":
+        return head + f"; {nxt}{unit_text} after your next finished session"
+    if stage.explicit or stage.first_session is None:
+        return head + f"; {nxt}{unit_text} in week {stage.number + 1}"
+    when = stage.first_session + timedelta(weeks=stage.number)
+    return head + f"; {nxt}{unit_text} from {when.isoformat()}"
+
+
+def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) -> Resolved:
+    """Apply `layers` (lowest precedence first) to `routine`; report every problem at once."""
+    problems: list[Problem] = []
+    settings: list[SettingValue] = []
+    labels: list[str] = []
+    summary: list[str] = []
+    notes: list[str] = []
+
+    # Selectors must name steps of this routine.
+    for layer in layers:
+        for option, pairs in (
+            ("hold", layer.overrides.step_hold_s),
+            ("reps", layer.overrides.step_reps),
+        ):
+            for selector, _ in pairs:
+                if match_step(routine, selector) is None:
+                    key = f"--{option} {selector}=" if layer.source == COMMAND_LINE else option
+                    problems.append(
+                        Problem(
+                            layer.source,
+                            None,
+                            key,
+                            f"no exercise {selector!r} in {routine.title!r}; its exercises: "
+                            f"{step_listing(routine)}",
+                        )
+                    )
+    if problems:
+        raise ValidationError(problems)
+
+    def top(attr: str) -> tuple[Any, str]:
+        value: Any = None
+        source = ROUTINE_SCRIPT
+        for layer in layers:
+            v = getattr(layer.overrides, attr)
+            if v is not None:
+                value, source = v, layer.source
+        return value, source
+
+    # Progressions: the routine's own, then any layer's (higher wins), per ramp.
+    ramps: dict[str, tuple[Ramp, str]] = {}
+    for source, prog in [(ROUTINE_SCRIPT, routine.progression)] + [
+        (layer.source, layer.overrides.progression) for layer in layers
+    ]:
+        for key in ("hold", "reps"):
+            ramp = getattr(prog, key) if prog else None
+            if ramp is not None:
+                ramps[key] = (ramp, source)
+    for key, (ramp, source) in ramps.items():
+        notes.append(progression_note(key, ramp, stage, source))
+        labels.append(f"{'week' if ramp.every == 'week' else 'session'}{stage.number}")
+        summary.append(f"{ramp.every} {stage.number} of the {key} progression")
+    labels = list(dict.fromkeys(labels))
+
+    scale, scale_source = top("scale")
+    new_steps: list[Step] = []
+    for n, step in enumerate(routine.steps, start=1):
+        if isinstance(step, Rest):
+            rest_s, rest_from = step.rest_s, ROUTINE_SCRIPT
+            layer_rest, layer_from = top("rest_s")
+            if layer_rest is not None:
+                rest_s, rest_from = layer_rest, layer_from
+            if scale is not None:
+                rest_s, rest_from = rest_s * scale, f"{rest_from}, x{_num(scale)} ({scale_source})"
+            settings.append(SettingValue(f"step {n} rest", f"{_num(rest_s)} s", rest_from))
+            new_steps.append(dataclasses.replace(step, rest_s=rest_s))
+            continue
+        hold_s, hold_from = step.hold_s, ROUTINE_SCRIPT
+        reps, reps_from = step.reps, ROUTINE_SCRIPT
+        for source, o in [(ROUTINE_SCRIPT, Overrides(progression=routine.progression))] + [
+            (layer.source, layer.overrides) for layer in layers
+        ]:
+            # Within a layer: its progression, then its every-step value, then single steps.
+            if o.progression and o.progression.hold:
+                hold_s = o.progression.hold.at(stage.number)
+                hold_from = f"{source} progression, {o.progression.hold.every} {stage.number}"
+            if o.progression and o.progression.reps:
+                reps = round(o.progression.reps.at(stage.number))
+                reps_from = f"{source} progression, {o.progression.reps.every} {stage.number}"
+            if o.hold_s is not None:
+                hold_s, hold_from = o.hold_s, source
+            for selector, seconds in o.step_hold_s:
+                if match_step(routine, selector) == n:
+                    hold_s, hold_from = seconds, source
+            if o.reps is not None:
+                reps, reps_from = o.reps, source
+            for selector, count in o.step_reps:
+                if match_step(routine, selector) == n:
+                    reps, reps_from = count, source
+        if scale is not None:
+            hold_s, hold_from = hold_s * scale, f"{hold_from}, x{_num(scale)} ({scale_source})"
+        if hold_s > MAX_SECONDS:
+            problems.append(
+                Problem(
+                    hold_from,
+                    None,
+                    "hold",
+                    f"makes step {n}'s hold {_num(hold_s)} s; at most "
+                    f"{MAX_SECONDS} s (3 hours) is allowed",
+                )
+            )
+        cues = step.cues
+        for attr in ("countdown", "chimes", "during"):
+            value, _ = top(attr)
+            if value is not None:
+                cues = dataclasses.replace(cues, **{attr: value})
+        sides = step.sides
+        side, _ = top("sides")
+        if side is not None and sides:
+            sides = (side,)
+        settings.append(
+            SettingValue(f"step {n} hold", f"{_num(hold_s)} s ({step.name})", hold_from)
+        )
+        settings.append(SettingValue(f"step {n} reps", str(reps), reps_from))
+        new_steps.append(
+            dataclasses.replace(step, hold_s=hold_s, reps=reps, cues=cues, sides=sides)
+        )
+    if problems:
+        raise ValidationError(problems)
+
+    # Global settings, in the order people think of them.
+    for attr, name, fmt in (
+        ("countdown", "countdown", str),
+        ("chimes", "chimes", _onoff),
+        ("during", "during lines", _onoff),
+        ("sides", "sides", str),
+    ):
+        value, source = top(attr)
+        if value is None:
+            shown = {
+                "countdown": "per step",
+                "chimes": "per step",
+                "during": "on",
+                "sides": "as written",
+            }[attr]
+            settings.insert(0, SettingValue(name, shown, ROUTINE_SCRIPT))
+        else:
+            settings.insert(0, SettingValue(name, fmt(value), source))
+    if scale is not None:
+        settings.insert(0, SettingValue("scale", f"x{_num(scale)}", scale_source))
+
+    voice, voice_sources = (
+        routine.voice,
+        {
+            f.name: ROUTINE_SCRIPT
+            for f in dataclasses.fields(VoiceSettings)
+            if getattr(routine.voice, f.name) is not None
+        },
+    )
+    for layer in layers:
+        voice = voice.merged(layer.overrides.voice)
+        for f in dataclasses.fields(VoiceSettings):
+            if getattr(layer.overrides.voice, f.name) is not None:
+                voice_sources[f.name] = layer.source
+
+    # Labels and summary: every layer's settings, in a stable order.
+    merged = _merged_overrides(layers)
+    for part, text in _describe(merged, routine):
+        labels.append(part)
+        summary.append(text)
+    return Resolved(
+        routine=dataclasses.replace(routine, steps=tuple(new_steps)),
+        settings=tuple(settings),
+        label="-".join(labels),
+        summary=", ".join(summary),
+        progression_note="\n".join(notes),
+        voice=voice,
+        voice_sources=voice_sources,
+    )
+
+
+def _onoff(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def _merged_overrides(layers: Sequence[Layer]) -> Overrides:
+    out = Overrides()
+    for layer in layers:
+        o = layer.overrides
+        changes: dict[str, Any] = {}
+        for f in dataclasses.fields(Overrides):
+            v = getattr(o, f.name)
+            if f.name in ("step_hold_s", "step_reps"):
+                if v:
+                    changes[f.name] = tuple(getattr(out, f.name)) + tuple(v)
+            elif f.name == "voice":
+                changes["voice"] = out.voice.merged(v)
+            elif v is not None:
+                changes[f.name] = v
+        out = dataclasses.replace(out, **changes)
+    return out
+
+
+def _describe(o: Overrides, routine: Routine) -> list[tuple[str, str]]:
+    """(file-name part, words) for every setting in `o`."""
+    out: list[tuple[str, str]] = []
+    if o.hold_s is not None:
+        out.append((f"hold{_num(o.hold_s)}", f"hold {_num(o.hold_s)} s"))
+    for selector, seconds in o.step_hold_s:
+        n = match_step(routine, selector)
+        out.append((f"hold{n}x{_num(seconds)}", f"step {n} hold {_num(seconds)} s"))
+    if o.scale is not None:
+        out.append((f"scale{_num(o.scale)}", f"holds and rests x{_num(o.scale)}"))
+    if o.reps is not None:
+        out.append((f"reps{o.reps}", f"{o.reps} reps"))
+    for selector, count in o.step_reps:
+        n = match_step(routine, selector)
+        out.append((f"reps{n}x{count}", f"step {n} {count} reps"))
+    if o.rest_s is not None:
+        out.append((f"rest{_num(o.rest_s)}", f"rests {_num(o.rest_s)} s"))
+    if o.countdown is not None:
+        out.append((f"countdown{o.countdown}", f"countdown {o.countdown}"))
+    if o.chimes is False:
+        out.append(("nochimes", "no chimes"))
+    if o.during is False:
+        out.append(("noduring", "no during lines"))
+    if o.sides is not None:
+        out.append((o.sides, f"{o.sides} side only"))
+    v = o.voice
+    if v.engine:
+        out.append((_slug(v.engine), f"engine {v.engine}"))
+    if v.voice:
+        out.append((f"voice-{_slug(v.voice)}", f"voice {v.voice}"))
+    if v.rate_wpm:
+        out.append((f"rate{v.rate_wpm}", f"rate {v.rate_wpm} wpm"))
+    if v.volume is not None:
+        out.append((f"volume{_num(v.volume)}", f"volume {_num(v.volume)}"))
+    return out
+
+
+# -- the command line's words ----------------------------------------------------------
+
+
+def _seconds(text: str, option: str, what: str = "seconds") -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValidationError(
+            [Problem(option, None, "", f"{text!r} is not a number of {what}; e.g. {option} 45")]
+        ) from None
+    if not 1 <= value <= MAX_SECONDS:
+        raise ValidationError(
+            [
+                Problem(
+                    option,
+                    None,
+                    "",
+                    f"must be from 1 to {MAX_SECONDS} seconds (3 hours), got {text}",
+                )
+            ]
+        )
+    return value
+
+
+def _count(text: str, option: str, lo: int, hi: int) -> int:
+    if not text.strip().isdigit() or not lo <= int(text) <= hi:
+        raise ValidationError(
+            [Problem(option, None, "", f"must be a whole number from {lo} to {hi}, got {text!r}")]
+        )
+    return int(text)
+
+
+def _split(text: str) -> tuple[str | None, str]:
+    """ "NAME=VALUE" -> (NAME, VALUE); "VALUE" -> (None, VALUE)."""
+    if "=" in text:
+        name, value = text.rsplit("=", 1)
+        return name.strip(), value.strip()
+    return None, text.strip()
+
+
+def parse_command_line(
+    hold: Sequence[str] = (),
+    scale: float | None = None,
+    reps: Sequence[str] = (),
+    rest: float | None = None,
+    countdown: int | None = None,
+    no_chimes: bool = False,
+    no_during: bool = False,
+    sides: str | None = None,
+    voice: VoiceSettings = VoiceSettings(),
+) -> Overrides:
+    """The command line's options as a layer; every bad value reported at once."""
+    problems: list[Problem] = []
+    hold_all: float | None = None
+    step_hold: list[tuple[str, float]] = []
+    reps_all: int | None = None
+    step_reps: list[tuple[str, int]] = []
+    for text in hold:
+        name, value = _split(text)
+        try:
+            seconds = _seconds(value, f"--hold {text!r}")
+        except ValidationError as exc:
+            problems += exc.problems
+            continue
+        if name:
+            step_hold.append((name, seconds))
+        else:
+            hold_all = seconds
+    for text in reps:
+        name, value = _split(text)
+        try:
+            count = _count(value, f"--reps {text!r}", 1, 50)
+        except ValidationError as exc:
+            problems += exc.problems
+            continue
+        if name:
+            step_reps.append((name, count))
+        else:
+            reps_all = count
+    if scale is not None and not 0 < scale <= MAX_SCALE:
+        problems.append(
+            Problem(
+                "--scale", None, "", f"must be more than 0 and at most {MAX_SCALE:g}, got {scale:g}"
+            )
+        )
+    if rest is not None and not 1 <= rest <= MAX_SECONDS:
+        problems.append(
+            Problem(
+                "--rest",
+                None,
+                "",
+                f"must be from 1 to {MAX_SECONDS} seconds (3 hours), got {rest:g}",
+            )
+        )
+    if countdown is not None and not 0 <= countdown <= 10:
+        problems.append(
+            Problem(
+                "--countdown", None, "", f"must be a whole number from 0 to 10, got {countdown}"
+            )
+        )
+    side: Side | None = None
+    if sides is not None:
+        if sides not in ("left", "right"):
+            problems.append(Problem("--sides", None, "", f"must be left or right, got {sides!r}"))
+        else:
+            side = "left" if sides == "left" else "right"
+    if problems:
+        raise ValidationError(problems)
+    return Overrides(
+        hold_s=hold_all,
+        step_hold_s=tuple(step_hold),
+        scale=scale,
+        reps=reps_all,
+        step_reps=tuple(step_reps),
+        rest_s=rest,
+        countdown=countdown,
+        chimes=False if no_chimes else None,
+        during=False if no_during else None,
+        sides=side,
+        voice=voice,
+    )
