@@ -79,6 +79,8 @@ class VoiceSettings:
     """Speaking rate in words per minute."""
     volume: float | None = None
     """0.0 to 1.0."""
+    language: str | None = None
+    """BCP 47 code such as "de"; picks a voice when `voice` is not set."""
 
     def merged(self, override: VoiceSettings) -> VoiceSettings:
         """These settings with every field that `override` sets replaced."""

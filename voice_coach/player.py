@@ -49,7 +49,8 @@ def sounddevice() -> ModuleType:
         raise ToolError(
             "live playback needs PortAudio, which is not installed (Debian/Ubuntu: "
             "`sudo apt-get install libportaudio2`); or make an MP3 with "
-            "`voice-coach export`") from None
+            "`voice-coach export`"
+        ) from None
     module: ModuleType = sd
     return module
 
@@ -81,8 +82,10 @@ def pick_device(spec: str | None) -> int | None:
     """A device index from an index or a (part of a) name; None for the default."""
     devices = output_devices()
     if not devices:
-        raise ToolError("no audio output device found; make an MP3 with `voice-coach export` "
-                        "and play it on another device")
+        raise ToolError(
+            "no audio output device found; make an MP3 with `voice-coach export` "
+            "and play it on another device"
+        )
     if spec is None:
         return None
     if spec.isdigit() and any(d.index == int(spec) for d in devices):
@@ -101,7 +104,7 @@ def parse_keys(data: bytes) -> list[Command]:
     i = 0
     while i < len(data):
         for length in (3, 1):
-            command = KEYS.get(data[i:i + length])
+            command = KEYS.get(data[i : i + length])
             if command is not None:
                 out.append(command)
                 i += length
@@ -216,9 +219,14 @@ def play(
     sd = sounddevice()
     texts = spoken_texts(routine)
     first = cache.clip(texts[0])
-    session = LiveSession(routine, first.sample_rate, speak=cache.clip, pacing=pacing,
-                          start_step=start_step,
-                          start_ms=pacing.lead_in_ms if start_step <= 1 else 0)
+    session = LiveSession(
+        routine,
+        first.sample_rate,
+        speak=cache.clip,
+        pacing=pacing,
+        start_step=start_step,
+        start_ms=pacing.lead_in_ms if start_step <= 1 else 0,
+    )
     session.add_clips({texts[0]: first})
     synth = _Synthesizer(cache, texts[1:], session)
     synth.start()
@@ -235,13 +243,20 @@ def play(
             raise sd.CallbackStop
 
     try:
-        stream = sd.OutputStream(samplerate=first.sample_rate, channels=1, dtype="int16",
-                                 device=device, latency=LATENCY_S, callback=callback,
-                                 finished_callback=done.set)
+        stream = sd.OutputStream(
+            samplerate=first.sample_rate,
+            channels=1,
+            dtype="int16",
+            device=device,
+            latency=LATENCY_S,
+            callback=callback,
+            finished_callback=done.set,
+        )
     except (sd.PortAudioError, ValueError) as exc:
         synth.stop.set()
-        raise ToolError(f"cannot open the sound device: {exc}; make an MP3 with "
-                        "`voice-coach export` instead") from None
+        raise ToolError(
+            f"cannot open the sound device: {exc}; make an MP3 with `voice-coach export` instead"
+        ) from None
     interrupted = False
     try:
         with stream, keyboard(session.handle) if controls else _no_keys():
