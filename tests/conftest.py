@@ -57,6 +57,19 @@ class FakeEngine:
         return Clip(tone.astype("<i2").tobytes(), SAMPLE_RATE)
 
 
+@pytest.fixture(autouse=True)
+def private_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep every test away from the real user's history, positions and profile."""
+    home = tmp_path / "user"
+    for var, sub in (
+        ("VOICE_COACH_DATA", "data"),
+        ("VOICE_COACH_STATE", "state"),
+        ("VOICE_COACH_CONFIG", "config"),
+    ):
+        monkeypatch.setenv(var, str(home / sub))
+    return home
+
+
 @pytest.fixture
 def fake_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeEngine]]:
     """Make `--engine fake` available and start with an empty call log."""

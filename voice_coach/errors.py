@@ -64,3 +64,7 @@ class ToolError(VoiceCoachError):
 
 class ExportError(VoiceCoachError):
     """Writing an export failed."""
+
+
+class HistoryError(VoiceCoachError):
+    """The practice history cannot be read or written (damaged, too new, or in use)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Annotated, Optional
 
 import typer
@@ -19,6 +20,7 @@ from .common import (
     reported,
     with_settings,
 )
+from .history import record_session
 
 
 @app.command()
@@ -85,7 +87,11 @@ def play(
                 err.file.write("\r\x1b[2K" + line[: max(10, err.width - 1)])
                 err.file.flush()
 
+        started = datetime.now(UTC)
         result = play_live(loaded, cache, device_index, start_step, on_status=show_status)
+        ended = datetime.now(UTC)
+        steps_done = len(loaded.steps) if result.finished else max(0, result.step - 1)
+        record_session(p, started, ended, steps_done, result.finished)
         if live:
             err.file.write("\r\x1b[2K")
         if result.underruns:

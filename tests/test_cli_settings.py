@@ -1,0 +1,123 @@
+"""Settings, profiles, progression and history through the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import ROUTINES, FakeEngine, require_program
+from typer.testing import CliRunner
+
+from voice_coach.cli import app
+from voice_coach.history import History
+
+runner = CliRunner()
+FULL = str(ROUTINES / "full.yaml")
+PROGRESSIVE = """\
+title: Build up
+progression:
+  hold: {start: 20, add: 5, every: week, max: 40}
+steps:
+  - name: Reach
+    hold: 30
+"""
+
+
+def test_show_header_names_the_settings(fake_engine: type[FakeEngine], cache_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["show", FULL, "--hold", "Seated stretch=15", "--scale", "2", "--no-chimes"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "settings: step 3 hold 15 s, holds and rests x2, no chimes" in result.output
+    assert "(start chime)" not in result.output
+
+
+def test_show_json_reflects_overrides(fake_engine: type[FakeEngine], cache_dir: Path) -> None:
+    result = runner.invoke(app, ["show", FULL, "--json", "--hold", "40", "--countdown", "0"])
+    data = json.loads(result.stdout)
+    holds = [e for e in data["events"] if e["kind"] in ("hold", "release")]
+    for hold, release in zip(holds[::2], holds[1::2], strict=True):
+        assert release["start_ms"] - hold["start_ms"] == 40_000
+    assert not [e for e in data["events"] if e["kind"] == "countdown"]
+
+
+def test_unknown_step_is_exit_2_with_the_step_list(fake_engine: type[FakeEngine]) -> None:
+    result = runner.invoke(app, ["show", FULL, "--hold", "Nope=40"])
+    assert result.exit_code == 2
+    assert (
+        "no exercise 'Nope' in 'Full'; its exercises: 1 Side stretch; 3 Seated stretch"
+        in result.output
+    )
+    assert "Traceback" not in result.output
+
+
+def test_settings_command_shows_values_and_sources(tmp_path: Path) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text("defaults: {countdown: 5}\nroutines:\n  full:\n    hold: {1: 50}\n")
+    result = runner.invoke(app, ["settings", FULL, "--profile", str(profile), "--rate", "140"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split("  ")[0]: line for line in result.output.splitlines()}
+    assert "command line" in lines["rate"] and "140 wpm" in lines["rate"]
+    assert "profile defaults" in lines["countdown"]
+    assert "profile routines.full" in lines["step 1 hold"] and "50 s" in lines["step 1 hold"]
+    assert "routine script" in lines["step 3 hold"]
+    assert "routine script" in lines["engine"]  # full.yaml says engine: fake
+
+
+def test_export_file_name_carries_the_settings(
+    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_program("ffmpeg")
+    monkeypatch.chdir(tmp_path)
+    for args in ([], ["--hold", "45"]):
+        result = runner.invoke(app, ["export", FULL, "--format", "wav", *args])
+        assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "exports").iterdir())
+    assert names == ["full-hold45.wav", "full.wav"]
+
+
+def test_progression_follows_the_history(
+    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path
+) -> None:
+    routine = tmp_path / "build-up.yaml"
+    routine.write_text(PROGRESSIVE)
+    first = runner.invoke(app, ["show", str(routine), "--engine", "fake"])
+    assert "week 1: 20s; 25s in week 2" in first.output, first.output
+    # Logged 15 days ago: now in week 3.
+    day = (date.today() - timedelta(days=15)).isoformat()
+    logged = runner.invoke(app, ["log", str(routine), "--date", day, "--minutes", "3"])
+    assert logged.exit_code == 0, logged.output
+    later = runner.invoke(app, ["show", str(routine), "--engine", "fake"])
+    assert "week 3: 30s" in later.output
+    explicit = runner.invoke(app, ["show", str(routine), "--engine", "fake", "--week", "9"])
+    assert "week 9: 40s (the maximum)" in explicit.output
+
+
+def test_log_and_history(fake_engine: type[FakeEngine], cache_dir: Path) -> None:
+    assert "no sessions yet" in runner.invoke(app, ["history"]).output
+    result = runner.invoke(app, ["log", FULL, "--hold", "45"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["log", FULL, "--date", "2026-13-01"]).exit_code == 2
+    text = runner.invoke(app, ["history"]).output
+    assert "Full" in text and "streak: 1 day" in text and "log" in text
+    data = json.loads(runner.invoke(app, ["history", "--json"]).stdout)
+    (session,) = data["sessions"]
+    assert session["routine"] == "full" and session["finished"] is True
+    assert session["settings"]["label"] == "hold45"
+    with History.open() as h:
+        assert h.finished_count("full") == 1
+
+
+def test_a_damaged_history_is_a_clear_error(
+    fake_engine: type[FakeEngine], cache_dir: Path, private_user_dirs: Path
+) -> None:
+    path = private_user_dirs / "data" / "history.sqlite"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"this is not a database" * 100)
+    before = path.read_bytes()
+    result = runner.invoke(app, ["history"])
+    assert result.exit_code == 1
+    assert str(path) in result.output and "Traceback" not in result.output
+    assert path.read_bytes() == before
