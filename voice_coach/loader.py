@@ -31,6 +31,7 @@ from .model import (
     Step,
     VoiceSettings,
 )
+from .phrases import OVERRIDABLE, placeholders
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 SIDE_PLACEHOLDERS = {"side", "other"}
@@ -179,6 +180,47 @@ class RestFile(_Strict):
     rest: Seconds
 
 
+def _language(value: object) -> str:
+    if not isinstance(value, str) or not LANGUAGE.fullmatch(value):
+        raise PydanticCustomError(
+            "language",
+            "must be a language code such as en, de, es, fr or pt-BR, got {got}",
+            {"got": repr(value)},
+        )
+    return value
+
+
+def _phrases(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise PydanticCustomError(
+            "phrases", "must map phrase names to text, e.g. {hold: And hold it there.}"
+        )
+    out = {}
+    for key, text in value.items():
+        if key not in OVERRIDABLE:
+            raise PydanticCustomError(
+                "phrases",
+                "unknown phrase '{key}'; allowed: {allowed}",
+                {"key": key, "allowed": ", ".join(OVERRIDABLE)},
+            )
+        checked = _text(text)
+        extra = placeholders(checked) - OVERRIDABLE[key]
+        if extra:
+            allowed = ", ".join("{" + p + "}" for p in sorted(OVERRIDABLE[key])) or "none"
+            raise PydanticCustomError(
+                "phrases",
+                "{key}: unknown placeholder {bad}; allowed here: {allowed}",
+                {"key": key, "bad": "{" + sorted(extra)[0] + "}", "allowed": allowed},
+            )
+        out[str(key)] = checked
+    return out
+
+
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*")
+Language = Annotated[str, PlainValidator(_language)]
+PhraseOverrides = Annotated[dict[str, str], PlainValidator(_phrases)]
+
+
 class RoutineFile(_Strict):
     title: Text
     description: str = Field("", max_length=2000)
@@ -186,6 +228,8 @@ class RoutineFile(_Strict):
     defaults: DefaultsFile = DefaultsFile()
     voice: VoiceFile = VoiceFile()
     progression: ProgressionFile | None = None
+    language: Language | None = None
+    phrases: PhraseOverrides = Field(default_factory=dict)
     steps: list[Any] = Field(min_length=1)
 
 
@@ -317,8 +361,14 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int], list[Probl
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
+        hint = ""
+        if "'{'" in str(exc.problem):
+            hint = (
+                "; text with a {placeholder} inside [ ] or { } must be quoted, "
+                "or written as a block list (one '- line' per line)"
+            )
         raise ValidationError(
-            [Problem(source, line, "", f"not valid YAML: {exc.problem}")]
+            [Problem(source, line, "", f"not valid YAML: {exc.problem}{hint}")]
         ) from None
     except yaml.YAMLError as exc:
         raise ValidationError([Problem(source, None, "", f"not valid YAML: {exc}")]) from None
@@ -373,8 +423,16 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
         description=routine_file.description.strip(),
         intro=routine_file.intro,
         steps=tuple(steps),
-        voice=VoiceSettings(engine=v.engine, voice=v.voice, rate_wpm=v.rate, volume=v.volume),
+        voice=VoiceSettings(
+            engine=v.engine,
+            voice=v.voice,
+            rate_wpm=v.rate,
+            volume=v.volume,
+            language=routine_file.language,
+        ),
         progression=progression_from_file(routine_file.progression),
+        language=routine_file.language,
+        phrases=tuple(routine_file.phrases.items()),
         slug=slug,
         source=source,
     )

@@ -132,6 +132,10 @@ class Routine:
     """Spoken after the title, before the first step (e.g. a safety note)."""
     voice: VoiceSettings = VoiceSettings()
     progression: Progression | None = None
+    language: str | None = None
+    """Language of the routine's text, e.g. "de"; picks the cue words and a voice."""
+    phrases: tuple[tuple[str, str], ...] = ()
+    """The routine's own versions of fixed cue words: (phrase name, text)."""
     slug: str = "routine"
     """Short name used for file names: the script's file stem."""
     source: str = "<memory>"

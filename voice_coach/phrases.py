@@ -1,10 +1,21 @@
-"""The fixed words voice_coach speaks around a routine's own lines (English)."""
+"""The fixed words voice_coach speaks around a routine's own lines, per language.
+
+A routine picks a table with `language:` and may replace any phrase with
+`phrases: {hold: "And hold it there."}`. A language without a table falls back to
+English, with a warning.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-_ONES = [
+# -- numbers in words ----------------------------------------------------------------
+
+_EN_ONES = [
     "zero",
     "one",
     "two",
@@ -26,82 +37,374 @@ _ONES = [
     "eighteen",
     "nineteen",
 ]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_EN_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def _check(n: int) -> None:
+    if not 0 <= n <= 999:
+        raise ValueError(f"number words cover 0..999, got {n}")
 
 
 def number_words(n: int) -> str:
-    """0..999 in words: 42 -> "forty-two"."""
-    if not 0 <= n <= 999:
-        raise ValueError(f"number_words handles 0..999, got {n}")
+    """English: 42 -> "forty-two"."""
+    _check(n)
     if n < 20:
-        return _ONES[n]
+        return _EN_ONES[n]
     if n < 100:
         tens, ones = divmod(n, 10)
-        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+        return _EN_TENS[tens] + (f"-{_EN_ONES[ones]}" if ones else "")
     hundreds, rest = divmod(n, 100)
-    return f"{_ONES[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
+    return f"{_EN_ONES[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
 
 
-def _plural(n: int, unit: str) -> str:
-    return f"{unit}" if n == 1 else f"{unit}s"
+_DE_ONES = [
+    "null",
+    "eins",
+    "zwei",
+    "drei",
+    "vier",
+    "fünf",
+    "sechs",
+    "sieben",
+    "acht",
+    "neun",
+    "zehn",
+    "elf",
+    "zwölf",
+    "dreizehn",
+    "vierzehn",
+    "fünfzehn",
+    "sechzehn",
+    "siebzehn",
+    "achtzehn",
+    "neunzehn",
+]
+_DE_TENS = [
+    "_",
+    "_",
+    "zwanzig",
+    "dreißig",
+    "vierzig",
+    "fünfzig",
+    "sechzig",
+    "siebzig",
+    "achtzig",
+    "neunzig",
+]
 
 
-def duration_words(seconds: float) -> str:
-    """Seconds as a listener hears them: 70 -> "one minute ten seconds"."""
-    total = round(seconds)
-    minutes, secs = divmod(total, 60)
-    parts = []
-    if minutes:
-        parts.append(f"{number_words(minutes)} {_plural(minutes, 'minute')}")
-    if secs or not minutes:
-        parts.append(f"{number_words(secs)} {_plural(secs, 'second')}")
-    return " ".join(parts)
+def german_number(n: int) -> str:
+    """German: 21 -> "einundzwanzig" (units before tens, one word)."""
+    _check(n)
+    if n < 20:
+        return _DE_ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        unit = "ein" if ones == 1 else _DE_ONES[ones]
+        return (f"{unit}und" if ones else "") + _DE_TENS[tens]
+    hundreds, rest = divmod(n, 100)
+    head = "ein" if hundreds == 1 else _DE_ONES[hundreds]
+    return f"{head}hundert" + (german_number(rest) if rest else "")
 
 
-def duration_digits(seconds: float) -> str:
-    """Seconds for speech with digits: 20 -> "20 seconds", 90 -> "1 minute 30 seconds"."""
-    total = round(seconds)
-    minutes, secs = divmod(total, 60)
-    parts = []
-    if minutes:
-        parts.append(f"{minutes} {_plural(minutes, 'minute')}")
-    if secs or not minutes:
-        parts.append(f"{secs} {_plural(secs, 'second')}")
-    return " ".join(parts)
+_ES_ONES = [
+    "cero",
+    "uno",
+    "dos",
+    "tres",
+    "cuatro",
+    "cinco",
+    "seis",
+    "siete",
+    "ocho",
+    "nueve",
+    "diez",
+    "once",
+    "doce",
+    "trece",
+    "catorce",
+    "quince",
+    "dieciséis",
+    "diecisiete",
+    "dieciocho",
+    "diecinueve",
+    "veinte",
+    "veintiuno",
+    "veintidós",
+    "veintitrés",
+    "veinticuatro",
+    "veinticinco",
+    "veintiséis",
+    "veintisiete",
+    "veintiocho",
+    "veintinueve",
+]
+_ES_TENS = [
+    "_",
+    "_",
+    "_",
+    "treinta",
+    "cuarenta",
+    "cincuenta",
+    "sesenta",
+    "setenta",
+    "ochenta",
+    "noventa",
+]
+_ES_HUNDREDS = [
+    "_",
+    "ciento",
+    "doscientos",
+    "trescientos",
+    "cuatrocientos",
+    "quinientos",
+    "seiscientos",
+    "setecientos",
+    "ochocientos",
+    "novecientos",
+]
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def spanish_number(n: int) -> str:
+    """Spanish: 31 -> "treinta y uno"."""
+    _check(n)
+    if n < 30:
+        return _ES_ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _ES_TENS[tens] + (f" y {_ES_ONES[ones]}" if ones else "")
+    if n == 100:
+        return "cien"
+    hundreds, rest = divmod(n, 100)
+    return _ES_HUNDREDS[hundreds] + (f" {spanish_number(rest)}" if rest else "")
+
+
+_FR_ONES = [
+    "zéro",
+    "un",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
+    "dix-sept",
+    "dix-huit",
+    "dix-neuf",
+]
+_FR_TENS = ["_", "_", "vingt", "trente", "quarante", "cinquante", "soixante"]
+
+
+def french_number(n: int) -> str:
+    """French: 71 -> "soixante et onze", 80 -> "quatre-vingts"."""
+    _check(n)
+    if n < 20:
+        return _FR_ONES[n]
+    if n < 70:
+        tens, ones = divmod(n, 10)
+        if ones == 0:
+            return _FR_TENS[tens]
+        return _FR_TENS[tens] + (" et un" if ones == 1 else f"-{_FR_ONES[ones]}")
+    if n < 80:
+        return "soixante" + (" et onze" if n == 71 else f"-{french_number(n - 60)}")
+    if n < 100:
+        return "quatre-vingts" if n == 80 else f"quatre-vingt-{french_number(n - 80)}"
+    hundreds, rest = divmod(n, 100)
+    head = "cent" if hundreds == 1 else f"{_FR_ONES[hundreds]} cent" + ("s" if not rest else "")
+    return head + (f" {french_number(rest)}" if rest else "")
+
+
+# -- a language's table ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Phrases:
     """Templates for every cue that is not written in the routine script."""
 
+    language: str = "en"
     hold: str = "Hold."
     halfway: str = "Halfway there."
     remaining: str = "{duration} left."
+    """Said at the `remaining` marks; {duration} in words, e.g. "ten seconds"."""
+    remaining_one: str = "{duration} left."
+    """The same when the duration is one unit ("one minute"), for languages that agree."""
     switch_sides: str = "Switch sides."
     rest: str = "Rest for {duration}."
+    """{duration} with digits, e.g. "20 seconds"."""
     next_up: str = "Next: {name}."
     between: str = "Once more."
     release: str = "And release."
     finish: str = "Well done. That is the end of {title}."
+    units: tuple[str, str, str, str] = ("second", "seconds", "minute", "minutes")
+    one: str = "one"
+    """The word for 1 before a unit ("one minute", "eine Minute")."""
+    left: str = "left"
+    right: str = "right"
+    lowercase_names: bool = True
+    """Lower-case the first letter of a step name after "Next:"."""
+    numbers: Callable[[int], str] = field(default=number_words, compare=False, repr=False)
 
     def countdown(self, n: int) -> str:
-        return _sentence(number_words(n)) + "."
+        return _sentence(self.numbers(n)) + "."
+
+    def _words(self, seconds: float) -> tuple[str, bool]:
+        total = round(seconds)
+        minutes, secs = divmod(total, 60)
+        parts = []
+        s1, sn, m1, mn = self.units
+        if minutes:
+            parts.append(f"{self.one} {m1}" if minutes == 1 else f"{self.numbers(minutes)} {mn}")
+        if secs or not minutes:
+            parts.append(f"{self.one} {s1}" if secs == 1 else f"{self.numbers(secs)} {sn}")
+        return " ".join(parts), total in (1, 60)
 
     def remaining_text(self, seconds: float) -> str:
-        return _sentence(self.remaining.format(duration=duration_words(seconds)))
+        words, single = self._words(seconds)
+        template = self.remaining_one if single else self.remaining
+        return _sentence(template.format(duration=words))
 
     def rest_text(self, seconds: float) -> str:
-        return self.rest.format(duration=duration_digits(seconds))
+        total = round(seconds)
+        minutes, secs = divmod(total, 60)
+        s1, sn, m1, mn = self.units
+        parts = []
+        if minutes:
+            parts.append(f"{minutes} {m1 if minutes == 1 else mn}")
+        if secs or not minutes:
+            parts.append(f"{secs} {s1 if secs == 1 else sn}")
+        return self.rest.format(duration=" ".join(parts))
 
     def next_text(self, name: str) -> str:
-        return self.next_up.format(name=name[:1].lower() + name[1:])
+        shown = name[:1].lower() + name[1:] if self.lowercase_names else name
+        return self.next_up.format(name=shown.rstrip("."))
 
     def finish_text(self, title: str) -> str:
         return self.finish.format(title=title.rstrip("."))
 
+    def side(self, side: str) -> str:
+        return self.left if side == "left" else self.right
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def duration_words(seconds: float) -> str:
+    """English words for a duration: 70 -> "one minute ten seconds"."""
+    return ENGLISH._words(seconds)[0]
+
 
 ENGLISH = Phrases()
+TABLES: dict[str, Phrases] = {
+    "en": ENGLISH,
+    "de": Phrases(
+        language="de",
+        hold="Halten.",
+        halfway="Die Hälfte ist geschafft.",
+        remaining="Noch {duration}.",
+        remaining_one="Noch {duration}.",
+        switch_sides="Seite wechseln.",
+        rest="Pause: {duration}.",
+        next_up="Als Nächstes: {name}.",
+        between="Noch einmal.",
+        release="Und lösen.",
+        finish="Gut gemacht. Das war {title}.",
+        units=("Sekunde", "Sekunden", "Minute", "Minuten"),
+        one="eine",
+        left="linke",
+        right="rechte",
+        lowercase_names=False,
+        numbers=german_number,
+    ),
+    "es": Phrases(
+        language="es",
+        hold="Mantén.",
+        halfway="Vas por la mitad.",
+        remaining="Quedan {duration}.",
+        remaining_one="Queda {duration}.",
+        switch_sides="Cambia de lado.",
+        rest="Descansa {duration}.",
+        next_up="A continuación: {name}.",
+        between="Otra vez.",
+        release="Y suelta.",
+        finish="Muy bien. Has terminado {title}.",
+        units=("segundo", "segundos", "minuto", "minutos"),
+        one="un",
+        left="izquierda",
+        right="derecha",
+        numbers=spanish_number,
+    ),
+    "fr": Phrases(
+        language="fr",
+        hold="Tenez.",
+        halfway="Vous êtes à mi-chemin.",
+        remaining="Encore {duration}.",
+        remaining_one="Encore {duration}.",
+        switch_sides="Changez de côté.",
+        rest="Repos pendant {duration}.",
+        next_up="Ensuite : {name}.",
+        between="Encore une fois.",
+        release="Et relâchez.",
+        finish="Bravo. C'est la fin de {title}.",
+        units=("seconde", "secondes", "minute", "minutes"),
+        one="une",
+        left="gauche",
+        right="droite",
+        numbers=french_number,
+    ),
+}
+
+OVERRIDABLE: dict[str, set[str]] = {
+    "hold": set(),
+    "halfway": set(),
+    "remaining": {"duration"},
+    "remaining_one": {"duration"},
+    "switch_sides": set(),
+    "rest": {"duration"},
+    "next_up": {"name"},
+    "between": set(),
+    "release": set(),
+    "finish": {"title"},
+}
+"""Phrases a routine may replace, and the placeholders each may use."""
+
+
+def placeholders(text: str) -> set[str]:
+    return set(re.findall(r"\{([^{}]*)\}", text))
+
+
+def base_language(code: str) -> str:
+    """ "de-AT" -> "de"."""
+    return code.replace("_", "-").split("-")[0].lower()
+
+
+def phrases_for(
+    language: str | None, overrides: Mapping[str, str] | None = None
+) -> tuple[Phrases, list[str]]:
+    """The table for `language` with a routine's own phrases applied, and warnings."""
+    warnings = []
+    table = ENGLISH
+    if language:
+        found = TABLES.get(base_language(language))
+        if found is None:
+            warnings.append(
+                f"no cue words for language {language!r} (have: {', '.join(TABLES)}); "
+                "using English ones; replace them with `phrases:` in the routine"
+            )
+        else:
+            table = found
+    if overrides:
+        changes: dict[str, Any] = dict(overrides)
+        if "remaining" in changes and "remaining_one" not in changes:
+            changes["remaining_one"] = changes["remaining"]
+        table = dataclasses.replace(table, **changes)
+    return table, warnings

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from .audio import Clip, Mixer, event_clips, ms_to_frames, resample
 from .model import Routine, Side
-from .phrases import ENGLISH, Phrases
+from .phrases import Phrases
 from .timeline import (
     Event,
     HoldSpan,
@@ -29,6 +29,7 @@ from .timeline import (
     Timeline,
     TimelinePrefix,
     build_prefix,
+    routine_phrases,
 )
 
 HOLD_STEP_MS = 5000
@@ -81,7 +82,7 @@ class LiveSession:
         sample_rate: int,
         speak: Speak | None = None,
         pacing: Pacing = Pacing(),
-        phrases: Phrases = ENGLISH,
+        phrases: Phrases | None = None,
         start_step: int = 1,
         start_ms: int = 0,
     ) -> None:
@@ -89,7 +90,7 @@ class LiveSession:
         self.sample_rate = sample_rate
         self._speak = speak
         self._pacing = pacing
-        self._phrases = phrases
+        self._phrases = phrases or routine_phrases(routine)[0]
         self._lock = threading.RLock()
         self._clips: dict[str, Clip] = {}
         self._adjust_ms: dict[int, int] = {}

@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeAlias
 
 from .errors import TimelineError
 from .model import OTHER_SIDE, Exercise, Rest, Routine, Side
-from .phrases import ENGLISH, Phrases
+from .phrases import Phrases, phrases_for
 
 Kind: TypeAlias = Literal[
     "intro",
@@ -147,7 +147,12 @@ class Timeline:
 DurationOf: TypeAlias = Callable[[str], int]
 
 
-def spoken_texts(routine: Routine, phrases: Phrases = ENGLISH) -> list[str]:
+def routine_phrases(routine: Routine) -> tuple[Phrases, list[str]]:
+    """The cue words a routine is spoken with, and warnings about them."""
+    return phrases_for(routine.language, dict(routine.phrases))
+
+
+def spoken_texts(routine: Routine, phrases: Phrases | None = None) -> list[str]:
     """Every distinct line the timeline may speak, in first-use order (what to synthesize)."""
     seen: dict[str, None] = {}
 
@@ -155,6 +160,7 @@ def spoken_texts(routine: Routine, phrases: Phrases = ENGLISH) -> list[str]:
         seen.setdefault(text, None)
         return 1
 
+    phrases = phrases or routine_phrases(routine)[0]
     _Builder(routine, Pacing(), record, phrases, collect_only=True).build()
     return list(seen)
 
@@ -163,7 +169,7 @@ def build_timeline(
     routine: Routine,
     durations: Mapping[str, int] | DurationOf,
     pacing: Pacing = Pacing(),
-    phrases: Phrases = ENGLISH,
+    phrases: Phrases | None = None,
     hold_adjust_ms: Mapping[int, int] | None = None,
 ) -> Timeline:
     """Lay out `routine`, given how long each spoken line lasts (ms, by text).
@@ -172,9 +178,12 @@ def build_timeline(
     `Timeline.holds` (live "+5 s"); no hold becomes shorter than `MIN_HOLD_MS`.
     """
     duration_of = durations if callable(durations) else durations.__getitem__
-    return _Builder(
-        routine, pacing, duration_of, phrases, hold_adjust_ms=dict(hold_adjust_ms or {})
-    ).build()
+    table, warnings = (phrases, []) if phrases else routine_phrases(routine)
+    builder = _Builder(
+        routine, pacing, duration_of, table, hold_adjust_ms=dict(hold_adjust_ms or {})
+    )
+    builder.warnings.update(dict.fromkeys(warnings, 1))
+    return builder.build()
 
 
 class _NotYet(Exception):
@@ -195,7 +204,7 @@ def build_prefix(
     routine: Routine,
     durations: Mapping[str, int],
     pacing: Pacing = Pacing(),
-    phrases: Phrases = ENGLISH,
+    phrases: Phrases | None = None,
     hold_adjust_ms: Mapping[int, int] | None = None,
 ) -> Timeline | TimelinePrefix:
     """The whole timeline if every duration is known, else its final prefix.
@@ -211,7 +220,11 @@ def build_prefix(
         return durations[text]
 
     builder = _Builder(
-        routine, pacing, duration_of, phrases, hold_adjust_ms=dict(hold_adjust_ms or {})
+        routine,
+        pacing,
+        duration_of,
+        phrases or routine_phrases(routine)[0],
+        hold_adjust_ms=dict(hold_adjust_ms or {}),
     )
     try:
         return builder.build()
@@ -321,10 +334,12 @@ class _Builder:
             if side_index:
                 self.say("switch", self.phrases.switch_sides, number)
             for line in step.setup:
-                self.say("setup", _fill(line, side), number)
+                self.say("setup", self._fill(line, side), number)
             for rep in range(1, step.reps + 1):
                 if rep > 1:
-                    self.say("between", _fill(step.between or self.phrases.between, side), number)
+                    self.say(
+                        "between", self._fill(step.between or self.phrases.between, side), number
+                    )
                 self.hold(number, step, side, rep)
 
     def hold(self, number: int, step: Exercise, side: Side | None, rep: int) -> None:
@@ -394,7 +409,7 @@ class _Builder:
             else:
                 self.warn(f"{where}: no room for the end-of-hold chime; dropped")
         if cues.during:
-            lines = [_fill(t, side) for t in step.during]
+            lines = [self._fill(t, side) for t in step.during]
             for i, text in enumerate(lines):
                 self._place_during(
                     text,
@@ -407,9 +422,17 @@ class _Builder:
 
         self.events.extend(placed)
         self.holds.append(HoldSpan(number, side, rep, start_ms, end_ms))
-        release = _fill(step.release or self.phrases.release, side)
+        release = self._fill(step.release or self.phrases.release, side)
         self.say("release", release, number, at_ms=end_ms)
         self.pause_ms = p.recover_ms
+
+    def _fill(self, text: str, side: Side | None) -> str:
+        if side is None:
+            return text
+        other = OTHER_SIDE[side]
+        return text.replace("{side}", self.phrases.side(side)).replace(
+            "{other}", self.phrases.side(other)
+        )
 
     def _place_during(
         self,
@@ -434,9 +457,3 @@ class _Builder:
                 placed.append(Event(start, length, "during", text, number))
                 return
         self.warn(f"{where}: no room for {text!r} in the hold; dropped")
-
-
-def _fill(text: str, side: Side | None) -> str:
-    if side is None:
-        return text
-    return text.replace("{side}", side).replace("{other}", OTHER_SIDE[side])
