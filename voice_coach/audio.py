@@ -176,10 +176,13 @@ def render(
     sample_rate: int,
     chunk_frames: int | None = None,
     start_frame: int = 0,
+    end_frame: int | None = None,
 ) -> Iterator[bytes]:
-    """The whole timeline as PCM chunks, from `start_frame` to the end, in one pass."""
+    """The timeline as PCM chunks, frames [start_frame, end_frame) (default: to the end),
+    in one pass."""
     chunk_frames = chunk_frames or sample_rate
     mixer = Mixer(event_clips(timeline, speech, sample_rate))
-    end = total_frames(timeline, sample_rate)
+    total = total_frames(timeline, sample_rate)
+    end = total if end_frame is None else min(end_frame, total)
     for pos in range(start_frame, end, chunk_frames):
         yield mixer.frames(pos, min(end, pos + chunk_frames)).tobytes()

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
+from ..plot import write_timeline_png
 from . import app
 from .common import (
     RoutineArg,
     SettingsOptions,
     clock,
+    err,
     length,
     out,
     plan,
@@ -29,18 +32,33 @@ from .common import (
 def show(
     routine: RoutineArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--plot",
+            help="Also draw the timeline (waveform, chapters, cue marks) into this PNG file.",
+        ),
+    ] = None,
     *,
     opts: SettingsOptions,
 ) -> None:
     """Show the timeline: every cue with its start time.
 
     Example: voice-coach show sciatica-relief --hold 45 --json
+
+    Example: voice-coach show sciatica-relief --plot timeline.png
     """
     with reported():
         p = plan(routine, opts)
         with progress_bar() as bar:
             ready = prepared(p, opts.cache_dir, bar)
+            if plot is not None:
+                bar.add_task("Drawing", total=None)
+                write_timeline_png(ready.timeline, ready.clips, ready.sample_rate, plot)
         tl = ready.timeline
+        if plot is not None:
+            # stdout may be JSON; where the picture went is for the person.
+            (err if as_json else out).print(f"wrote {plot}", markup=False)
         if as_json:
             sys.stdout.write(json.dumps(tl.to_json(), indent=2, ensure_ascii=False) + "\n")
             return
