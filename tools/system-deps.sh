@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Install the system programs voice_coach needs, or say exactly how to.
 #   tools/system-deps.sh run    espeak-ng (speech) and ffmpeg (encoding)
-#   tools/system-deps.sh test   the same plus PulseAudio and PortAudio for playback tests
+#   tools/system-deps.sh test   the same plus PulseAudio, PortAudio and Chromium for playback and browser tests
 set -euo pipefail
 
 want=(espeak-ng ffmpeg)
 if [[ "${1:-run}" == "test" ]]; then
-  want+=(pulseaudio pulseaudio-utils libportaudio2)
+  want+=(pulseaudio pulseaudio-utils libportaudio2 chromium)
 fi
 
 missing=()

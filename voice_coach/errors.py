@@ -68,3 +68,7 @@ class ExportError(VoiceCoachError):
 
 class HistoryError(VoiceCoachError):
     """The practice history cannot be read or written (damaged, too new, or in use)."""
+
+
+class ServeError(VoiceCoachError):
+    """The server cannot start (address in use, no LAN address)."""

@@ -1,0 +1,411 @@
+"""The export server on 127.0.0.1: the page, ranges, refusals; and its pure helpers."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import ROUTINES, FakeEngine, require_program
+from typer.testing import CliRunner
+
+from voice_coach.cli import app
+from voice_coach.export import read_chapters
+from voice_coach.feed import FeedItem
+from voice_coach.serve import (
+    ExportServer,
+    Group,
+    Listed,
+    Refused,
+    Unsatisfiable,
+    is_lan_address,
+    lan_address,
+    locate,
+    parse_range,
+    qr_svg,
+    render_index,
+    vorbis_chapters,
+)
+from voice_coach.timeline import Chapter
+
+SECRET = b"TOP-SECRET-OUTSIDE-THE-EXPORTS"
+AUDIO = bytes(range(256)) * 40  # 10240 bytes, every offset recognisable
+
+
+@dataclass
+class Served:
+    root: Path
+    port: int
+
+    def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            # skip_host: some tests send their own Host header.
+            conn.putrequest(method, path, skip_host=bool(headers and "Host" in headers))
+            for name, value in (headers or {}).items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def get(self, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+        return self.request("GET", path, headers)
+
+
+def make_exports(base: Path) -> Path:
+    """An export folder with audio, a split folder with a playlist, a hidden partial
+    export, and links that lead inside and outside."""
+    root = base / "exports"
+    (root / "split part").mkdir(parents=True)
+    (root / "a.mp3").write_bytes(AUDIO)
+    (root / "a.png").write_bytes(b"\x89PNG fake")
+    (root / "split part" / "one.mp3").write_bytes(AUDIO[:100])
+    (root / "split part" / "two.ogg").write_bytes(AUDIO[:50])
+    (root / "split part" / "list.m3u8").write_text("one.mp3\ntwo.ogg\n")
+    (root / ".a.mp3.x1.partial").write_bytes(AUDIO)
+    (root / "notes.wav").write_bytes(b"RIFF")
+    outside = base / "outside"
+    outside.mkdir()
+    (outside / "secret.mp3").write_bytes(SECRET)
+    (base / "pyproject.toml").write_bytes(SECRET)
+    (root / "escape.mp3").symlink_to(outside / "secret.mp3")
+    (root / "escape-dir").symlink_to(outside, target_is_directory=True)
+    (root / "inside.mp3").symlink_to(root / "a.mp3")
+    return root
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    root = make_exports(tmp_path)
+    server = ExportServer(root, ("127.0.0.1", 0))
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield Served(root, server.port)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+# -- over HTTP ------------------------------------------------------------------------
+
+
+def test_index_lists_every_routine_with_player_and_download(served: Served) -> None:
+    status, headers, body = served.get("/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "script-src 'sha256-" in headers["Content-Security-Policy"]
+    page = body.decode()
+    # Damaged or foreign files fall back to their stem as the title.
+    for title in ("a", "one", "two", "inside"):
+        assert f'<h2 class="title">{title}</h2>' in page
+    assert '<audio controls preload="metadata" src="/a.mp3">' in page
+    assert 'href="/split%20part/one.mp3" download' in page
+    assert "<h2>split part</h2>" in page and 'href="/split%20part/list.m3u8"' in page
+    assert 'src="/a.png"' in page  # the timeline picture beside a.mp3
+    assert "data:image/svg+xml;base64," in page
+    assert f"http://127.0.0.1:{served.port}/" in page
+    for absent in ("partial", "secret", "escape", "notes.wav"):
+        assert absent not in page
+
+
+def test_feed_lists_the_same_files(served: Served) -> None:
+    status, headers, body = served.get("/feed.xml")
+    assert status == 200 and headers["Content-Type"].startswith("application/rss+xml")
+    urls = sorted(e.get("url", "") for e in ET.fromstring(body).iter("enclosure"))
+    base = f"http://127.0.0.1:{served.port}/"
+    assert urls == [base + p for p in ("a.mp3", "inside.mp3", "split%20part/one.mp3")] + [
+        base + "split%20part/two.ogg"
+    ]
+
+
+def test_whole_file_and_head(served: Served) -> None:
+    status, headers, body = served.get("/a.mp3")
+    assert (status, body) == (200, AUDIO)
+    assert headers["Content-Type"] == "audio/mpeg"
+    assert headers["Content-Length"] == str(len(AUDIO))
+    assert headers["Accept-Ranges"] == "bytes"
+    status, headers, body = served.request("HEAD", "/a.mp3")
+    assert (status, body) == (200, b"")
+    assert headers["Content-Length"] == str(len(AUDIO))
+    status, headers, body = served.request("HEAD", "/")
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) > 1000
+    assert served.get("/split%20part/two.ogg")[1]["Content-Type"] == "audio/ogg"
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [
+        ("bytes=0-9", 0, 9),
+        ("bytes=100-355", 100, 355),
+        ("bytes=10000-", 10000, 10239),
+        ("bytes=-16", 10224, 10239),
+        ("bytes=10230-99999", 10230, 10239),
+        ("bytes=-99999", 0, 10239),
+    ],
+)
+def test_range_requests_get_exact_bytes(served: Served, header: str, first: int, last: int) -> None:
+    status, headers, body = served.get("/a.mp3", Range=header)
+    assert status == 206
+    assert body == AUDIO[first : last + 1]
+    assert headers["Content-Range"] == f"bytes {first}-{last}/{len(AUDIO)}"
+    assert headers["Content-Length"] == str(last - first + 1)
+
+
+@pytest.mark.parametrize("header", ["bytes=10240-", "bytes=99999-100000", "bytes=-0"])
+def test_unsatisfiable_range_is_416(served: Served, header: str) -> None:
+    status, headers, body = served.get("/a.mp3", Range=header)
+    assert status == 416
+    assert headers["Content-Range"] == f"bytes */{len(AUDIO)}"
+    assert AUDIO[:16] not in body
+
+
+@pytest.mark.parametrize("header", ["bytes=0-1,5-9", "items=0-9", "bytes=9-2", "bytes=x-"])
+def test_ranges_we_do_not_serve_give_the_whole_file(served: Served, header: str) -> None:
+    status, _, body = served.get("/a.mp3", Range=header)
+    assert (status, body) == (200, AUDIO)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../pyproject.toml",
+        "/%2e%2e/pyproject.toml",
+        "/%2E%2E/%2e%2e/pyproject.toml",
+        "/%252e%252e/pyproject.toml",
+        "/..%2f..%2fpyproject.toml",
+        "/..%2f..%2fetc/passwd",
+        "//etc/passwd",
+        "/etc/passwd",
+        "/..\\pyproject.toml",
+        "/%5c..%5cpyproject.toml",
+        "/split%20part/../../pyproject.toml",
+        "/./a.mp3",
+        "/escape.mp3",
+        "/escape-dir/secret.mp3",
+        "/a.mp3%00.png",
+        "/%ff%fe",
+        "/chapters/../pyproject.toml.json",
+        "/chapters/escape.mp3.json",
+        "http://127.0.0.1/../pyproject.toml",
+    ],
+)
+def test_traversal_is_refused(served: Served, path: str) -> None:
+    status, _, body = served.get(path)
+    assert status in (403, 404)
+    assert SECRET not in body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/split%20part",
+        "/split%20part/",
+        "/.a.mp3.x1.partial",
+        "/missing.mp3",
+        "/chapters/a.png.json",
+    ],
+)
+def test_no_listings_hidden_files_or_missing_files(served: Served, path: str) -> None:
+    status, _, body = served.get(path)
+    assert status == 404
+    assert b"one.mp3" not in body and AUDIO[:16] not in body
+
+
+def test_links_inside_the_folder_are_served(served: Served) -> None:
+    assert served.get("/inside.mp3")[::2] == (200, AUDIO)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_only_get_and_head(served: Served, method: str) -> None:
+    status, headers, _ = served.request(method, "/a.mp3")
+    assert status == 405
+    assert headers["Allow"] == "GET, HEAD"
+    assert (served.root / "a.mp3").read_bytes() == AUDIO
+
+
+def test_feed_urls_follow_the_host_the_client_used(served: Served) -> None:
+    _, _, body = served.get("/feed.xml", Host=f"192.168.1.20:{served.port}")
+    assert f"http://192.168.1.20:{served.port}/a.mp3".encode() in body
+    # A Host header that is not a plain host[:port] is not echoed into links.
+    _, _, body = served.get("/", Host='evil"><script>x</script>')
+    assert b"<script>x" not in body
+    assert f"http://127.0.0.1:{served.port}/".encode() in body
+
+
+def test_index_and_chapters_of_a_real_export(
+    served: Served, fake_engine: type[FakeEngine], cache_dir: Path
+) -> None:
+    require_program("ffmpeg")
+    target = served.root / "full.mp3"
+    result = CliRunner().invoke(app, ["export", str(ROUTINES / "full.yaml"), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    chapters = read_chapters(target)
+
+    page = served.get("/")[2].decode()
+    assert '<h2 class="title">Full</h2>' in page
+    starts = re.findall(r'<button type="button" data-start="([0-9.]+)">', page)
+    assert [float(s) for s in starts] == [c.start_ms / 1000 for c in chapters]
+    for chapter in chapters:
+        assert f"<span>{chapter.title}</span>" in page
+
+    status, headers, body = served.get("/chapters/full.mp3.json")
+    assert status == 200 and headers["Content-Type"].startswith("application/json+chapters")
+    assert b'"version": "1.2.0"' in body
+
+
+def test_serve_command_prints_url_and_qr_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    root = make_exports(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voice_coach", "serve", str(root), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        match = re.search(r"at http://127\.0\.0\.1:(\d+)/", first)
+        assert match, first
+        qr_and_rest = [proc.stdout.readline() for _ in range(3)]
+        assert "█" in "".join(qr_and_rest)
+        status, _, body = Served(root, int(match.group(1))).get("/")
+        assert status == 200 and b"Your routines" in body
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode in (0, 130)
+    assert "Traceback" not in stderr
+    assert "stopped" in stderr
+
+
+def test_serve_command_reports_bad_input(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["serve", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "no such folder" in result.output
+    result = runner.invoke(app, ["serve", str(tmp_path), "--lan", "--host", "127.0.0.1"])
+    assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_port_in_use_is_an_error_not_a_traceback(served: Served) -> None:
+    result = CliRunner().invoke(app, ["serve", str(served.root), "--port", str(served.port)])
+    assert result.exit_code == 1
+    assert "cannot listen on 127.0.0.1" in result.output
+
+
+# -- pure helpers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        (None, 100, None),
+        ("bytes=0-0", 100, (0, 0)),
+        ("bytes=5-", 100, (5, 99)),
+        ("bytes=-5", 100, (95, 99)),
+        ("bytes=-500", 100, (0, 99)),
+        ("bytes=90-500", 100, (90, 99)),
+        (" bytes=1-2 ", 100, (1, 2)),
+        ("bytes=2-1", 100, None),
+        ("bytes=-", 100, None),
+        ("bytes=1-2,4-5", 100, None),
+        ("chars=1-2", 100, None),
+    ],
+)
+def test_parse_range(header: str | None, size: int, expected: tuple[int, int] | None) -> None:
+    assert parse_range(header, size) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "size"), [("bytes=100-", 100), ("bytes=-0", 100), ("bytes=0-", 0)]
+)
+def test_parse_range_unsatisfiable(header: str, size: int) -> None:
+    with pytest.raises(Unsatisfiable):
+        parse_range(header, size)
+
+
+def test_locate(tmp_path: Path) -> None:
+    root = make_exports(tmp_path)
+    assert locate(root, "/a.mp3") == root / "a.mp3"
+    assert locate(root, "/split%20part/one.mp3") == root / "split part" / "one.mp3"
+    for path, status in [
+        ("/../pyproject.toml", 403),
+        ("/%2e%2e/pyproject.toml", 403),
+        ("/%252e%252e/pyproject.toml", 403),
+        ("a.mp3", 403),
+        ("/escape.mp3", 403),
+        ("/split%20part", 404),
+        ("/.a.mp3.x1.partial", 404),
+        ("/nope", 404),
+    ]:
+        with pytest.raises(Refused) as refused:
+            locate(root, path)
+        assert refused.value.status == status, path
+
+
+def test_render_index_escapes_user_text() -> None:
+    item = FeedItem(
+        path='x"<y>.mp3',
+        title="<script>alert(1)</script> & co",
+        size_bytes=1,
+        modified=datetime(2025, 1, 1, tzinfo=UTC),
+        duration_ms=61_000,
+        chapters=(Chapter('<b onclick="x">Stretch</b>', 0, 61_000),),
+    )
+    page = render_index([Group("<i>folder</i>", (Listed(item),))], 'http://h/"><x>')
+    assert "<script>alert" not in page and "<b onclick" not in page and "<i>folder" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert 'src="/x%22%3Cy%3E.mp3"' in page
+    assert "http://h/&quot;&gt;&lt;x&gt;" in page
+    assert "1\u00a0min\u00a001\u00a0s · 1\u00a0chapter" in page
+
+
+def test_empty_index_says_how_to_export() -> None:
+    assert "voice-coach export" in render_index([], "http://127.0.0.1:1/")
+
+
+def test_qr_svg_is_square_black_on_white() -> None:
+    svg = ET.fromstring(qr_svg("http://192.168.1.20:8765/"))
+    n = int(svg.get("viewBox", "").split()[2])
+    assert n >= 29  # version 3 or more, plus the quiet zone
+    paths = svg.findall("{http://www.w3.org/2000/svg}path")
+    assert len(paths) == 1 and paths[0].get("fill") == "#000"
+    assert paths[0].get("d", "").count("M") > n  # a real pattern, not one block
+
+
+def test_vorbis_chapters() -> None:
+    comments = {
+        "chapter001": ["00:00:00.000"],
+        "chapter001name": ["Intro"],
+        "CHAPTER002": ["00:01:02.5"],
+        "CHAPTER002NAME": ["Step"],
+    }
+    assert vorbis_chapters(comments, 90_000) == [
+        Chapter("Intro", 0, 62_500),
+        Chapter("Step", 62_500, 90_000),
+    ]
+    assert vorbis_chapters({}, 1000) == []
+
+
+def test_lan_address_is_never_loopback() -> None:
+    # Reads the routing table through a UDP socket; sends nothing.
+    address = lan_address()
+    assert address is None or is_lan_address(address)
+    assert not is_lan_address("127.0.0.1") and not is_lan_address("0.0.0.0")
+    assert is_lan_address("192.168.1.20") and not is_lan_address("not an address")
