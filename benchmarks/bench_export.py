@@ -1,0 +1,459 @@
+"""Export benchmarks: real engine (pyttsx3 -> espeak-ng), real ffmpeg, private cache.
+
+Run from the project root:
+
+    .venv/bin/python -m benchmarks.bench_export
+
+Every figure comes from this one run; nothing is extrapolated. Exits 1 if a target
+fails. See benchmarks/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import io
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from voice_coach.audio import event_clips, render
+from voice_coach.errors import EngineError
+from voice_coach.export import FORMATS, Tags, export_audio
+from voice_coach.loader import parse_routine
+from voice_coach.model import Routine
+from voice_coach.phrases import number_words
+from voice_coach.prepare import Prepared, prepare, settings_comment
+from voice_coach.timeline import Timeline, build_timeline
+
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+EXPORT_RATIO_TARGET = 1.3
+"""Warm-cache export (prepare + render + encode) vs ffmpeg alone encoding the same audio."""
+MEMORY_RATIO_TARGET = 1.3
+"""Peak RSS exporting a 60-minute routine vs a 5-minute one."""
+NAIVE_BUDGET_S = 60.0
+"""A naive run of the whole routine that goes past this is abandoned for a 10-minute one."""
+NAIVE_PORTION_MS = 10 * 60_000
+TIMING_REPEATS = 3
+"""Timed runs of each of export and ffmpeg-alone, interleaved; the fastest of each is
+compared (the least disturbed by whatever else the machine runs)."""
+MS_PER_CHAR = 55
+"""Rough speaking time per character at 160 wpm, only to pick how many steps to generate."""
+
+
+# -- a synthetic routine of a given length -------------------------------------------
+
+
+def _step(i: int) -> dict[str, Any]:
+    """Step `i` (1-based) of a repeating pattern: sides, reps, rest, single hold."""
+    name = f"Stretch number {number_words(i)}"
+    kind = (i - 1) % 4
+    if kind == 0:
+        return {
+            "name": name,
+            "setup": ["Lie on your back.", "Bend your {side} knee toward your chest."],
+            "hold": 60,
+            "sides": ["right", "left"],
+            "during": ["Breathe slowly.", "Let your shoulders relax."],
+            "release": "Slowly lower your {side} leg.",
+        }
+    if kind == 1:
+        return {
+            "name": name,
+            "setup": ["Sit tall, with your legs straight."],
+            "hold": 60,
+            "reps": 2,
+            "during": ["Keep breathing."],
+            "between": "Once more, gently.",
+        }
+    if kind == 2:
+        return {"rest": 20}
+    return {
+        "name": name,
+        "setup": ["Stand up slowly.", "Reach both arms overhead."],
+        "hold": 60,
+        "halfway": True,
+        "during": ["Lengthen your spine."],
+    }
+
+
+def _routine(title: str, n_steps: int) -> Routine:
+    data = {
+        "title": title,
+        "intro": ["Move gently, and stop if anything hurts."],
+        "steps": [_step(i) for i in range(1, n_steps + 1)],
+    }
+    text = yaml.safe_dump(data, sort_keys=False)
+    return parse_routine(text, source=f"<{title}>", slug=title.lower().replace(" ", "-"))
+
+
+def _estimate_ms(routine: Routine) -> int:
+    return build_timeline(routine, lambda text: MS_PER_CHAR * len(text)).total_ms
+
+
+def synthetic_routine(minutes: int) -> Routine:
+    """The shortest routine of the repeating pattern that lasts about `minutes`."""
+    title = f"Benchmark {minutes} minutes"
+    n = 1
+    while _estimate_ms(_routine(title, n)) < minutes * 60_000:
+        n += 1
+    return _routine(title, n)
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+ENGINE_FLAKES = ("empty audio", "no usable audio")
+"""pyttsx3's runAndWait can return before espeak-ng has written the WAV (see README)."""
+
+
+def prepare_warm(routine: Routine, cache: Path, notes: list[str]) -> Prepared:
+    """`prepare`, retrying when pyttsx3 returns no audio for a line (a known flaw of its
+    espeak-ng driver); the cache keeps every line already done."""
+    for attempt in range(1, 6):
+        try:
+            return prepare(routine, cache_dir=cache)
+        except EngineError as exc:
+            flaky = "pyttsx3" in str(exc) and any(f in str(exc) for f in ENGINE_FLAKES)
+            if not flaky or attempt == 5:
+                raise
+            notes.append(f"warm-up retried after: {exc}")
+    raise AssertionError("unreachable")
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished children."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed_cpu(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process and the children it ran)."""
+    cpu = cpu_seconds()
+    wall, _ = timed(fn)
+    return wall, cpu_seconds() - cpu
+
+
+def clock(ms: float) -> str:
+    minutes, rest = divmod(round(ms / 1000), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def export_mp3(routine: Routine, cache: Path, target: Path) -> Prepared:
+    """What `voice-coach export` does, in process: prepare (warm cache) and encode."""
+    p = prepare(routine, cache_dir=cache)
+    tags = Tags(title=routine.title, comment=settings_comment(p))
+    export_audio(p.timeline, p.clips, p.sample_rate, target, "mp3", tags=tags)
+    return p
+
+
+def write_wav(p: Prepared, path: Path) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(p.sample_rate)
+        for chunk in render(p.timeline, p.clips, p.sample_rate):
+            w.writeframes(chunk)
+
+
+def ffmpeg_alone(wav: Path, out: Path) -> None:
+    """ffmpeg encoding a ready WAV with export.py's MP3 settings."""
+    spec = FORMATS["mp3"]
+    args = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav)]
+    args += ["-c:a", spec.codec, "-b:a", f"{spec.default_kbps}k", "-ac", "1"]
+    args += ["-f", spec.muxer, str(out)]
+    subprocess.run(args, check=True)
+
+
+def our_render(timeline: Timeline, p: Prepared) -> int:
+    """The chunked renderer, collecting all PCM in memory (as the naive baseline does)."""
+    pcm = bytearray()
+    for chunk in render(timeline, p.clips, p.sample_rate):
+        pcm += chunk
+    return len(pcm)
+
+
+def naive_pydub(timeline: Timeline, p: Prepared, deadline: float) -> int | None:
+    """The timeline assembled with pydub `+=`: silence, clip, silence, clip... in order.
+    None when it passes `deadline` (time.perf_counter()) before the end."""
+    from pydub import AudioSegment
+
+    rate = p.sample_rate
+    out = AudioSegment.silent(duration=0, frame_rate=rate)
+    pos_ms = 0
+    for (_frame, clip), event in zip(
+        event_clips(timeline, p.clips, rate), timeline.events, strict=True
+    ):
+        if event.start_ms > pos_ms:
+            out += AudioSegment.silent(duration=event.start_ms - pos_ms, frame_rate=rate)
+        out += AudioSegment(data=clip.pcm, sample_width=2, frame_rate=rate, channels=1)
+        pos_ms = len(out)
+        if time.perf_counter() > deadline:
+            return None
+    if timeline.total_ms > pos_ms:
+        out += AudioSegment.silent(duration=timeline.total_ms - pos_ms, frame_rate=rate)
+    return len(out.raw_data)
+
+
+def portion(timeline: Timeline, until_ms: int) -> Timeline:
+    """The first `until_ms` of a timeline: events starting before then, cut there."""
+    events = tuple(e for e in timeline.events if e.end_ms <= until_ms)
+    return dataclasses.replace(timeline, total_ms=until_ms, events=events, chapters=())
+
+
+# -- peak memory, one fresh process per export ------------------------------------------
+
+
+def vm_kb(field: str) -> int | None:
+    """A size from /proc/self/status (Linux), in KiB: VmHWM is this process's peak RSS
+    since its exec, unlike ru_maxrss, which a child inherits from the process that
+    forked it (here, a benchmark parent holding 30 minutes of naive audio)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def measure_ffmpeg(folder: Path, log: Path) -> bool:
+    """Put an `ffmpeg` first on PATH that runs the real one under /usr/bin/time, which
+    appends ffmpeg's own peak RSS (KiB) to `log`. False if /usr/bin/time is missing."""
+    real, gnu_time = shutil.which("ffmpeg"), shutil.which("time", path="/usr/bin:/bin")
+    if real is None or gnu_time is None:
+        return False
+    wrapper = folder / "ffmpeg"
+    wrapper.write_text(f'#!/bin/sh\nexec {gnu_time} -f %M -a -o "{log}" "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
+    return True
+
+
+def child_main(minutes: int, cache: Path, out: Path) -> None:
+    """Export one synthetic routine; print this process's and ffmpeg's peak RSS (KiB)."""
+    with tempfile.TemporaryDirectory(prefix="voice-coach-bench-child-") as tmp:
+        log = Path(tmp) / "ffmpeg-rss.txt"
+        timed_ffmpeg = measure_ffmpeg(Path(tmp), log)
+        start_kb = vm_kb("VmHWM")
+        p = export_mp3(synthetic_routine(minutes), cache, out)
+        ffmpeg_kb = max(map(int, log.read_text().split())) if timed_ffmpeg else None
+        report = {
+            "total_ms": p.timeline.total_ms,
+            "synthesized": p.cache.synthesized,
+            "start_kb": start_kb,
+            "self_kb": vm_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "ffmpeg_kb": ffmpeg_kb,
+        }
+    print(json.dumps(report))
+
+
+def peak_memory(minutes: int, cache: Path, out: Path) -> dict[str, Any]:
+    """Export in a fresh process; its report of peak memory."""
+    args = [sys.executable, "-m", "benchmarks.bench_export", "--child", str(minutes)]
+    args += [str(cache), str(out)]
+    done = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the {minutes}-minute export child failed ({done.returncode})")
+    # The last line: pyttsx3 may print "Audio saved to ..." on its own.
+    report: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return report
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    figure: str
+    measured: str
+    target: str = ""
+    ok: bool | None = None
+
+    @property
+    def result(self) -> str:
+        return "" if self.ok is None else ("PASS" if self.ok else "FAIL")
+
+
+def run() -> int:
+    started = time.perf_counter()
+    rows: list[Row] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="voice-coach-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        cache = tmp / "cache"
+        r30, r60, r5 = synthetic_routine(30), synthetic_routine(60), synthetic_routine(5)
+
+        # Warm the cache for every routine (the only synthesis in the whole run).
+        # pyttsx3 may print "Audio saved to ..." from espeak-ng's thread, late: keep it quiet.
+        with contextlib.redirect_stdout(io.StringIO()):
+            warm = [timed(lambda r=r: prepare_warm(r, cache, notes)) for r in (r60, r30, r5)]
+            time.sleep(0.5)
+        warm_s = sum(seconds for seconds, _ in warm)
+        p30 = warm[1][1]
+        lines = len(list(cache.rglob("*.wav")))
+        tl = p30.timeline
+        rows.append(
+            Row(
+                "30-min routine",
+                f"{clock(tl.total_ms)} long, {len(r30.exercises)} exercises, "
+                f"{len(tl.holds)} holds, {len(tl.events)} events",
+            )
+        )
+        rows.append(Row("cache warm-up (all 3 routines)", f"{lines} lines in {warm_s:.1f} s"))
+
+        # Warm-cache export vs ffmpeg alone on the same audio.
+        wav = tmp / "same.wav"
+        write_wav(p30, wav)
+        export_times, ffmpeg_times = [], []
+        export_cpu, ffmpeg_cpu = [], []
+        for i in range(TIMING_REPEATS):
+            for name in ("ours", "alone") if i % 2 == 0 else ("alone", "ours"):
+                if name == "ours":
+                    wall, cpu = timed_cpu(lambda: export_mp3(r30, cache, tmp / "ours.mp3"))
+                    export_times.append(wall)
+                    export_cpu.append(cpu)
+                else:
+                    wall, cpu = timed_cpu(lambda: ffmpeg_alone(wav, tmp / "alone.mp3"))
+                    ffmpeg_times.append(wall)
+                    ffmpeg_cpu.append(cpu)
+        ours, alone = min(export_times), min(ffmpeg_times)
+        ratio = ours / alone
+        cpu_ratio = min(export_cpu) / min(ffmpeg_cpu)
+        rows.append(Row("warm export of 30 min to MP3 (prepare + encode)", f"{ours:.2f} s"))
+        rows.append(Row("ffmpeg alone, same audio from a WAV", f"{alone:.2f} s"))
+        rows.append(
+            Row(
+                "  export / ffmpeg alone",
+                f"{ratio:.2f}",
+                f"<= {EXPORT_RATIO_TARGET}",
+                ratio <= EXPORT_RATIO_TARGET,
+            )
+        )
+        rows.append(
+            Row(
+                "  the same in CPU time (python + ffmpeg; no target)",
+                f"{cpu_ratio:.2f} ({min(export_cpu):.2f} / {min(ffmpeg_cpu):.2f} s)",
+            )
+        )
+
+        # The naive pydub baseline (no target).
+        deadline = time.perf_counter() + NAIVE_BUDGET_S
+        naive_s, naive_len = timed(lambda: naive_pydub(tl, p30, deadline))
+        part = tl
+        if naive_len is None:
+            notes.append(
+                f"naive pydub on the whole 30 min passed {NAIVE_BUDGET_S:.0f} s and was "
+                f"stopped; both sides below were measured on the first "
+                f"{NAIVE_PORTION_MS // 60_000} minutes only"
+            )
+            part = portion(tl, NAIVE_PORTION_MS)
+            naive_s, naive_len = timed(lambda: naive_pydub(part, p30, float("inf")))
+        render_s, render_len = timed(lambda: our_render(part, p30))
+        label = f"{clock(part.total_ms)} of audio"
+        rows.append(Row(f"our render to PCM, {label}", f"{render_s:.2f} s"))
+        rows.append(Row(f"naive pydub += assembly, {label}", f"{naive_s:.2f} s"))
+        rows.append(Row("  naive / ours (baseline, no target)", f"{naive_s / render_s:.0f}x"))
+        if naive_len is not None and abs(naive_len - render_len) > 2 * p30.sample_rate:
+            notes.append(f"naive PCM {naive_len} bytes vs ours {render_len} (rounding drift)")
+
+        # Peak memory: a fresh process per export, warm cache.
+        m5 = peak_memory(5, cache, tmp / "mem5.mp3")
+        m60 = peak_memory(60, cache, tmp / "mem60.mp3")
+        if m5["synthesized"] or m60["synthesized"]:
+            notes.append("a memory child synthesized lines: the cache was not warm")
+        mem_ratio = m60["self_kb"] / m5["self_kb"]
+        for m in (m5, m60):
+            start = f"{m['start_kb'] / 1024:.1f}" if m["start_kb"] else "?"
+            rows.append(
+                Row(
+                    f"peak RSS, export of {clock(m['total_ms'])} (python process)",
+                    f"{m['self_kb'] / 1024:.1f} MiB ({start} MiB after imports)",
+                )
+            )
+        rows.append(
+            Row(
+                "  60 min / 5 min",
+                f"{mem_ratio:.2f}",
+                f"<= {MEMORY_RATIO_TARGET}",
+                mem_ratio <= MEMORY_RATIO_TARGET,
+            )
+        )
+        if m5["ffmpeg_kb"] and m60["ffmpeg_kb"]:
+            rows.append(
+                Row(
+                    "peak RSS of its ffmpeg, 5 min / 60 min",
+                    f"{m5['ffmpeg_kb'] / 1024:.1f} / {m60['ffmpeg_kb'] / 1024:.1f} MiB",
+                )
+            )
+        else:
+            notes.append("no /usr/bin/time: ffmpeg's own peak RSS was not measured")
+
+    print_table(rows)
+    for note in notes:
+        print(f"note: {note}")
+    print(f"timed runs: export {spread(export_times)}; ffmpeg alone {spread(ffmpeg_times)}")
+    print(f"benchmark wall time: {time.perf_counter() - started:.0f} s")
+    failed = [r for r in rows if r.ok is False]
+    return 1 if failed else 0
+
+
+def spread(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values) + f" s (median {statistics.median(values):.2f})"
+
+
+def print_table(rows: list[Row]) -> None:
+    header = Row("figure", "measured", "target")
+    widths = [
+        max(len(r.figure) for r in [header, *rows]),
+        max(len(r.measured) for r in [header, *rows]),
+        max(len(r.target) for r in [header, *rows]),
+    ]
+    print(f"{'figure':<{widths[0]}}  {'measured':<{widths[1]}}  {'target':<{widths[2]}}  result")
+    for r in rows:
+        print(
+            f"{r.figure:<{widths[0]}}  {r.measured:<{widths[1]}}  {r.target:<{widths[2]}}  "
+            f"{r.result}".rstrip()
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--child", nargs=3, metavar=("MINUTES", "CACHE", "OUT"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.child:
+        minutes, cache, out = args.child
+        child_main(int(minutes), Path(cache), Path(out))
+        return 0
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
