@@ -32,7 +32,6 @@ from typing import Any, TypeVar
 import yaml
 
 from voice_coach.audio import event_clips, render
-from voice_coach.errors import EngineError
 from voice_coach.export import FORMATS, Tags, export_audio
 from voice_coach.loader import parse_routine
 from voice_coach.model import Routine
@@ -119,22 +118,9 @@ def synthetic_routine(minutes: int) -> Routine:
 # -- helpers --------------------------------------------------------------------------
 
 
-ENGINE_FLAKES = ("empty audio", "no usable audio")
-"""pyttsx3's runAndWait can return before espeak-ng has written the WAV (see README)."""
-
-
 def prepare_warm(routine: Routine, cache: Path, notes: list[str]) -> Prepared:
-    """`prepare`, retrying when pyttsx3 returns no audio for a line (a known flaw of its
-    espeak-ng driver); the cache keeps every line already done."""
-    for attempt in range(1, 6):
-        try:
-            return prepare(routine, cache_dir=cache)
-        except EngineError as exc:
-            flaky = "pyttsx3" in str(exc) and any(f in str(exc) for f in ENGINE_FLAKES)
-            if not flaky or attempt == 5:
-                raise
-            notes.append(f"warm-up retried after: {exc}")
-    raise AssertionError("unreachable")
+    """`prepare`, filling the cache."""
+    return prepare(routine, cache_dir=cache)
 
 
 def timed(fn: Callable[[], T]) -> tuple[float, T]:

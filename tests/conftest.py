@@ -18,7 +18,7 @@ import pytest
 from voice_coach import speech
 from voice_coach.audio import Clip
 from voice_coach.model import VoiceSettings
-from voice_coach.speech import ResolvedVoice
+from voice_coach.speech import ResolvedVoice, VoiceInfo
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROUTINES = FIXTURES / "routines"
@@ -35,7 +35,14 @@ class FakeEngine:
     """A deterministic engine: a 440 Hz tone, 100 ms per word. Records what it said."""
 
     name: ClassVar[str] = "fake"
+    parallel: ClassVar[str] = "none"
     calls: ClassVar[list[str]] = []
+
+    def voices(self) -> list[VoiceInfo]:
+        return [VoiceInfo("tone", "Tone", ("en",))]
+
+    def version(self) -> str:
+        return "1"
 
     def unavailable_reason(self) -> str | None:
         return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,31 +43,12 @@ DURATION_TOLERANCE_MS = 100
 OTHER_FORMAT_TOLERANCE_MS = 150
 
 
-ENGINE_FLAKES = ("empty audio", "no usable audio")
-"""pyttsx3 2.99's runAndWait can return before espeak-ng has written the WAV, so now and
-then a line comes back empty: about 1 synthesis in 150 here, 1 cold run in 5 or so.
-(voice_coach reports it as "pyttsx3 ... empty audio" or "... no usable audio".) The
-WAV is then written, and "Audio saved to ..." printed, by espeak-ng's thread, late."""
-
-
-def engine_flake(message: str) -> bool:
-    return "pyttsx3" in message and any(flake in message for flake in ENGINE_FLAKES)
-
-
 def cli(*args: object) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
-def cli_synthesizing(*args: object, attempts: int = 3) -> Result:
-    """`cli` for runs that synthesize: retried (with a warning) when pyttsx3 returns no
-    audio, so that flaw of the engine does not make the export tests flaky. The cache
-    keeps every line that was synthesized, so a retry only redoes the failed one."""
-    for attempt in range(1, attempts + 1):
-        result = cli(*args)
-        if result.exit_code == 0 or not engine_flake(result.stderr) or attempt == attempts:
-            return result
-        warnings.warn(f"retrying after: {result.stderr.strip()}", stacklevel=2)
-    raise AssertionError("unreachable")
+cli_synthesizing = cli
+"""Runs that synthesize: no retries; a failed line is a failure."""
 
 
 def describe(result: Result) -> str:

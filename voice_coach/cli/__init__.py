@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # Registering commands: each module adds its own to `app`.
-from . import export, export_all, history, play, routines, serve, settings, show  # noqa: E402,F401
+from . import export, export_all, history, play, routines, serve, settings, show, voices  # noqa: E402,F401
 
 
 def main() -> None:

@@ -211,7 +211,7 @@ _OPTIONS: list[tuple[str, Any, Any]] = [
             Optional[str],
             typer.Option(
                 "--engine",
-                help="Speech engine (default pyttsx3, which uses espeak-ng).",
+                help="Speech engine: pyttsx3 (default), espeak-ng or piper; see `voice-coach voices`.",
                 rich_help_panel="Voice",
             ),
         ],
