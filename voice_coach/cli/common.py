@@ -211,7 +211,8 @@ _OPTIONS: list[tuple[str, Any, Any]] = [
             Optional[str],
             typer.Option(
                 "--engine",
-                help="Speech engine: pyttsx3 (default), espeak-ng or piper; see `voice-coach voices`.",
+                help="Speech engine: pyttsx3 (default), espeak-ng or piper; "
+                "see `voice-coach voices`.",
                 rich_help_panel="Voice",
             ),
         ],
