@@ -11,7 +11,8 @@ run: system-deps $(VENV)/.installed
 	$(BIN)/voice-coach export $(ROUTINE)
 
 ## make test: set everything up, then ruff, mypy and the whole pytest suite
-test: system-deps-test $(VENV)/.installed lint typecheck unit
+## (with the optional neural voice, so every engine's contract test runs)
+test: system-deps-test $(VENV)/.installed-neural lint typecheck unit
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -35,6 +36,10 @@ system-deps:
 
 system-deps-test:
 	@tools/system-deps.sh test
+
+$(VENV)/.installed-neural: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,neural]'
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
