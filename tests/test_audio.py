@@ -88,7 +88,7 @@ def test_every_event_starts_on_its_sample_and_holds_are_silent_between() -> None
         b = a + e.duration_ms * SAMPLE_RATE // 1000
         expected[a:b] = True
         # The first samples of each event are where it was scheduled.
-        assert np.abs(pcm[a : a + 50].astype(np.int32)).max() > 1000, e
+        assert np.abs(pcm[a : a + 50].astype(np.int32)).max() > 200, e
         assert np.abs(pcm[a - 20 : a].astype(np.int32)).max() == 0, e
     assert not np.any(loud & ~expected)
 

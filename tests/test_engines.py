@@ -336,7 +336,9 @@ def test_a_failure_among_parallel_phrases_leaves_only_whole_entries(fake_espeak:
     files = files_in(fake_espeak / "cache")
     assert cache.path("A bad line.") not in files
     assert all(
-        f.suffix == ".wav" and f.read_bytes() == Clip(TONE_PCM, 22050).to_wav_bytes() for f in files
+        f.suffix == ".wav"
+        and f.read_bytes() == cache_module.finish(Clip(TONE_PCM, 22050)).to_wav_bytes()
+        for f in files
     )
 
 

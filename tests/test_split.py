@@ -15,6 +15,7 @@ from voice_coach.audio import ms_to_frames, render
 from voice_coach.cli import app
 from voice_coach.export import parse_m3u8, safe_file_name
 from voice_coach.loader import load_routine
+from voice_coach.loudness import apply_gain
 from voice_coach.prepare import Prepared, prepare
 
 runner = CliRunner()
@@ -48,7 +49,9 @@ def test_wav_tracks_are_the_chapters_exactly(
     folder = tmp_path / "full"
     split(folder, "--format", "wav")
     ready = full_prepared(cache_dir)
-    whole = b"".join(render(ready.timeline, ready.clips, ready.sample_rate))
+    gain_db = export.program_gain(ready.timeline, ready.clips, ready.sample_rate, None)
+    chunks = render(ready.timeline, ready.clips, ready.sample_rate)
+    whole = b"".join(apply_gain(c, gain_db) for c in chunks)
     pcm = b""
     for name, chapter in zip(TRACKS, ready.timeline.chapters, strict=True):
         with wave.open(str(folder / f"{name}.wav"), "rb") as w:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .loudness import CHIME_UNDER_SPEECH_LU, TARGET_LUFS, normalize_clip
 from .timeline import CHIME_END, CHIME_START, Event, Timeline
 
 SAMPLE_WIDTH_BYTES = 2
@@ -25,8 +26,8 @@ TRIM_KEEP_MS = 5
 """Silence kept before the first loud sample, so the onset is not clipped."""
 TAIL_KEEP_MS = 40
 """Silence kept after the last loud sample, for the natural decay."""
-CHIME_LEVEL = 0.25
-"""Peak of a chime, as a fraction of full scale: it sits under the speech."""
+CHIME_LUFS = TARGET_LUFS - CHIME_UNDER_SPEECH_LU
+"""Loudness of a chime: a set level under the speech, which is at TARGET_LUFS."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,8 @@ def chime(kind: str, duration_ms: int, sample_rate: int) -> Clip:
     phase = 2 * np.pi * np.cumsum(freq) / sample_rate
     fade = max(1, sample_rate * 15 // 1000)
     envelope = np.minimum(1.0, np.minimum(np.arange(n) + 1, n - np.arange(n)) / fade)
-    wave_ = np.sin(phase) * envelope * CHIME_LEVEL * 32767
-    return Clip(np.round(wave_).astype("<i2").tobytes(), sample_rate)
+    wave_ = np.sin(phase) * envelope * 0.5 * 32767
+    return normalize_clip(Clip(np.round(wave_).astype("<i2").tobytes(), sample_rate), CHIME_LUFS)
 
 
 def ms_to_frames(ms: int, sample_rate: int) -> int:

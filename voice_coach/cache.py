@@ -34,10 +34,12 @@ from platformdirs import user_cache_dir
 
 from .audio import Clip, clip_from_wav_bytes, trim_silence
 from .errors import EngineError, VoiceCoachError
+from .loudness import normalize_clip
 from .speech import SYNTHESIS_TIMEOUT_S, Engine, Parallelism, ResolvedVoice, get_engine
 
-CACHE_FORMAT = 2
-"""Bump when what is stored for the same inputs changes (e.g. silence trimming)."""
+CACHE_FORMAT = 3
+"""Bump when what is stored for the same inputs changes (silence trimming, loudness
+normalization, how an engine is driven)."""
 ENV_VAR = "VOICE_COACH_CACHE"
 PARALLEL_MIN_PHRASES = 8
 """Fewer missing phrases than this are synthesized one by one: starting workers for
@@ -178,7 +180,7 @@ class SpeechCache:
     def _synthesize(self, text: str) -> Clip:
         lock = nullcontext() if _parallelism(self.engine) == "thread" else self._engine_lock
         with lock:
-            return trim_silence(self.engine.synthesize(text, self.voice))
+            return finish(self.engine.synthesize(text, self.voice))
 
     def _store(self, text: str, clip: Clip) -> None:
         # Written only once the whole clip exists: a failed phrase leaves no entry.
@@ -225,7 +227,7 @@ class SpeechCache:
             with _Workers(self.engine.name, workers) as pool:
                 for text, clip in pool.speak(left, self.voice):
                     left.remove(text)
-                    yield text, trim_silence(clip)
+                    yield text, finish(clip)
         except BrokenProcessPool:
             # A phrase killed its worker, but several were in flight: speak the rest one
             # at a time in one fresh worker, so a crash names its phrase (and a one-off
@@ -239,7 +241,7 @@ class SpeechCache:
                             f"engine {self.engine.name} crashed while speaking {text!r} "
                             "(its worker process died)"
                         ) from None
-                    yield text, trim_silence(clip)
+                    yield text, finish(clip)
 
 
 class _Workers:
@@ -326,3 +328,9 @@ def _speak_in_worker(text: str, voice: ResolvedVoice) -> Clip:
     if isinstance(engine, EngineError):
         raise engine
     return engine.synthesize(text, voice)
+
+
+def finish(clip: Clip) -> Clip:
+    """What is stored for a synthesized clip: no silence around it, and at TARGET_LUFS
+    whatever the engine or voice (so exports and live playback both are)."""
+    return normalize_clip(trim_silence(clip))

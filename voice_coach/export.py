@@ -26,6 +26,7 @@ from . import proc
 from .audio import Clip, ms_to_frames, render, total_frames
 from .cache import new_temp_beside, write_atomically
 from .errors import ExportError
+from .loudness import LoudnessMeter, apply_gain, program_gain_db
 from .timeline import Chapter, Timeline
 
 Progress = Callable[[int, int], None]
@@ -95,16 +96,17 @@ def export_audio(
 ) -> Path:
     """Encode `timeline` into `target`; return it. Nothing is left at `target` on failure."""
     frames = total_frames(timeline, sample_rate)
+    gain_db = program_gain(timeline, clips, sample_rate, _counting(progress, 0, 2 * frames))
     try:
         _encode(
-            render(timeline, clips, sample_rate),
+            (apply_gain(chunk, gain_db) for chunk in render(timeline, clips, sample_rate)),
             sample_rate,
             target,
             FORMATS[fmt],
             bitrate_kbps,
             tags or Tags(title=timeline.title),
             timeline.chapters,
-            _counting(progress, 0, frames),
+            _counting(progress, frames, 2 * frames),
         )
     except OSError as exc:
         raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
@@ -132,6 +134,8 @@ def export_split(
         for c in chapters
     ]
     total = total_frames(timeline, sample_rate)
+    # One gain for the whole routine, so its tracks keep their levels relative to each other.
+    gain_db = program_gain(timeline, clips, sample_rate, _counting(progress, 0, 2 * total))
     width = max(2, len(str(len(chapters))))
     names = [
         f"{n:0{width}d} {safe_file_name(c.title)}.{spec.name}"
@@ -153,14 +157,17 @@ def export_split(
                     base, title=chapter.title, track=n, track_total=len(chapters)
                 )
                 _encode(
-                    render_range(timeline, clips, sample_rate, a, b),
+                    (
+                        apply_gain(c, gain_db)
+                        for c in render_range(timeline, clips, sample_rate, a, b)
+                    ),
                     sample_rate,
                     tmp / name,
                     spec,
                     bitrate_kbps,
                     track_tags,
                     (),
-                    _counting(progress, a, total),
+                    _counting(progress, total + a, 2 * total),
                 )
             entries = [
                 (c.end_ms - c.start_ms, f"{timeline.title}{TITLE_SEPARATOR}{c.title}", name)
@@ -180,6 +187,19 @@ def render_range(
 ) -> Iterator[bytes]:
     """PCM of frames [start, end), from the one-pass renderer."""
     return render(timeline, clips, sample_rate, start_frame=start, end_frame=end)
+
+
+def program_gain(
+    timeline: Timeline, clips: Mapping[str, Clip], sample_rate: int, progress: Progress | None
+) -> float:
+    """A first pass over the rendered routine: the gain (dB) that puts it at TARGET_LUFS
+    with its true peak at most TRUE_PEAK_CEILING_DBTP (less gain if the peak needs it)."""
+    meter = LoudnessMeter(sample_rate)
+    for chunk in render(timeline, clips, sample_rate):
+        meter.add_pcm(chunk)
+        if progress:
+            progress(meter.frames, 0)
+    return program_gain_db(meter.measurement())
 
 
 def _counting(progress: Progress | None, offset: int, total: int) -> Progress | None:
