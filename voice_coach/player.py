@@ -8,6 +8,7 @@ timeline order; the keyboard is read in another, one key per command.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import sys
@@ -133,9 +134,16 @@ def keyboard(on_command: Callable[[Command], None]) -> Iterator[bool]:
     def loop() -> None:
         while not stop.is_set():
             ready, _, _ = select.select([fd], [], [], 0.1)
-            if ready:
-                for command in parse_keys(os.read(fd, 32)):
-                    on_command(command)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 32)
+            except OSError:
+                data = b""
+            if not data:
+                return  # the terminal went away: no more keys, playback goes on
+            for command in parse_keys(data):
+                on_command(command)
 
     tty.setcbreak(fd)  # one key at a time, no echo; Ctrl+C still interrupts
     thread = threading.Thread(target=loop, name="voice-coach-keys", daemon=True)
@@ -145,7 +153,8 @@ def keyboard(on_command: Callable[[Command], None]) -> Iterator[bool]:
     finally:
         stop.set()
         thread.join(timeout=1)
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        with contextlib.suppress(termios.error, OSError):
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)  # gone with its terminal
 
 
 def status_line(st: Status) -> str:

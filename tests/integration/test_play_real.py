@@ -1,0 +1,409 @@
+"""`voice-coach play` end to end: a real process, real speech (pyttsx3 -> espeak-ng),
+real PortAudio, playing into a private PulseAudio null sink that `parec` records.
+
+The recording's sound onsets are compared with the timeline `show --json` prints.
+`play` starts at the first cue (it skips the lead-in) and the recorder starts before
+it, so recording time = timeline time + a constant offset, estimated as the median
+difference of matched pairs; every event must then be heard within 20 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import termios
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import require_program
+
+from . import onsets
+from .pulse import PulseServer, Recorder, best_offset, match, no_server_env, pulse_server
+
+pytestmark = pytest.mark.integration
+
+ONSET_TOLERANCE_MS = 20
+"""Every event's sound must start this close to its aligned start_ms."""
+DRIFT_TOLERANCE_MS = 20
+SMEAR_MS = 60
+"""Sound allowed after an event's end (decay) when looking for unexpected onsets."""
+ALIGN_SEARCH_MS = 250
+"""How far from its place an onset may be to be reported as belonging to an event."""
+ENGINE_FLAKE = "pyttsx3 produced empty audio"
+"""pyttsx3 now and then returns no audio for a line (see test_export_real.py)."""
+STOP_WITHIN_S = 2.0
+
+# About 19 s of audio: chimes, "Hold", a countdown, a release, the finish.
+TIMING_ROUTINE = """\
+    title: Play check
+    steps:
+      - name: Reach up
+        hold: 6
+        countdown: 3
+"""
+# About 30 s: a rest first, so that a few seconds in we are in step 2.
+STOP_ROUTINE = """\
+    title: Stop check
+    steps:
+      - rest: 4
+      - name: Reach up
+        hold: 18
+        countdown: 3
+"""
+
+
+def voice_coach() -> str:
+    beside = Path(sys.executable).parent / "voice-coach"
+    found = str(beside) if beside.exists() else shutil.which("voice-coach")
+    assert found, "the voice-coach console script is not installed (pip install -e .)"
+    return found
+
+
+@dataclass
+class Env:
+    pulse: PulseServer
+    root: Path
+    cache: Path
+
+    def env(self) -> dict[str, str]:
+        env = self.pulse.env()
+        env.pop("VOICE_COACH_CACHE", None)
+        return {**env, **private_dirs(self.root)}
+
+    def routine(self, name: str, text: str) -> Path:
+        path = self.root / f"{name}.yaml"
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    def run(
+        self, *args: object, timeout: float = 60, **kw: Any
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [voice_coach(), *map(str, args)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=kw.pop("env", None) or self.env(),
+            **kw,
+        )
+
+    def show(self, routine: Path) -> dict[str, Any]:
+        """The timeline; synthesizes (and caches) every line, so `play` starts warm."""
+        for attempt in range(3):
+            done = self.run("show", routine, "--json", "--cache-dir", self.cache)
+            if done.returncode == 0 or ENGINE_FLAKE not in done.stderr or attempt == 2:
+                break
+        assert done.returncode == 0, describe(done)
+        timeline: dict[str, Any] = json.loads(done.stdout)
+        return timeline
+
+    def start_play(self, routine: Path, *extra: object, stdin: Any = subprocess.DEVNULL) -> Play:
+        proc = subprocess.Popen(
+            [voice_coach(), "play", str(routine), "--cache-dir", str(self.cache), *map(str, extra)],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env(),
+            # A shell that started us in the background may have SIGINT ignored, and
+            # an ignored SIGINT would stay ignored in the child: give Ctrl+C back.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        return Play(proc)
+
+
+@dataclass
+class Play:
+    proc: subprocess.Popen[str]
+    stdout: str = ""
+    stderr: str = ""
+
+    def wait(self, timeout: float) -> int:
+        try:
+            self.stdout, self.stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"play did not exit within {timeout:g} s\n{self}") from None
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """Kill it if it still runs and collect what is left of its output."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            out, err = self.proc.communicate()
+            self.stdout += out or ""
+            self.stderr += err or ""
+
+    def read_stderr_until(self, needle: str, timeout_s: float) -> str | None:
+        """The first stderr line containing `needle`, or None (exited or timed out)."""
+        assert self.proc.stderr is not None
+        fd = self.proc.stderr.fileno()
+        deadline = time.monotonic() + timeout_s
+        data = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            chunk = os.read(fd, 4096) if ready else b""
+            data += chunk
+            self.stderr = data.decode(errors="replace")
+            line = next((ln for ln in self.stderr.splitlines() if needle in ln), None)
+            if line is not None:
+                return line
+            if ready and not chunk:
+                return None  # end of file: it exited
+        return None
+
+    def __str__(self) -> str:
+        return f"exit {self.proc.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+
+
+def private_dirs(root: Path) -> dict[str, str]:
+    """Where `voice-coach` keeps state, history and the profile: private to the tests
+    (no user profile may change the routine); the cache is passed with --cache-dir."""
+    return {
+        "VOICE_COACH_STATE": str(root / "state"),
+        "VOICE_COACH_DATA": str(root / "data"),
+        "VOICE_COACH_CONFIG": str(root / "config"),
+    }
+
+
+def describe(done: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+
+
+@pytest.fixture(scope="module")
+def pulse() -> Iterator[PulseServer]:
+    """One private sound server for the whole module."""
+    require_program("pulseaudio")
+    require_program("parec")
+    require_program("pactl")
+    require_program("espeak-ng")
+    with pulse_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def env(pulse: PulseServer, tmp_path_factory: pytest.TempPathFactory) -> Env:
+    root = tmp_path_factory.mktemp("play")
+    return Env(pulse, root, root / "cache")
+
+
+def first_sound_ms(rec: Recorder) -> int | None:
+    """Where sound first starts in what `rec` has recorded so far (recording ms)."""
+    samples = rec.samples()
+    if samples.size * 1000 // rec.rate <= onsets.WINDOW_MS:
+        return None  # levels() needs a little audio
+    found = onsets.onsets(onsets.levels(samples, rec.rate))
+    return found[0] if found else None
+
+
+def wait_for_sound(rec: Recorder, timeout_s: float) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        at = first_sound_ms(rec)
+        if at is not None:
+            return at
+        time.sleep(0.05)
+    raise AssertionError(f"no sound recorded within {timeout_s:g} s")
+
+
+def sleep_until_recorded(rec: Recorder, recording_ms: float, timeout_s: float = 30) -> None:
+    """Wait until the recording has reached `recording_ms`."""
+    deadline = time.monotonic() + timeout_s
+    while rec.seconds_recorded() * 1000 < recording_ms:
+        assert time.monotonic() < deadline, "the recording stopped growing"
+        time.sleep(0.01)
+
+
+# -- tests --------------------------------------------------------------------------
+
+
+def test_every_cue_is_heard_on_time(env: Env, tmp_path: Path) -> None:
+    routine = env.routine("timing", TIMING_ROUTINE)
+    timeline = env.show(routine)
+    events = timeline["events"]
+    assert any(e["kind"] == "chime" for e in events)
+    with env.pulse.recorder(tmp_path / "play.raw") as rec:
+        play = env.start_play(routine)
+        code = play.wait(timeout=timeline["total_ms"] / 1000 + 20)
+        time.sleep(0.3)  # the last fragments of the tail
+        rec.stop()
+        samples = rec.samples()
+    assert code == 0, str(play)
+    assert "finished" in play.stdout, str(play)
+    assert "Traceback" not in play.stderr, str(play)
+
+    heard = onsets.onsets(onsets.levels(samples, rec.rate))
+    starts = [e["start_ms"] for e in events]
+    offset = best_offset(starts, heard, ONSET_TOLERANCE_MS)
+    matches = match(starts, heard, offset, ALIGN_SEARCH_MS)
+    report = [
+        f"{e['kind']:>9} {e['text']!r:30} at {e['start_ms']:6d} ms: "
+        + (
+            "not heard"
+            if m.onset_ms is None
+            else f"heard {m.error_ms(offset):+.0f} ms (recording {m.onset_ms} ms)"
+        )
+        for e, m in zip(events, matches, strict=True)
+    ]
+    detail = f"offset {offset:.0f} ms; onsets {heard}\n" + "\n".join(report) + f"\n{play}"
+    late = [
+        line
+        for line, m in zip(report, matches, strict=True)
+        if m.onset_ms is None or abs(m.error_ms(offset) or 0) > ONSET_TOLERANCE_MS
+    ]
+    assert not late, "events not heard within 20 ms:\n" + "\n".join(late) + "\n\n" + detail
+
+    spans = [
+        (
+            e["start_ms"] + offset - ONSET_TOLERANCE_MS,
+            e["start_ms"] + e["duration_ms"] + offset + SMEAR_MS,
+        )
+        for e in events
+    ]
+    stray = onsets.outside(heard, spans)
+    assert not stray, f"onsets (recording ms) away from every event: {stray}\n{detail}"
+
+    errors = [m.error_ms(offset) for m in matches]
+    drift = (errors[-1] or 0) - (errors[0] or 0)
+    assert abs(drift) <= DRIFT_TOLERANCE_MS, f"drift {drift:+.0f} ms over the routine\n{detail}"
+
+
+def test_devices_lists_the_sound_server(env: Env) -> None:
+    done = env.run("devices", timeout=30)
+    assert done.returncode == 0, describe(done)
+    rows = [line for line in done.stdout.splitlines()[1:] if line.strip()]
+    assert rows, f"no device listed\n{describe(done)}"
+    assert re.match(r"\s*\d+\s", rows[0]), describe(done)
+
+
+def test_no_sound_server_is_one_line_suggesting_export(env: Env, tmp_path: Path) -> None:
+    routine = env.routine("timing", TIMING_ROUTINE)
+    env.show(routine)
+    no_server = no_server_env(tmp_path / "empty-runtime")
+    no_server.update(private_dirs(env.root))
+    no_server.pop("VOICE_COACH_CACHE", None)
+    start = time.monotonic()
+    done = env.run("play", routine, "--cache-dir", env.cache, env=no_server, timeout=30)
+    took = time.monotonic() - start
+    assert done.returncode != 0, describe(done)
+    assert "Traceback" not in done.stderr, describe(done)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, describe(done)
+    assert lines[0].startswith("error: "), describe(done)
+    assert "voice-coach export" in lines[0], describe(done)
+    assert took < 15, f"took {took:.1f} s to give up"
+    assert list((tmp_path / "empty-runtime").iterdir()) == [
+        tmp_path / "empty-runtime" / "client.conf"
+    ], "no sound server may have been spawned"
+
+
+def test_ctrl_c_stops_and_resume_continues_in_that_step(env: Env, tmp_path: Path) -> None:
+    routine = env.routine("stop", STOP_ROUTINE)
+    timeline = env.show(routine)
+    step2 = next(c for c in timeline["chapters"] if c["title"] == "Reach up")
+    hold2 = next(e for e in timeline["events"] if e["kind"] == "hold" and e["step"] == 2)
+    first_cue = timeline["events"][0]["start_ms"]
+    # Halfway between the start of step 2 and its "Hold": about 4-5 s in.
+    target_ms = (step2["start_ms"] + hold2["start_ms"]) / 2
+    with env.pulse.recorder(tmp_path / "stop.raw") as rec:
+        play = env.start_play(routine)
+        try:
+            sound_at = wait_for_sound(rec, timeout_s=15)
+            sleep_until_recorded(rec, sound_at + target_ms - first_cue)
+            sent = time.monotonic()
+            play.proc.send_signal(signal.SIGINT)
+            code = play.wait(timeout=10)
+            took = time.monotonic() - sent
+        finally:
+            play.kill()
+    assert code == 130, str(play)
+    assert took <= STOP_WITHIN_S, f"took {took:.2f} s to stop after Ctrl+C\n{play}"
+    assert "Traceback" not in play.stderr, str(play)
+    found = re.search(r"stopped in step (\d+); continue with: (.*--resume)", play.stdout)
+    assert found, str(play)
+    assert found.group(1) == "2", f"Ctrl+C came in step 2\n{play}"
+    assert f"voice-coach play {routine} --resume" in found.group(2), str(play)
+
+    resumed = env.start_play(routine, "--resume")
+    try:
+        line = resumed.read_stderr_until("resuming at step", timeout_s=15)
+    finally:
+        resumed.kill()
+    assert line is not None, str(resumed)
+    assert "resuming at step 2" in line, str(resumed)
+    assert "Traceback" not in resumed.stderr, str(resumed)
+
+
+def test_q_on_a_terminal_stops(env: Env, tmp_path: Path) -> None:
+    routine = env.routine("stop", STOP_ROUTINE)
+    env.show(routine)
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    try:
+        with env.pulse.recorder(tmp_path / "q.raw") as rec:
+            play = env.start_play(routine, stdin=slave)
+            try:
+                sound_at = wait_for_sound(rec, timeout_s=15)
+                sleep_until_recorded(rec, sound_at + 2500)
+                # Controls are on once the key help is shown and the terminal is in
+                # cbreak mode (no canonical line editing, no echo).
+                assert not termios.tcgetattr(slave)[3] & termios.ICANON, "not in cbreak mode"
+                sent = time.monotonic()
+                os.write(master, b"q")
+                code = play.wait(timeout=10)
+                took = time.monotonic() - sent
+            finally:
+                play.kill()
+        after = termios.tcgetattr(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert code == 0, str(play)
+    assert took <= STOP_WITHIN_S, f"took {took:.2f} s to stop after q\n{play}"
+    assert "q quit" in play.stderr, f"the key help should be shown on a terminal\n{play}"
+    assert "stopped in step" in play.stdout, str(play)
+    assert "Traceback" not in play.stderr, str(play)
+    assert after == before, "the terminal settings must be restored"
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_terminal_that_goes_away_does_not_break_playback(env: Env, tmp_path: Path) -> None:
+    routine = env.routine("stop", STOP_ROUTINE)
+    env.show(routine)
+    master, slave = pty.openpty()
+    with env.pulse.recorder(tmp_path / "gone.raw") as rec:
+        play = env.start_play(routine, stdin=slave)
+        os.close(slave)
+        try:
+            wait_for_sound(rec, timeout_s=15)
+            os.close(master)  # the terminal window is closed
+            time.sleep(0.3)
+            before = _cpu_seconds(play.proc.pid)
+            time.sleep(1.0)
+            busy = _cpu_seconds(play.proc.pid) - before
+            play.proc.send_signal(signal.SIGINT)
+            code = play.wait(timeout=10)
+        finally:
+            play.kill()
+    assert busy < 0.5, f"{busy:.2f} s of CPU in 1 s of playback after the terminal went away"
+    assert code == 130, str(play)
+    assert "Traceback" not in play.stderr, str(play)
+    assert "stopped in step" in play.stdout, str(play)
