@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ..cover import CoverText, cover_png
 from ..errors import Problem, ValidationError
 from ..export import (
     BITRATES_KBPS,
@@ -23,6 +22,9 @@ from ..export import (
 )
 from ..prepare import Prepared, settings_comment
 from . import app
+
+if TYPE_CHECKING:
+    from ..cover import CoverText
 from .common import (
     Plan,
     RoutineArg,
@@ -84,6 +86,8 @@ def stage_label(p: Plan) -> str:
 
 
 def cover_text(p: Plan) -> CoverText:
+    from ..cover import CoverText
+
     return CoverText(title=p.routine.title, stage=stage_label(p))
 
 
@@ -100,6 +104,8 @@ def write_export(
     comment = settings_comment(ready)
     if p.resolved.summary:
         comment += f"; settings: {p.resolved.summary}"
+    from ..cover import cover_png  # Pillow: only when a cover is made
+
     cover = cover_png(cover_text(p)) if fmt != "wav" else None
     tags = Tags(title=p.routine.title, comment=comment, cover_png=cover)
     args = (ready.timeline, ready.clips, ready.sample_rate, target, fmt, bitrate)

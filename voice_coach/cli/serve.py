@@ -8,8 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import Problem, ServeError, ValidationError
-from ..serve import DEFAULT_PORT, ExportServer, count_entries, lan_address, qr_terminal
-from ..serve import scan as scan_exports
 from . import app
 from .common import err, out, reported
 
@@ -25,8 +23,11 @@ def serve(
         typer.Option("--host", help="Address to listen on (default 127.0.0.1: this computer)."),
     ] = None,
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free).")
-    ] = DEFAULT_PORT,
+        Optional[int],
+        typer.Option(
+            "--port", min=0, max=65535, help="Port to listen on (default 8765; 0: any free)."
+        ),
+    ] = None,
     lan: Annotated[
         bool,
         typer.Option("--lan", help="Listen on this computer's LAN address, for your phone."),
@@ -37,6 +38,11 @@ def serve(
 
     Example: voice-coach serve --lan
     """
+    # Imported here: the server's modules are not needed by any other command.
+    from ..serve import DEFAULT_PORT, ExportServer, count_entries, lan_address, qr_terminal
+    from ..serve import scan as scan_exports
+
+    port = DEFAULT_PORT if port is None else port
     with reported():
         if lan and host:
             raise ValidationError([Problem("--lan", None, "", "give --lan or --host, not both")])

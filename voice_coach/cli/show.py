@@ -10,7 +10,6 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ..plot import write_timeline_png
 from . import app
 from .common import (
     RoutineArg,
@@ -54,6 +53,8 @@ def show(
             ready = prepared(p, opts.cache_dir, bar)
             if plot is not None:
                 bar.add_task("Drawing", total=None)
+                from ..plot import write_timeline_png  # Pillow: only for --plot
+
                 write_timeline_png(ready.timeline, ready.clips, ready.sample_rate, plot)
         tl = ready.timeline
         if plot is not None:
