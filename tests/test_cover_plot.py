@@ -14,8 +14,8 @@ from conftest import ROUTINES, FakeEngine, require_program
 from PIL import Image
 from typer.testing import CliRunner
 
+from voice_coach import cover as cover_module
 from voice_coach.cli import app
-from voice_coach.cli import export as cli_export
 from voice_coach.cover import COVER_SIZE_PX, CoverText, cover_png
 from voice_coach.plot import BACKGROUND, PLOT_SIZE_PX, column_peaks
 
@@ -129,7 +129,7 @@ def test_wav_has_no_cover(
 ) -> None:
     require_program("ffmpeg")
     made: list[CoverText] = []
-    monkeypatch.setattr(cli_export, "cover_png", lambda text: made.append(text) or b"")
+    monkeypatch.setattr(cover_module, "cover_png", lambda text: made.append(text) or b"")
     export(tmp_path, "wav")
     assert made == []
 
@@ -154,7 +154,7 @@ def test_cover_names_the_week_of_a_progression(
         made.append(text)
         return cover_png(text)
 
-    monkeypatch.setattr(cli_export, "cover_png", recording)
+    monkeypatch.setattr(cover_module, "cover_png", recording)
     path = tmp_path / "progressive.yaml"
     path.write_text(PROGRESSIVE)
     source = str(path) if routine == "progressive" else FULL
