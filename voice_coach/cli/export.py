@@ -41,6 +41,13 @@ from .common import (
 EXPORTS_DIR = Path("exports")
 
 
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")]
+BitrateOpt = Annotated[
+    Optional[int],
+    typer.Option("--bitrate", help="kbit/s for compressed formats (default 64: mono speech)."),
+]
+
+
 def check_format(fmt: str, bitrate: int | None) -> None:
     problems = []
     if fmt not in FORMATS:
@@ -127,13 +134,8 @@ def export(
             "the folder (default: exports/NAME[-SETTINGS]/).",
         ),
     ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")
-    ] = "mp3",
-    bitrate: Annotated[
-        Optional[int],
-        typer.Option("--bitrate", help="kbit/s for compressed formats (default 64: mono speech)."),
-    ] = None,
+    fmt: FormatOpt = "mp3",
+    bitrate: BitrateOpt = None,
     split: Annotated[
         bool,
         typer.Option(

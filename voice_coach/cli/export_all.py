@@ -18,7 +18,7 @@ from ..prepare import prepare
 from ..speech import get_engine
 from . import app
 from .common import SettingsOptions, err, fail, out, plan, progress_bar, with_settings
-from .export import EXPORTS_DIR, check_format, default_target, write_export
+from .export import EXPORTS_DIR, BitrateOpt, FormatOpt, check_format, default_target, write_export
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,8 @@ def export_all(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Folder to write the exports into.")
     ] = EXPORTS_DIR,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help=f"One of: {', '.join(FORMATS)}.")
-    ] = "mp3",
-    bitrate: Annotated[
-        Optional[int],
-        typer.Option("--bitrate", help="kbit/s for compressed formats (default 64: mono speech)."),
-    ] = None,
+    fmt: FormatOpt = "mp3",
+    bitrate: BitrateOpt = None,
     split: Annotated[
         bool,
         typer.Option("--split", help="One track per chapter and a playlist, per routine."),

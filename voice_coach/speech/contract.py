@@ -171,3 +171,14 @@ def choose_voice(
 def phrase_failed(engine: str, text: str, why: str) -> EngineError:
     """The one wording for "this engine could not speak this line"."""
     return EngineError(f"engine {engine} could not speak {text!r}: {why}")
+
+
+def resolved(engine: str, version: str, voice_id: str, settings: VoiceSettings) -> ResolvedVoice:
+    """A `ResolvedVoice` for `voice_id`, with the shared rate and volume defaults."""
+    return ResolvedVoice(
+        engine=engine,
+        engine_version=version,
+        voice=voice_id,
+        rate_wpm=settings.rate_wpm or DEFAULT_RATE_WPM,
+        volume=DEFAULT_VOLUME if settings.volume is None else settings.volume,
+    )

@@ -17,8 +17,6 @@ from ..errors import EngineError, ToolError
 from ..model import VoiceSettings
 from ..proc import run
 from .contract import (
-    DEFAULT_RATE_WPM,
-    DEFAULT_VOLUME,
     SYNTHESIS_TIMEOUT_S,
     Parallelism,
     ResolvedVoice,
@@ -26,6 +24,7 @@ from .contract import (
     choose_voice,
     normalize_language,
     phrase_failed,
+    resolved,
 )
 
 PROGRAM = "espeak-ng"
@@ -77,13 +76,7 @@ class EspeakNgEngine:
         voices = self.voices()
         default = next((v for v in voices if v.id == DEFAULT_VOICE), voices[0])
         voice = choose_voice(self.name, voices, settings, default)
-        return ResolvedVoice(
-            engine=self.name,
-            engine_version=self.version(),
-            voice=voice.id,
-            rate_wpm=settings.rate_wpm or DEFAULT_RATE_WPM,
-            volume=DEFAULT_VOLUME if settings.volume is None else settings.volume,
-        )
+        return resolved(self.name, self.version(), voice.id, settings)
 
     def synthesize(self, text: str, voice: ResolvedVoice) -> Clip:
         amplitude = max(0, min(MAX_AMPLITUDE, round(voice.volume * 100)))

@@ -23,14 +23,13 @@ from ..audio import Clip
 from ..errors import EngineError
 from ..model import VoiceSettings
 from .contract import (
-    DEFAULT_RATE_WPM,
-    DEFAULT_VOLUME,
     Parallelism,
     ResolvedVoice,
     VoiceInfo,
     choose_voice,
     normalize_language,
     phrase_failed,
+    resolved,
 )
 
 INSTALL_HINT = "pip install 'voice-coach[neural]'"
@@ -111,13 +110,7 @@ class PiperEngine:
                 self.name, voices, replace(settings, voice=wanted), voices[0]
             ).id
             model = _package_model(voice_id)
-        return ResolvedVoice(
-            engine=self.name,
-            engine_version=f"{self.version()}; {model.identity}",
-            voice=voice_id,
-            rate_wpm=settings.rate_wpm or DEFAULT_RATE_WPM,
-            volume=DEFAULT_VOLUME if settings.volume is None else settings.volume,
-        )
+        return resolved(self.name, f"{self.version()}; {model.identity}", voice_id, settings)
 
     def synthesize(self, text: str, voice: ResolvedVoice) -> Clip:
         piper_voice = self._load(voice.voice)

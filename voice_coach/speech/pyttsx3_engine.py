@@ -17,8 +17,6 @@ from ..audio import Clip, clip_from_wav_bytes
 from ..errors import EngineError
 from ..model import VoiceSettings
 from .contract import (
-    DEFAULT_RATE_WPM,
-    DEFAULT_VOLUME,
     SYNTHESIS_TIMEOUT_S,
     Parallelism,
     ResolvedVoice,
@@ -26,6 +24,7 @@ from .contract import (
     choose_voice,
     normalize_language,
     phrase_failed,
+    resolved,
 )
 
 ATTEMPTS = 3
@@ -181,13 +180,7 @@ class Pyttsx3Engine:
         current = "gmw/en" if isinstance(driver, _SyncEspeak) else str(driver.getProperty("voice"))
         default = next((v for v in voices if v.id == current), voices[0])
         voice = choose_voice(self.name, voices, settings, default)
-        return ResolvedVoice(
-            engine=self.name,
-            engine_version=self.version(),
-            voice=voice.id,
-            rate_wpm=settings.rate_wpm or DEFAULT_RATE_WPM,
-            volume=DEFAULT_VOLUME if settings.volume is None else settings.volume,
-        )
+        return resolved(self.name, self.version(), voice.id, settings)
 
     def synthesize(self, text: str, voice: ResolvedVoice) -> Clip:
         driver = self._driver()
