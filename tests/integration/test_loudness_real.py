@@ -93,3 +93,59 @@ def test_normalized_speech_reads_the_target_in_ffmpeg(tmp_path: Path, voice: str
     assert theirs.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.1)
     assert theirs.true_peak_dbtp is not None
     assert theirs.true_peak_dbtp <= TRUE_PEAK_CEILING_DBTP
+
+
+def _available_engines() -> list[str]:
+    from voice_coach.speech import engine_statuses
+
+    return [s.name for s in engine_statuses() if s.unavailable_reason is None]
+
+
+EXPORT_ROUTINE = """\
+title: Loudness check
+intro: [Go gently.]
+steps:
+  - name: Knee hug
+    setup: [Lie on your back., Draw both knees toward your chest.]
+    hold: 6
+    remaining: [4]
+    during: [Breathe slowly.]
+    release: Lower your feet.
+  - rest: 3
+  - name: Reach
+    hold: 5
+"""
+
+
+@pytest.mark.parametrize("engine", _available_engines())
+@pytest.mark.parametrize("fmt", ["mp3", "wav"])
+def test_every_engine_exports_at_the_target_loudness(tmp_path: Path, engine: str, fmt: str) -> None:
+    """Whatever the engine: -16 LUFS integrated (±1 LU), true peak <= -1 dBTP, by ffmpeg."""
+    require_program("ffmpeg")
+    from typer.testing import CliRunner
+
+    from voice_coach.cli import app
+
+    routine = tmp_path / "loud.yaml"
+    routine.write_text(EXPORT_ROUTINE)
+    out = tmp_path / f"loud.{fmt}"
+    result = CliRunner().invoke(
+        app,
+        [
+            "export",
+            str(routine),
+            "-o",
+            str(out),
+            "--format",
+            fmt,
+            "--engine",
+            engine,
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    theirs = ffmpeg_ebur128(out)
+    assert theirs.integrated_lufs == pytest.approx(TARGET_LUFS, abs=1.0)
+    assert theirs.true_peak_dbtp is not None
+    assert theirs.true_peak_dbtp <= TRUE_PEAK_CEILING_DBTP + 0.1  # the summary's rounding
