@@ -178,9 +178,27 @@ class SpeechCache:
         return None
 
     def _synthesize(self, text: str) -> Clip:
+        return finish(self._speak(text))
+
+    def _speak(self, text: str) -> Clip:
+        """The engine's raw clip (not yet trimmed or normalized)."""
         lock = nullcontext() if _parallelism(self.engine) == "thread" else self._engine_lock
         with lock:
-            return finish(self.engine.synthesize(text, self.voice))
+            return self.engine.synthesize(text, self.voice)
+
+    def _one_by_one(self, texts: list[str]) -> Iterator[tuple[str, Clip]]:
+        """The engine speaks one phrase at a time; finishing each clip (trim, loudness,
+        mostly numpy outside the GIL) runs beside the next phrase, on the other cores."""
+        if len(texts) < 2:
+            for text in texts:
+                yield text, self._synthesize(text)
+            return
+        with ThreadPoolExecutor(
+            os.cpu_count() or 1, thread_name_prefix="voice-coach-finish"
+        ) as pool:
+            futures = {pool.submit(finish, self._speak(text)): text for text in texts}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
 
     def _store(self, text: str, clip: Clip) -> None:
         # Written only once the whole clip exists: a failed phrase leaves no entry.
@@ -193,8 +211,7 @@ class SpeechCache:
         mode = _parallelism(self.engine)
         workers = min(os.cpu_count() or 1, len(texts))
         if mode == "none" or workers < 2 or len(texts) < PARALLEL_MIN_PHRASES:
-            for text in texts:
-                yield text, self._synthesize(text)
+            yield from self._one_by_one(texts)
         elif mode == "thread":
             yield from self._in_threads(texts, workers)
         else:
@@ -208,8 +225,7 @@ class SpeechCache:
             if len(rest) * phrase_s * (1 - 1 / workers) > WORKER_START_S:
                 yield from self._in_processes(rest, workers)
             else:
-                for text in rest:
-                    yield text, self._synthesize(text)
+                yield from self._one_by_one(rest)
 
     def _in_threads(self, texts: list[str], workers: int) -> Iterator[tuple[str, Clip]]:
         with ThreadPoolExecutor(workers, thread_name_prefix="voice-coach-tts") as pool:
