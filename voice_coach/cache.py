@@ -20,6 +20,7 @@ import wave
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
+    Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
     as_completed,
@@ -196,9 +197,23 @@ class SpeechCache:
         with ThreadPoolExecutor(
             os.cpu_count() or 1, thread_name_prefix="voice-coach-finish"
         ) as pool:
-            futures = {pool.submit(finish, self._speak(text)): text for text in texts}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+            pending: dict[Future[Clip], str] = {}
+
+            def rest() -> Iterator[tuple[str, Clip]]:
+                for future in as_completed(list(pending)):
+                    yield pending.pop(future), future.result()
+
+            try:
+                for text in texts:
+                    pending[pool.submit(finish, self._speak(text))] = text
+                    for future in [f for f in pending if f.done()]:
+                        yield pending.pop(future), future.result()
+            except GeneratorExit:
+                raise  # the caller stopped listening
+            except BaseException:
+                yield from rest()  # phrases already spoken are kept when a later one fails
+                raise
+            yield from rest()
 
     def _store(self, text: str, clip: Clip) -> None:
         # Written only once the whole clip exists: a failed phrase leaves no entry.

@@ -14,8 +14,10 @@ nothing from pytest.
 from __future__ import annotations
 
 import bisect
+import ctypes
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -36,11 +38,22 @@ PAREC_LATENCY_MS = 10
 """Ask parec for small fragments: its default (~2 s) makes the file grow in bursts."""
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 5.0
+PR_SET_PDEATHSIG = 1
 CLIENT_ENV_DROP = ("PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_COOKIE")
 
 
 class PulseError(RuntimeError):
     """The sound server or the recorder could not be started."""
+
+
+def _die_with_parent() -> None:
+    """In a child before exec (Linux): get SIGTERM if the process that started it dies,
+    so a test run killed with SIGKILL leaves no sound server or recorder behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _stop(proc: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) -> None:
@@ -102,6 +115,7 @@ class Recorder:
             stderr=self._err,
             stdin=subprocess.DEVNULL,
             env=self.server.env(),
+            preexec_fn=_die_with_parent,
         )
 
     def bytes_recorded(self) -> int:
@@ -227,6 +241,7 @@ def pulse_server(sink: str = SINK, set_environ: bool = True) -> Iterator[PulseSe
                 stdout=log_file,
                 stderr=log_file,
                 env=env,
+                preexec_fn=_die_with_parent,
             )
         server = PulseServer(runtime_dir, sink, process, log)
         stack.callback(server.stop)
