@@ -26,8 +26,10 @@ from .model import Routine
 from .session import Command, LiveSession, Status
 from .timeline import Pacing, spoken_texts
 
-LATENCY_S = 0.1
-"""Device buffer: enough to ride out a busy moment on a 2-core machine."""
+LATENCY_S = 0.2
+"""Device buffer: enough to ride out a busy moment on a 2-core machine (with 0.1 s,
+a loaded machine ran the device dry now and then, and each time delays every later cue:
+the clock is the frames played)."""
 KEYS: dict[bytes, Command] = {
     b" ": Command.PAUSE,
     b"n": Command.NEXT,

@@ -65,6 +65,8 @@ def levels(
     threshold_db: float = THRESHOLD_DBFS,
 ) -> Levels:
     """RMS level of a `window_ms` window starting at every whole millisecond."""
+    if samples.size * 1000 // rate == 0:
+        return Levels(np.zeros(0), threshold_db)  # less than a millisecond: nothing to measure
     s = samples.astype(np.float64)
     # Energy of each millisecond (boundaries rounded to samples), then sums of
     # `window_ms` consecutive milliseconds.
