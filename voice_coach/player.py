@@ -48,6 +48,11 @@ def sounddevice() -> ModuleType:
     """The sounddevice module, or a `ToolError` saying how to get PortAudio."""
     try:
         import sounddevice as sd
+    except ImportError:
+        raise ToolError(
+            "live playback needs the sounddevice package: pip install sounddevice; "
+            "or make an MP3 with `voice-coach export`"
+        ) from None
     except OSError:
         raise ToolError(
             "live playback needs PortAudio, which is not installed (Debian/Ubuntu: "
