@@ -8,6 +8,7 @@ events that overlap each chunk, so memory stays flat however long the routine is
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import wave
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .loudness import CHIME_UNDER_SPEECH_LU, TARGET_LUFS, normalize_clip
-from .timeline import CHIME_END, CHIME_START, Event, Timeline
+from .timeline import CHIME_START, Event, Timeline
 
 SAMPLE_WIDTH_BYTES = 2
 SILENCE_THRESHOLD = 500
@@ -103,8 +104,11 @@ def resample(clip: Clip, sample_rate: int) -> Clip:
     return Clip(np.clip(np.round(out), -32768, 32767).astype("<i2").tobytes(), sample_rate)
 
 
+@functools.cache
 def chime(kind: str, duration_ms: int, sample_rate: int) -> Clip:
-    """A soft two-note tone: rising for the start of a hold, falling for its end."""
+    """A soft two-note tone: rising for the start of a hold, falling for its end.
+
+    Made once per kind, length and rate: every render of every timeline reuses it."""
     n = sample_rate * duration_ms // 1000
     low, high = 660.0, 880.0
     first, second = (low, high) if kind == CHIME_START else (high, low)
@@ -128,24 +132,15 @@ def event_clips(
     events: Timeline | Iterable[Event], speech: Mapping[str, Clip], sample_rate: int
 ) -> list[tuple[int, Clip]]:
     """Each event's start frame and sound, in start order."""
-    chimes: dict[str, Clip | None] = {CHIME_START: None, CHIME_END: None}
-    out: list[tuple[int, Clip]] = []
-    for e in events.events if isinstance(events, Timeline) else events:
-        clip = _clip_for(e, speech, sample_rate, chimes)
-        out.append((ms_to_frames(e.start_ms, sample_rate), clip))
-    return out
-
-
-def _clip_for(
-    e: Event, speech: Mapping[str, Clip], sample_rate: int, chimes: dict[str, Clip | None]
-) -> Clip:
-    if e.is_speech:
-        return resample(speech[e.text], sample_rate)
-    cached = chimes.get(e.text)
-    if cached is None or cached.frames != ms_to_frames(e.duration_ms, sample_rate):
-        cached = chime(e.text, e.duration_ms, sample_rate)
-        chimes[e.text] = cached
-    return cached
+    return [
+        (
+            ms_to_frames(e.start_ms, sample_rate),
+            resample(speech[e.text], sample_rate)
+            if e.is_speech
+            else chime(e.text, e.duration_ms, sample_rate),
+        )
+        for e in (events.events if isinstance(events, Timeline) else events)
+    ]
 
 
 class Mixer:

@@ -30,6 +30,12 @@ class Prepared:
     cache: CacheStats
 
 
+def speech_cache(settings: VoiceSettings, cache_dir: Path | None = None) -> SpeechCache:
+    """The engine `settings` name, its resolved voice, and the cache of its clips."""
+    engine = get_engine(settings.engine)
+    return SpeechCache(cache_dir or default_cache_dir(), engine, engine.resolve(settings))
+
+
 def prepare(
     routine: Routine,
     voice_override: VoiceSettings = VoiceSettings(),
@@ -37,10 +43,8 @@ def prepare(
     pacing: Pacing = Pacing(),
     progress: Progress | None = None,
 ) -> Prepared:
-    settings = routine.voice.merged(voice_override)
-    engine = get_engine(settings.engine)
-    voice = engine.resolve(settings)
-    cache = SpeechCache(cache_dir or default_cache_dir(), engine, voice)
+    cache = speech_cache(routine.voice.merged(voice_override), cache_dir)
+    voice = cache.voice
     clips = cache.clips(spoken_texts(routine), progress)
     timeline = build_timeline(routine, {t: c.duration_ms for t, c in clips.items()}, pacing)
     # The output runs at the most common clip rate; others are resampled to it.

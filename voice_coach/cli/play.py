@@ -48,22 +48,16 @@ def play(
 
     Example: voice-coach play sciatica-relief --resume
     """
-    from ..cache import SpeechCache, default_cache_dir
     from ..player import KEY_HELP, pick_device, status_line
     from ..player import play as play_live
-    from ..speech import get_engine
+    from ..prepare import speech_cache
     from ..state import clear_position, load_position, save_position
 
     with reported():
         p = plan(routine, opts)
         loaded = p.routine
         device_index = pick_device(device)
-        speech_engine = get_engine(p.resolved.voice.engine)
-        cache = SpeechCache(
-            opts.cache_dir or default_cache_dir(),
-            speech_engine,
-            speech_engine.resolve(p.resolved.voice),
-        )
+        cache = speech_cache(p.resolved.voice, opts.cache_dir)
         start_step = 1
         if resume:
             saved = load_position(loaded.source)
