@@ -6,7 +6,9 @@ set -euo pipefail
 
 want=(espeak-ng ffmpeg)
 if [[ "${1:-run}" == "test" ]]; then
-  want+=(pulseaudio pulseaudio-utils libportaudio2 chromium)
+  # fonts-liberation: only "recommended" by chromium, and --no-install-recommends skips it;
+  # without a font the page test would screenshot text that never rendered.
+  want+=(pulseaudio pulseaudio-utils libportaudio2 chromium fonts-liberation)
 fi
 
 missing=()
