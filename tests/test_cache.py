@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import FakeEngine
 
-from voice_coach.cache import SpeechCache, default_cache_dir, write_atomically
+from voice_coach.cache import SpeechCache
+from voice_coach.files import default_cache_dir, write_atomically
 from voice_coach.speech import ResolvedVoice
 
 VOICE = ResolvedVoice("fake", "1", "tone", 160, 1.0)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from . import __version__
-from .cache import write_atomically
+from .files import write_atomically
 from .library import SUFFIXES, bundled_routines
 from .speech import ResolvedVoice
 

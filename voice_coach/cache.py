@@ -13,7 +13,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import tempfile
 import threading
 import time
 import wave
@@ -31,17 +30,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from platformdirs import user_cache_dir
-
 from .audio import Clip, clip_from_wav_bytes, trim_silence
 from .errors import EngineError, VoiceCoachError
+from .files import write_atomically
 from .loudness import normalize_clip
 from .speech import SYNTHESIS_TIMEOUT_S, Engine, Parallelism, ResolvedVoice, get_engine
 
 CACHE_FORMAT = 3
 """Bump when what is stored for the same inputs changes (silence trimming, loudness
 normalization, how an engine is driven)."""
-ENV_VAR = "VOICE_COACH_CACHE"
 PARALLEL_MIN_PHRASES = 8
 """Fewer missing phrases than this are synthesized one by one: starting workers for
 them would cost more than it saves."""
@@ -50,52 +47,6 @@ WORKER_START_S = 1.0
 measured 0.6 s, 1.4 s when the `voice-coach` script is re-imported in it."""
 
 Progress = Callable[[int, int], None]
-
-
-def project_root() -> Path | None:
-    """The checkout this package runs from, if it runs from one."""
-    root = Path(__file__).resolve().parent.parent
-    return root if (root / "pyproject.toml").is_file() and (root / "scripts").is_dir() else None
-
-
-def default_cache_dir() -> Path:
-    """$VOICE_COACH_CACHE, else the checkout's audio_cache/, else the user cache dir."""
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR])
-    root = project_root()
-    if root is not None:
-        return root / "audio_cache"
-    return Path(user_cache_dir("voice-coach")) / "audio"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def new_temp_beside(path: Path, suffix: str = ".partial") -> Path:
-    """An empty temporary file in `path`'s folder (same file system, so renames are
-    atomic), with the permissions a normally created file would get."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.fchmod(fd, 0o666 & ~_umask())
-    os.close(fd)
-    return Path(tmp)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the whole new one."""
-    tmp = new_temp_beside(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

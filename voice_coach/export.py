@@ -24,8 +24,8 @@ from pathlib import Path
 
 from . import proc
 from .audio import Clip, ms_to_frames, render, total_frames
-from .cache import new_temp_beside, write_atomically
 from .errors import ExportError
+from .files import new_temp_beside, write_atomically
 from .loudness import LoudnessMeter, apply_gain, program_gain_db
 from .timeline import Chapter, Timeline
 

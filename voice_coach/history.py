@@ -27,8 +27,8 @@ from typing import Any, ClassVar
 
 from platformdirs import user_data_dir
 
-from .cache import new_temp_beside
 from .errors import HistoryError
+from .files import new_temp_beside
 
 ENV_VAR = "VOICE_COACH_DATA"
 FILE_NAME = "history.sqlite"

@@ -15,8 +15,8 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 from .audio import Clip, render, total_frames
-from .cache import write_atomically
 from .errors import ExportError
+from .files import write_atomically
 from .timeline import Timeline
 
 PLOT_SIZE_PX = (1600, 400)

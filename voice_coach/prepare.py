@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .audio import Clip
-from .cache import CacheStats, SpeechCache, default_cache_dir
+from .cache import CacheStats, SpeechCache
+from .files import default_cache_dir
 from .model import Routine, VoiceSettings
 from .speech import ResolvedVoice, get_engine
 from .timeline import Pacing, Timeline, build_timeline, spoken_texts
