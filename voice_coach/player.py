@@ -4,6 +4,9 @@ The stream's callback asks the `LiveSession` for exactly the frames the device
 needs, so the count of frames played is the clock: no `time.sleep` between cues and
 no reliance on PortAudio's stream time. Lines synthesize in a background thread in
 timeline order; the keyboard is read in another, one key per command.
+
+With a quick start (`quickstart`), the stream is already playing the recorded head
+of this routine when `play` is called: it is taken over at the frame reached.
 """
 
 from __future__ import annotations
@@ -20,16 +23,15 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from . import quickstart
 from .cache import SpeechCache
 from .errors import ToolError
 from .model import Routine
+from .output import SAMPLE_BYTES, Output
+from .quickstart import HEAD_S, Started
 from .session import Command, LiveSession, Status
 from .timeline import Pacing, spoken_texts
 
-LATENCY_S = 0.2
-"""Device buffer: enough to ride out a busy moment on a 2-core machine (with 0.1 s,
-a loaded machine ran the device dry now and then, and each time delays every later cue:
-the clock is the frames played)."""
 KEYS: dict[bytes, Command] = {
     b" ": Command.PAUSE,
     b"n": Command.NEXT,
@@ -193,6 +195,9 @@ class PlayResult:
     underruns: int
     waited_ms: int
     """Silence played while waiting for synthesis."""
+    quick_start: bool | None = None
+    """Whether a quick-start head played first (None: it did not), and was the same
+    audio the routine plays (False: it was outdated)."""
 
 
 class _Synthesizer(threading.Thread):
@@ -222,17 +227,24 @@ class _Synthesizer(threading.Thread):
             self.error = exc
 
 
-def play(
-    routine: Routine,
-    cache: SpeechCache,
-    device: int | None = None,
-    start_step: int = 1,
-    pacing: Pacing = Pacing(),
-    on_status: Callable[[Status], None] | None = None,
-    controls: bool = True,
-) -> PlayResult:
-    """Play `routine` on a sound device until it ends, is quit, or Ctrl+C."""
-    sd = sounddevice()
+class _SessionSource:
+    """The session as the output stream's `Source`."""
+
+    def __init__(self, session: LiveSession) -> None:
+        self.session = session
+
+    def read(self, frames: int) -> bytes:
+        return self.session.read(frames).tobytes()
+
+    @property
+    def finished(self) -> bool:
+        return self.session.finished
+
+
+def new_session(
+    routine: Routine, cache: SpeechCache, start_step: int = 1, pacing: Pacing = Pacing()
+) -> tuple[LiveSession, list[str]]:
+    """A session for `routine` holding its first line, and every line in timeline order."""
     texts = spoken_texts(routine)
     first = cache.clip(texts[0])
     session = LiveSession(
@@ -244,46 +256,96 @@ def play(
         start_ms=pacing.lead_in_ms if start_step <= 1 else 0,
     )
     session.add_clips({texts[0]: first})
-    synth = _Synthesizer(cache, texts[1:], session)
+    return session, texts
+
+
+def load_ahead(session: LiveSession, cache: SpeechCache, texts: list[str], frames: int) -> int:
+    """Give the session its lines in timeline order, synchronously, until `frames` past
+    its position are laid out; how many of `texts` it now has (the first included)."""
+    count = 1
+    while count < len(texts) and session.ready_ahead_frames < frames:
+        session.add_clips({texts[count]: cache.clip(texts[count])})
+        count += 1
+    return count
+
+
+def render_head(
+    routine: Routine,
+    cache: SpeechCache,
+    start_step: int = 1,
+    pacing: Pacing = Pacing(),
+    seconds: float = HEAD_S,
+) -> tuple[int, bytes, list[str]]:
+    """What `play` hands the device first, exactly: (sample rate, the first `seconds`
+    of audio, the lines it is made of). The quick start plays it for the next start."""
+    session, texts = new_session(routine, cache, start_step, pacing)
+    frames = round(seconds * session.sample_rate)
+    used = load_ahead(session, cache, texts, frames)
+    chunks = []
+    done = 0
+    while done < frames and not session.finished:
+        n = min(4096, frames - done)
+        chunks.append(session.read(n).tobytes())
+        done += n
+    return session.sample_rate, b"".join(chunks), texts[:used]
+
+
+def _take_over(started: Started, session: LiveSession) -> tuple[bool, int]:
+    """Hand the quick start's running stream to `session` at the frame it has reached.
+    Returns whether the head played so far is what the session plays there, and the
+    frames of silence played after the head ran out."""
+    head, output = started.head, started.output
+    with output.lock:  # between two callbacks
+        reached = head.position
+        played = min(reached, head.total_frames)
+        same = session.read(played).tobytes() == head.pcm[: played * SAMPLE_BYTES]
+        output.source = _SessionSource(session)
+    return same, reached - played
+
+
+def play(
+    routine: Routine,
+    cache: SpeechCache,
+    device: int | None = None,
+    start_step: int = 1,
+    pacing: Pacing = Pacing(),
+    on_status: Callable[[Status], None] | None = None,
+    controls: bool = True,
+) -> PlayResult:
+    """Play `routine` on a sound device until it ends, is quit, or Ctrl+C. If the quick
+    start is playing its head of this routine, the stream is taken over from it."""
+    sd = sounddevice()
+    session, texts = new_session(routine, cache, start_step, pacing)
+    started = quickstart.take(session.sample_rate, device)
+    quick: bool | None = None
+    head_gap = 0
+    if started is not None:
+        loaded = load_ahead(session, cache, texts, started.head.total_frames)
+        quick, head_gap = _take_over(started, session)
+        output = started.output
+    else:
+        loaded = 1
+        try:
+            output = Output(sd, session.sample_rate, device, _SessionSource(session))
+        except (sd.PortAudioError, ValueError) as exc:
+            raise ToolError(
+                f"cannot open the sound device: {exc}; "
+                "make an MP3 with `voice-coach export` instead"
+            ) from None
+    synth = _Synthesizer(cache, texts[loaded:], session)
     synth.start()
-
-    done = threading.Event()
-    underruns = 0
-
-    def callback(outdata: Any, frames: int, _time: Any, status: Any) -> None:
-        nonlocal underruns
-        if status.output_underflow:
-            underruns += 1
-        outdata[:, 0] = session.read(frames)
-        if session.finished:
-            raise sd.CallbackStop
-
-    try:
-        stream = sd.OutputStream(
-            samplerate=first.sample_rate,
-            channels=1,
-            dtype="int16",
-            device=device,
-            latency=LATENCY_S,
-            callback=callback,
-            finished_callback=done.set,
-        )
-    except (sd.PortAudioError, ValueError) as exc:
-        synth.stop.set()
-        raise ToolError(
-            f"cannot open the sound device: {exc}; make an MP3 with `voice-coach export` instead"
-        ) from None
     interrupted = False
     try:
-        with stream, keyboard(session.handle) if controls else _no_keys():
-            while not done.wait(0.2):
+        with keyboard(session.handle) if controls else _no_keys():
+            while not output.done.wait(0.2):
                 if synth.error is not None:
                     raise synth.error
                 if on_status is not None:
                     on_status(session.status())
     except KeyboardInterrupt:
-        interrupted = True  # the with-block has stopped and closed the stream
+        interrupted = True
     finally:
+        output.close()
         synth.stop.set()
         synth.join(timeout=5)
     if synth.error is not None:
@@ -292,8 +354,9 @@ def play(
         finished=session.finished and not session.quit_requested and not interrupted,
         interrupted=interrupted,
         step=session.current_step(),
-        underruns=underruns,
-        waited_ms=session.waited_frames * 1000 // session.sample_rate,
+        underruns=output.underruns,
+        waited_ms=(session.waited_frames + head_gap) * 1000 // session.sample_rate,
+        quick_start=quick,
     )
 
 

@@ -74,6 +74,10 @@ class Stage:
     """Chosen with --week rather than derived from the history."""
     first_session: date | None = None
     """The first recorded session of this routine, which week stages count from."""
+    from_history: bool = False
+    """Derived from the history (which a new session can change)."""
+    next_on: date | None = None
+    """When counted in weeks: the day the next stage begins."""
 
 
 @dataclass(frozen=True)

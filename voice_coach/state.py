@@ -8,7 +8,7 @@ from pathlib import Path
 
 from platformdirs import user_state_dir
 
-from .cache import write_atomically
+from .files import write_atomically
 
 ENV_VAR = "VOICE_COACH_STATE"
 
@@ -18,7 +18,7 @@ def state_dir() -> Path:
     return Path(os.environ.get(ENV_VAR) or user_state_dir("voice-coach"))
 
 
-def _positions_file() -> Path:
+def positions_file() -> Path:
     return state_dir() / "positions.json"
 
 
@@ -28,7 +28,7 @@ def _key(routine_source: str) -> str:
 
 def _read() -> dict[str, int]:
     try:
-        data = json.loads(_positions_file().read_text(encoding="utf-8"))
+        data = json.loads(positions_file().read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}  # no file yet, or a damaged one: nothing to resume
     return {k: v for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
@@ -37,7 +37,7 @@ def _read() -> dict[str, int]:
 def save_position(routine_source: str, step: int) -> None:
     positions = _read()
     positions[_key(routine_source)] = step
-    write_atomically(_positions_file(), json.dumps(positions, indent=1).encode())
+    write_atomically(positions_file(), json.dumps(positions, indent=1).encode())
 
 
 def load_position(routine_source: str) -> int | None:
@@ -47,4 +47,4 @@ def load_position(routine_source: str) -> int | None:
 def clear_position(routine_source: str) -> None:
     positions = _read()
     if positions.pop(_key(routine_source), None) is not None:
-        write_atomically(_positions_file(), json.dumps(positions, indent=1).encode())
+        write_atomically(positions_file(), json.dumps(positions, indent=1).encode())

@@ -2,28 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import threading
-
-
-def _start_portaudio_early() -> None:
-    """`voice-coach play` needs PortAudio, whose start-up (it scans the sound devices,
-    about 0.3 s) runs in C without holding the GIL. Begun here, it overlaps the other
-    imports instead of following them, and the first cue is heard sooner."""
-
-    def load() -> None:
-        # A missing PortAudio is reported by the player itself, with advice.
-        with contextlib.suppress(OSError):
-            import sounddevice  # noqa: F401
-
-    threading.Thread(target=load, name="voice-coach-portaudio", daemon=True).start()
-
-
-if sys.argv[1:2] == ["play"]:
-    _start_portaudio_early()
-
-import typer  # noqa: E402
+import typer
 
 app = typer.Typer(
     name="voice-coach",

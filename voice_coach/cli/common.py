@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
 
@@ -376,13 +376,16 @@ def find_stage(routine: Routine, layers: list[Layer], week: int | None) -> Stage
 
     with History.open() as history:
         if ramp.every == "session":
-            return Stage(history.finished_count(routine.slug) + 1)
+            return Stage(history.finished_count(routine.slug) + 1, from_history=True)
         first = history.first_session(routine.slug)
     if first is None:
-        return Stage(1)
+        return Stage(1, from_history=True)
     started: date = first.started_at.date()
     today = datetime.now(UTC).date()
-    return Stage((today - started).days // 7 + 1, first_session=started)
+    week = (today - started).days // 7 + 1
+    return Stage(
+        week, first_session=started, from_history=True, next_on=started + timedelta(weeks=week)
+    )
 
 
 def prepared(p: Plan, cache_dir: Path | None, progress: Progress | None = None) -> Prepared:

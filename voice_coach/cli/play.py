@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from ..errors import ToolError
+from .. import quickstart
+from ..errors import ToolError, VoiceCoachError
 from . import app
 from .common import (
     RoutineArg,
@@ -94,18 +97,67 @@ def play(
                 "time(s); cues may have been late",
                 markup=False,
             )
+        if result.quick_start is False:
+            err.print(
+                "note: the quick start played outdated audio (an input changed unnoticed); "
+                "the next start records it afresh",
+                markup=False,
+            )
         if result.finished:
             clear_position(loaded.source)
             out.print(f"finished {loaded.title}", markup=False)
-            return
-        step = max(1, result.step)
-        save_position(loaded.source, step)
-        out.print(
-            f"stopped in step {step}; continue with: voice-coach play {routine} --resume",
-            markup=False,
+        else:
+            step = max(1, result.step)
+            save_position(loaded.source, step)
+            out.print(
+                f"stopped in step {step}; continue with: voice-coach play {routine} --resume",
+                markup=False,
+            )
+    if device is None:
+        leave_quick_start(routine, opts, resume)
+    if not result.finished and result.interrupted:
+        raise typer.Exit(130)
+
+
+def leave_quick_start(routine: str, opts: SettingsOptions, resume: bool) -> None:
+    """Record the head the next `voice-coach play` with the same arguments starts with
+    (see `quickstart`), now that the history and the position are up to date. Only when
+    run as the command, since the next start finds the record by its arguments. A
+    failure here only means the next start is a normal one, so it stays quiet."""
+    args = quickstart.invocation
+    if args is None:
+        return
+    from ..history import history_path
+    from ..player import render_head
+    from ..prepare import speech_cache
+    from ..profile import default_profile_path
+    from ..state import load_position, positions_file
+
+    try:
+        p = plan(routine, opts)
+        cache = speech_cache(p.resolved.voice, opts.cache_dir)
+        start_step = (load_position(p.routine.source) or 1) if resume else 1
+        rate, pcm, texts = render_head(p.routine, cache, start_step)
+        files = [Path(routine), Path(p.routine.source), opts.profile or default_profile_path()]
+        if p.stage.from_history:
+            db = history_path()
+            files += [db, db.with_name(db.name + "-wal")]
+        if resume:
+            files.append(positions_file())
+        manifest = quickstart.Manifest(
+            sample_rate=rate,
+            files=[(os.path.abspath(f), quickstart.content_hash(f)) for f in files],
+            clips=[
+                (os.path.abspath(path), *stamp)
+                for path in map(cache.path, texts)
+                if (stamp := quickstart.file_stamp(path)) is not None
+            ],
+            until=p.stage.next_on.isoformat() if p.stage.next_on else None,
+            code=quickstart.code_stamp(),
         )
-        if result.interrupted:
-            raise typer.Exit(130)
+        quickstart.save(quickstart.record_path(args), manifest, pcm)
+    except (VoiceCoachError, OSError):
+        pass
 
 
 @app.command()
