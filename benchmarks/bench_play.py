@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voice_coach import quickstart
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 VOICE_COACH = BIN / "voice-coach"
@@ -375,14 +377,44 @@ for what, s in marks:
 """
 
 
-def startup_breakdown(routine: Path, cache: Path, env: dict[str, str]) -> list[tuple[str, str]]:
+QUICK_BREAKDOWN = r"""
+import json, sys, time
+t = time.perf_counter()
+marks = []
+def mark(what):
+    global t
+    now = time.perf_counter(); marks.append((what, now - t)); t = now
+from voice_coach import quickstart, output; mark("import voice_coach.quickstart")
+args = json.loads(sys.argv[3])
+found = quickstart.load(quickstart.record_path(args)); mark("find and read the record")
+if found is None:
+    print("(no record)\tn/a"); sys.exit()
+current = found[0].is_current(); mark("check its manifest" + ("" if current else " (stale!)"))
+import sounddevice as sd; mark("import sounddevice (PortAudio init)")
+out = output.Output(sd, found[0].sample_rate, None, quickstart.Head(found[1]))
+mark("open and start the stream")
+out.close()
+for what, s in marks:
+    print(f"{what}\t{s * 1000:.0f}")
+"""
+
+
+def startup_breakdown(
+    routine: Path,
+    cache: Path,
+    env: dict[str, str],
+    script: str = BREAKDOWN,
+    play_args: list[str] | None = None,
+) -> list[tuple[str, str]]:
+    """Stages of a start, each timed in one process (`script`; its argv: routine,
+    cache, the play arguments as JSON)."""
     done = subprocess.run(
-        [sys.executable, "-c", BREAKDOWN, str(routine), str(cache)],
+        [sys.executable, "-c", script, str(routine), str(cache), json.dumps(play_args or [])],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
-        cwd=ROOT,
+        cwd=ROOT if play_args is None else None,  # the record is found by cwd too
     )
     rows = []
     for line in done.stdout.splitlines():
@@ -563,6 +595,18 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
         total_s = timeline["total_ms"] / 1000
         n_speech = sum(e["kind"] != "chime" for e in events)
         say(f"routine: {total_s / 60:.1f} min, {len(events)} events ({n_speech} spoken)")
+        records = warm_cache / quickstart.FOLDER
+        say(f"our player, warm cache, no quick-start record, {FIRST_SOUND_REPEATS} starts ...")
+        our_unrecorded: list[float] = []
+        for _ in range(FIRST_SOUND_REPEATS):
+            shutil.rmtree(records, ignore_errors=True)
+            starts, more = first_sounds(
+                server, ours, env, folder, "ours-warm-norecord", warm_cache, 1
+            )
+            our_unrecorded += starts
+            notes += more
+        if not any(records.glob("*.head")):
+            notes.append("no quick-start record was left by the warm starts before")
         say(f"our player, warm cache, {FIRST_SOUND_REPEATS - 1} starts and the whole routine ...")
         our_warm_starts, more = first_sounds(
             server, ours, env, folder, "ours-warm-start", warm_cache, FIRST_SOUND_REPEATS - 1
@@ -573,6 +617,8 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
         )
         if our_warm.first_sound_s is not None:
             our_warm_starts.append(our_warm.first_sound_s)
+        if "outdated" in our_warm.stderr:
+            notes.append("the quick start's record did not match the routine (see ours-warm.err)")
         naive_cold: list[float] = []
         naive_warm_starts: list[float] = []
         naive_warm = None
@@ -594,6 +640,9 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
         bare_ms, cli_ms, heavy = import_times(env)
         _, plain_cli_ms, _ = import_times(plain_env, importtime=False)
         breakdown = startup_breakdown(routine, warm_cache, env)
+        quick_breakdown = startup_breakdown(
+            routine, warm_cache, env, QUICK_BREAKDOWN, ours(warm_cache)[2:]
+        )
 
     for r in (our_warm, naive_warm):
         if r is not None and (r.returncode != 0 or "finished" not in r.stdout):
@@ -642,15 +691,16 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
             our_warm_starts,
             naive_warm_starts,
         ),
+        ("  warm, first play: no record (s)", None, our_unrecorded, []),
     ):
         median = statistics.median(ours_s) if ours_s else None
         rows.append(
             Row(
                 label,
-                f"<= {target:g}",
+                "" if target is None else f"<= {target:g}",
                 spread(ours_s),
                 spread(naive_s) if naive_s or not skip_naive else "not run",
-                ok=median is not None and median <= target,
+                ok=None if target is None else median is not None and median <= target,
             )
         )
     rows.append(Row("underrun warnings", "", str(underruns(our_warm.stderr)), "n/a"))
@@ -670,7 +720,11 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
     print("the first onset after that frame is the first sound. First-sound figures are")
     print(f"median (min-max) of {FIRST_SOUND_REPEATS} starts: the empty-cache ones each with a")
     print("fresh cache, stopped with SIGINT after the first sound; the warm ones include the")
-    print("start of the whole-routine run. Every child runs with cached bytecode (a private")
+    print("start of the whole-routine run, and each follows a play with the same arguments,")
+    print("so the quick start (voice_coach/quickstart.py) plays its record; the 'no record'")
+    print("ones are warm starts with the quick-start records deleted first, as for the first")
+    print("play of a routine after `show` or `export` filled the cache, or after any of the")
+    print("record's inputs changed. Every child runs with cached bytecode (a private")
     print("PYTHONPYCACHEPREFIX, warmed up first), as an installed package would.")
     print(f"Load average (1 min) before and after: {load_before:.2f}, {os.getloadavg()[0]:.2f}")
     print("(first-sound and import times grow with other load on the machine).")
@@ -682,8 +736,11 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
     )
     print("Import time of voice_coach.cli by package (python -X importtime, self ms summed):")
     print("  " + ", ".join(f"{name} {ms:.0f}" for name, ms in heavy))
-    print("Stages of a warm `play` start, timed in one process (ms):")
+    print("Stages of a warm `play` start without a record, timed in one process (ms):")
     for what, ms in breakdown:
+        print(f"  {what:45} {ms}")
+    print("Stages of the quick start before the first sound, timed in one process (ms):")
+    for what, ms in quick_breakdown:
         print(f"  {what:45} {ms}")
     for t, label in ((ours_t, "ours"), (naive_t, "naive")):
         if t is not None and t.missing:

@@ -241,3 +241,45 @@ def test_a_record_for_resume_depends_on_the_saved_position(
     assert found[1] == render_head(routine, cache, start_step=3)[1]
     save_position(str(ROUTINES / "full.yaml"), 2)
     assert not found[0].is_current()
+
+
+def test_no_record_is_looked_up_when_turned_off_or_for_another_device(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(quickstart, "invocation", None)  # restored after the test
+    looked: list[Path] = []
+    monkeypatch.setattr(quickstart, "load", lambda path: looked.append(path))
+    monkeypatch.setenv(quickstart.OFF_ENV_VAR, "0")
+    assert not quickstart.begin(["sciatica-relief"])
+    assert quickstart.invocation == ["sciatica-relief"]  # records are still left
+    monkeypatch.delenv(quickstart.OFF_ENV_VAR)
+    assert not quickstart.begin(["sciatica-relief", "--device", "2"])
+    assert not quickstart.begin(["sciatica-relief", "--device=usb"])
+    assert looked == []
+    assert not quickstart.begin(["sciatica-relief"])  # no record there
+    assert len(looked) == 1
+
+
+def test_take_hands_the_stream_over_once_and_closes_one_that_does_not_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed: list[int] = []
+
+    class Stream:
+        sample_rate = 22050
+
+        def close(self) -> None:
+            closed.append(1)
+
+    head = Head(bytes(4))
+    monkeypatch.setattr(quickstart, "_started", Started(Stream(), head))  # type: ignore[arg-type]
+    taken = quickstart.take(22050, None)
+    assert taken is not None and taken.head is head
+    assert quickstart.take(22050, None) is None
+    for rate, device in ((44100, None), (22050, 3)):
+        monkeypatch.setattr(quickstart, "_started", Started(Stream(), head))  # type: ignore[arg-type]
+        assert quickstart.take(rate, device) is None
+    assert len(closed) == 2
+    monkeypatch.setattr(quickstart, "_started", Started(Stream(), head))  # type: ignore[arg-type]
+    quickstart.discard()
+    assert len(closed) == 3 and quickstart._started is None

@@ -43,6 +43,8 @@ on a busy machine). Should the player still be loading when it runs out, the str
 plays silence until it takes over, and the routine continues from where the head ended
 (nothing is skipped)."""
 FOLDER = "quickstart"
+OFF_ENV_VAR = "VOICE_COACH_QUICK_START"
+"""Set to 0 to never play a record (they are still written)."""
 KEY_ENV_PREFIXES = ("VOICE_COACH_", "XDG_")
 KEY_ENV_NAMES = ("HOME",)
 """Environment variables that can change which files are read (and so the audio)."""
@@ -229,6 +231,8 @@ def begin(args: Sequence[str]) -> bool:
     """Start playing the record for `voice-coach play ARGS` if there is a current one."""
     global invocation, _started
     invocation = list(args)
+    if os.environ.get(OFF_ENV_VAR) == "0":
+        return False
     if any(a == "--device" or a.startswith("--device=") for a in args):
         return False  # records are for the default device only
     found = load(record_path(args))
