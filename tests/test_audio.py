@@ -8,6 +8,7 @@ from conftest import SAMPLE_RATE, FakeEngine
 
 from voice_coach.audio import (
     Clip,
+    Mixer,
     chime,
     clip_from_wav_bytes,
     render,
@@ -123,3 +124,14 @@ def test_render_can_start_mid_timeline() -> None:
         dtype="<i2",
     )
     assert np.array_equal(tail, reference[start:])
+
+
+def test_quiet_frames_measures_the_silence_ahead() -> None:
+    clip = Clip(np.full(100, 1000, dtype="<i2").tobytes(), 22050)
+    mixer = Mixer([(50, clip), (400, clip), (420, clip)])
+    assert mixer.quiet_frames(0, 1000) == 50
+    assert mixer.quiet_frames(0, 30) == 30
+    assert mixer.quiet_frames(60, 1000) == 0  # inside a clip
+    assert mixer.quiet_frames(150, 1000) == 250
+    assert mixer.quiet_frames(450, 1000) == 0  # inside two
+    assert mixer.quiet_frames(520, 1000) == 1000

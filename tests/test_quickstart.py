@@ -283,3 +283,16 @@ def test_take_hands_the_stream_over_once_and_closes_one_that_does_not_fit(
     monkeypatch.setattr(quickstart, "_started", Started(Stream(), head))  # type: ignore[arg-type]
     quickstart.discard()
     assert len(closed) == 3 and quickstart._started is None
+
+
+def test_time_lost_while_the_head_played_is_made_up_by_the_player(full: Any) -> None:
+    routine, cache = full
+    _, pcm, _ = render_head(routine, cache, seconds=5)
+    head = Head(pcm)
+    head.read(BLOCK)
+    head.catch_up(2205)
+    session, _ = _session(routine, cache)
+    _take_over(Started(FakeOutput(head), head), session)  # type: ignore[arg-type]
+    while session.caught_up_frames < 2205 and not session.finished:
+        session.read(BLOCK)
+    assert session.caught_up_frames == 2205

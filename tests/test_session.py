@@ -210,3 +210,41 @@ def test_status_reports_step_side_rep_and_time_left() -> None:
     assert (st.step, st.step_name, st.rep, st.reps) == (3, "Second", 2, 2)
     assert st.hold_left_ms == pytest.approx(6000, abs=25)
     assert st.total_ms == tl.total_ms and not st.paused and not st.finished
+
+
+def test_time_lost_in_an_underrun_is_made_up_in_the_next_silence() -> None:
+    ref, tl = reference()
+    first = tl.events[0]
+    cue_end = f(first.start_ms + first.duration_ms)
+    s = session()
+    lost = f(250)
+    inside = f(first.start_ms + first.duration_ms // 2)
+    out = [s.read(BLOCK) for _ in range(inside // BLOCK)]  # into the first cue
+    s.catch_up(lost)
+    out += [drive(s)]
+    got = np.concatenate(out)
+    # The cue plays to its end; at the first read in silence the lost frames are
+    # skipped, and everything after is the timeline, that much earlier.
+    cut = -(-cue_end // BLOCK) * BLOCK
+    expected = np.concatenate([ref[:cut], ref[cut + lost :]])
+    assert np.array_equal(got[: expected.size], expected)
+    assert s.caught_up_frames == lost
+
+
+def test_made_up_time_never_cuts_into_a_sound() -> None:
+    s = session()
+    s.catch_up(f(60_000))  # more than any pause
+    got = drive(s)
+    # Every event is still heard whole: the mix has as much sound as the timeline.
+    ref, _ = reference()
+    assert np.count_nonzero(got) == np.count_nonzero(ref)
+    assert s.caught_up_frames > 0
+
+
+def test_a_pause_or_a_jump_forgets_lost_time() -> None:
+    s = session()
+    s.catch_up(f(500))
+    s.handle(Command.PAUSE)
+    s.handle(Command.PAUSE)
+    drive(s)
+    assert s.caught_up_frames == 0

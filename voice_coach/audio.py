@@ -165,6 +165,16 @@ class Mixer:
                 mix[lo - a : hi - a] += clip.samples()[lo - at : hi - at]
         return np.clip(mix, -32768, 32767).astype("<i2")
 
+    def quiet_frames(self, a: int, limit: int) -> int:
+        """How many frames from `a` on no clip sounds in, at most `limit`."""
+        first = bisect.bisect_left(self._starts, a - self._longest)
+        for at, clip in self._placed[first:]:
+            if at >= a + limit:
+                break
+            if at + clip.frames > a:
+                return max(0, at - a)
+        return max(0, limit)
+
 
 def render(
     timeline: Timeline,

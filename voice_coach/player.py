@@ -195,6 +195,10 @@ class PlayResult:
     underruns: int
     waited_ms: int
     """Silence played while waiting for synthesis."""
+    lost_ms: int = 0
+    """Silence the listener heard in underruns."""
+    caught_up_ms: int = 0
+    """How much of it was made up by shortening pauses."""
     quick_start: bool | None = None
     """Whether a quick-start head played first (None: it did not), and was the same
     audio the routine plays (False: it was outdated)."""
@@ -235,6 +239,9 @@ class _SessionSource:
 
     def read(self, frames: int) -> bytes:
         return self.session.read(frames).tobytes()
+
+    def catch_up(self, frames: int) -> None:
+        self.session.catch_up(frames)
 
     @property
     def finished(self) -> bool:
@@ -299,6 +306,7 @@ def _take_over(started: Started, session: LiveSession) -> tuple[bool, int]:
         reached = head.position
         played = min(reached, head.total_frames)
         same = session.read(played).tobytes() == head.pcm[: played * SAMPLE_BYTES]
+        session.catch_up(head.debt)
         output.source = _SessionSource(session)
     return same, reached - played
 
@@ -355,6 +363,8 @@ def play(
         interrupted=interrupted,
         step=session.current_step(),
         underruns=output.underruns,
+        lost_ms=output.lost.reported * 1000 // session.sample_rate,
+        caught_up_ms=session.caught_up_frames * 1000 // session.sample_rate,
         waited_ms=(session.waited_frames + head_gap) * 1000 // session.sample_rate,
         quick_start=quick,
     )

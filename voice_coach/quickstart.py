@@ -203,12 +203,17 @@ class Head:
         self.total_frames = len(pcm) // SAMPLE_BYTES
         self.position = 0
         """Frames handed out, the silence after the head included."""
+        self.debt = 0
+        """Frames lost to underruns while the head played; the player makes them up."""
 
     def read(self, frames: int) -> bytes:
         start = self.position * SAMPLE_BYTES
         chunk = self.pcm[start : start + frames * SAMPLE_BYTES]
         self.position += frames
         return chunk + bytes(frames * SAMPLE_BYTES - len(chunk))
+
+    def catch_up(self, frames: int) -> None:
+        self.debt += frames
 
     @property
     def finished(self) -> bool:

@@ -107,6 +107,9 @@ class LiveSession:
         """Frames of silence played while waiting for synthesis."""
         self.frames_played = 0
         """Frames handed out while not paused (the session's clock)."""
+        self._debt = 0
+        self.caught_up_frames = 0
+        """Frames of silence skipped to make up for time lost in underruns."""
 
     # -- feeding ------------------------------------------------------------------
 
@@ -156,6 +159,12 @@ class LiveSession:
 
     # -- the clock ----------------------------------------------------------------
 
+    def catch_up(self, frames: int) -> None:
+        """The listener lost `frames` (the device ran dry): skip that much silence, in
+        the next pauses between sounds, so that later cues are back on time."""
+        with self._lock:
+            self._debt += max(0, frames)
+
     def read(self, n: int) -> npt.NDArray[np.int16]:
         """The next `n` frames of audio (silence while paused, waiting or finished)."""
         out = np.zeros(n, dtype="<i2")
@@ -172,6 +181,11 @@ class LiveSession:
                 filled = take
             if filled < n and self._seek_step is None:
                 limit = self._limit_frames()
+                if self._debt:
+                    skip = self._mixer.quiet_frames(self._pos, min(self._debt, limit - self._pos))
+                    self._pos += skip
+                    self._debt -= skip
+                    self.caught_up_frames += skip
                 take = max(0, min(n - filled, limit - self._pos))
                 if take:
                     out[filled : filled + take] = self._mixer.frames(self._pos, self._pos + take)
@@ -265,6 +279,9 @@ class LiveSession:
 
     def handle(self, command: Command) -> None:
         """Apply one command (from the keyboard thread or a test)."""
+        if command in (Command.PAUSE, Command.NEXT, Command.BACK):
+            with self._lock:
+                self._debt = 0  # a pause or a jump: no schedule left to get back to
         if command is Command.PAUSE:
             if self._paused:
                 self._resume()

@@ -9,6 +9,7 @@ difference of matched pairs; every event must then be heard within 20 ms.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pty
@@ -62,6 +63,19 @@ QUICK_ROUTINE = """\
       - name: Reach up
         hold: 3
 """
+# About 20 s with a long silent stretch in the hold, where the player is stalled.
+STALL_ROUTINE = """\
+    title: Stall check
+    steps:
+      - name: Reach up
+        hold: 12
+        countdown: 3
+        remaining: []
+"""
+STALL_S = 1.0
+MADE_UP_TOLERANCE_MS = 40
+"""Cues after an underrun: the lost time is measured from callback timing, within
+about 20 ms of the silence recorded (see voice_coach/output.py)."""
 # About 30 s: a rest first, so that a few seconds in we are in step 2.
 STOP_ROUTINE = """\
     title: Stop check
@@ -336,6 +350,45 @@ def test_a_second_start_plays_its_record_and_hands_over_without_a_seam(
     routine.write_text(routine.read_text() + "description: edited\n", encoding="utf-8")
     play, _ = play_recorded(env, routine, tmp_path / "edited.raw", total)
     assert "outdated" not in play.stderr, str(play)
+
+
+def test_time_lost_when_the_player_stalls_is_made_up(env: Env, tmp_path: Path) -> None:
+    """The player process is stopped (SIGSTOP) for 1 s in a hold, so the device runs
+    dry; afterwards the later cues are back where the timeline puts them."""
+    routine = env.routine("stall", STALL_ROUTINE)
+    timeline = env.show(routine)
+    events = timeline["events"]
+    gaps = [
+        (b["start_ms"] - (a["start_ms"] + a["duration_ms"]), a["start_ms"] + a["duration_ms"])
+        for a, b in itertools.pairwise(events)
+    ]
+    gap_ms, quiet_from = max(gaps)
+    assert gap_ms > 3000, f"the routine needs a long silence: {events}"
+    first_cue = events[0]["start_ms"]
+    with env.pulse.recorder(tmp_path / "stall.raw") as rec:
+        play = env.start_play(routine)
+        try:
+            sound_at = wait_for_sound(rec, timeout_s=15)
+            sleep_until_recorded(rec, sound_at + quiet_from + 500 - first_cue)
+            play.proc.send_signal(signal.SIGSTOP)
+            time.sleep(STALL_S)
+            play.proc.send_signal(signal.SIGCONT)
+            code = play.wait(timeout=timeline["total_ms"] / 1000 + 20)
+        finally:
+            play.proc.send_signal(signal.SIGCONT)
+            play.kill()
+        time.sleep(0.3)
+        rec.stop()
+    assert code == 0, str(play)
+    assert "ran short of audio" in play.stderr and "made up" in play.stderr, str(play)
+    heard = onsets.onsets(onsets.levels(rec.samples(), rec.rate))
+    before = [e["start_ms"] for e in events if e["start_ms"] < quiet_from]
+    after = [e["start_ms"] for e in events if e["start_ms"] > quiet_from]
+    offset = best_offset(before, heard, ONSET_TOLERANCE_MS)
+    matches = match(after, heard, offset, 1500)
+    errors = [m.error_ms(offset) for m in matches]
+    detail = f"offset {offset:.0f} ms; onsets {heard}; errors after the stall {errors}\n{play}"
+    assert all(e is not None and abs(e) <= MADE_UP_TOLERANCE_MS for e in errors), detail
 
 
 def test_devices_lists_the_sound_server(env: Env) -> None:

@@ -92,9 +92,14 @@ def play(
         if live:
             err.file.write("\r\x1b[2K")
         if result.underruns:
+            made_up = (
+                f"; {result.lost_ms} ms of silence, {result.caught_up_ms} ms of it made up "
+                "in the pauses after"
+                if result.lost_ms
+                else ""
+            )
             err.print(
-                f"warning: the sound device ran short of audio {result.underruns} "
-                "time(s); cues may have been late",
+                f"warning: the sound device ran short of audio {result.underruns} time(s){made_up}",
                 markup=False,
             )
         if result.quick_start is False:
