@@ -296,3 +296,43 @@ def test_time_lost_while_the_head_played_is_made_up_by_the_player(full: Any) -> 
     while session.caught_up_frames < 2205 and not session.finished:
         session.read(BLOCK)
     assert session.caught_up_frames == 2205
+
+
+def test_only_the_latest_records_are_kept(tmp_path: Path) -> None:
+    manifest = Manifest(22050)
+    for i in range(quickstart.KEEP + 3):
+        path = tmp_path / f"{i:02d}.head"
+        quickstart.save(path, manifest, b"")
+        os.utime(path, ns=(i * 10**9, i * 10**9))
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert len(kept) == quickstart.KEEP
+    assert kept[-1] == f"{quickstart.KEEP + 2:02d}.head"
+
+
+PROGRESSIVE = """\
+title: Build up
+progression:
+  hold: {start: 20, add: 5, every: session, max: 40}
+steps:
+  - name: Reach
+    hold: 30
+"""
+
+
+def test_a_record_follows_the_history_when_a_progression_counts_sessions(
+    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from voice_coach.cli import app
+
+    routine = tmp_path / "build-up.yaml"
+    routine.write_text(PROGRESSIVE)
+    args = [str(routine), "--engine", "fake"]
+    monkeypatch.setattr(quickstart, "invocation", args)
+    play.leave_quick_start(str(routine), options(engine="fake"), resume=False)
+    found = quickstart.load(quickstart.record_path(args))
+    assert found is not None and found[0].is_current()
+    logged = CliRunner().invoke(app, ["log", str(routine), "--engine", "fake"])
+    assert logged.exit_code == 0, logged.output
+    assert not found[0].is_current()  # one more session: the next stage's holds

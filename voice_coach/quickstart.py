@@ -23,6 +23,7 @@ record is not used: that start simply takes the normal path.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -43,6 +44,9 @@ on a busy machine). Should the player still be loading when it runs out, the str
 plays silence until it takes over, and the routine continues from where the head ended
 (nothing is skipped)."""
 FOLDER = "quickstart"
+KEEP = 12
+"""Records kept per cache (about 0.9 MB each at 22,050 Hz): one per command line
+played lately (a routine, with or without --resume or other options)."""
 OFF_ENV_VAR = "VOICE_COACH_QUICK_START"
 """Set to 0 to never play a record (they are still written)."""
 KEY_ENV_PREFIXES = ("VOICE_COACH_", "XDG_")
@@ -166,9 +170,16 @@ def record_path(
 
 
 def save(path: Path, manifest: Manifest, pcm: bytes) -> None:
-    """Write a record atomically (a reader sees the old one or the whole new one)."""
+    """Write a record atomically (a reader sees the old one or the whole new one), and
+    keep only the `KEEP` most recently written in its folder."""
     header = json.dumps(manifest.to_json(), separators=(",", ":")).encode()
     write_atomically(path, MAGIC + header + b"\n" + pcm)
+    records = []
+    for other in path.parent.glob("*.head"):
+        with contextlib.suppress(OSError):  # removed meanwhile
+            records.append((other.stat().st_mtime_ns, other))
+    for _, old in sorted(records, reverse=True)[KEEP:]:
+        old.unlink(missing_ok=True)
 
 
 def load(path: Path) -> tuple[Manifest, bytes] | None:
