@@ -99,8 +99,11 @@ class Manifest:
     def is_current(self, today: date | None = None) -> bool:
         """Every input is as it was when the head was recorded."""
         today = today or datetime.now(UTC).date()
-        if self.until is not None and today >= date.fromisoformat(self.until):
-            return False
+        try:
+            if self.until is not None and today >= date.fromisoformat(self.until):
+                return False
+        except ValueError:
+            return False  # a damaged record
         if self.code != code_stamp():
             return False
         if any(content_hash(Path(p)) != h for p, h in self.files):
@@ -135,9 +138,9 @@ def code_stamp() -> str:
         for name in sorted(names):
             if name.endswith(".py"):
                 path = Path(folder, name)
-                st = path.stat()
                 rel = path.relative_to(package).as_posix()
-                digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+                stamp = file_stamp(path)  # None: removed meanwhile (an upgrade running)
+                digest.update(f"{rel}\0{stamp}\n".encode())
     return digest.hexdigest()
 
 
