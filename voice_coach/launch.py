@@ -23,10 +23,12 @@ def _start_portaudio_early() -> None:
 
 
 def main() -> None:
-    from . import quickstart
+    playing = sys.argv[1:2] == ["play"]
+    if playing:
+        from . import quickstart
 
-    if sys.argv[1:2] == ["play"] and not quickstart.begin(sys.argv[2:]):
-        _start_portaudio_early()
+        if not quickstart.begin(sys.argv[2:]):
+            _start_portaudio_early()
     try:
         from .cli import main as cli_main
 
@@ -35,4 +37,5 @@ def main() -> None:
         # Ctrl+C while the program is still loading (later it is handled by the command).
         sys.exit(130)
     finally:
-        quickstart.discard()
+        if playing:
+            quickstart.discard()

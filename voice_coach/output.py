@@ -116,7 +116,6 @@ class Output:
         latency_s: float = LATENCY_S,
     ) -> None:
         self.sample_rate = sample_rate
-        self.device = device
         self.source = source
         self.lock = threading.Lock()
         """Held while a callback reads; hold it to swap `source` between two reads."""

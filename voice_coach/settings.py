@@ -76,8 +76,13 @@ class Stage:
     """The first recorded session of this routine, which week stages count from."""
     from_history: bool = False
     """Derived from the history (which a new session can change)."""
-    next_on: date | None = None
-    """When counted in weeks: the day the next stage begins."""
+
+    @property
+    def next_on(self) -> date | None:
+        """When counted in weeks from the first session: the day the next stage begins."""
+        if self.explicit or self.first_session is None:
+            return None
+        return self.first_session + timedelta(weeks=self.number)
 
 
 @dataclass(frozen=True)
@@ -143,9 +148,9 @@ def progression_note(ramp_name: str, ramp: Ramp, stage: Stage, source: str) -> s
     nxt = _num(ramp.at(stage.number + 1))
     if unit == "session":
         return head + f"; {nxt}{unit_text} after your next finished session"
-    if stage.explicit or stage.first_session is None:
+    when = stage.next_on
+    if when is None:
         return head + f"; {nxt}{unit_text} in week {stage.number + 1}"
-    when = stage.first_session + timedelta(weeks=stage.number)
     return head + f"; {nxt}{unit_text} from {when.isoformat()}"
 
 

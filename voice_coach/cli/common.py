@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
 
@@ -382,10 +382,7 @@ def find_stage(routine: Routine, layers: list[Layer], week: int | None) -> Stage
         return Stage(1, from_history=True)
     started: date = first.started_at.date()
     today = datetime.now(UTC).date()
-    week = (today - started).days // 7 + 1
-    return Stage(
-        week, first_session=started, from_history=True, next_on=started + timedelta(weeks=week)
-    )
+    return Stage((today - started).days // 7 + 1, first_session=started, from_history=True)
 
 
 def prepared(p: Plan, cache_dir: Path | None, progress: Progress | None = None) -> Prepared:
