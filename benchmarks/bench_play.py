@@ -214,6 +214,29 @@ def first_sounds(
     return times, notes
 
 
+def warm_run(
+    server: Any,
+    argv_for: Any,
+    env: dict[str, str],
+    folder: Path,
+    label: str,
+    cache: Path,
+    total_s: float,
+    notes: list[str],
+) -> tuple[list[float], Run]:
+    """With the warm `cache`: starts stopped after their first sound, then the whole
+    routine, whose start counts as one more. Returns the first-sound times and the
+    whole run; notes of starts that made no sound go to `notes`."""
+    starts, more = first_sounds(
+        server, argv_for, env, folder, f"{label}-warm-start", cache, FIRST_SOUND_REPEATS - 1
+    )
+    notes += more
+    run = record_process(server, argv_for(cache), env, folder, f"{label}-warm", False, total_s + 60)
+    if run.first_sound_s is not None:
+        starts.append(run.first_sound_s)
+    return starts, run
+
+
 def spread(values: list[float]) -> str:
     if not values:
         return "n/a"
@@ -608,15 +631,9 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
         if not any(records.glob("*.head")):
             notes.append("no quick-start record was left by the warm starts before")
         say(f"our player, warm cache, {FIRST_SOUND_REPEATS - 1} starts and the whole routine ...")
-        our_warm_starts, more = first_sounds(
-            server, ours, env, folder, "ours-warm-start", warm_cache, FIRST_SOUND_REPEATS - 1
+        our_warm_starts, our_warm = warm_run(
+            server, ours, env, folder, "ours", warm_cache, total_s, notes
         )
-        notes += more
-        our_warm = record_process(
-            server, ours(warm_cache), env, folder, "ours-warm", False, total_s + 60
-        )
-        if our_warm.first_sound_s is not None:
-            our_warm_starts.append(our_warm.first_sound_s)
         if "outdated" in our_warm.stderr:
             notes.append("the quick start's record did not match the routine (see ours-warm.err)")
         naive_cold: list[float] = []
@@ -627,15 +644,9 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
             naive_cold, more = first_sounds(server, naive, env, folder, "naive-cold", None)
             notes += more
             say(f"naive player, warm cache, {FIRST_SOUND_REPEATS - 1} starts and the whole routine")
-            naive_warm_starts, more = first_sounds(
-                server, naive, env, folder, "naive-warm-start", warm_cache, FIRST_SOUND_REPEATS - 1
+            naive_warm_starts, naive_warm = warm_run(
+                server, naive, env, folder, "naive", warm_cache, total_s, notes
             )
-            notes += more
-            naive_warm = record_process(
-                server, naive(warm_cache), env, folder, "naive-warm", False, total_s + 60
-            )
-            if naive_warm.first_sound_s is not None:
-                naive_warm_starts.append(naive_warm.first_sound_s)
         print("start-up costs ...", flush=True)
         bare_ms, cli_ms, heavy = import_times(env)
         _, plain_cli_ms, _ = import_times(plain_env, importtime=False)
