@@ -31,8 +31,9 @@ from typing import Any, TypeVar
 
 import yaml
 
-from voice_coach.audio import event_clips, render
-from voice_coach.export import FORMATS, Tags, export_audio
+from voice_coach.audio.mix import event_clips, render
+from voice_coach.export.encode import FORMATS, export_audio
+from voice_coach.export.tags import Tags
 from voice_coach.loader import parse_routine
 from voice_coach.model import Routine
 from voice_coach.phrases import number_words

@@ -257,7 +257,7 @@ def naive_play(routine_path: Path, cache_dir: Path) -> None:
     """Sleep until each cue's start, then `sounddevice.play` its clip (a new stream each)."""
     import sounddevice as sd
 
-    from voice_coach.audio import chime
+    from voice_coach.audio.mix import chime
     from voice_coach.loader import load_routine
     from voice_coach.prepare import prepare
 
@@ -451,7 +451,7 @@ def startup_breakdown(
 
 
 WARM_UP_IMPORTS = (
-    "import voice_coach.cli, voice_coach.player, voice_coach.prepare, sounddevice, pyttsx3, "
+    "import voice_coach.cli, voice_coach.live.player, voice_coach.prepare, sounddevice, pyttsx3, "
     "pyttsx3.drivers.espeak, benchmarks.bench_play, tests.integration.onsets"
 )
 

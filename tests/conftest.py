@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from voice_coach import speech
-from voice_coach.audio import Clip
+from voice_coach.audio.clip import Clip
 from voice_coach.model import VoiceSettings
 from voice_coach.speech import ResolvedVoice, VoiceInfo
 

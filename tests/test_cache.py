@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import FakeEngine
 
-from voice_coach.cache import SpeechCache
-from voice_coach.files import default_cache_dir, write_atomically
+from voice_coach.atomic import write_atomically
+from voice_coach.paths import cache_dir as default_cache_dir
 from voice_coach.speech import ResolvedVoice
+from voice_coach.speech.cache import SpeechCache
 
 VOICE = ResolvedVoice("fake", "1", "tone", 160, 1.0)
 
@@ -107,3 +108,16 @@ def test_cache_dir_comes_from_the_environment(
     assert default_cache_dir() == tmp_path / "c"
     monkeypatch.delenv("VOICE_COACH_CACHE")
     assert default_cache_dir().name == "audio_cache"  # running from the checkout
+
+
+def test_records_an_earlier_version_left_in_the_cache_are_removed(
+    fake_engine: type[FakeEngine], tmp_path: Path
+) -> None:
+    from voice_coach.model import VoiceSettings
+    from voice_coach.prepare import speech_cache
+
+    old = tmp_path / "cache" / "quickstart"
+    old.mkdir(parents=True)
+    (old / "0123.head").write_bytes(b"voice-coach quick start\n{}\n")
+    speech_cache(VoiceSettings(engine="fake"), tmp_path / "cache")
+    assert not old.exists()

@@ -10,7 +10,7 @@ from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
 from voice_coach.cli import app
-from voice_coach.export import read_chapters
+from voice_coach.export.tags import read_chapters
 
 runner = CliRunner()
 FULL = str(ROUTINES / "full.yaml")

@@ -14,10 +14,10 @@ from conftest import ROUTINES, FakeEngine, require_program
 from PIL import Image
 from typer.testing import CliRunner
 
-from voice_coach import cover as cover_module
 from voice_coach.cli import app
-from voice_coach.cover import COVER_SIZE_PX, CoverText, cover_png
-from voice_coach.plot import BACKGROUND, PLOT_SIZE_PX, column_peaks
+from voice_coach.export import cover as cover_module
+from voice_coach.export.cover import COVER_SIZE_PX, CoverText, cover_png
+from voice_coach.export.plot import BACKGROUND, PLOT_SIZE_PX, column_peaks
 
 runner = CliRunner()
 FULL = str(ROUTINES / "full.yaml")

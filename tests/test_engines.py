@@ -20,15 +20,15 @@ import numpy as np
 import pytest
 from conftest import FIXTURES
 
-from voice_coach import cache as cache_module
 from voice_coach import speech
-from voice_coach.audio import Clip
-from voice_coach.cache import SpeechCache
+from voice_coach.audio.clip import Clip
 from voice_coach.errors import EngineError
 from voice_coach.model import VoiceSettings
 from voice_coach.speech import Engine, EspeakNgEngine, PiperEngine, ResolvedVoice, VoiceInfo
+from voice_coach.speech import cache as cache_module
 from voice_coach.speech import espeak_engine as espeak_module
 from voice_coach.speech import piper_engine as piper_module
+from voice_coach.speech.cache import SpeechCache
 from voice_coach.speech.contract import match_voice, voice_for_language
 from voice_coach.speech.espeak_engine import clip_from_wav_stream, parse_version, parse_voices
 from voice_coach.speech.piper_engine import join_sentences, length_scale
@@ -389,7 +389,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from voice_coach.audio import Clip
+from voice_coach.audio.clip import Clip
 from voice_coach.speech import ResolvedVoice, VoiceInfo
 from voice_coach.speech.contract import phrase_failed
 

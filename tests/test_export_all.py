@@ -10,8 +10,8 @@ import pytest
 from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
-from voice_coach.batch import INDEX_NAME, Index, input_hash
 from voice_coach.cli import app
+from voice_coach.export.batch import INDEX_NAME, Index, input_hash
 from voice_coach.speech import ResolvedVoice
 
 runner = CliRunner()

@@ -10,22 +10,21 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pytest
 from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
 from voice_coach.cli import app
-from voice_coach.export import read_chapters
-from voice_coach.feed import (
+from voice_coach.export.tags import read_chapters
+from voice_coach.serve.feed import (
     CHAPTERS_TYPE,
     ITUNES,
     PODCAST,
     FeedItem,
     build_feed,
     chapters_json,
-    itunes_duration,
 )
-from voice_coach.serve import scan
+from voice_coach.serve.scan import scan
+from voice_coach.timefmt import hms
 from voice_coach.timeline import Chapter
 
 BASE = "http://127.0.0.1:8765"
@@ -108,7 +107,7 @@ def test_items_have_absolute_enclosures_durations_and_chapters() -> None:
             assert unquote(chapters_url.path) == f"/chapters/{item.path}.json"
         else:
             assert chapters is None
-        assert duration == (None if item.duration_ms is None else itunes_duration(item.duration_ms))
+        assert duration == (None if item.duration_ms is None else hms(item.duration_ms))
     assert by_title["Part 1"].find("enclosure").get("type") == "audio/mp4"  # type: ignore[union-attr]
     assert by_title["Old"].find("enclosure").get("type") == "audio/ogg"  # type: ignore[union-attr]
 
@@ -117,14 +116,6 @@ def test_empty_feed_is_valid() -> None:
     channel = parse(build_feed([], BASE + "/")).find("channel")
     assert channel is not None and channel.findall("item") == []
     assert channel.findtext("link") == BASE + "/"
-
-
-@pytest.mark.parametrize(
-    ("ms", "text"),
-    [(0, "0:00:00"), (59_499, "0:00:59"), (518_139, "0:08:38"), (3_725_400, "1:02:05")],
-)
-def test_itunes_duration(ms: int, text: str) -> None:
-    assert itunes_duration(ms) == text
 
 
 def test_chapters_json_is_podcasting_2_0() -> None:

@@ -10,10 +10,11 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 import pytest
+from ebur128 import parse_ebur128_summary
 
-from voice_coach import loudness
-from voice_coach.audio import Clip
-from voice_coach.loudness import (
+from voice_coach.audio import loudness
+from voice_coach.audio.clip import Clip
+from voice_coach.audio.loudness import (
     CHIME_UNDER_SPEECH_LU,
     STANDARD_HIGH_PASS,
     STANDARD_SHELF,
@@ -30,7 +31,6 @@ from voice_coach.loudness import (
     limit,
     measure_pcm,
     normalize_clip,
-    parse_ebur128_summary,
     program_gain_db,
     true_peak_envelope,
 )

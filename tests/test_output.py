@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_coach.output import LostTime
+from voice_coach.live.stream import LostTime
 
 RATE = 22050
 PERIOD = 1102

@@ -1,15 +1,52 @@
-"""The player's pure parts: keys, the status line, device choice, saved positions."""
+"""Live playback without a sound server: keys, the status line, choosing a device, saved
+positions, and the whole play loop on a fake device (`FakeDevice`) with a fake clock.
+
+The fake device calls the stream's callback the way a sound card does: it fills its
+buffer at once, then asks for one period each time a period has played (the clock
+moves on). A stall (the process stopped) lets the buffer run dry and flags the next
+callback as an underflow. The real device is tested in integration/test_play_real.py.
+"""
 
 from __future__ import annotations
 
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+from conftest import SAMPLE_RATE, FakeEngine
 
-from voice_coach import player, state
-from voice_coach.errors import ToolError
-from voice_coach.player import OutputDevice, parse_keys, pick_device, status_line
-from voice_coach.session import Command, Status
+from voice_coach.audio.clip import Clip
+from voice_coach.audio.mix import render
+from voice_coach.errors import EngineError, ToolError
+from voice_coach.live import positions
+from voice_coach.live.devices import OutputDevice, pick_device
+from voice_coach.live.keys import parse_keys
+from voice_coach.live.player import PlayResult, play, status_line
+from voice_coach.live.session import Command, Status
+from voice_coach.live.stream import TONE_GAP_MS, Output, StartTone, start_tone
+from voice_coach.model import Exercise, Routine
+from voice_coach.speech.cache import SpeechCache
+from voice_coach.speech.contract import ResolvedVoice
+from voice_coach.timeline import Pacing, build_timeline, spoken_texts
+
+PERIOD = 1102  # 50 ms
+BUFFER = 4 * PERIOD
+VOICE = ResolvedVoice("fake", "1", "tone", 160, 1.0)
+ROUTINE = Routine(
+    title="Quick",
+    steps=(
+        Exercise(name="Reach", hold_s=12, setup=("Stand tall.",)),
+        Exercise(name="Bend", hold_s=8),
+    ),
+)
+
+
+# -- keys, status, devices, positions -----------------------------------------------
 
 
 def test_keys_map_to_commands_including_arrow_sequences() -> None:
@@ -65,32 +102,30 @@ DEVICES = [
 ]
 
 
-def test_pick_device_by_index_or_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(player, "output_devices", lambda: DEVICES)
-    assert pick_device(None) is None
-    assert pick_device("3") == 3
-    assert pick_device("usb") == 5
+def test_pick_device_by_index_or_name() -> None:
+    assert pick_device(None, DEVICES) is None
+    assert pick_device("3", DEVICES) == 3
+    assert pick_device("usb", DEVICES) == 5
     with pytest.raises(ToolError, match=r"'nope' is not an output device; output devices: 0"):
-        pick_device("nope")
+        pick_device("nope", DEVICES)
     with pytest.raises(ToolError, match="matches several"):
-        pick_device("u")
+        pick_device("u", DEVICES)
 
 
-def test_no_device_suggests_export(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(player, "output_devices", lambda: [])
+def test_no_device_suggests_export() -> None:
     with pytest.raises(ToolError, match="voice-coach export"):
-        pick_device(None)
+        pick_device(None, [])
 
 
 def test_positions_persist_per_routine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOICE_COACH_STATE", str(tmp_path))
     a, b = str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")
-    assert state.load_position(a) is None
-    state.save_position(a, 3)
-    state.save_position(b, 5)
-    assert (state.load_position(a), state.load_position(b)) == (3, 5)
-    state.clear_position(a)
-    assert (state.load_position(a), state.load_position(b)) == (None, 5)
+    assert positions.load_position(a) is None
+    positions.save_position(a, 3)
+    positions.save_position(b, 5)
+    assert (positions.load_position(a), positions.load_position(b)) == (3, 5)
+    positions.clear_position(a)
+    assert (positions.load_position(a), positions.load_position(b)) == (None, 5)
 
 
 def test_a_damaged_positions_file_means_nothing_to_resume(
@@ -98,6 +133,244 @@ def test_a_damaged_positions_file_means_nothing_to_resume(
 ) -> None:
     monkeypatch.setenv("VOICE_COACH_STATE", str(tmp_path))
     (tmp_path / "positions.json").write_text("{not json")
-    assert state.load_position("x.yaml") is None
-    state.save_position("x.yaml", 2)
-    assert state.load_position("x.yaml") == 2
+    assert positions.load_position("x.yaml") is None
+    positions.save_position("x.yaml", 2)
+    assert positions.load_position("x.yaml") == 2
+
+
+# -- the start tone -------------------------------------------------------------------
+
+
+def test_the_start_tone_is_short_soft_and_then_silence() -> None:
+    tone = np.frombuffer(start_tone(SAMPLE_RATE), "<i2")
+    assert 0.15 <= tone.size / SAMPLE_RATE <= 0.3
+    assert 0 < np.abs(tone).max() <= 0.13 * 32767  # well under speech
+    assert abs(int(tone[0])) < 200 and abs(int(tone[-1])) < 200  # faded: no click
+    source = StartTone(SAMPLE_RATE)
+    head = np.frombuffer(source.read(tone.size + 500), "<i2")
+    assert np.array_equal(head[: tone.size], tone) and not head[tone.size :].any()
+    assert not source.finished
+
+
+# -- the play loop on a fake device -----------------------------------------------------
+
+
+class FakeDevice:
+    """A `StreamFactory` whose stream runs the callback in a thread, records every frame
+    handed out, and keeps a fake clock (seconds) that `Output` reads."""
+
+    def __init__(
+        self,
+        stall_at_s: float | None = None,
+        stall_s: float = 0.0,
+        pause_at_s: float | None = None,
+        gated: bool = False,
+    ) -> None:
+        self.now = 0.0
+        self.gate = threading.Event()
+        """The device plays once this is set (at once unless `gated`)."""
+        if not gated:
+            self.gate.set()
+        self.recorded: list[bytes] = []
+        self.closed = threading.Event()
+        self.paused = threading.Event()
+        """Set while the device waits at `pause_at_s` (until it is closed)."""
+        self.stall_at_s, self.stall_s, self.pause_at_s = stall_at_s, stall_s, pause_at_s
+        self.opened: list[tuple[int, int | None]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def __call__(
+        self,
+        sample_rate: int,
+        device: int | None,
+        latency_s: float,
+        fill: Callable[[Any, int, bool], bool],
+        on_finished: Callable[[], None],
+    ) -> FakeDevice:
+        self.opened.append((sample_rate, device))
+        self.rate = sample_rate
+        self.fill, self.on_finished = fill, on_finished
+        threading.Thread(target=self._run, daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        while not self.gate.wait(0.01):
+            if self.closed.is_set():
+                return
+        level = 0  # frames in the device buffer
+        underflow = False
+        stalled = False
+        while not self.closed.is_set():
+            if self.pause_at_s is not None and self.now >= self.pause_at_s:
+                self.paused.set()
+                self.closed.wait()
+                break
+            out = bytearray(PERIOD * 2)
+            go_on = self.fill(memoryview(out), PERIOD, underflow)
+            underflow = False
+            self.recorded.append(bytes(out))
+            level += PERIOD
+            if level >= BUFFER:  # full: the next call comes when a period has played
+                self.now += PERIOD / self.rate
+                level -= PERIOD
+            if not stalled and self.stall_at_s is not None and self.now >= self.stall_at_s:
+                stalled = True
+                self.now += self.stall_s  # the process was stopped; the buffer ran dry
+                level, underflow = 0, self.stall_s > level / self.rate
+            if not go_on:
+                break
+        self.on_finished()
+
+    def close(self) -> None:
+        self.closed.set()
+
+    def samples(self) -> np.ndarray:
+        return np.frombuffer(b"".join(self.recorded), "<i2")
+
+
+class FailingEngine(FakeEngine):
+    """Fails on one line, as an engine may on a phrase it cannot speak."""
+
+    def synthesize(self, text: str, voice: ResolvedVoice) -> Clip:
+        if text == "Bend.":
+            raise EngineError("engine fake could not speak 'Bend.': boom")
+        return super().synthesize(text, voice)
+
+
+def cache(tmp_path: Path, engine: Any = None) -> SpeechCache:
+    return SpeechCache(tmp_path / "cache", engine or FakeEngine(), VOICE)
+
+
+def run(
+    device: FakeDevice,
+    tmp_path: Path,
+    engine: Any = None,
+    on_status: Callable[[Status], None] | None = None,
+) -> tuple[PlayResult, Output]:
+    """Play ROUTINE on `device`. A gated device starts once the player has taken the
+    stream over and every line is synthesized (a status with the total length): the
+    fake device runs far faster than real time, and would otherwise wait for speech."""
+    source = StartTone(SAMPLE_RATE)
+    output = Output(device, source, SAMPLE_RATE, clock=device.clock)
+
+    def status(st: Status) -> None:
+        if st.total_ms is not None:
+            device.gate.set()
+        if on_status is not None:
+            on_status(st)
+
+    result = play(
+        ROUTINE,
+        cache(tmp_path, engine),
+        output,
+        on_status=status,
+        tone=None if not device.gate.is_set() else source,
+    )
+    return result, output
+
+
+def onsets(samples: np.ndarray) -> list[int]:
+    """Frames where sound starts after at least 50 ms of silence."""
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 300)
+    if loud.size == 0:
+        return []
+    starts = [int(loud[0])]
+    for a, b in itertools.pairwise(loud):
+        if b - a > SAMPLE_RATE // 20:
+            starts.append(int(b))
+    return starts
+
+
+def test_plays_the_routine_sample_for_sample(tmp_path: Path) -> None:
+    device = FakeDevice(gated=True)
+    result, _ = run(device, tmp_path)
+    assert result == PlayResult(finished=True, interrupted=False, step=2, underruns=0, waited_ms=0)
+    assert device.opened == [(SAMPLE_RATE, None)] and device.closed.is_set()
+    # What was heard: the tone, a pause, then exactly the rendered routine (from its
+    # first cue: live playback skips the export's lead-in silence).
+    clips = cache(tmp_path).clips(spoken_texts(ROUTINE))
+    timeline = build_timeline(ROUTINE, {t: c.duration_ms for t, c in clips.items()})
+    routine = np.frombuffer(b"".join(render(timeline, clips, SAMPLE_RATE)), "<i2")
+    routine = routine[Pacing().lead_in_ms * SAMPLE_RATE // 1000 :]
+    heard = device.samples()
+    assert np.array_equal(heard[: routine.size], routine)
+    assert heard.size - routine.size < PERIOD and not heard[routine.size :].any()
+
+
+def test_the_tone_plays_first_and_the_routine_waits_for_it(tmp_path: Path) -> None:
+    device = FakeDevice()  # plays from the start, as a real one does
+    result, _ = run(device, tmp_path)
+    assert result.finished
+    heard = device.samples()
+    tone = np.frombuffer(start_tone(SAMPLE_RATE), "<i2")
+    assert np.array_equal(heard[: tone.size], tone)
+    first_cue = onsets(heard)[1]
+    assert first_cue >= tone.size + SAMPLE_RATE * TONE_GAP_MS // 1000
+
+
+def test_time_lost_in_an_underrun_is_made_up_in_the_next_pause(tmp_path: Path) -> None:
+    # Stalled 1 s in the silence of the first hold: the device runs dry for
+    # 1 s minus its buffer. The cues after come that much sooner than they would
+    # in frames, so by the clock they are back where they belong.
+    quiet = FakeDevice(gated=True)
+    run(quiet, tmp_path / "a")
+    stalled = FakeDevice(stall_at_s=5.0, stall_s=1.0, gated=True)
+    result, _ = run(stalled, tmp_path / "b")
+    assert result.finished and result.underruns == 1
+    dry_ms = 1000 - (BUFFER - PERIOD) * 1000 // SAMPLE_RATE  # what the buffer held
+    assert result.lost_ms == pytest.approx(dry_ms, abs=3)
+    assert result.caught_up_ms == result.lost_ms
+    before, after = onsets(quiet.samples()), onsets(stalled.samples())
+    assert len(before) == len(after)
+    made_up = (before[-1] - after[-1]) * 1000 // SAMPLE_RATE
+    assert made_up == pytest.approx(result.caught_up_ms, abs=2)
+
+
+def test_ctrl_c_stops_with_the_step_it_was_in(tmp_path: Path) -> None:
+    # Paused on the device 6 s into the routine (in the first hold), Ctrl+C arrives.
+    device = FakeDevice(pause_at_s=6.0, gated=True)
+
+    def on_status(status: Status) -> None:
+        if device.paused.is_set():
+            raise KeyboardInterrupt
+
+    result, output = run(device, tmp_path, on_status=on_status)
+    assert result.interrupted and not result.finished
+    assert result.step == 1
+    assert output.done.is_set() and device.closed.is_set()
+
+
+def test_synthesis_failing_mid_play_is_raised_and_the_device_freed(tmp_path: Path) -> None:
+    device = FakeDevice()
+    with pytest.raises(EngineError, match=r"could not speak 'Bend\.'"):
+        run(device, tmp_path, engine=FailingEngine())
+    assert device.closed.is_set()
+
+
+def test_a_first_line_that_cannot_be_spoken_frees_the_device(tmp_path: Path) -> None:
+    class Mute(FakeEngine):
+        def synthesize(self, text: str, voice: ResolvedVoice) -> Clip:
+            raise EngineError("engine fake could not speak anything")
+
+    device = FakeDevice()
+    with pytest.raises(EngineError):
+        run(device, tmp_path, engine=Mute())
+    assert device.closed.is_set()
+
+
+@contextmanager
+def quit_at_once(handler: Callable[[Command], None]) -> Iterator[bool]:
+    """Controls that press q as soon as playback starts."""
+    handler(Command.QUIT)
+    yield True
+
+
+def test_quitting_is_not_finishing(tmp_path: Path) -> None:
+    device = FakeDevice()
+    source = StartTone(SAMPLE_RATE)
+    output = Output(device, source, SAMPLE_RATE, clock=device.clock)
+    result = play(ROUTINE, cache(tmp_path), output, controls=quit_at_once, tone=source)
+    assert not result.finished and not result.interrupted
+    assert device.closed.is_set()

@@ -20,22 +20,13 @@ from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
 from voice_coach.cli import app
-from voice_coach.export import read_chapters
-from voice_coach.feed import FeedItem
-from voice_coach.serve import (
-    ExportServer,
-    Group,
-    Listed,
-    Refused,
-    Unsatisfiable,
-    is_lan_address,
-    lan_address,
-    locate,
-    parse_range,
-    qr_svg,
-    render_index,
-    vorbis_chapters,
-)
+from voice_coach.export.tags import read_chapters
+from voice_coach.serve.feed import FeedItem
+from voice_coach.serve.http import ExportServer, Unsatisfiable, parse_range
+from voice_coach.serve.net import is_lan_address, lan_address
+from voice_coach.serve.page import render_index
+from voice_coach.serve.qr import qr_svg
+from voice_coach.serve.scan import Group, Listed, Refused, locate, vorbis_chapters
 from voice_coach.timeline import Chapter
 
 SECRET = b"TOP-SECRET-OUTSIDE-THE-EXPORTS"

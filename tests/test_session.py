@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from conftest import SAMPLE_RATE, FakeEngine
 
-from voice_coach.audio import Clip, render
+from voice_coach.audio.clip import Clip
+from voice_coach.audio.mix import render
+from voice_coach.live.session import HOLD_STEP_MS, Command, LiveSession
 from voice_coach.model import Exercise, Rest, Routine
-from voice_coach.session import HOLD_STEP_MS, Command, LiveSession
 from voice_coach.speech import ResolvedVoice
 from voice_coach.timeline import Timeline, build_timeline, spoken_texts
 

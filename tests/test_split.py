@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 from conftest import ROUTINES, SAMPLE_RATE, FakeEngine, require_program
+from playlists import parse_m3u8
 from typer.testing import CliRunner
 
-from voice_coach import export
-from voice_coach.audio import ms_to_frames, render
+from voice_coach.audio.clip import ms_to_frames
+from voice_coach.audio.loudness import apply_gain
+from voice_coach.audio.mix import render
 from voice_coach.cli import app
-from voice_coach.export import parse_m3u8, safe_file_name
+from voice_coach.export import encode as export_encode
+from voice_coach.export import split as export_split_module
+from voice_coach.export.split import safe_file_name
 from voice_coach.loader import load_routine
-from voice_coach.loudness import apply_gain
 from voice_coach.prepare import Prepared, prepare
 
 runner = CliRunner()
@@ -49,7 +52,7 @@ def test_wav_tracks_are_the_chapters_exactly(
     folder = tmp_path / "full"
     split(folder, "--format", "wav")
     ready = full_prepared(cache_dir)
-    gain_db = export.program_gain(ready.timeline, ready.clips, ready.sample_rate, None)
+    gain_db = export_encode.program_gain(ready.timeline, ready.clips, ready.sample_rate, None)
     chunks = render(ready.timeline, ready.clips, ready.sample_rate)
     whole = b"".join(apply_gain(c, gain_db) for c in chunks)
     pcm = b""
@@ -151,7 +154,7 @@ def test_interrupted_split_leaves_nothing_half_written(
     if earlier:
         split(folder, "-f", "wav")
     before = sorted(p.name for p in folder.iterdir()) if earlier else []
-    real = export.render_range
+    real = export_split_module.render_range
     calls = []
 
     def interrupted(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -160,7 +163,7 @@ def test_interrupted_split_leaves_nothing_half_written(
             raise KeyboardInterrupt
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(export, "render_range", interrupted)
+    monkeypatch.setattr(export_split_module, "render_range", interrupted)
     result = runner.invoke(app, ["export", str(FULL), "--split", "-o", str(folder)])
     assert result.exit_code == 130
     assert len(calls) == 3

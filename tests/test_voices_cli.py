@@ -10,7 +10,7 @@ from conftest import require_program
 from typer.testing import CliRunner
 
 from voice_coach import speech
-from voice_coach.audio import Clip
+from voice_coach.audio.clip import Clip
 from voice_coach.cli import app
 from voice_coach.errors import EngineError
 from voice_coach.model import VoiceSettings

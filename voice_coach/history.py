@@ -25,12 +25,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
 
-from platformdirs import user_data_dir
-
+from .atomic import new_temp_beside
 from .errors import HistoryError
-from .files import new_temp_beside
+from .paths import data_dir
 
-ENV_VAR = "VOICE_COACH_DATA"
 FILE_NAME = "history.sqlite"
 DEFAULT_TIMEOUT_S = 10.0
 """How long to wait for another process's write lock before giving up."""
@@ -89,7 +87,7 @@ _PRACTISED = "(steps_completed > 0 OR finished)"
 
 def history_path() -> Path:
     """$VOICE_COACH_DATA/history.sqlite, else the file in the user's data directory."""
-    return Path(os.environ.get(ENV_VAR) or user_data_dir("voice-coach")) / FILE_NAME
+    return data_dir() / FILE_NAME
 
 
 @dataclass(frozen=True)

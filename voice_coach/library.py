@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RoutineNotFoundError
@@ -40,3 +41,28 @@ def find_routine(name_or_path: str) -> Path:
     raise RoutineNotFoundError(
         f"no routine file or bundled routine named {name_or_path!r}; bundled routines: {choices}"
     )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What `list` shows of a routine."""
+
+    title: str
+    steps: int
+
+
+def summarize(path: Path) -> Summary | None:
+    """A routine's title and number of steps, read without validating it (fast, for
+    `list`); None if the file is not a routine at all. `validate` checks everything."""
+    from . import yamlsafe
+
+    try:
+        data = yamlsafe.load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yamlsafe.YAMLError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    title, steps = data.get("title"), data.get("steps")
+    if not isinstance(title, str) or not isinstance(steps, list):
+        return None
+    return Summary(title, len(steps))

@@ -1,6 +1,6 @@
 """Read a routine script (YAML) into a `Routine`, reporting every problem at once.
 
-The file is parsed in exactly one place: `yaml.safe_load` for the values, and the
+The file is parsed in exactly one place (`yamlsafe`): the safe loader for the values, and the
 same safe loader's node tree for line numbers. A strict schema (pydantic, unknown
 keys forbidden) checks shapes; a second pass checks what spans keys ({side} needs
 `sides`). Every problem becomes a `Problem` with file, line, key and what is allowed.
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from . import yamlsafe
 from .errors import Problem, ValidationError
 from .model import (
     MAX_SECONDS,
@@ -354,11 +355,12 @@ def load_routine(path: Path | str) -> Routine:
 
 
 def read_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
-    """`yaml.safe_load` plus the line of every key and item, and duplicate-key problems."""
+    """The data (safe loader) plus the line of every key and item, and duplicate-key
+    problems."""
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
+        data = yamlsafe.load(text)
+        node = yamlsafe.compose(text)
+    except yamlsafe.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         hint = ""
@@ -370,7 +372,7 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int], list[Probl
         raise ValidationError(
             [Problem(source, line, "", f"not valid YAML: {exc.problem}{hint}")]
         ) from None
-    except yaml.YAMLError as exc:
+    except yamlsafe.YAMLError as exc:
         raise ValidationError([Problem(source, None, "", f"not valid YAML: {exc}")]) from None
     lines: dict[Path_, int] = {}
     problems = [

@@ -106,12 +106,6 @@ class Ramp:
         """The value at 1-based `stage`."""
         return min(self.max, self.start + self.add * (max(1, stage) - 1))
 
-    def stages_to_max(self) -> int:
-        """The first stage at which the value reaches `max`."""
-        if self.add <= 0:
-            return 1
-        return 1 + max(0, -int(-(self.max - self.start) // self.add))
-
 
 @dataclass(frozen=True)
 class Progression:

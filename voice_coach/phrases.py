@@ -298,11 +298,6 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def duration_words(seconds: float) -> str:
-    """English words for a duration: 70 -> "one minute ten seconds"."""
-    return ENGLISH._words(seconds)[0]
-
-
 ENGLISH = Phrases()
 TABLES: dict[str, Phrases] = {
     "en": ENGLISH,

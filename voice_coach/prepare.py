@@ -6,15 +6,18 @@ its cache.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audio import Clip
-from .cache import CacheStats, SpeechCache
-from .files import default_cache_dir
+from .audio.clip import Clip
 from .model import Routine, VoiceSettings
-from .speech import ResolvedVoice, get_engine
+from .paths import cache_dir as default_cache_dir
+from .plan import Plan
+from .speech import get_engine
+from .speech.cache import CacheStats, SpeechCache
+from .speech.contract import ResolvedVoice
 from .timeline import Pacing, Timeline, build_timeline, spoken_texts
 
 Progress = Callable[[int, int], None]
@@ -31,10 +34,16 @@ class Prepared:
     cache: CacheStats
 
 
+OLD_RECORDS = "quickstart"
+"""A folder earlier versions kept in the cache (recorded starts of `play`); unused now."""
+
+
 def speech_cache(settings: VoiceSettings, cache_dir: Path | None = None) -> SpeechCache:
     """The engine `settings` name, its resolved voice, and the cache of its clips."""
     engine = get_engine(settings.engine)
-    return SpeechCache(cache_dir or default_cache_dir(), engine, engine.resolve(settings))
+    root = cache_dir or default_cache_dir()
+    shutil.rmtree(root / OLD_RECORDS, ignore_errors=True)
+    return SpeechCache(root, engine, engine.resolve(settings))
 
 
 def prepare(
@@ -61,3 +70,8 @@ def settings_comment(prepared: Prepared) -> str:
         f"voice_coach; engine {v.engine} {v.engine_version}; voice {v.voice}; "
         f"rate {v.rate_wpm} wpm; volume {v.volume:g}"
     )
+
+
+def prepare_plan(plan: Plan, progress: Progress | None = None) -> Prepared:
+    """`prepare` for a planned routine, with the voice and cache it chose."""
+    return prepare(plan.routine, plan.resolved.voice, plan.choices.cache_dir, progress=progress)

@@ -15,11 +15,9 @@ config directory (no file there: no profile). Validated like routine scripts.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from platformdirs import user_config_dir
 from pydantic import Field, PlainValidator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
@@ -42,9 +40,9 @@ from .loader import (
     schema_problems,
 )
 from .model import VoiceSettings
+from .paths import config_dir
 from .settings import MAX_SCALE, Layer, Overrides
 
-ENV_VAR = "VOICE_COACH_CONFIG"
 PROFILE_NAME = "profile.yaml"
 
 
@@ -98,8 +96,7 @@ class ProfileFile(_Strict):
 
 
 def default_profile_path() -> Path:
-    folder = os.environ.get(ENV_VAR) or user_config_dir("voice-coach")
-    return Path(folder) / PROFILE_NAME
+    return config_dir() / PROFILE_NAME
 
 
 def _voice(v: VoiceFile) -> VoiceSettings:

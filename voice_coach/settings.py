@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from .errors import Problem, ValidationError
@@ -105,6 +106,27 @@ class Resolved:
     """Which stage a progression is at and when it next steps up ("" if none)."""
     voice: VoiceSettings = VoiceSettings()
     voice_sources: dict[str, str] = field(default_factory=dict)
+
+    def listing(self) -> tuple[SettingValue, ...]:
+        """Every effective setting and where it came from, the voice first (what
+        `voice-coach settings` shows)."""
+        from .speech import DEFAULT_ENGINE
+        from .speech.contract import DEFAULT_RATE_WPM
+
+        v = self.voice
+        voice = [
+            ("engine", v.engine or DEFAULT_ENGINE, "engine"),
+            ("voice", v.voice or "engine default", "voice"),
+            ("rate", f"{v.rate_wpm or DEFAULT_RATE_WPM} wpm", "rate_wpm"),
+            ("volume", "1" if v.volume is None else f"{v.volume:g}", "volume"),
+        ]
+        return (
+            *(
+                SettingValue(name, value, self.voice_sources.get(key, "built-in default"))
+                for name, value, key in voice
+            ),
+            *self.settings,
+        )
 
 
 def _num(value: float) -> str:
@@ -384,6 +406,49 @@ def _describe(o: Overrides, routine: Routine) -> list[tuple[str, str]]:
 
 
 # -- the command line's words ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a person chose for one run, in the command line's words: the values of the
+    settings options every routine command takes (`--hold 45`, `--reps NAME=2`, ...)."""
+
+    hold: tuple[str, ...] = ()
+    """"SECONDS" for every hold, or "NAME=SECONDS" / "NUMBER=SECONDS" for one step."""
+    scale: float | None = None
+    reps: tuple[str, ...] = ()
+    """"N" for every step, or "NAME=N" for one."""
+    rest: float | None = None
+    """Seconds of every rest."""
+    countdown: int | None = None
+    no_chimes: bool = False
+    no_during: bool = False
+    sides: str | None = None
+    engine: str | None = None
+    voice: str | None = None
+    rate: int | None = None
+    """Words per minute."""
+    volume: float | None = None
+    profile: Path | None = None
+    """The profile file; None: the one in the config directory."""
+    week: int | None = None
+    """Play this stage of a progression instead of the one the history gives."""
+    cache_dir: Path | None = None
+    """Where synthesized cues are kept; None: the default cache."""
+
+    def overrides(self) -> Overrides:
+        """These choices as a settings layer; every bad value reported at once."""
+        return parse_command_line(
+            hold=self.hold,
+            scale=self.scale,
+            reps=self.reps,
+            rest=self.rest,
+            countdown=self.countdown,
+            no_chimes=self.no_chimes,
+            no_during=self.no_during,
+            sides=self.sides,
+            voice=VoiceSettings(self.engine, self.voice, self.rate, self.volume),
+        )
 
 
 def _seconds(text: str, option: str, what: str = "seconds") -> float:

@@ -22,10 +22,10 @@ from conftest import require_program
 from mutagen.id3 import ID3
 from typer.testing import CliRunner, Result
 
-import voice_coach.export
-from voice_coach.audio import clip_from_wav_bytes
+import voice_coach.export.encode
+from voice_coach.audio.clip import clip_from_wav_bytes
 from voice_coach.cli import app
-from voice_coach.export import read_chapters
+from voice_coach.export.tags import read_chapters
 from voice_coach.loader import load_routine
 from voice_coach.prepare import prepare
 from voice_coach.timeline import Chapter
@@ -291,7 +291,7 @@ def test_warm_cache_synthesizes_nothing_and_repairs_a_corrupt_entry(
 @pytest.fixture
 def interrupt_render(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Make export's renderer yield three chunks, then raise KeyboardInterrupt (Ctrl+C)."""
-    real = voice_coach.export.render
+    real = voice_coach.export.encode.render
     yielded: list[int] = []
 
     def render(*args: Any, **kwargs: Any) -> Iterator[bytes]:
@@ -301,7 +301,7 @@ def interrupt_render(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
             yielded.append(len(chunk))
             yield chunk
 
-    monkeypatch.setattr(voice_coach.export, "render", render)
+    monkeypatch.setattr(voice_coach.export.encode, "render", render)
     yield yielded
 
 

@@ -15,17 +15,16 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from conftest import require_program
+from ebur128 import Ebur128Summary, parse_ebur128_summary
 from test_loudness import bursts, pink, sine
 
 from voice_coach import proc
-from voice_coach.audio import Clip, clip_from_wav_bytes, trim_silence
-from voice_coach.loudness import (
+from voice_coach.audio.clip import Clip, clip_from_wav_bytes, trim_silence
+from voice_coach.audio.loudness import (
     TARGET_LUFS,
     TRUE_PEAK_CEILING_DBTP,
-    Ebur128Summary,
     LoudnessMeter,
     normalize_clip,
-    parse_ebur128_summary,
 )
 
 pytestmark = pytest.mark.integration

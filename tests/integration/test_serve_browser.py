@@ -29,8 +29,8 @@ from PIL import Image, ImageStat
 from typer.testing import CliRunner
 
 from voice_coach.cli import app
-from voice_coach.export import read_chapters
-from voice_coach.serve import ExportServer
+from voice_coach.export.tags import read_chapters
+from voice_coach.serve.http import ExportServer
 
 pytestmark = pytest.mark.integration
 

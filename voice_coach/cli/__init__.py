@@ -1,6 +1,14 @@
-"""The `voice-coach` command. One module per group of commands; `common` holds the rest."""
+"""The `voice-coach` command: parses options, calls the core, prints.
+
+One module per group of commands. Importing this package is light (typer only): each
+command imports the parts of voice_coach it uses when it runs, so `--help`,
+`version` and `list` start fast and `play` opens its sound stream before numpy and
+the rest are loaded.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import typer
 
@@ -29,4 +37,8 @@ from . import (  # noqa: E402,F401
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:
+        # Ctrl+C before a command has set up its own handling (while loading).
+        sys.exit(130)

@@ -4,72 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from ..errors import HistoryError, Problem, ValidationError
-from ..history import History, Session, summary_json
 from . import app
-from .common import (
-    Plan,
-    RoutineArg,
-    SettingsOptions,
-    err,
-    out,
-    plan,
-    prepared,
-    progress_bar,
-    reported,
-    with_settings,
-)
+from .common import RoutineArg, progress_bar, progress_callback, reported, say, table
+from .options import with_settings
 
-
-def session_settings(p: Plan) -> dict[str, object]:
-    """What a history row remembers of the settings used."""
-    return {
-        "label": p.resolved.label,
-        "summary": p.resolved.summary,
-        "stage": p.stage.number,
-        "holds_s": {
-            str(n): s.hold_s for n, s in enumerate(p.routine.steps, start=1) if hasattr(s, "hold_s")
-        },
-    }
-
-
-def record_session(
-    p: Plan,
-    started: datetime,
-    ended: datetime,
-    steps_completed: int,
-    finished: bool,
-    source: str = "play",
-    required: bool = False,
-) -> None:
-    """Add a session to the history. After `play` a failure is only a warning: the
-    practice happened either way; for `log`, recording is the point (`required`)."""
-    try:
-        with History.open() as history:
-            history.record(
-                Session(
-                    id=None,
-                    routine=p.original.slug,
-                    routine_title=p.original.title,
-                    settings=session_settings(p),
-                    started_at=started,
-                    ended_at=ended,
-                    steps_completed=steps_completed,
-                    steps_total=len(p.routine.steps),
-                    finished=finished,
-                    source=source,
-                )
-            )
-    except HistoryError as exc:
-        if required:
-            raise
-        err.print(f"warning: this session was not recorded: {exc}", markup=False)
+if TYPE_CHECKING:
+    from ..settings import Choices
 
 
 @app.command()
@@ -85,6 +29,10 @@ def history(
 
     Example: voice-coach history --limit 20
     """
+    from datetime import UTC, datetime
+
+    from ..history import History, summary_json
+
     with reported(), History.open() as h:
         today = datetime.now(UTC).date()
         if as_json:
@@ -92,33 +40,33 @@ def history(
             return
         sessions = h.sessions(routine, limit)
         if not sessions:
-            out.print(
+            say(
                 "no sessions yet: `voice-coach play ROUTINE`, or `voice-coach log ROUTINE` "
                 "after using an exported MP3"
             )
             return
-        table = Table(
-            "when", "routine", "minutes", "steps", "finished", "how", box=None, pad_edge=False
+        table(
+            ("when", "routine", "minutes", "steps", "finished", "how"),
+            [
+                (
+                    s.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                    s.routine_title,
+                    f"{s.duration_s / 60:.1f}",
+                    f"{s.steps_completed}/{s.steps_total or '?'}",
+                    "yes" if s.finished else "no",
+                    s.source,
+                )
+                for s in sessions
+            ],
         )
-        for s in sessions:
-            when = s.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
-            table.add_row(
-                when,
-                s.routine_title,
-                f"{s.duration_s / 60:.1f}",
-                f"{s.steps_completed}/{s.steps_total or '?'}",
-                "yes" if s.finished else "no",
-                s.source,
-            )
-        out.print(table)
         streak = h.streak_days(today)
-        out.print(f"streak: {streak} day{'s' if streak != 1 else ''}", markup=False)
+        say(f"streak: {streak} day{'s' if streak != 1 else ''}")
         weeks = h.minutes_per_week(8, today)
         peak = max((m for _, m in weeks), default=0) or 1
-        out.print("minutes per week:", markup=False)
+        say("minutes per week:")
         for monday, minutes in weeks:
             bar = "#" * round(20 * minutes / peak)
-            out.print(f"  {monday.isoformat()}  {minutes:5.0f}  {bar}", markup=False)
+            say(f"  {monday.isoformat()}  {minutes:5.0f}  {bar}")
 
 
 @app.command()
@@ -136,7 +84,7 @@ def log(
         ),
     ] = None,
     *,
-    opts: SettingsOptions,
+    choices: Choices,
 ) -> None:
     """Record a session done away from the computer (with an exported MP3).
 
@@ -144,34 +92,21 @@ def log(
 
     Example: voice-coach log sciatica-relief --hold 45 --date 2026-11-20
     """
+    from ..plan import make_plan
+    from ..practice import log_done, parse_day
+    from ..prepare import prepare_plan
+
     with reported():
-        day: date | None = None
-        if on is not None:
-            try:
-                day = date.fromisoformat(on)
-            except ValueError:
-                raise ValidationError(
-                    [
-                        Problem(
-                            "--date",
-                            None,
-                            "",
-                            f"{on!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-20",
-                        )
-                    ]
-                ) from None
-        p = plan(routine, opts)
+        day = None if on is None else parse_day(on)
+        p = make_plan(routine, choices)
         if minutes is None:
             with progress_bar() as bar:
-                length_s = prepared(p, opts.cache_dir, bar).timeline.total_ms / 1000
+                ready = prepare_plan(p, progress_callback(bar, "Synthesizing cues"))
+            length_s = ready.timeline.total_ms / 1000
         else:
             length_s = minutes * 60
-        now = datetime.now(UTC)
-        ended = now if day is None else datetime.combine(day, time(12)).astimezone(UTC)
-        started = ended - timedelta(seconds=length_s)
-        record_session(p, started, ended, len(p.routine.steps), True, source="log", required=True)
-        out.print(
+        session = log_done(p, length_s, day)
+        say(
             f"logged {p.original.title}: {length_s / 60:.0f} min on "
-            f"{ended.astimezone().date().isoformat()}",
-            markup=False,
+            f"{session.ended_at.astimezone().date().isoformat()}"
         )

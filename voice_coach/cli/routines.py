@@ -5,14 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from .. import __version__
-from ..errors import Problem, ValidationError, VoiceCoachError
-from ..library import bundled_routines
-from ..loader import load_routine
 from . import app
-from .common import fail, load, out, reported
+from .common import fail, reported, say, table
 
 
 @app.command("list")
@@ -21,15 +16,17 @@ def list_routines() -> None:
 
     Example: voice-coach list
     """
+    from ..library import bundled_routines, summarize
+
     with reported():
-        table = Table("name", "title", "steps", box=None, pad_edge=False)
+        rows = []
         for name, path in bundled_routines().items():
-            try:
-                routine = load_routine(path)
-                table.add_row(name, routine.title, str(len(routine.steps)))
-            except ValidationError:
-                table.add_row(name, "(invalid: run voice-coach validate)", "")
-        out.print(table)
+            found = summarize(path)
+            if found is None:
+                rows.append((name, "(invalid: run voice-coach validate)", ""))
+            else:
+                rows.append((name, found.title, str(found.steps)))
+        table(("name", "title", "steps"), rows)
 
 
 @app.command()
@@ -40,11 +37,14 @@ def validate(
 
     Example: voice-coach validate scripts/*.yaml
     """
+    from ..errors import Problem, ValidationError, VoiceCoachError
+    from ..plan import load
+
     problems: list[Problem] = []
     for name in files:
         try:
             routine = load(name)
-            out.print(f"ok: {routine.source} ({len(routine.steps)} steps)", markup=False)
+            say(f"ok: {routine.source} ({len(routine.steps)} steps)")
         except ValidationError as exc:
             problems += exc.problems
         except VoiceCoachError as exc:
@@ -59,4 +59,6 @@ def version() -> None:
 
     Example: voice-coach version
     """
-    out.print(f"voice-coach {__version__}")
+    from .. import __version__
+
+    say(f"voice-coach {__version__}")

@@ -7,9 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import Problem, ServeError, ValidationError
 from . import app
-from .common import err, out, reported
+from .common import note, reported, say
 
 
 @app.command()
@@ -38,50 +37,26 @@ def serve(
 
     Example: voice-coach serve --lan
     """
-    # Imported here: the server's modules are not needed by any other command.
-    from ..serve import DEFAULT_PORT, ExportServer, count_entries, lan_address, qr_terminal
-    from ..serve import scan as scan_exports
+    import sys
 
-    port = DEFAULT_PORT if port is None else port
+    from ..serve.http import open_server
+    from ..serve.qr import qr_terminal
+
     with reported():
-        if lan and host:
-            raise ValidationError([Problem("--lan", None, "", "give --lan or --host, not both")])
-        if not directory.is_dir():
-            raise ValidationError(
-                [
-                    Problem(
-                        str(directory),
-                        None,
-                        "",
-                        "no such folder; export a routine first (voice-coach export NAME)",
-                    )
-                ]
-            )
-        if lan:
-            host = lan_address()
-            if host is None:
-                raise ServeError(
-                    "this computer has no LAN address (is it on a network?); "
-                    "give one with --host ADDRESS"
-                )
-        server = ExportServer(
-            directory, (host or "127.0.0.1", port), log=lambda line: err.print(line, markup=False)
-        )
+        server = open_server(directory, host, port, lan, log=note)
     try:
         url = server.url
-        found = count_entries(scan_exports(directory))
-        routines = f"{found} routine{'' if found == 1 else 's'}"
-        out.print(f"Serving {directory} ({routines}) at {url}", markup=False)
-        out.print(f"Podcast feed: {url}feed.xml", markup=False)
-        out.file.write(qr_terminal(url))
+        found = server.routine_count()
+        say(f"Serving {directory} ({found} routine{'' if found == 1 else 's'}) at {url}")
+        say(f"Podcast feed: {url}feed.xml")
+        sys.stdout.write(qr_terminal(url))
         if server.loopback:
-            out.print("Only this computer can open it; add --lan for your phone.")
+            say("Only this computer can open it; add --lan for your phone.")
         else:
-            out.print("Anyone on your network can open these files while this runs.")
-        out.print("Press Ctrl+C to stop.")
-        out.file.flush()
+            say("Anyone on your network can open these files while this runs.")
+        say("Press Ctrl+C to stop.")
         server.serve_forever()
     except KeyboardInterrupt:
-        err.print("stopped.")
+        note("stopped.")
     finally:
         server.server_close()

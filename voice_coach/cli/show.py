@@ -5,25 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from . import app
-from .common import (
-    RoutineArg,
-    SettingsOptions,
-    clock,
-    err,
-    length,
-    out,
-    plan,
-    prepared,
-    progress_bar,
-    reported,
-    with_settings,
-)
+from .common import RoutineArg, note, progress_bar, progress_callback, reported, say, table, warn
+from .options import with_settings
+
+if TYPE_CHECKING:
+    from ..settings import Choices
 
 
 @app.command()
@@ -39,7 +30,7 @@ def show(
         ),
     ] = None,
     *,
-    opts: SettingsOptions,
+    choices: Choices,
 ) -> None:
     """Show the timeline: every cue with its start time.
 
@@ -47,40 +38,48 @@ def show(
 
     Example: voice-coach show sciatica-relief --plot timeline.png
     """
+    from ..plan import make_plan
+    from ..prepare import prepare_plan
+    from ..timefmt import clock_tenths, length
+
     with reported():
-        p = plan(routine, opts)
+        p = make_plan(routine, choices)
         with progress_bar() as bar:
-            ready = prepared(p, opts.cache_dir, bar)
+            ready = prepare_plan(p, progress_callback(bar, "Synthesizing cues"))
             if plot is not None:
                 bar.add_task("Drawing", total=None)
-                from ..plot import write_timeline_png  # Pillow: only for --plot
+                from ..export.plot import write_timeline_png  # Pillow: only for --plot
 
                 write_timeline_png(ready.timeline, ready.clips, ready.sample_rate, plot)
         tl = ready.timeline
+        for warning in tl.warnings:
+            warn(warning)
         if plot is not None:
             # stdout may be JSON; where the picture went is for the person.
-            (err if as_json else out).print(f"wrote {plot}", markup=False)
+            (note if as_json else say)(f"wrote {plot}")
         if as_json:
             sys.stdout.write(json.dumps(tl.to_json(), indent=2, ensure_ascii=False) + "\n")
             return
         v = ready.voice
-        out.print(
+        say(
             f"{tl.title}: {length(tl.total_ms)}, {len(p.routine.exercises)} exercises, "
-            f"{len(tl.holds)} holds",
-            markup=False,
+            f"{len(tl.holds)} holds"
         )
-        out.print(f"voice: {v.engine} {v.voice}, {v.rate_wpm} wpm", markup=False)
+        say(f"voice: {v.engine} {v.voice}, {v.rate_wpm} wpm")
         if p.resolved.summary:
-            out.print(f"settings: {p.resolved.summary}", markup=False)
+            say(f"settings: {p.resolved.summary}")
         if p.resolved.progression_note:
-            out.print(p.resolved.progression_note, markup=False)
-        table = Table("start", "length", "step", "cue", "text", box=None, pad_edge=False)
-        for e in tl.events:
-            table.add_row(
-                clock(e.start_ms),
-                f"{e.duration_ms / 1000:.1f}s",
-                "" if e.step is None else str(e.step),
-                e.kind,
-                e.text if e.is_speech else f"({e.text} chime)",
-            )
-        out.print(table)
+            say(p.resolved.progression_note)
+        table(
+            ("start", "length", "step", "cue", "text"),
+            [
+                (
+                    clock_tenths(e.start_ms),
+                    f"{e.duration_ms / 1000:.1f}s",
+                    "" if e.step is None else str(e.step),
+                    e.kind,
+                    e.text if e.is_speech else f"({e.text} chime)",
+                )
+                for e in tl.events
+            ],
+        )

@@ -102,6 +102,25 @@ class EngineStatus:
     version: str | None = None
     voices: tuple[VoiceInfo, ...] = ()
 
+    def describe(self) -> list[str]:
+        """This engine as lines of text: a heading, then a voice per line."""
+        default = " (default)" if self.name == DEFAULT_ENGINE else ""
+        if self.unavailable_reason is not None:
+            return [f"{self.name}{default}: not available: {self.unavailable_reason}"]
+        count = len(self.voices)
+        lines = [
+            f"{self.name}{default}: available, version {self.version}, "
+            f"{count} voice{'s' if count != 1 else ''}"
+        ]
+        id_width = max((len(v.id) for v in self.voices), default=0)
+        name_width = max((len(v.name) for v in self.voices), default=0)
+        for v in self.voices:
+            languages = ", ".join(v.languages) or "-"
+            extra = "; ".join(x for x in (v.gender, v.notes) if x)
+            line = f"  {v.id:<{id_width}}  {v.name:<{name_width}}  {languages}"
+            lines.append(f"{line}  ({extra})" if extra else line)
+        return lines
+
 
 def engine_statuses(only: str | None = None) -> list[EngineStatus]:
     """Every registered engine (or just `only`), whether it works here, and its voices."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol, TypeAlias
 
-from ..audio import Clip
+from ..audio.clip import Clip
 from ..errors import EngineError
 from ..model import VoiceSettings
 

@@ -12,7 +12,7 @@ import re
 import struct
 from typing import ClassVar
 
-from ..audio import SAMPLE_WIDTH_BYTES, Clip
+from ..audio.clip import SAMPLE_WIDTH_BYTES, Clip
 from ..errors import EngineError, ToolError
 from ..model import VoiceSettings
 from ..proc import run

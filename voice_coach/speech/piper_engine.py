@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..audio import Clip
+from ..audio.clip import Clip
 from ..errors import EngineError
 from ..model import VoiceSettings
 from .contract import (

@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..audio import Clip, clip_from_wav_bytes
+from ..audio.clip import Clip, clip_from_wav_bytes
 from ..errors import EngineError
 from ..model import VoiceSettings
 from .contract import (

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .audio import Clip, Mixer, event_clips, ms_to_frames, resample
-from .model import Routine, Side
-from .phrases import Phrases
-from .timeline import (
+from ..audio.clip import Clip, ms_to_frames, resample
+from ..audio.mix import Mixer, event_clips
+from ..model import Routine, Side
+from ..phrases import Phrases
+from ..timeline import (
     Event,
     HoldSpan,
     Pacing,

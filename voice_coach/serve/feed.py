@@ -17,8 +17,9 @@ from email.utils import format_datetime
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
-from . import __version__
-from .timeline import Chapter
+from .. import __version__
+from ..timefmt import hms
+from ..timeline import Chapter
 
 AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg"}
 """The exported formats a phone plays, by suffix (WAV is too large to offer)."""
@@ -62,13 +63,6 @@ def file_url(base_url: str, path: str) -> str:
 def chapters_url(base_url: str, path: str) -> str:
     """Absolute URL of a file's JSON chapters (served at /chapters/PATH.json)."""
     return f"{base_url.rstrip('/')}/chapters/{quote(path)}.json"
-
-
-def itunes_duration(ms: int) -> str:
-    """H:MM:SS, the form every podcast app reads."""
-    hours, rest = divmod(round(ms / 1000), 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}"
 
 
 def chapters_json(chapters: Sequence[Chapter], title: str | None = None) -> str:
@@ -138,7 +132,7 @@ def build_feed(
         }
         _sub(entry, "enclosure", attrs=enclosure)
         if item.duration_ms is not None:
-            _sub(entry, f"{{{ITUNES}}}duration", itunes_duration(item.duration_ms))
+            _sub(entry, f"{{{ITUNES}}}duration", hms(item.duration_ms))
         if item.chapters:
             chapters = {"url": chapters_url(base_url, item.path), "type": CHAPTERS_TYPE}
             _sub(entry, f"{{{PODCAST}}}chapters", attrs=chapters)

@@ -30,11 +30,12 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audio import Clip, clip_from_wav_bytes, trim_silence
-from .errors import EngineError, VoiceCoachError
-from .files import write_atomically
-from .loudness import normalize_clip
-from .speech import SYNTHESIS_TIMEOUT_S, Engine, Parallelism, ResolvedVoice, get_engine
+from ..atomic import write_atomically
+from ..audio.clip import Clip, clip_from_wav_bytes, trim_silence
+from ..audio.loudness import normalize_clip
+from ..errors import EngineError, VoiceCoachError
+from . import get_engine
+from .contract import SYNTHESIS_TIMEOUT_S, Engine, Parallelism, ResolvedVoice
 
 CACHE_FORMAT = 3
 """Bump when what is stored for the same inputs changes (silence trimming, loudness

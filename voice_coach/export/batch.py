@@ -14,17 +14,19 @@ import hashlib
 import json
 import multiprocessing
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
-from . import __version__
-from .files import write_atomically
-from .library import SUFFIXES, bundled_routines
-from .speech import ResolvedVoice
+from .. import __version__
+from ..atomic import write_atomically
+from ..errors import ExportError, Problem, ValidationError, VoiceCoachError
+from ..library import SUFFIXES, bundled_routines
+from ..settings import Choices
+from ..speech.contract import ResolvedVoice
 
 INDEX_NAME = ".voice-coach-index.json"
 INDEX_VERSION = 1
@@ -150,3 +152,101 @@ def running(jobs: Sequence[J], work: Callable[[J], Outcome], workers: int) -> It
         except BaseException:
             executor.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+# -- export-all --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One routine of an `export-all` run."""
+
+    routine: Path
+    folder: Path
+    fmt: str
+    bitrate_kbps: int | None
+    split: bool
+    choices: Choices
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    """The index as it was when the run started."""
+
+
+def _reason(exc: VoiceCoachError | OSError) -> str:
+    if isinstance(exc, ValidationError) and exc.problems:
+        more = len(exc.problems) - 1
+        return str(exc.problems[0]) + (f" (and {more} more problems)" if more else "")
+    if isinstance(exc, OSError):
+        return f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def export_one(job: Job) -> Outcome:
+    """Load, plan and export one routine unless its output is up to date (runs in a
+    worker process: it reports failures in its result rather than raising)."""
+    from ..plan import make_plan
+    from ..prepare import prepare
+    from ..speech import get_engine
+    from .routine import default_target, write_export
+
+    routine = str(job.routine)
+    try:
+        plan = make_plan(routine, job.choices)
+        target = default_target(plan, job.fmt, job.split, job.folder)
+        settings = plan.routine.voice.merged(plan.resolved.voice)
+        voice = get_engine(settings.engine).resolve(settings)
+        digest = input_hash(
+            job.routine.read_bytes(),
+            plan.resolved.label,
+            voice,
+            job.fmt,
+            job.bitrate_kbps,
+            job.split,
+        )
+        if job.hashes.get(target.name) == digest and target.exists():
+            return Outcome(routine, "skipped", target.name, digest)
+        ready = prepare(plan.routine, plan.resolved.voice, job.choices.cache_dir)
+        write_export(plan, ready, target, job.fmt, job.bitrate_kbps, job.split)
+        return Outcome(routine, "exported", target.name, digest, warnings=ready.timeline.warnings)
+    except (VoiceCoachError, OSError) as exc:
+        return Outcome(routine, "failed", message=_reason(exc))
+
+
+def export_all(
+    directory: Path | None,
+    folder: Path,
+    fmt: str,
+    bitrate_kbps: int | None,
+    split: bool,
+    choices: Choices,
+    workers: int,
+    on_outcome: Callable[[Outcome, int], None] = lambda _o, _n: None,
+) -> list[Outcome]:
+    """Export every routine of `directory` (default: the bundled ones) into `folder`,
+    `workers` at a time, skipping those whose inputs are unchanged; the index is
+    updated after each. `on_outcome` gets each outcome and how many jobs there are."""
+    from .encode import FORMATS
+    from .routine import check_format
+
+    check_format(fmt, bitrate_kbps)
+    if directory is not None and not directory.is_dir():
+        raise ValidationError(
+            [Problem(str(directory), None, "", "is not a folder of routine scripts")]
+        )
+    files = routine_files(directory)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        index = Index.load(folder)
+        kbps = bitrate_kbps or FORMATS[fmt].default_kbps
+        work = [Job(f, folder, fmt, kbps, split, choices, dict(index.hashes)) for f in files]
+        outcomes: list[Outcome] = []
+        with running(work, export_one, workers) as pool:
+            for outcome in pool.results():
+                outcomes.append(outcome)
+                if outcome.status == "exported":
+                    index.hashes[outcome.output] = outcome.digest
+                    index.save()
+                on_outcome(outcome, len(work))
+        index.save()
+    except OSError as exc:
+        raise ExportError(f"cannot write {folder}: {exc.strerror or exc}") from None
+    return outcomes

@@ -1,7 +1,7 @@
-"""Where voice_coach keeps files, and how it writes them (atomically).
+"""Atomic writes: a reader sees the old file or the whole new one, never a part.
 
-Imports only the standard library and platformdirs: the quick start
-(`voice_coach.quickstart`) uses it before anything heavy is loaded.
+Everything is written to a hidden temporary file beside its target (same file
+system, so the final rename is atomic) and renamed into place when complete.
 """
 
 from __future__ import annotations
@@ -9,26 +9,6 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-
-from platformdirs import user_cache_dir
-
-CACHE_ENV_VAR = "VOICE_COACH_CACHE"
-
-
-def project_root() -> Path | None:
-    """The checkout this package runs from, if it runs from one."""
-    root = Path(__file__).resolve().parent.parent
-    return root if (root / "pyproject.toml").is_file() and (root / "scripts").is_dir() else None
-
-
-def default_cache_dir() -> Path:
-    """$VOICE_COACH_CACHE, else the checkout's audio_cache/, else the user cache dir."""
-    if os.environ.get(CACHE_ENV_VAR):
-        return Path(os.environ[CACHE_ENV_VAR])
-    root = project_root()
-    if root is not None:
-        return root / "audio_cache"
-    return Path(user_cache_dir("voice-coach")) / "audio"
 
 
 def _umask() -> int:

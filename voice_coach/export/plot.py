@@ -14,10 +14,12 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
-from .audio import Clip, render, total_frames
-from .errors import ExportError
-from .files import write_atomically
-from .timeline import Timeline
+from ..atomic import write_atomically
+from ..audio.clip import Clip
+from ..audio.mix import render, total_frames
+from ..errors import ExportError
+from ..timefmt import clock
+from ..timeline import Timeline
 
 PLOT_SIZE_PX = (1600, 400)
 BACKGROUND = (251, 250, 247)
@@ -70,11 +72,6 @@ def column_peaks(
         highs[at] = np.maximum(highs[at], np.maximum.reduceat(samples, starts))
         pos += samples.size
     return lows, highs
-
-
-def _clock(seconds: int) -> str:
-    minutes, secs = divmod(seconds, 60)
-    return f"{minutes}:{secs:02d}"
 
 
 def tick_step_s(total_s: float) -> int:
@@ -153,7 +150,7 @@ def timeline_image(
     for s in range(0, total_ms // 1000 + 1, step_s):
         x = x_of(s * 1000)
         draw.line((x, y_axis, x, y_axis + round(5 * sy)), fill=INK, width=1)
-        draw.text((x, y_axis + round(8 * sy)), _clock(s), font=small, fill=INK, anchor="mt")
+        draw.text((x, y_axis + round(8 * sy)), clock(s * 1000), font=small, fill=INK, anchor="mt")
     draw.text((_LEFT + plot_w, height - round(4 * sy)), "min:s", font=small, fill=INK, anchor="rb")
 
     # Header: title and length on the left, the legend on the right.

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from platformdirs import user_state_dir
-
-from .files import write_atomically
-
-ENV_VAR = "VOICE_COACH_STATE"
-
-
-def state_dir() -> Path:
-    """$VOICE_COACH_STATE, else the user's state directory."""
-    return Path(os.environ.get(ENV_VAR) or user_state_dir("voice-coach"))
+from ..atomic import write_atomically
+from ..paths import state_dir
 
 
 def positions_file() -> Path:

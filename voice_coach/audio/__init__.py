@@ -1,0 +1,1 @@
+"""Audio: the clip value, loudness, and mixing a timeline into PCM."""

@@ -1,0 +1,89 @@
+"""A planned routine to a file (or a folder of tracks): where it goes by default, its
+tags and cover, and the encoding. What `export`, `export-all` and the page share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ..errors import Problem, ValidationError
+from ..plan import Plan
+from ..prepare import Prepared, Progress, settings_comment
+from .encode import BITRATES_KBPS, FORMATS, default_export_path, export_audio
+from .split import SplitExport, default_split_folder, export_split
+from .tags import Tags
+
+EXPORTS_DIR = Path("exports")
+
+
+def check_format(fmt: str, bitrate_kbps: int | None) -> None:
+    """A `ValidationError` naming every problem with a format and bitrate pair."""
+    problems = []
+    if fmt not in FORMATS:
+        problems.append(
+            Problem("--format", None, "", f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
+        )
+    elif bitrate_kbps is not None and FORMATS[fmt].default_kbps is None:
+        problems.append(Problem("--bitrate", None, "", f"does not apply to {fmt} (uncompressed)"))
+    if bitrate_kbps is not None and bitrate_kbps not in BITRATES_KBPS:
+        problems.append(
+            Problem(
+                "--bitrate",
+                None,
+                "",
+                f"{bitrate_kbps} is not allowed; allowed: {', '.join(map(str, BITRATES_KBPS))}",
+            )
+        )
+    if problems:
+        raise ValidationError(problems)
+
+
+def export_name(plan: Plan) -> str:
+    """NAME[-SETTINGS]: the routine's slug and the label of every setting not its own."""
+    label = plan.resolved.label
+    return plan.routine.slug + (f"-{label}" if label else "")
+
+
+def default_target(plan: Plan, fmt: str, split: bool, directory: Path = EXPORTS_DIR) -> Path:
+    """exports/NAME[-SETTINGS].FORMAT, or the folder exports/NAME[-SETTINGS]/ when split."""
+    name = export_name(plan)
+    return (
+        default_split_folder(name, directory)
+        if split
+        else default_export_path(name, fmt, directory)
+    )
+
+
+def stage_label(plan: Plan) -> str:
+    """ "Week 3" (or "Session 3") when a progression applies; "" otherwise."""
+    note = plan.resolved.progression_note
+    if not note:
+        return ""
+    unit = "Session" if "every session" in note and "every week" not in note else "Week"
+    return f"{unit} {plan.stage.number}"
+
+
+def write_export(
+    plan: Plan,
+    ready: Prepared,
+    target: Path,
+    fmt: str,
+    bitrate_kbps: int | None,
+    split: bool,
+    progress: Progress | None = None,
+) -> Path | SplitExport:
+    """Tag, cover and encode a prepared plan: one file, or a folder of tracks."""
+    comment = settings_comment(ready)
+    if plan.resolved.summary:
+        comment += f"; settings: {plan.resolved.summary}"
+    from .cover import CoverText, cover_png  # Pillow: only when a cover is made
+
+    cover = None
+    if fmt != "wav":
+        cover = cover_png(CoverText(title=plan.routine.title, stage=stage_label(plan)))
+    tags = Tags(title=plan.routine.title, comment=comment, cover_png=cover)
+    args = (ready.timeline, ready.clips, ready.sample_rate, target, fmt, bitrate_kbps)
+    if split:
+        return export_split(*args, dataclasses.replace(tags, album=plan.routine.title), progress)
+    return export_audio(*args, tags, progress)

@@ -1,0 +1,175 @@
+"""A split export: one track per chapter and an M3U8 playlist, for players without
+chapters.
+
+The tracks and the playlist are written into a temporary folder next to the target
+folder, which is renamed into place at the end: an interrupted export leaves nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..atomic import write_atomically
+from ..audio.clip import Clip, ms_to_frames
+from ..audio.loudness import apply_gain
+from ..audio.mix import total_frames
+from ..errors import ExportError
+from ..timeline import Timeline
+from .encode import FORMATS, Progress, counting, encode_pcm, program_gain, render_range
+from .tags import Tags
+
+PLAYLIST_SUFFIX = ".m3u8"
+TITLE_SEPARATOR = " \N{EN DASH} "
+"""Between the routine and the step in playlist titles (an en dash, as in print)."""
+
+
+@dataclass(frozen=True)
+class SplitExport:
+    folder: Path
+    tracks: tuple[Path, ...]
+    """In playing order."""
+    playlist: Path
+
+
+def export_split(
+    timeline: Timeline,
+    clips: Mapping[str, Clip],
+    sample_rate: int,
+    folder: Path,
+    fmt: str = "mp3",
+    bitrate_kbps: int | None = None,
+    tags: Tags | None = None,
+    progress: Progress | None = None,
+) -> SplitExport:
+    """One track per chapter and a playlist, in `folder` (replaced if it holds an earlier
+    split export). Track k holds exactly the frames of chapter k, so the tracks played
+    in order are the whole routine. Nothing is left behind on failure."""
+    spec = FORMATS[fmt]
+    base = tags or Tags(title=timeline.title, album=timeline.title)
+    chapters = timeline.chapters
+    bounds = [
+        (ms_to_frames(c.start_ms, sample_rate), ms_to_frames(c.end_ms, sample_rate))
+        for c in chapters
+    ]
+    total = total_frames(timeline, sample_rate)
+    # One gain for the whole routine, so its tracks keep their levels relative to each other.
+    gain_db = program_gain(timeline, clips, sample_rate, counting(progress, 0, 2 * total))
+    width = max(2, len(str(len(chapters))))
+    names = [
+        f"{n:0{width}d} {safe_file_name(c.title)}.{spec.name}"
+        for n, c in enumerate(chapters, start=1)
+    ]
+    playlist_name = safe_file_name(folder.name) + PLAYLIST_SUFFIX
+    if folder.exists() and not _is_split_folder(folder):
+        raise ExportError(
+            f"cannot write {folder}: it exists and holds files that are not an earlier "
+            "split export; choose another folder with -o"
+        )
+    try:
+        tmp = _new_temp_dir_beside(folder)
+        try:
+            for n, (chapter, (a, b), name) in enumerate(
+                zip(chapters, bounds, names, strict=True), start=1
+            ):
+                track_tags = dataclasses.replace(
+                    base, title=chapter.title, track=n, track_total=len(chapters)
+                )
+                encode_pcm(
+                    (
+                        apply_gain(c, gain_db)
+                        for c in render_range(timeline, clips, sample_rate, a, b)
+                    ),
+                    sample_rate,
+                    tmp / name,
+                    spec,
+                    bitrate_kbps,
+                    track_tags,
+                    (),
+                    counting(progress, total + a, 2 * total),
+                )
+            entries = [
+                (c.end_ms - c.start_ms, f"{timeline.title}{TITLE_SEPARATOR}{c.title}", name)
+                for c, name in zip(chapters, names, strict=True)
+            ]
+            write_atomically(tmp / playlist_name, m3u8(entries).encode("utf-8"))
+            _swap_in(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        raise ExportError(f"cannot write {folder}: {exc.strerror or exc}") from None
+    return SplitExport(folder, tuple(folder / n for n in names), folder / playlist_name)
+
+
+_SEPARATORS = re.compile(r"[/\\|]+")
+_UNSAFE = re.compile(r'[<>:"?*\x00-\x1f\x7f]+')
+MAX_NAME_CHARS = 80
+
+
+def safe_file_name(text: str) -> str:
+    """`text` as a file name that phones, SD cards (FAT) and Windows accept."""
+    name = _SEPARATORS.sub("-", unicodedata.normalize("NFC", text))
+    name = _UNSAFE.sub(" ", name)
+    name = re.sub(r"\s+", " ", name).strip(" .-")
+    name = name[:MAX_NAME_CHARS].rstrip(" .")
+    return name or "Track"
+
+
+def m3u8(entries: Sequence[tuple[int, str, str]]) -> str:
+    """An extended M3U playlist of (duration_ms, title, relative file name)."""
+    lines = ["#EXTM3U"]
+    for duration_ms, title, name in entries:
+        title = " ".join(title.split())  # one line each, whatever the title holds
+        lines += [f"#EXTINF:{round(duration_ms / 1000)},{title}", name]
+    return "\n".join(lines) + "\n"
+
+
+_SPLIT_SUFFIXES = {f".{name}" for name in FORMATS} | {PLAYLIST_SUFFIX}
+
+
+def _is_split_folder(folder: Path) -> bool:
+    """Whether replacing `folder` loses only an earlier split export (never a user's
+    other files, if -o named, say, their music folder)."""
+    if not folder.is_dir():
+        return False
+    return all(
+        p.is_file() and (p.suffix.lower() in _SPLIT_SUFFIXES or p.name.startswith("."))
+        for p in folder.iterdir()
+    )
+
+
+def _new_temp_dir_beside(folder: Path) -> Path:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".partial"))
+    mask = os.umask(0)
+    os.umask(mask)
+    tmp.chmod(0o777 & ~mask)
+    return tmp
+
+
+def _swap_in(tmp: Path, folder: Path) -> None:
+    """Rename the finished `tmp` folder to `folder`, replacing an earlier one."""
+    if not folder.exists():
+        os.rename(tmp, folder)
+        return
+    # A folder cannot be renamed over a non-empty one: move the old one aside first.
+    old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
+    os.rename(folder, old / folder.name)
+    try:
+        os.rename(tmp, folder)
+    except BaseException:
+        os.rename(old / folder.name, folder)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def default_split_folder(slug: str, directory: Path = Path("exports")) -> Path:
+    return directory / slug

@@ -1,0 +1,198 @@
+"""Live playback: a session on a running output stream, fed by background synthesis.
+
+The stream's callback asks the `LiveSession` for exactly the frames the device needs,
+so the count of frames played is the clock: no `time.sleep` between cues and no
+reliance on PortAudio's stream time. Lines synthesize in a background thread in
+timeline order; the keyboard is read in another, one key per command.
+
+The stream is passed in already running (it plays the start tone while the program
+loads); the player takes it over once the tone is done, and the routine's clock
+starts there.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+
+from ..audio.clip import Clip
+from ..model import Routine
+from ..speech.cache import SpeechCache
+from ..timefmt import clock
+from ..timeline import Pacing, spoken_texts
+from .session import Command, LiveSession, Status
+from .stream import Output, StartTone
+
+Controls = Callable[[Callable[[Command], None]], AbstractContextManager[bool]]
+"""Starts delivering commands to a handler for the duration of a `with` block (the
+terminal's keys, say); the block's value says whether it does."""
+TONE_POLL_S = 0.01
+
+
+def status_line(st: Status) -> str:
+    state = "paused" if st.paused else ("waiting for speech" if st.waiting else "playing")
+    step = f"step {st.step}/{st.steps} {st.step_name}" if st.step else st.step_name
+    parts = [state, step]
+    if st.side:
+        parts.append(f"{st.side} side")
+    if st.rep and st.reps and st.reps > 1:
+        parts.append(f"rep {st.rep}/{st.reps}")
+    if st.hold_left_ms is not None:
+        parts.append(f"hold {clock(st.hold_left_ms)} left")
+    total = clock(st.total_ms) if st.total_ms else "…"
+    parts.append(f"{clock(st.position_ms)} / {total}")
+    return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class PlayResult:
+    finished: bool
+    """Played to the end (not quit or interrupted)."""
+    interrupted: bool
+    """Stopped by Ctrl+C."""
+    step: int
+    """The step playing when it stopped (0: the introduction)."""
+    underruns: int
+    """Times the device ran dry."""
+    waited_ms: int
+    """Silence played while waiting for synthesis."""
+    lost_ms: int = 0
+    """Silence the listener heard in underruns."""
+    caught_up_ms: int = 0
+    """How much of it was made up by shortening pauses."""
+
+    def underrun_note(self) -> str | None:
+        """A one-line account of underruns for the listener, if there were any."""
+        if not self.underruns:
+            return None
+        made_up = (
+            f"; {self.lost_ms} ms of silence, {self.caught_up_ms} ms of it made up "
+            "in the pauses after"
+            if self.lost_ms
+            else ""
+        )
+        return f"the sound device ran short of audio {self.underruns} time(s){made_up}"
+
+
+class _Synthesizer(threading.Thread):
+    """Synthesizes the remaining lines in timeline order, feeding the session."""
+
+    def __init__(self, cache: SpeechCache, texts: list[str], session: LiveSession) -> None:
+        super().__init__(name="voice-coach-synth", daemon=True)
+        self.cache, self.texts, self.session = cache, texts, session
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            batch: dict[str, Clip] = {}
+            last = time.monotonic()
+            for text in self.texts:
+                if self.stop.is_set():
+                    return
+                batch[text] = self.cache.clip(text)
+                # Hand over often at first (playback may be waiting), then in batches.
+                if time.monotonic() - last > 0.05 or len(batch) >= 16:
+                    self.session.add_clips(batch)
+                    batch, last = {}, time.monotonic()
+            if batch:
+                self.session.add_clips(batch)
+        except BaseException as exc:  # reported by the player's loop
+            self.error = exc
+
+
+class _SessionSource:
+    """The session as the output stream's `Source`."""
+
+    def __init__(self, session: LiveSession) -> None:
+        self.session = session
+
+    def read(self, frames: int) -> bytes:
+        return self.session.read(frames).tobytes()
+
+    def catch_up(self, frames: int) -> None:
+        self.session.catch_up(frames)
+
+    @property
+    def finished(self) -> bool:
+        return self.session.finished
+
+
+def new_session(
+    routine: Routine,
+    cache: SpeechCache,
+    sample_rate: int,
+    start_step: int = 1,
+    pacing: Pacing = Pacing(),
+) -> tuple[LiveSession, list[str]]:
+    """A session for `routine` holding its first line, and every line in timeline order."""
+    texts = spoken_texts(routine)
+    session = LiveSession(
+        routine,
+        sample_rate,
+        speak=cache.clip,
+        pacing=pacing,
+        start_step=start_step,
+        # The lead-in silence is for exports; live, the start tone came before.
+        start_ms=pacing.lead_in_ms if start_step <= 1 else 0,
+    )
+    session.add_clips({texts[0]: cache.clip(texts[0])})
+    return session, texts
+
+
+@contextmanager
+def no_controls(_handler: Callable[[Command], None]) -> Iterator[bool]:
+    yield False
+
+
+def play(
+    routine: Routine,
+    cache: SpeechCache,
+    output: Output,
+    start_step: int = 1,
+    pacing: Pacing = Pacing(),
+    on_status: Callable[[Status], None] | None = None,
+    controls: Controls = no_controls,
+    tone: StartTone | None = None,
+) -> PlayResult:
+    """Play `routine` on `output` until it ends, is quit, or Ctrl+C; the stream is
+    closed on return. If `tone` is the stream's source, it is let finish first."""
+    try:
+        session, texts = new_session(routine, cache, output.sample_rate, start_step, pacing)
+        synth = _Synthesizer(cache, texts[1:], session)
+        synth.start()
+    except BaseException:
+        output.close()
+        raise
+    while tone is not None and not tone.done and not output.done.is_set():
+        time.sleep(TONE_POLL_S)
+    output.play(_SessionSource(session))
+    interrupted = False
+    try:
+        with controls(session.handle):
+            while not output.done.wait(0.2):
+                if synth.error is not None:
+                    raise synth.error
+                if on_status is not None:
+                    on_status(session.status())
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        output.close()
+        synth.stop.set()
+        synth.join(timeout=5)
+    if synth.error is not None:
+        raise synth.error
+    rate = session.sample_rate
+    return PlayResult(
+        finished=session.finished and not session.quit_requested and not interrupted,
+        interrupted=interrupted,
+        step=session.current_step(),
+        underruns=output.underruns,
+        lost_ms=output.lost.reported * 1000 // rate,
+        caught_up_ms=session.caught_up_frames * 1000 // rate,
+        waited_ms=session.waited_frames * 1000 // rate,
+    )

@@ -1,0 +1,104 @@
+"""A routine played live, start to finish: the plan, where to start (`--resume`), the
+player, then what is kept afterwards (the history, the position to resume from).
+
+What `voice-coach play` does between parsing its options and printing the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..errors import VoiceCoachError
+from ..plan import Plan, make_plan
+from ..practice import record_played
+from ..prepare import speech_cache
+from ..settings import Choices
+from .player import Controls, PlayResult, no_controls, play
+from .positions import clear_position, load_position, save_position
+from .session import Status
+from .stream import Started
+
+Notify = Callable[[str], None]
+"""Takes a line for the person (what is about to happen, a warning)."""
+
+
+@dataclass(frozen=True)
+class Played:
+    plan: Plan
+    result: PlayResult
+    warnings: tuple[str, ...]
+    """Things the person should know afterwards (underruns, history trouble)."""
+
+    @property
+    def stopped_in_step(self) -> int:
+        """Where `--resume` continues: the step playing when it stopped (at least 1)."""
+        return max(1, self.result.step)
+
+
+def start_step(plan: Plan, resume: bool, notify: Notify) -> int:
+    """1, or with `resume` the step where this routine was left off."""
+    if not resume:
+        return 1
+    routine = plan.routine
+    saved = load_position(routine.source)
+    if saved is None:
+        notify("nothing to resume for this routine; starting from the beginning")
+        return 1
+    name = (
+        getattr(routine.steps[saved - 1], "name", "a rest")
+        if 0 < saved <= len(routine.steps)
+        else "the start"
+    )
+    notify(f"resuming at step {saved}: {name}")
+    return saved
+
+
+def play_routine(
+    name: str,
+    choices: Choices,
+    output: Started | VoiceCoachError,
+    resume: bool = False,
+    notify: Notify = lambda _line: None,
+    on_status: Callable[[Status], None] | None = None,
+    controls: Controls = no_controls,
+    on_ready: Callable[[], None] = lambda: None,
+) -> Played:
+    """Plan routine `name`, play it on `output` (or raise the error that kept the
+    stream from opening: a bad routine is reported before a missing device), and
+    record it. `on_ready` is called just before the routine starts. The stream is
+    closed on return."""
+    try:
+        plan = make_plan(name, choices)
+        if isinstance(output, VoiceCoachError):
+            raise output
+        cache = speech_cache(plan.resolved.voice, choices.cache_dir)
+        first = start_step(plan, resume, notify)
+    except BaseException:
+        if not isinstance(output, VoiceCoachError):
+            output.output.close()
+        raise
+    on_ready()
+    started = datetime.now(UTC)
+    result = play(
+        plan.routine,
+        cache,
+        output.output,
+        first,
+        on_status=on_status,
+        controls=controls,
+        tone=output.tone,
+    )
+    ended = datetime.now(UTC)
+    routine = plan.routine
+    steps_done = len(routine.steps) if result.finished else max(0, result.step - 1)
+    warnings = [w for w in (result.underrun_note(),) if w]
+    trouble = record_played(plan, started, ended, steps_done, result.finished)
+    if trouble:
+        warnings.append(trouble)
+    if result.finished:
+        clear_position(routine.source)
+    else:
+        save_position(routine.source, max(1, result.step))
+    return Played(plan, result, tuple(warnings))

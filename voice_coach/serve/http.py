@@ -1,0 +1,297 @@
+"""Serve the export folder to a phone: the page, the podcast feed, chapters and the
+files themselves, read-only, with the standard library's HTTP server.
+
+The request handler is thin; what it decides is in functions tested on their own:
+`scan.locate` (which file a URL names), `parse_range` (byte ranges, so players can
+seek), `page.render_index` and `feed.build_feed`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import Problem, ServeError, ValidationError
+from .feed import AUDIO_TYPES, build_feed, chapters_json
+from .net import HOST_HEADER, lan_address, url_for
+from .page import CONTENT_SECURITY_POLICY, render_index
+from .scan import Refused, count_entries, locate, read_media, scan
+
+DEFAULT_PORT = 8765
+CONTENT_TYPES = {
+    **AUDIO_TYPES,
+    ".wav": "audio/wav",
+    ".png": "image/png",
+    ".m3u": "audio/x-mpegurl",
+    ".m3u8": "audio/x-mpegurl",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+}
+COPY_CHUNK_BYTES = 64 * 1024
+
+
+class Unsatisfiable(Exception):
+    """A Range header that selects no byte of the file (HTTP 416)."""
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def parse_range(header: str | None, size_bytes: int) -> tuple[int, int] | None:
+    """The inclusive (first, last) byte a Range header asks for, or None for the whole
+    file. A header we do not understand (several ranges, another unit, garbage) is
+    ignored, as HTTP allows; one that is valid but outside the file is `Unsatisfiable`.
+    """
+    if header is None:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first_s, last_s = match.groups()
+    if first_s == "":  # bytes=-N: the last N bytes
+        suffix = int(last_s)
+        if suffix == 0 or size_bytes == 0:
+            raise Unsatisfiable
+        return max(0, size_bytes - suffix), size_bytes - 1
+    first = int(first_s)
+    last = int(last_s) if last_s else size_bytes - 1
+    if first >= size_bytes:
+        raise Unsatisfiable
+    if last < first:
+        return None
+    return first, min(last, size_bytes - 1)
+
+
+class ExportServer(ThreadingHTTPServer):
+    """Serves `root` read-only. Threads are daemons so Ctrl+C never waits for a player."""
+
+    daemon_threads = True
+    request_queue_size = 128
+    """The listen backlog. A player's page opens many range requests at once; with the
+    default (5) a burst of 32 clients overflowed it and some waited 1 s for a retry."""
+
+    def __init__(
+        self,
+        root: Path,
+        address: tuple[str, int],
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.root = root.resolve()
+        self.log = log
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        try:
+            super().__init__(address, ExportHandler)
+        except OSError as exc:
+            raise ServeError(
+                f"cannot listen on {address[0]} port {address[1]}: {exc.strerror or exc}"
+            ) from None
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    @property
+    def loopback(self) -> bool:
+        """Reachable from this computer only."""
+        return ipaddress.ip_address(str(self.server_address[0])).is_loopback
+
+    def routine_count(self) -> int:
+        """Exported files in the folder now."""
+        return count_entries(scan(self.root))
+
+    @property
+    def url(self) -> str:
+        host = str(self.server_address[0])
+        if ipaddress.ip_address(host).is_unspecified:  # bound to every interface
+            host = lan_address() or "127.0.0.1"
+        return url_for(host, self.port)
+
+
+class ExportHandler(BaseHTTPRequestHandler):
+    server: ExportServer
+    server_version = f"voice_coach/{__version__}"
+    # Keep-alive: players make many small range requests while seeking.
+    protocol_version = "HTTP/1.1"
+    _send_body = True
+    """False while answering HEAD: the same headers, no body."""
+
+    def do_GET(self) -> None:
+        self._respond(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._respond(send_body=False)
+
+    def _not_allowed(self) -> None:
+        self._send(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            b"Only GET and HEAD.\n",
+            "text/plain; charset=utf-8",
+            {"Allow": "GET, HEAD"},
+        )
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
+
+    def version_string(self) -> str:
+        return self.server_version  # not the Python version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.log is not None:
+            self.server.log(f"{self.address_string()} {format % args}")
+
+    # -- responses -------------------------------------------------------------------
+
+    def _base_url(self) -> str:
+        host = self.headers.get("Host", "")
+        if not HOST_HEADER.fullmatch(host):
+            return self.server.url
+        return f"http://{host}/"
+
+    def _respond(self, send_body: bool) -> None:
+        self._send_body = send_body
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        try:
+            if path == "/":
+                page = render_index(scan(self.server.root), self._base_url())
+                self._send(
+                    HTTPStatus.OK,
+                    page.encode(),
+                    "text/html; charset=utf-8",
+                    {
+                        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                        "Cache-Control": "no-cache",
+                    },
+                )
+            elif path == "/feed.xml":
+                items = [
+                    listed.item for group in scan(self.server.root) for listed in group.entries
+                ]
+                feed = build_feed(items, self._base_url())
+                self._send(
+                    HTTPStatus.OK,
+                    feed.encode(),
+                    "application/rss+xml; charset=utf-8",
+                    {"Cache-Control": "no-cache"},
+                )
+            elif path.startswith("/chapters/") and path.endswith(".json"):
+                audio = locate(self.server.root, path[len("/chapters") : -len(".json")])
+                if audio.suffix.lower() not in AUDIO_TYPES:
+                    raise Refused(HTTPStatus.NOT_FOUND)
+                info = read_media(audio)
+                doc = chapters_json(info.chapters, info.title)
+                self._send(HTTPStatus.OK, doc.encode(), "application/json+chapters; charset=utf-8")
+            else:
+                self._send_file(locate(self.server.root, path))
+        except Refused as refused:
+            self._send(refused.status, f"{refused.status.phrase}\n".encode(), "text/plain")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the player moved on (seeked, or closed)
+
+    def _headers(
+        self, status: HTTPStatus, content_type: str, length: int, extra: Mapping[str, str]
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(length))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        for name, value in extra.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def _send(
+        self,
+        status: HTTPStatus,
+        body: bytes,
+        content_type: str,
+        extra: Mapping[str, str] | None = None,
+    ) -> None:
+        self._headers(status, content_type, len(body), extra or {})
+        if self._send_body:
+            self.wfile.write(body)
+
+    def _send_file(self, path: Path) -> None:
+        content_type = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        with path.open("rb") as f:
+            st = os.fstat(f.fileno())
+            size = st.st_size
+            common = {
+                "Accept-Ranges": "bytes",
+                "Last-Modified": format_datetime(datetime.fromtimestamp(st.st_mtime, UTC), True),
+            }
+            try:
+                wanted = parse_range(self.headers.get("Range"), size)
+            except Unsatisfiable:
+                self._send(
+                    HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                    b"",
+                    content_type,
+                    {**common, "Content-Range": f"bytes */{size}"},
+                )
+                return
+            if wanted is None:
+                first, last = 0, size - 1
+                self._headers(HTTPStatus.OK, content_type, size, common)
+            else:
+                first, last = wanted
+                self._headers(
+                    HTTPStatus.PARTIAL_CONTENT,
+                    content_type,
+                    last - first + 1,
+                    {**common, "Content-Range": f"bytes {first}-{last}/{size}"},
+                )
+            if self._send_body:
+                _copy(f, self.wfile, first, last - first + 1)
+
+
+def _copy(source: Any, sink: Any, offset: int, length: int) -> None:
+    source.seek(offset)
+    while length > 0:
+        chunk = source.read(min(COPY_CHUNK_BYTES, length))
+        if not chunk:
+            break  # the file shrank while we sent it; the client sees a short body
+        sink.write(chunk)
+        length -= len(chunk)
+
+
+def open_server(
+    directory: Path,
+    host: str | None = None,
+    port: int | None = None,
+    lan: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> ExportServer:
+    """A server for `directory` on `host` (default: this computer only), or on the LAN
+    address with `lan`; `port` None is the default port, 0 any free one."""
+    if lan and host:
+        raise ValidationError([Problem("--lan", None, "", "give --lan or --host, not both")])
+    if not directory.is_dir():
+        raise ValidationError(
+            [
+                Problem(
+                    str(directory),
+                    None,
+                    "",
+                    "no such folder; export a routine first (voice-coach export NAME)",
+                )
+            ]
+        )
+    if lan:
+        host = lan_address()
+        if host is None:
+            raise ServeError(
+                "this computer has no LAN address (is it on a network?); "
+                "give one with --host ADDRESS"
+            )
+    address = (host or "127.0.0.1", DEFAULT_PORT if port is None else port)
+    return ExportServer(directory, address, log=log)
