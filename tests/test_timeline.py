@@ -138,7 +138,35 @@ def test_rest_lasts_exactly_and_previews_the_next_exercise() -> None:
     assert nxt.end_ms == rest_end - P.next_lead_ms
     following = next(e for e in tl.events if e.kind == "step" and e.step == 3)
     assert following.start_ms == rest_end
-    assert [c.title for c in tl.chapters] == ["Introduction", "A", "Rest", "Seated stretch"]
+    assert [c.title for c in tl.chapters] == [
+        "Introduction",
+        "A",
+        "Rest, then Seated stretch",
+        "Seated stretch",
+    ]
+
+
+def test_a_rest_chapter_names_the_exercise_after_it() -> None:
+    steps = (
+        Exercise(name="Side stretch", hold_s=10),
+        Rest(rest_s=10),
+        Exercise(name="Seated stretch", hold_s=10),
+        Rest(rest_s=10),
+        Rest(rest_s=10),
+        Exercise(name="Cat", hold_s=10),
+        Rest(rest_s=10),
+    )
+    tl = layout(Routine(title="T", steps=steps))
+    assert [c.title for c in tl.chapters] == [
+        "Introduction",
+        "Side stretch",
+        "Rest, then Seated stretch",
+        "Seated stretch",
+        "Rest, then Cat",
+        "Rest, then Cat",
+        "Cat",
+        "Rest",  # nothing after it to name
+    ]
 
 
 def test_a_line_that_does_not_fit_is_dropped_with_a_warning_and_the_hold_kept() -> None:

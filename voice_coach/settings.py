@@ -19,6 +19,7 @@ from typing import Any
 from .errors import Problem, ValidationError
 from .model import (
     MAX_SECONDS,
+    CueOptions,
     Exercise,
     Progression,
     Ramp,
@@ -178,13 +179,28 @@ def progression_note(ramp_name: str, ramp: Ramp, stage: Stage, source: str) -> s
 
 def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) -> Resolved:
     """Apply `layers` (lowest precedence first) to `routine`; report every problem at once."""
-    problems: list[Problem] = []
-    settings: list[SettingValue] = []
-    labels: list[str] = []
-    summary: list[str] = []
-    notes: list[str] = []
+    _check_selectors(routine, layers)
+    steps, step_settings = _resolve_steps(routine, layers, stage)
+    voice, voice_sources = _merged_voice(routine, layers)
+    ramps = _ramps(routine, layers)
+    ramp_labels, ramp_words = _describe_ramps(ramps, stage)
+    described = _describe(_merged_overrides(layers), routine)
+    return Resolved(
+        routine=dataclasses.replace(routine, steps=steps),
+        settings=(*_global_settings(layers), *step_settings),
+        label="-".join([*ramp_labels, *(part for part, _ in described)]),
+        summary=", ".join([*ramp_words, *(words for _, words in described)]),
+        progression_note="\n".join(
+            progression_note(key, ramp, stage, source) for key, (ramp, source) in ramps.items()
+        ),
+        voice=voice,
+        voice_sources=voice_sources,
+    )
 
-    # Selectors must name steps of this routine.
+
+def _check_selectors(routine: Routine, layers: Sequence[Layer]) -> None:
+    """Raise unless every single-step selector of every layer names an exercise of `routine`."""
+    problems: list[Problem] = []
     for layer in layers:
         for option, pairs in (
             ("hold", layer.overrides.step_hold_s),
@@ -205,69 +221,99 @@ def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) 
     if problems:
         raise ValidationError(problems)
 
-    def top(attr: str) -> tuple[Any, str]:
-        value: Any = None
-        source = ROUTINE_SCRIPT
-        for layer in layers:
-            v = getattr(layer.overrides, attr)
-            if v is not None:
-                value, source = v, layer.source
-        return value, source
 
-    # Progressions: the routine's own, then any layer's (higher wins), per ramp.
+def _top(layers: Sequence[Layer], attr: str) -> tuple[Any, str]:
+    """The highest layer's value of `attr` and its source; (None, routine script) if unset."""
+    value: Any = None
+    source = ROUTINE_SCRIPT
+    for layer in layers:
+        v = getattr(layer.overrides, attr)
+        if v is not None:
+            value, source = v, layer.source
+    return value, source
+
+
+def _with_script(routine: Routine, layers: Sequence[Layer]) -> list[tuple[str, Overrides]]:
+    """(source, overrides), lowest first: the routine's own progression, then `layers`."""
+    return [(ROUTINE_SCRIPT, Overrides(progression=routine.progression))] + [
+        (layer.source, layer.overrides) for layer in layers
+    ]
+
+
+def _ramps(routine: Routine, layers: Sequence[Layer]) -> dict[str, tuple[Ramp, str]]:
+    """The ramp in effect for "hold" and "reps" (a higher layer's wins) and its source."""
     ramps: dict[str, tuple[Ramp, str]] = {}
-    for source, prog in [(ROUTINE_SCRIPT, routine.progression)] + [
-        (layer.source, layer.overrides.progression) for layer in layers
-    ]:
+    for source, o in _with_script(routine, layers):
         for key in ("hold", "reps"):
-            ramp = getattr(prog, key) if prog else None
+            ramp = getattr(o.progression, key) if o.progression else None
             if ramp is not None:
                 ramps[key] = (ramp, source)
-    for key, (ramp, source) in ramps.items():
-        notes.append(progression_note(key, ramp, stage, source))
-        labels.append(f"{'week' if ramp.every == 'week' else 'session'}{stage.number}")
-        summary.append(f"{ramp.every} {stage.number} of the {key} progression")
-    labels = list(dict.fromkeys(labels))
+    return ramps
 
-    scale, scale_source = top("scale")
-    new_steps: list[Step] = []
+
+def _describe_ramps(
+    ramps: dict[str, tuple[Ramp, str]], stage: Stage
+) -> tuple[list[str], list[str]]:
+    """(file-name parts, words) naming the stage of every ramp; equal parts only once."""
+    labels = [
+        f"{'week' if r.every == 'week' else 'session'}{stage.number}" for r, _ in ramps.values()
+    ]
+    words = [f"{r.every} {stage.number} of the {key} progression" for key, (r, _) in ramps.items()]
+    return list(dict.fromkeys(labels)), words
+
+
+def _scaled(seconds: float, source: str, layers: Sequence[Layer]) -> tuple[float, str]:
+    """`seconds` times any layer's scale, and a source that names the scale too."""
+    scale, scale_source = _top(layers, "scale")
+    if scale is None:
+        return seconds, source
+    return seconds * scale, f"{source}, x{_num(scale)} ({scale_source})"
+
+
+def _resolve_steps(
+    routine: Routine, layers: Sequence[Layer], stage: Stage
+) -> tuple[tuple[Step, ...], list[SettingValue]]:
+    """Every step with the layers applied, and its settings; every hold too long at once."""
+    steps: list[Step] = []
+    settings: list[SettingValue] = []
+    problems: list[Problem] = []
     for n, step in enumerate(routine.steps, start=1):
         if isinstance(step, Rest):
-            rest_s, rest_from = step.rest_s, ROUTINE_SCRIPT
-            layer_rest, layer_from = top("rest_s")
-            if layer_rest is not None:
-                rest_s, rest_from = layer_rest, layer_from
-            if scale is not None:
-                rest_s, rest_from = rest_s * scale, f"{rest_from}, x{_num(scale)} ({scale_source})"
-            settings.append(SettingValue(f"step {n} rest", f"{_num(rest_s)} s", rest_from))
-            new_steps.append(dataclasses.replace(step, rest_s=rest_s))
+            rest, rest_setting = _resolve_rest(n, step, layers)
+            steps.append(rest)
+            settings.append(rest_setting)
             continue
-        hold_s, hold_from = step.hold_s, ROUTINE_SCRIPT
-        reps, reps_from = step.reps, ROUTINE_SCRIPT
-        for source, o in [(ROUTINE_SCRIPT, Overrides(progression=routine.progression))] + [
-            (layer.source, layer.overrides) for layer in layers
-        ]:
-            # Within a layer: its progression, then its every-step value, then single steps.
-            if o.progression and o.progression.hold:
-                hold_s = o.progression.hold.at(stage.number)
-                hold_from = f"{source} progression, {o.progression.hold.every} {stage.number}"
-            if o.progression and o.progression.reps:
-                reps = round(o.progression.reps.at(stage.number))
-                reps_from = f"{source} progression, {o.progression.reps.every} {stage.number}"
-            if o.hold_s is not None:
-                hold_s, hold_from = o.hold_s, source
-            for selector, seconds in o.step_hold_s:
-                if match_step(routine, selector) == n:
-                    hold_s, hold_from = seconds, source
-            if o.reps is not None:
-                reps, reps_from = o.reps, source
-            for selector, count in o.step_reps:
-                if match_step(routine, selector) == n:
-                    reps, reps_from = count, source
-        if scale is not None:
-            hold_s, hold_from = hold_s * scale, f"{hold_from}, x{_num(scale)} ({scale_source})"
-        if hold_s > MAX_SECONDS:
-            problems.append(
+        try:
+            exercise, exercise_settings = _resolve_exercise(n, step, routine, layers, stage)
+        except ValidationError as exc:
+            problems += exc.problems
+            continue
+        steps.append(exercise)
+        settings += exercise_settings
+    if problems:
+        raise ValidationError(problems)
+    return tuple(steps), settings
+
+
+def _resolve_rest(n: int, step: Rest, layers: Sequence[Layer]) -> tuple[Rest, SettingValue]:
+    """Rest step `n` with the layers' rest and scale applied, and its setting."""
+    rest_s, source = _top(layers, "rest_s")
+    if rest_s is None:
+        rest_s, source = step.rest_s, ROUTINE_SCRIPT
+    rest_s, source = _scaled(rest_s, source, layers)
+    setting = SettingValue(f"step {n} rest", f"{_num(rest_s)} s", source)
+    return dataclasses.replace(step, rest_s=rest_s), setting
+
+
+def _resolve_exercise(
+    n: int, step: Exercise, routine: Routine, layers: Sequence[Layer], stage: Stage
+) -> tuple[Exercise, list[SettingValue]]:
+    """Exercise step `n` with the layers applied, and its settings; a hold too long raises."""
+    (hold_s, hold_from), (reps, reps_from) = _hold_and_reps(n, step, routine, layers, stage)
+    hold_s, hold_from = _scaled(hold_s, hold_from, layers)
+    if hold_s > MAX_SECONDS:
+        raise ValidationError(
+            [
                 Problem(
                     hold_from,
                     None,
@@ -275,75 +321,93 @@ def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) 
                     f"makes step {n}'s hold {_num(hold_s)} s; at most "
                     f"{MAX_SECONDS} s (3 hours) is allowed",
                 )
-            )
-        cues = step.cues
-        for attr in ("countdown", "chimes", "during"):
-            value, _ = top(attr)
-            if value is not None:
-                cues = dataclasses.replace(cues, **{attr: value})
-        sides = step.sides
-        side, _ = top("sides")
-        if side is not None and sides:
-            sides = (side,)
-        settings.append(
-            SettingValue(f"step {n} hold", f"{_num(hold_s)} s ({step.name})", hold_from)
+            ]
         )
-        settings.append(SettingValue(f"step {n} reps", str(reps), reps_from))
-        new_steps.append(
-            dataclasses.replace(step, hold_s=hold_s, reps=reps, cues=cues, sides=sides)
-        )
-    if problems:
-        raise ValidationError(problems)
-
-    # Global settings, in the order people think of them.
-    for attr, name, fmt in (
-        ("countdown", "countdown", str),
-        ("chimes", "chimes", _onoff),
-        ("during", "during lines", _onoff),
-        ("sides", "sides", str),
-    ):
-        value, source = top(attr)
-        if value is None:
-            shown = {
-                "countdown": "per step",
-                "chimes": "per step",
-                "during": "on",
-                "sides": "as written",
-            }[attr]
-            settings.insert(0, SettingValue(name, shown, ROUTINE_SCRIPT))
-        else:
-            settings.insert(0, SettingValue(name, fmt(value), source))
-    if scale is not None:
-        settings.insert(0, SettingValue("scale", f"x{_num(scale)}", scale_source))
-
-    voice, voice_sources = (
-        routine.voice,
-        {
-            f.name: ROUTINE_SCRIPT
-            for f in dataclasses.fields(VoiceSettings)
-            if getattr(routine.voice, f.name) is not None
-        },
+    side, _ = _top(layers, "sides")
+    exercise = dataclasses.replace(
+        step,
+        hold_s=hold_s,
+        reps=reps,
+        cues=_cues(step.cues, layers),
+        sides=(side,) if side is not None and step.sides else step.sides,
     )
+    return exercise, [
+        SettingValue(f"step {n} hold", f"{_num(hold_s)} s ({step.name})", hold_from),
+        SettingValue(f"step {n} reps", str(reps), reps_from),
+    ]
+
+
+def _hold_and_reps(
+    n: int, step: Exercise, routine: Routine, layers: Sequence[Layer], stage: Stage
+) -> tuple[tuple[float, str], tuple[int, str]]:
+    """Exercise `n`'s hold and reps before scaling, each with its source."""
+    hold_s, hold_from = step.hold_s, ROUTINE_SCRIPT
+    reps, reps_from = step.reps, ROUTINE_SCRIPT
+    for source, o in _with_script(routine, layers):
+        # Within a layer: its progression, then its every-step value, then single steps.
+        if o.progression and o.progression.hold:
+            hold_s = o.progression.hold.at(stage.number)
+            hold_from = f"{source} progression, {o.progression.hold.every} {stage.number}"
+        if o.progression and o.progression.reps:
+            reps = round(o.progression.reps.at(stage.number))
+            reps_from = f"{source} progression, {o.progression.reps.every} {stage.number}"
+        if o.hold_s is not None:
+            hold_s, hold_from = o.hold_s, source
+        for selector, seconds in o.step_hold_s:
+            if match_step(routine, selector) == n:
+                hold_s, hold_from = seconds, source
+        if o.reps is not None:
+            reps, reps_from = o.reps, source
+        for selector, count in o.step_reps:
+            if match_step(routine, selector) == n:
+                reps, reps_from = count, source
+    return (hold_s, hold_from), (reps, reps_from)
+
+
+def _cues(cues: CueOptions, layers: Sequence[Layer]) -> CueOptions:
+    """`cues` with any layer's countdown, chimes and during switch applied."""
+    for attr in ("countdown", "chimes", "during"):
+        value, _ = _top(layers, attr)
+        if value is not None:
+            cues = dataclasses.replace(cues, **{attr: value})
+    return cues
+
+
+def _global_settings(layers: Sequence[Layer]) -> list[SettingValue]:
+    """The routine-wide settings and their sources, listed before the steps'."""
+    out: list[SettingValue] = []
+    scale, scale_source = _top(layers, "scale")
+    if scale is not None:
+        out.append(SettingValue("scale", f"x{_num(scale)}", scale_source))
+    for attr, name, fmt, unset in (
+        ("sides", "sides", str, "as written"),
+        ("during", "during lines", _onoff, "on"),
+        ("chimes", "chimes", _onoff, "per step"),
+        ("countdown", "countdown", str, "per step"),
+    ):
+        value, source = _top(layers, attr)
+        if value is None:
+            out.append(SettingValue(name, unset, ROUTINE_SCRIPT))
+        else:
+            out.append(SettingValue(name, fmt(value), source))
+    return out
+
+
+def _merged_voice(
+    routine: Routine, layers: Sequence[Layer]
+) -> tuple[VoiceSettings, dict[str, str]]:
+    """The routine's voice with every layer's applied, and where each set field came from."""
+    voice = routine.voice
     for layer in layers:
         voice = voice.merged(layer.overrides.voice)
+    sources: dict[str, str] = {}
+    for source, v in [(ROUTINE_SCRIPT, routine.voice)] + [
+        (layer.source, layer.overrides.voice) for layer in layers
+    ]:
         for f in dataclasses.fields(VoiceSettings):
-            if getattr(layer.overrides.voice, f.name) is not None:
-                voice_sources[f.name] = layer.source
-
-    # Labels and summary: every layer's settings, in a stable order.
-    merged = _merged_overrides(layers)
-    for part, text in _describe(merged, routine):
-        labels.append(part)
-        summary.append(text)
-    return Resolved(
-        routine=dataclasses.replace(routine, steps=tuple(new_steps)),
-        settings=tuple(settings),
-        label="-".join(labels),
-        summary=", ".join(summary),
-        progression_note="\n".join(notes),
-        voice=voice,
-        voice_sources=voice_sources,
-    )
+            if getattr(v, f.name) is not None:
+                sources[f.name] = source
+    return voice, sources
 
 
 def _onoff(value: bool) -> str:

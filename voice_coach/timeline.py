@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from .errors import TimelineError
-from .model import OTHER_SIDE, Exercise, Rest, Routine, Side
+from .model import OTHER_SIDE, CueOptions, Exercise, Rest, Routine, Side
 from .phrases import Phrases, phrases_for
 
 Kind: TypeAlias = Literal[
@@ -308,7 +308,9 @@ class _Builder:
 
     def rest(self, number: int, step: Rest, upcoming: Exercise | None) -> None:
         cue = self.say("rest", self.phrases.rest_text(step.rest_s), number)
-        self.chapters.append(("Rest", cue.start_ms))
+        # Named after what follows, so rests differ in a chapter list.
+        title = "Rest" if upcoming is None else f"Rest, then {upcoming.name}"
+        self.chapters.append((title, cue.start_ms))
         end_ms = cue.start_ms + round(step.rest_s * 1000)
         if upcoming is not None:
             text = self.phrases.next_text(upcoming.name)
@@ -343,88 +345,95 @@ class _Builder:
                 self.hold(number, step, side, rep)
 
     def hold(self, number: int, step: Exercise, side: Side | None, rep: int) -> None:
-        p = self.pacing
-        start_ms = self.last_end_ms + max(self.pause_ms, p.settle_ms)
+        """One hold with the cues inside it, then its release."""
+        start_ms = self.last_end_ms + max(self.pause_ms, self.pacing.settle_ms)
+        where = f"step {number} ({step.name}" + (f", {side} side" if side else "") + ")"
+        h = _HoldLayout(number, where, start_ms, start_ms + self._hold_length_ms(step))
+        self._start_hold(h, step)
+        # Most important first: a later cue yields to an earlier one.
+        self._place_timed_cues(h, step.cues)
+        if step.cues.chimes:
+            self._place_end_chime(h)
+        if step.cues.during:
+            self._place_during_lines(h, step, side)
+        self.events.extend(h.placed)
+        self.holds.append(HoldSpan(number, side, rep, h.start_ms, h.end_ms))
+        release = self._fill(step.release or self.phrases.release, side)
+        self.say("release", release, number, at_ms=h.end_ms)
+        self.pause_ms = self.pacing.recover_ms
+
+    def _hold_length_ms(self, step: Exercise) -> int:
+        """The next hold's length as written, with its live adjustment (see `MIN_HOLD_MS`)."""
         length_ms = round(step.hold_s * 1000)
         adjust = self.hold_adjust_ms.get(len(self.holds), 0)
         if adjust:
             length_ms = max(min(length_ms, MIN_HOLD_MS), length_ms + adjust)
-        end_ms = start_ms + length_ms
-        where = f"step {number} ({step.name}" + (f", {side} side" if side else "") + ")"
-        cues = step.cues
+        return length_ms
 
-        if cues.chimes:
-            self.events.append(
-                Event(
-                    start_ms - p.chime_gap_ms - p.chime_ms, p.chime_ms, "chime", CHIME_START, number
-                )
-            )
-        hold_cue = Event(
-            start_ms, self.duration_of(self.phrases.hold), "hold", self.phrases.hold, number
-        )
-        if not self.collect_only and hold_cue.end_ms + p.min_gap_ms > end_ms:
+    def _start_hold(self, h: _HoldLayout, step: Exercise) -> None:
+        """The start chime and the "Hold" cue; a hold too short for "Hold" is an error."""
+        p = self.pacing
+        if step.cues.chimes:
+            chime_at = h.start_ms - p.chime_gap_ms - p.chime_ms
+            self.events.append(Event(chime_at, p.chime_ms, "chime", CHIME_START, h.number))
+        text = self.phrases.hold
+        hold_cue = Event(h.start_ms, self.duration_of(text), "hold", text, h.number)
+        if not self.collect_only and hold_cue.end_ms + p.min_gap_ms > h.end_ms:
             raise TimelineError(
-                f"{self.routine.source}:{step.line}: {where}: the hold of {step.hold_s:g} s "
+                f"{self.routine.source}:{step.line}: {h.where}: the hold of {step.hold_s:g} s "
                 f'is shorter than its spoken "Hold" cue ({hold_cue.duration_ms} ms); '
                 "use a longer hold"
             )
-        placed: list[Event] = [hold_cue]
+        h.placed.append(hold_cue)
 
-        def fits(start: int, length: int) -> bool:
-            if start < start_ms or start + length + p.min_gap_ms > end_ms:
-                return False
-            return all(
-                start >= e.end_ms + p.min_gap_ms or start + length + p.min_gap_ms <= e.start_ms
-                for e in placed
-            )
-
-        def place_at(kind: Kind, text: str, at_ms: int) -> None:
-            length = self.duration_of(text)
-            if self.collect_only or fits(at_ms, length):
-                placed.append(Event(at_ms, length, kind, text, number))
-            else:
-                self.warn(
-                    f"{where}: no room for {text!r} at "
-                    f"{(at_ms - start_ms) / 1000:g} s into the hold; dropped"
-                )
-
-        hold_ms = end_ms - start_ms
-        # Most important first: a later cue yields to an earlier one.
+    def _place_timed_cues(self, h: _HoldLayout, cues: CueOptions) -> None:
+        """The countdown, the "N seconds left" lines and "Halfway", each at its exact time."""
         for k in range(1, cues.countdown + 1):
-            if self.collect_only or k * 1000 < hold_ms:
-                place_at("countdown", self.phrases.countdown(k), end_ms - k * 1000)
+            if self.collect_only or k * 1000 < h.length_ms:
+                self._place_at(h, "countdown", self.phrases.countdown(k), h.end_ms - k * 1000)
         for seconds in cues.remaining_s:
-            if self.collect_only or seconds * 1000 < hold_ms:
-                place_at(
+            if self.collect_only or seconds * 1000 < h.length_ms:
+                self._place_at(
+                    h,
                     "remaining",
                     self.phrases.remaining_text(seconds),
-                    end_ms - round(seconds * 1000),
+                    h.end_ms - round(seconds * 1000),
                 )
         if cues.halfway:
-            place_at("halfway", self.phrases.halfway, start_ms + hold_ms // 2)
-        if cues.chimes:
-            chime_at = end_ms - p.chime_gap_ms - p.chime_ms
-            if self.collect_only or fits(chime_at, p.chime_ms):
-                placed.append(Event(chime_at, p.chime_ms, "chime", CHIME_END, number))
-            else:
-                self.warn(f"{where}: no room for the end-of-hold chime; dropped")
-        if cues.during:
-            lines = [self._fill(t, side) for t in step.during]
-            for i, text in enumerate(lines):
-                self._place_during(
-                    text,
-                    start_ms + hold_ms * (i + 1) // (len(lines) + 1),
-                    placed,
-                    fits,
-                    number,
-                    where,
-                )
+            self._place_at(h, "halfway", self.phrases.halfway, h.start_ms + h.length_ms // 2)
 
-        self.events.extend(placed)
-        self.holds.append(HoldSpan(number, side, rep, start_ms, end_ms))
-        release = self._fill(step.release or self.phrases.release, side)
-        self.say("release", release, number, at_ms=end_ms)
-        self.pause_ms = p.recover_ms
+    def _place_end_chime(self, h: _HoldLayout) -> None:
+        """The end chime, in the silence just before the release."""
+        p = self.pacing
+        chime_at = h.end_ms - p.chime_gap_ms - p.chime_ms
+        if self.collect_only or self._fits(h, chime_at, p.chime_ms):
+            h.placed.append(Event(chime_at, p.chime_ms, "chime", CHIME_END, h.number))
+        else:
+            self.warn(f"{h.where}: no room for the end-of-hold chime; dropped")
+
+    def _place_during_lines(self, h: _HoldLayout, step: Exercise, side: Side | None) -> None:
+        """The `during` lines, spread evenly over the hold."""
+        lines = [self._fill(t, side) for t in step.during]
+        for i, text in enumerate(lines):
+            self._place_during(h, text, h.start_ms + h.length_ms * (i + 1) // (len(lines) + 1))
+
+    def _fits(self, h: _HoldLayout, start: int, length: int) -> bool:
+        """Whether a cue fits inside the hold, clear of the cues already placed in it."""
+        gap = self.pacing.min_gap_ms
+        if start < h.start_ms or start + length + gap > h.end_ms:
+            return False
+        return all(start >= e.end_ms + gap or start + length + gap <= e.start_ms for e in h.placed)
+
+    def _place_at(self, h: _HoldLayout, kind: Kind, text: str, at_ms: int) -> None:
+        """A cue at exactly `at_ms`, or dropped with a warning if it does not fit there."""
+        length = self.duration_of(text)
+        if self.collect_only or self._fits(h, at_ms, length):
+            h.placed.append(Event(at_ms, length, kind, text, h.number))
+        else:
+            self.warn(
+                f"{h.where}: no room for {text!r} at "
+                f"{(at_ms - h.start_ms) / 1000:g} s into the hold; dropped"
+            )
 
     def _fill(self, text: str, side: Side | None) -> str:
         if side is None:
@@ -434,26 +443,37 @@ class _Builder:
             "{other}", self.phrases.side(other)
         )
 
-    def _place_during(
-        self,
-        text: str,
-        target_ms: int,
-        placed: list[Event],
-        fits: Callable[[int, int], bool],
-        number: int,
-        where: str,
-    ) -> None:
+    def _place_during(self, h: _HoldLayout, text: str, target_ms: int) -> None:
+        """A `during` line at its target or in the first gap after it."""
         length = self.duration_of(text)
         if self.collect_only:
-            placed.append(Event(target_ms, length, "during", text, number))
+            h.placed.append(Event(target_ms, length, "during", text, h.number))
             return
         # From the target onward, take the first gap the line fits in.
         candidates = [
             target_ms,
-            *sorted(e.end_ms + self.pacing.min_gap_ms for e in placed if e.end_ms >= target_ms),
+            *sorted(e.end_ms + self.pacing.min_gap_ms for e in h.placed if e.end_ms >= target_ms),
         ]
         for start in candidates:
-            if fits(start, length):
-                placed.append(Event(start, length, "during", text, number))
+            if self._fits(h, start, length):
+                h.placed.append(Event(start, length, "during", text, h.number))
                 return
-        self.warn(f"{where}: no room for {text!r} in the hold; dropped")
+        self.warn(f"{h.where}: no room for {text!r} in the hold; dropped")
+
+
+@dataclass
+class _HoldLayout:
+    """One hold while its cues are laid out."""
+
+    number: int
+    """1-based step number."""
+    where: str
+    """The hold, for messages: "step 2 (Hamstring, left side)"."""
+    start_ms: int
+    end_ms: int
+    placed: list[Event] = field(default_factory=list)
+    """The cues inside the hold so far, most important first."""
+
+    @property
+    def length_ms(self) -> int:
+        return self.end_ms - self.start_ms
