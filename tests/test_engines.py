@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import struct
 import sys
+import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -28,6 +30,7 @@ from voice_coach.speech import Engine, EspeakNgEngine, PiperEngine, ResolvedVoic
 from voice_coach.speech import cache as cache_module
 from voice_coach.speech import espeak_engine as espeak_module
 from voice_coach.speech import piper_engine as piper_module
+from voice_coach.speech import pyttsx3_engine as pyttsx3_module
 from voice_coach.speech.cache import SpeechCache
 from voice_coach.speech.contract import match_voice, voice_for_language
 from voice_coach.speech.espeak_engine import clip_from_wav_stream, parse_version, parse_voices
@@ -340,6 +343,184 @@ def test_a_failure_among_parallel_phrases_leaves_only_whole_entries(fake_espeak:
         and f.read_bytes() == cache_module.finish(Clip(TONE_PCM, 22050)).to_wav_bytes()
         for f in files
     )
+
+
+# -- pyttsx3 off Linux: its own engine, faked ----------------------------------------
+
+
+class FakePyttsx3:
+    """Stands in for what `pyttsx3.init()` returns: `runAndWait` writes the next of
+    `outputs` to the file asked for and reports the utterance finished; None: it never
+    finishes. Like pyttsx3 it prints to stdout."""
+
+    def __init__(self, outputs: list[bytes | None]) -> None:
+        self.outputs = outputs
+        self.properties: dict[str, object] = {
+            "voice": "de",
+            "voices": [
+                SimpleNamespace(id="en-gb", name="English", languages=[b"\x05en-gb"]),
+                SimpleNamespace(id="de", name="German", languages=["de_DE"], gender="Female"),
+            ],
+        }
+        self.spoken: list[tuple[str, dict[str, object]]] = []
+        self.finished: Callable[..., None] | None = None
+        self.queued: tuple[str, str] | None = None
+
+    def connect(self, topic: str, callback: Callable[..., None]) -> None:
+        assert topic == "finished-utterance"
+        self.finished = callback
+
+    def getProperty(self, name: str) -> object:
+        return self.properties[name]
+
+    def setProperty(self, name: str, value: object) -> None:
+        self.properties[name] = value
+
+    def save_to_file(self, text: str, path: str) -> None:
+        self.queued = (text, path)
+
+    def runAndWait(self) -> None:
+        assert self.queued and self.finished
+        text, path = self.queued
+        self.spoken.append((text, {k: v for k, v in self.properties.items() if k != "voices"}))
+        output = self.outputs.pop(0)
+        if output is not None:
+            Path(path).write_bytes(output)
+            print(f"Audio saved to {path}")
+            self.finished("utterance", True)
+
+
+@pytest.fixture
+def off_linux(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., FakePyttsx3]:
+    """Pretend to be macOS with a fake pyttsx3; temporary files go to `tmp_path`."""
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def install(*outputs: bytes | None) -> FakePyttsx3:
+        fake = FakePyttsx3(list(outputs))
+        monkeypatch.setitem(sys.modules, "pyttsx3", SimpleNamespace(init=lambda: fake))
+        return fake
+
+    return install
+
+
+SPOKEN = Clip(TONE_PCM, 22050)
+
+
+def test_pyttsx3_off_linux_speaks_through_its_own_engine(
+    off_linux: Callable[..., FakePyttsx3], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = off_linux(SPOKEN.to_wav_bytes())
+    engine = speech.Pyttsx3Engine()
+    assert engine.unavailable_reason() is None
+    assert [v.languages for v in engine.voices()] == [("en-gb",), ("de-de",)]
+    voice = engine.resolve(VoiceSettings(rate_wpm=150, volume=0.5))
+    assert voice.voice == "de"  # the engine's own current voice is the default
+    assert engine.synthesize("Hold.", voice) == SPOKEN
+    assert fake.spoken == [("Hold.", {"voice": "de", "rate": 150, "volume": 0.5})]
+    assert capsys.readouterr().out == ""
+    assert files_in(tmp_path) == []
+
+
+def test_pyttsx3_off_linux_speaks_again_after_an_empty_file(
+    off_linux: Callable[..., FakePyttsx3], tmp_path: Path
+) -> None:
+    fake = off_linux(b"", Clip(b"", 22050).to_wav_bytes(), SPOKEN.to_wav_bytes())
+    engine = speech.Pyttsx3Engine()
+    assert engine.synthesize("Hold.", engine.resolve(VoiceSettings())) == SPOKEN
+    assert [text for text, _ in fake.spoken] == ["Hold."] * pyttsx3_module.ATTEMPTS
+    assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("output", "why"),
+    [
+        (b"", "no usable audio (EOFError)"),  # an error without a message is named
+        (b"not a wav at all", "no usable audio (file does not start with RIFF id)"),
+        (Clip(b"", 22050).to_wav_bytes(), "empty audio"),
+    ],
+)
+def test_pyttsx3_off_linux_gives_up_after_its_attempts(
+    off_linux: Callable[..., FakePyttsx3], tmp_path: Path, output: bytes, why: str
+) -> None:
+    fake = off_linux(*[output] * pyttsx3_module.ATTEMPTS)
+    engine = speech.Pyttsx3Engine()
+    with pytest.raises(EngineError) as caught:
+        engine.synthesize("Hold.", engine.resolve(VoiceSettings()))
+    assert str(caught.value) == f"engine pyttsx3 could not speak 'Hold.': {why}, 3 times"
+    assert len(fake.spoken) == pyttsx3_module.ATTEMPTS
+    assert files_in(tmp_path) == []
+
+
+def test_pyttsx3_off_linux_a_phrase_that_never_finishes_is_not_retried(
+    off_linux: Callable[..., FakePyttsx3], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pyttsx3_module, "SYNTHESIS_TIMEOUT_S", 0.1)
+    fake = off_linux(None, SPOKEN.to_wav_bytes())
+    engine = speech.Pyttsx3Engine()
+    with pytest.raises(EngineError) as caught:
+        engine.synthesize("Hold.", engine.resolve(VoiceSettings()))
+    assert (
+        str(caught.value) == "engine pyttsx3 could not speak 'Hold.': did not finish within 0.1 s"
+    )
+    assert len(fake.spoken) == 1
+    assert files_in(tmp_path) == []
+
+
+@pytest.mark.usefixtures("off_linux")
+def test_pyttsx3_off_linux_that_cannot_start_says_how_to_install_espeak(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def init() -> None:
+        raise RuntimeError("no driver")
+
+    monkeypatch.setitem(sys.modules, "pyttsx3", SimpleNamespace(init=init))
+    assert speech.Pyttsx3Engine().unavailable_reason() == (
+        "pyttsx3 could not start its speech engine (no driver); "
+        "on Debian/Ubuntu install it with `sudo apt-get install espeak-ng`"
+    )
+
+
+def test_pyttsx3_missing_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyttsx3", None)  # import pyttsx3 -> ImportError
+    reason = speech.Pyttsx3Engine().unavailable_reason()
+    assert reason == "pyttsx3 is not installed: pip install pyttsx3"
+
+
+@pytest.mark.parametrize(
+    ("voice", "info"),
+    [
+        (
+            SimpleNamespace(id="gmw/en", name="English", languages=[b"\x05en-gb"], gender="Male"),
+            VoiceInfo("gmw/en", "English", ("en-gb",), "male"),
+        ),
+        (
+            SimpleNamespace(id=7, name="Anna", languages=["de_DE", "de"], gender=None),
+            VoiceInfo("7", "Anna", ("de-de", "de")),
+        ),
+        (SimpleNamespace(id="x", name="X"), VoiceInfo("x", "X", ())),
+    ],
+)
+def test_pyttsx3_voices_are_read_from_any_version(voice: object, info: VoiceInfo) -> None:
+    assert pyttsx3_module._voice_info(voice) == info
+
+
+@pytest.mark.parametrize(
+    ("gender", "languages", "info"),
+    [
+        (1, b"\x02en-us", VoiceInfo("gmw/en-us", "English (America)", ("en-us",), "male")),
+        (2, b"\x05en_GB", VoiceInfo("gmw/en-us", "English (America)", ("en-gb",), "female")),
+        (0, b"", VoiceInfo("gmw/en-us", "English (America)", ())),
+        (9, None, VoiceInfo("gmw/en-us", "English (America)", ())),
+    ],
+)
+def test_libespeak_voice_records_are_read(
+    gender: int, languages: bytes | None, info: VoiceInfo
+) -> None:
+    record = SimpleNamespace(
+        identifier=b"gmw/en-US", name=b"English (America)", languages=languages, gender=gender
+    )
+    assert pyttsx3_module._espeak_voice_info(record) == info
 
 
 # -- parallel cold-cache synthesis ------------------------------------------------------

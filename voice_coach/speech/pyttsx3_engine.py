@@ -1,4 +1,10 @@
-"""pyttsx3, which drives espeak-ng (libespeak-ng1) in-process on Linux: the default."""
+"""pyttsx3, which drives espeak-ng (libespeak-ng1) in-process on Linux: the default.
+
+Two drivers sit behind one small protocol (`_Driver`), chosen once by platform in
+`_start_driver`: on Linux, libespeak-ng driven synchronously through pyttsx3's own
+ctypes bindings (`_SyncEspeak`); elsewhere, pyttsx3's own engine saving each phrase
+to a WAV file (`_SaveToFile`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import tempfile
 import threading
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from ..audio.clip import Clip, clip_from_wav_bytes
 from ..errors import EngineError
@@ -28,7 +34,49 @@ from .contract import (
 )
 
 ATTEMPTS = 3
-"""Tries per phrase before giving up (see `Pyttsx3Engine.synthesize`)."""
+"""Tries per phrase before giving up (see `_SaveToFile.speak`)."""
+_INSTALL_ESPEAK = "on Debian/Ubuntu install it with `sudo apt-get install espeak-ng`"
+_ESPEAK_GENDERS = (None, "male", "female")
+"""libespeak-ng's `espeak_VOICE.gender`: 0 none, 1 male, 2 female."""
+
+
+class _Driver(Protocol):
+    """What `Pyttsx3Engine` needs from the speech back end of this platform."""
+
+    def voices(self) -> list[VoiceInfo]:
+        """Every voice the back end offers here."""
+
+    def default_voice_id(self) -> str:
+        """The voice the back end speaks with unless told otherwise."""
+
+    def speak(self, text: str, voice: ResolvedVoice) -> Clip:
+        """One phrase; RuntimeError, OSError or ValueError saying why it failed."""
+
+    def version(self) -> str:
+        """pyttsx3's version and its back end's, part of every cache key."""
+
+
+def _start_driver() -> _Driver:
+    """This platform's driver, or `EngineError` saying how to install what is missing."""
+    try:
+        import pyttsx3
+    except ImportError:
+        raise EngineError("pyttsx3 is not installed: pip install pyttsx3") from None
+    if sys.platform.startswith("linux"):
+        try:
+            return _SyncEspeak()
+        except (OSError, RuntimeError, ImportError, AttributeError) as exc:
+            raise EngineError(
+                f"pyttsx3 could not start espeak-ng ({exc}); {_INSTALL_ESPEAK}"
+            ) from None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            engine = pyttsx3.init()
+        return _SaveToFile(engine)
+    except (OSError, RuntimeError, ImportError) as exc:
+        raise EngineError(
+            f"pyttsx3 could not start its speech engine ({exc}); {_INSTALL_ESPEAK}"
+        ) from None
 
 
 class _SyncEspeak:
@@ -64,36 +112,102 @@ class _SyncEspeak:
         return 0
 
     def voices(self) -> list[VoiceInfo]:
-        out = []
         with _SyncEspeak.lock:
             listed = self.lib.ListVoices(None)
-        for v in listed:
-            genders = (None, "male", "female")
-            out.append(
-                VoiceInfo(
-                    id=v.identifier.decode("utf-8").lower(),
-                    name=v.name.decode("utf-8"),
-                    languages=(normalize_language(v.languages[1:].decode("utf-8", "ignore")),)
-                    if v.languages
-                    else (),
-                    gender=genders[v.gender] if 0 <= v.gender < 3 else None,
-                )
-            )
-        return out
+        return [_espeak_voice_info(v) for v in listed]
 
-    def speak(self, text: str, voice: str, rate_wpm: int, volume: float) -> bytes:
+    def default_voice_id(self) -> str:
+        return "gmw/en"
+
+    def speak(self, text: str, voice: ResolvedVoice) -> Clip:
         lib = self.lib
         with _SyncEspeak.lock:
             lib.SetSynthCallback(self._collect)
-            if lib.SetVoiceByName(voice.encode("utf-8")) != lib.EE_OK:
-                raise RuntimeError(f"libespeak-ng has no voice {voice!r}")
-            lib.SetParameter(lib.RATE, rate_wpm, 0)
-            lib.SetParameter(lib.VOLUME, round(volume * 100), 0)
+            if lib.SetVoiceByName(voice.voice.encode("utf-8")) != lib.EE_OK:
+                raise RuntimeError(f"libespeak-ng has no voice {voice.voice!r}")
+            lib.SetParameter(lib.RATE, voice.rate_wpm, 0)
+            lib.SetParameter(lib.VOLUME, round(voice.volume * 100), 0)
             self._chunks = []
             if lib.Synth(text, flags=lib.CHARS_UTF8 | lib.ENDPAUSE) != lib.EE_OK:
                 raise RuntimeError("espeak_Synth failed")
             lib.Synchronize()
-            return b"".join(self._chunks)
+            pcm = b"".join(self._chunks)
+        if not pcm:
+            raise RuntimeError("empty audio")
+        return Clip(pcm, _SyncEspeak.sample_rate)
+
+    def version(self) -> str:
+        return f"{metadata.version('pyttsx3')}/espeak-ng {self.lib.Info().decode()}"
+
+
+class _SaveToFile:
+    """pyttsx3's own engine (`pyttsx3.init()`): each phrase saved to a WAV file."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self._finished = threading.Event()
+        """Set when the engine has written the current phrase's file."""
+        engine.connect("finished-utterance", self._on_finished)
+
+    def _on_finished(self, name: object = None, completed: object = True) -> None:
+        self._finished.set()
+
+    def voices(self) -> list[VoiceInfo]:
+        return [_voice_info(v) for v in self.engine.getProperty("voices")]
+
+    def default_voice_id(self) -> str:
+        return str(self.engine.getProperty("voice"))
+
+    def speak(self, text: str, voice: ResolvedVoice) -> Clip:
+        self.engine.setProperty("voice", voice.voice)
+        self.engine.setProperty("rate", voice.rate_wpm)
+        self.engine.setProperty("volume", voice.volume)
+        # The espeak driver races with libespeak-ng's own threads: now and then (about
+        # 1 phrase in 150 on a busy machine) it writes a file with no audio. Speaking
+        # the phrase again works.
+        why = ""
+        for _ in range(ATTEMPTS):
+            data = self._speak_to_wav(text)
+            try:
+                clip = clip_from_wav_bytes(data)
+            except Exception as exc:
+                why = f"no usable audio ({str(exc) or type(exc).__name__})"
+                continue
+            if clip.frames > 0:
+                return clip
+            why = "empty audio"
+        raise RuntimeError(f"{why}, {ATTEMPTS} times")
+
+    def _speak_to_wav(self, text: str) -> bytes:
+        fd, tmp = tempfile.mkstemp(suffix=".wav", prefix="voice-coach-")
+        os.close(fd)
+        try:
+            # One runAndWait per file: pyttsx3 2.99 writes only the last of several
+            # queued save_to_file calls. It also prints "Audio saved to ..." itself.
+            # The espeak driver's runAndWait returns once synthesis has *started*:
+            # libespeak-ng speaks on its own thread, and the driver writes the file
+            # when it ends, so wait for that.
+            self._finished.clear()
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.engine.save_to_file(text, tmp)
+                self.engine.runAndWait()
+                finished = self._finished.wait(SYNTHESIS_TIMEOUT_S)
+            if not finished:
+                raise RuntimeError(f"did not finish within {SYNTHESIS_TIMEOUT_S:g} s")
+            return Path(tmp).read_bytes()
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def version(self) -> str:
+        # Names libespeak-ng even where pyttsx3 speaks through another back end: the
+        # string is part of every cache key, so it stays as it always was.
+        try:
+            from pyttsx3.drivers import _espeak
+
+            lib = _espeak.Info().decode() if hasattr(_espeak, "Info") else "?"
+        except Exception:
+            lib = "?"
+        return f"{metadata.version('pyttsx3')}/espeak-ng {lib}"
 
 
 class Pyttsx3Engine:
@@ -105,12 +219,8 @@ class Pyttsx3Engine:
     parallel: ClassVar[Parallelism] = "process"
 
     def __init__(self) -> None:
-        self._sync: _SyncEspeak | None = None
-        """On Linux: libespeak-ng driven synchronously (see `_SyncEspeak`)."""
-        self._engine: Any = None
+        self._started: _Driver | None = None
         self._voices: list[VoiceInfo] | None = None
-        self._finished = threading.Event()
-        """Set when the driver has written the current phrase's file."""
 
     def unavailable_reason(self) -> str | None:
         try:
@@ -119,121 +229,46 @@ class Pyttsx3Engine:
             return str(exc)
         return None
 
-    def _driver(self) -> Any:
-        if sys.platform.startswith("linux"):
-            if self._sync is None:
-                try:
-                    import pyttsx3
-                except ImportError:
-                    raise EngineError("pyttsx3 is not installed: pip install pyttsx3") from None
-                try:
-                    self._sync = _SyncEspeak()
-                except (OSError, RuntimeError, ImportError, AttributeError) as exc:
-                    raise EngineError(
-                        f"pyttsx3 could not start espeak-ng ({exc}); on Debian/Ubuntu "
-                        "install it with `sudo apt-get install espeak-ng`"
-                    ) from None
-            return self._sync
-        if self._engine is None:
-            try:
-                import pyttsx3
-            except ImportError:
-                raise EngineError("pyttsx3 is not installed: pip install pyttsx3") from None
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    self._engine = pyttsx3.init()
-                self._engine.connect("finished-utterance", self._on_finished)
-            except (OSError, RuntimeError, ImportError) as exc:
-                raise EngineError(
-                    f"pyttsx3 could not start its speech engine ({exc}); on Debian/Ubuntu "
-                    "install it with `sudo apt-get install espeak-ng`"
-                ) from None
-        return self._engine
-
-    def _on_finished(self, name: object = None, completed: object = True) -> None:
-        self._finished.set()
+    def _driver(self) -> _Driver:
+        if self._started is None:
+            self._started = _start_driver()
+        return self._started
 
     def voices(self) -> list[VoiceInfo]:
         if self._voices is None:
-            driver = self._driver()
-            if isinstance(driver, _SyncEspeak):
-                self._voices = driver.voices()
-            else:
-                self._voices = [_voice_info(v) for v in driver.getProperty("voices")]
+            self._voices = self._driver().voices()
         return self._voices
 
     def version(self) -> str:
-        driver_version = metadata.version("pyttsx3")
-        try:
-            from pyttsx3.drivers import _espeak
-
-            lib = _espeak.Info().decode() if hasattr(_espeak, "Info") else "?"
-        except Exception:
-            lib = "?"
-        return f"{driver_version}/espeak-ng {lib}"
+        return self._driver().version()
 
     def resolve(self, settings: VoiceSettings) -> ResolvedVoice:
         voices = self.voices()
         if not voices:
             raise EngineError("pyttsx3 lists no voices; is espeak-ng-data installed?")
-        driver = self._driver()
-        current = "gmw/en" if isinstance(driver, _SyncEspeak) else str(driver.getProperty("voice"))
+        current = self._driver().default_voice_id()
         default = next((v for v in voices if v.id == current), voices[0])
         voice = choose_voice(self.name, voices, settings, default)
         return resolved(self.name, self.version(), voice.id, settings)
 
     def synthesize(self, text: str, voice: ResolvedVoice) -> Clip:
         driver = self._driver()
-        if isinstance(driver, _SyncEspeak):
-            try:
-                pcm = driver.speak(text, voice.voice, voice.rate_wpm, voice.volume)
-            except (RuntimeError, OSError, ValueError) as exc:
-                raise phrase_failed(self.name, text, str(exc)) from None
-            if not pcm:
-                raise phrase_failed(self.name, text, "empty audio")
-            return Clip(pcm, _SyncEspeak.sample_rate)
-        driver.setProperty("voice", voice.voice)
-        driver.setProperty("rate", voice.rate_wpm)
-        driver.setProperty("volume", voice.volume)
-        # The espeak driver races with libespeak-ng's own threads: now and then (about
-        # 1 phrase in 150 on a busy machine) it writes a file with no audio. Speaking
-        # the phrase again works.
-        why = ""
-        for _ in range(ATTEMPTS):
-            data = self._speak_to_wav(driver, text)
-            try:
-                clip = clip_from_wav_bytes(data)
-            except Exception as exc:
-                why = f"no usable audio ({exc or type(exc).__name__})"
-                continue
-            if clip.frames > 0:
-                return clip
-            why = "empty audio"
-        raise phrase_failed(self.name, text, f"{why}, {ATTEMPTS} times")
-
-    def _speak_to_wav(self, driver: Any, text: str) -> bytes:
-        fd, tmp = tempfile.mkstemp(suffix=".wav", prefix="voice-coach-")
-        os.close(fd)
         try:
-            # One runAndWait per file: pyttsx3 2.99 writes only the last of several
-            # queued save_to_file calls. It also prints "Audio saved to ..." itself.
-            # The espeak driver's runAndWait returns once synthesis has *started*:
-            # libespeak-ng speaks on its own thread, and the driver writes the file
-            # when it ends, so wait for that.
-            self._finished.clear()
-            with contextlib.redirect_stdout(io.StringIO()):
-                driver.save_to_file(text, tmp)
-                driver.runAndWait()
-                finished = self._finished.wait(SYNTHESIS_TIMEOUT_S)
-            if not finished:
-                raise phrase_failed(
-                    self.name, text, f"did not finish within {SYNTHESIS_TIMEOUT_S:g} s"
-                )
-            return Path(tmp).read_bytes()
-        except (OSError, RuntimeError) as exc:
+            return driver.speak(text, voice)
+        except (RuntimeError, OSError, ValueError) as exc:
             raise phrase_failed(self.name, text, str(exc)) from None
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+
+
+def _espeak_voice_info(voice: Any) -> VoiceInfo:
+    """One of libespeak-ng's `espeak_VOICE` records: bytes, languages behind a priority byte."""
+    return VoiceInfo(
+        id=voice.identifier.decode("utf-8").lower(),
+        name=voice.name.decode("utf-8"),
+        languages=(normalize_language(voice.languages[1:].decode("utf-8", "ignore")),)
+        if voice.languages
+        else (),
+        gender=_ESPEAK_GENDERS[voice.gender] if 0 <= voice.gender < 3 else None,
+    )
 
 
 def _voice_info(voice: Any) -> VoiceInfo:
