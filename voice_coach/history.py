@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
 
-from .atomic import new_temp_beside
+from .atomic import partial_beside
 from .errors import HistoryError
 from .paths import data_dir
 
@@ -306,20 +306,17 @@ class History:
         while backup.exists():
             n += 1
             backup = self.path.with_name(f"{self.path.name}.v{version}-backup-{stamp}-{n}")
-        tmp: Path | None = None
         try:
-            tmp = new_temp_beside(backup)
-            source = sqlite3.connect(self.path, timeout=self.timeout_s)
-            target = sqlite3.connect(tmp)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-                source.close()
-            os.replace(tmp, backup)
+            with partial_beside(backup) as tmp:
+                source = sqlite3.connect(self.path, timeout=self.timeout_s)
+                target = sqlite3.connect(tmp)
+                try:
+                    source.backup(target)
+                finally:
+                    target.close()
+                    source.close()
+                os.replace(tmp, backup)
         except (OSError, sqlite3.Error) as exc:
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
             raise HistoryError(
                 f"{backup}: cannot back up the history before upgrading it ({exc});"
                 " the history was left untouched."
