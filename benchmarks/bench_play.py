@@ -1,4 +1,5 @@
-"""Live playback benchmark: cue timing and time to first sound, ours vs a naive player.
+"""Live playback benchmark: cue timing, time to the start tone and to the first spoken
+cue, ours vs a naive player.
 
 Run from the project root (plays in real time: about twice the routine's length):
 
@@ -31,16 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voice_coach import quickstart
-
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 VOICE_COACH = BIN / "voice-coach"
 
 ONSET_P99_TARGET_MS = 20.0
 DRIFT_TARGET_MS = 20.0
-COLD_FIRST_SOUND_TARGET_S = 1.0
-WARM_FIRST_SOUND_TARGET_S = 0.3
+TONE_TARGET_S = 0.2
+"""The start tone, warm or cold: the player heard Enter."""
+COLD_FIRST_CUE_TARGET_S = 1.0
+WARM_FIRST_CUE_TARGET_S = 0.5
 MATCH_WINDOW_MS = 250
 """An onset this close to where a cue is expected (after the cues before it) is its onset."""
 RESYNC_MS = 3000
@@ -123,11 +124,23 @@ class Run:
     returncode: int | None
     stdout: str
     stderr: str
+    tone: bool
+    """The player starts with a start tone (ours), before the routine's first cue."""
     onsets_ms: list[int] = field(default_factory=list)
 
     @property
     def first_sound_s(self) -> float | None:
         return self.onsets_ms[0] / 1000 if self.onsets_ms else None
+
+    @property
+    def cue_onsets_ms(self) -> list[int]:
+        """Onsets of the routine's own sounds (the tone left out)."""
+        return self.onsets_ms[1:] if self.tone else self.onsets_ms
+
+    @property
+    def first_cue_s(self) -> float | None:
+        cues = self.cue_onsets_ms
+        return cues[0] / 1000 if cues else None
 
 
 def record_process(
@@ -138,8 +151,9 @@ def record_process(
     label: str,
     until_first_sound: bool,
     timeout_s: float,
+    tone: bool = True,
 ) -> Run:
-    """Start `argv` while recording; stop it after its first sound, or let it finish.
+    """Start `argv` while recording; stop it after its first cue, or let it finish.
 
     First-sound time: the recording's length (its file size) is read just before the
     process is started; the recording from that frame on is analysed, so an onset at
@@ -162,8 +176,9 @@ def record_process(
             try:
                 if until_first_sound:
                     deadline = time.monotonic() + COLD_WAIT_S
+                    wanted = 2 if tone else 1  # the tone, then the first cue
                     while time.monotonic() < deadline and proc.poll() is None:
-                        if heard(rec.samples()[start_frame:], rec.rate):
+                        if len(heard(rec.samples()[start_frame:], rec.rate)) >= wanted:
                             break
                         time.sleep(0.05)
                     time.sleep(0.3)
@@ -178,13 +193,27 @@ def record_process(
         time.sleep(TAIL_S)
         rec.stop()
         samples = rec.samples()[start_frame:]
-    run = Run(label, samples, rec.rate, proc.returncode, out.read_text(), err.read_text())
+    run = Run(label, samples, rec.rate, proc.returncode, out.read_text(), err.read_text(), tone)
     run.onsets_ms = heard(samples, rec.rate)
     return run
 
 
-FIRST_SOUND_REPEATS = 3
-"""Starts per player and cache state for the first-sound figures (median reported)."""
+FIRST_SOUND_REPEATS = 5
+"""Starts per player and cache state for the start figures (median reported)."""
+
+
+@dataclass
+class Starts:
+    """Seconds from spawning a player to its first sound and to its first cue."""
+
+    sounds: list[float] = field(default_factory=list)
+    cues: list[float] = field(default_factory=list)
+
+    def add(self, run: Run) -> None:
+        if run.first_sound_s is not None:
+            self.sounds.append(run.first_sound_s)
+        if run.first_cue_s is not None:
+            self.cues.append(run.first_cue_s)
 
 
 def first_sounds(
@@ -195,23 +224,23 @@ def first_sounds(
     label: str,
     cache: Path | None,
     count: int = FIRST_SOUND_REPEATS,
-) -> tuple[list[float], list[str]]:
-    """Seconds from spawning `argv_for(cache)` to its first sound, `count` times; with
-    `cache` None each start gets a fresh empty cache. A start that makes no sound (the
-    engine's occasional empty line) is noted and tried again, at most twice more."""
-    times: list[float] = []
+    tone: bool = True,
+) -> tuple[Starts, list[str]]:
+    """`count` starts of `argv_for(cache)`, each stopped after its first cue; with
+    `cache` None each start gets a fresh empty cache. A start that makes no sound is
+    noted."""
+    starts = Starts()
     notes: list[str] = []
-    attempt = 0
-    while len(times) < count and attempt < count + 2:
-        attempt += 1
+    for attempt in range(1, count + 1):
         use = cache if cache is not None else folder / f"{label}-cache{attempt}"
-        r = record_process(server, argv_for(use), env, folder, f"{label}{attempt}", True, 30)
-        if r.first_sound_s is None:
+        r = record_process(
+            server, argv_for(use), env, folder, f"{label}{attempt}", True, 30, tone=tone
+        )
+        if r.first_cue_s is None:
             last = (r.stderr.strip().splitlines() or ["(no output)"])[-1]
-            notes.append(f"{label} start {attempt} made no sound: {last}")
-        else:
-            times.append(r.first_sound_s)
-    return times, notes
+            notes.append(f"{label} start {attempt}: no cue heard: {last}")
+        starts.add(r)
+    return starts, notes
 
 
 def warm_run(
@@ -223,17 +252,19 @@ def warm_run(
     cache: Path,
     total_s: float,
     notes: list[str],
-) -> tuple[list[float], Run]:
-    """With the warm `cache`: starts stopped after their first sound, then the whole
-    routine, whose start counts as one more. Returns the first-sound times and the
-    whole run; notes of starts that made no sound go to `notes`."""
+    tone: bool = True,
+) -> tuple[Starts, Run]:
+    """With the warm `cache`: starts stopped after their first cue, then the whole
+    routine, whose start counts as one more. Returns the start times and the whole
+    run; notes of starts that made no sound go to `notes`."""
     starts, more = first_sounds(
-        server, argv_for, env, folder, f"{label}-warm-start", cache, FIRST_SOUND_REPEATS - 1
+        server, argv_for, env, folder, f"{label}-warm-start", cache, FIRST_SOUND_REPEATS - 1, tone
     )
     notes += more
-    run = record_process(server, argv_for(cache), env, folder, f"{label}-warm", False, total_s + 60)
-    if run.first_sound_s is not None:
-        starts.append(run.first_sound_s)
+    run = record_process(
+        server, argv_for(cache), env, folder, f"{label}-warm", False, total_s + 60, tone=tone
+    )
+    starts.add(run)
     return starts, run
 
 
@@ -311,7 +342,7 @@ def timing(run: Run, events: list[dict[str, Any]]) -> Timing:
     it), the first later onset (up to RESYNC_MS) from which the next two events line
     up again is taken. Errors are measured against the first cue's alignment.
     """
-    found = run.onsets_ms
+    found = run.cue_onsets_ms
     expected = sum(e["kind"] != "chime" for e in events)
     if not found:
         return Timing(0, expected, [], None, 0, ["everything"])
@@ -381,63 +412,34 @@ def stage(what, fn):
         r = fn(); mark(what); return r
     except Exception as exc:
         marks.append((what + f" (failed: {type(exc).__name__})", float("nan"))); return None
-import voice_coach.cli; mark("import voice_coach.cli")
-from voice_coach import player, speech, loader, cache as cache_mod, model
-sd = stage("import sounddevice (PortAudio init)", player.sounddevice)
-stage("list output devices", player.output_devices)
-routine = stage("load the routine", lambda: loader.load_routine(sys.argv[1]))
-engine = stage("start the speech engine", lambda: speech.get_engine(None))
-voice = stage("resolve the voice", lambda: engine.resolve(model.VoiceSettings()))
-c = cache_mod.SpeechCache(cache_mod.Path(sys.argv[2]), engine, voice)
+import voice_coach.cli.app; mark("import voice_coach.cli.app (typer)")
+from voice_coach.live import devices; mark("import voice_coach.live.devices")
+started = stage("PortAudio, device list, stream open: the tone plays", devices.open_output)
+from voice_coach.live import run, keys, player; mark("import the player (numpy and the rest)")
+from voice_coach import plan, prepare; mark("import plan and prepare")
+p = stage("plan the routine (YAML, schema, profile, settings)", lambda: plan.make_plan(sys.argv[1]))
+from pathlib import Path
+def engine():
+    return prepare.speech_cache(p.resolved.voice, Path(sys.argv[2]))
+cache = stage("start the speech engine", engine)
 from voice_coach.timeline import spoken_texts
-clip = stage("first clip from the warm cache", lambda: c.clip(spoken_texts(routine)[0]))
-def open_stream():
-    s = sd.OutputStream(samplerate=clip.sample_rate, channels=1, dtype="int16", latency=0.1)
-    s.start(); s.stop(); s.close()
-stage("open, start and close an output stream", open_stream)
+stage("first clip from the warm cache", lambda: cache.clip(spoken_texts(p.routine)[0]))
+if started is not None:
+    started.output.close()
 for what, s in marks:
     print(f"{what}\t{s * 1000:.0f}")
 """
 
 
-QUICK_BREAKDOWN = r"""
-import json, sys, time
-t = time.perf_counter()
-marks = []
-def mark(what):
-    global t
-    now = time.perf_counter(); marks.append((what, now - t)); t = now
-from voice_coach import quickstart, output; mark("import voice_coach.quickstart")
-args = json.loads(sys.argv[3])
-found = quickstart.load(quickstart.record_path(args)); mark("find and read the record")
-if found is None:
-    print("(no record)\tn/a"); sys.exit()
-current = found[0].is_current(); mark("check its manifest" + ("" if current else " (stale!)"))
-import sounddevice as sd; mark("import sounddevice (PortAudio init)")
-out = output.Output(sd, found[0].sample_rate, None, quickstart.Head(found[1]))
-mark("open and start the stream")
-out.close()
-for what, s in marks:
-    print(f"{what}\t{s * 1000:.0f}")
-"""
-
-
-def startup_breakdown(
-    routine: Path,
-    cache: Path,
-    env: dict[str, str],
-    script: str = BREAKDOWN,
-    play_args: list[str] | None = None,
-) -> list[tuple[str, str]]:
-    """Stages of a start, each timed in one process (`script`; its argv: routine,
-    cache, the play arguments as JSON)."""
+def startup_breakdown(routine: Path, cache: Path, env: dict[str, str]) -> list[tuple[str, str]]:
+    """The stages of a warm `play` start, each timed in one process."""
     done = subprocess.run(
-        [sys.executable, "-c", script, str(routine), str(cache), json.dumps(play_args or [])],
+        [sys.executable, "-c", BREAKDOWN, str(routine), str(cache)],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
-        cwd=ROOT if play_args is None else None,  # the record is found by cwd too
+        cwd=ROOT,
     )
     rows = []
     for line in done.stdout.splitlines():
@@ -451,7 +453,8 @@ def startup_breakdown(
 
 
 WARM_UP_IMPORTS = (
-    "import voice_coach.cli, voice_coach.live.player, voice_coach.prepare, sounddevice, pyttsx3, "
+    "import voice_coach.cli.app, voice_coach.live.run, voice_coach.live.keys, "
+    "voice_coach.live.devices, voice_coach.prepare, voice_coach.plan, sounddevice, pyttsx3, "
     "pyttsx3.drivers.espeak, benchmarks.bench_play, tests.integration.onsets"
 )
 
@@ -470,11 +473,11 @@ def import_times(
         return statistics.median(times)
 
     bare = wall("pass")
-    cli = wall("import voice_coach.cli")
+    cli = wall("import voice_coach.cli.app")
     if not importtime:
         return bare, cli, []
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import voice_coach.cli"],
+        [sys.executable, "-X", "importtime", "-c", "import voice_coach.cli.app"],
         capture_output=True,
         text=True,
         env=env,
@@ -534,20 +537,17 @@ def underruns(stderr: str) -> int:
 
 
 def show_json(routine: Path, cache: Path, env: dict[str, str]) -> dict[str, Any]:
-    for attempt in range(3):
-        done = subprocess.run(
-            [str(VOICE_COACH), "show", str(routine), "--json", "--cache-dir", str(cache)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-        )
-        if done.returncode == 0:
-            data: dict[str, Any] = json.loads(done.stdout)
-            return data
-        if "produced empty audio" not in done.stderr or attempt == 2:
-            raise SystemExit(f"voice-coach show failed:\n{done.stderr}")
-    raise AssertionError("unreachable")
+    done = subprocess.run(
+        [str(VOICE_COACH), "show", str(routine), "--json", "--cache-dir", str(cache)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"voice-coach show failed:\n{done.stderr}")
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
 
 
 def run(minutes: float, skip_naive: bool, keep: Path | None) -> int:
@@ -608,7 +608,7 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
 
         say(f"working in {folder}; recording the null sink of a private PulseAudio")
         load_before = os.getloadavg()[0]
-        say(f"our player, empty cache, {FIRST_SOUND_REPEATS} starts: until its first sound ...")
+        say(f"our player, empty cache, {FIRST_SOUND_REPEATS} starts: until its first cue ...")
         our_cold, more = first_sounds(server, ours, env, folder, "ours-cold", None)
         notes += more
         say("voice-coach show --json (fills the cache) ...")
@@ -618,42 +618,27 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
         total_s = timeline["total_ms"] / 1000
         n_speech = sum(e["kind"] != "chime" for e in events)
         say(f"routine: {total_s / 60:.1f} min, {len(events)} events ({n_speech} spoken)")
-        records = warm_cache / quickstart.FOLDER
-        say(f"our player, warm cache, no quick-start record, {FIRST_SOUND_REPEATS} starts ...")
-        our_unrecorded: list[float] = []
-        for _ in range(FIRST_SOUND_REPEATS):
-            shutil.rmtree(records, ignore_errors=True)
-            starts, more = first_sounds(
-                server, ours, env, folder, "ours-warm-norecord", warm_cache, 1
-            )
-            our_unrecorded += starts
-            notes += more
-        if not any(records.glob("*.head")):
-            notes.append("no quick-start record was left by the warm starts before")
         say(f"our player, warm cache, {FIRST_SOUND_REPEATS - 1} starts and the whole routine ...")
         our_warm_starts, our_warm = warm_run(
             server, ours, env, folder, "ours", warm_cache, total_s, notes
         )
-        if "outdated" in our_warm.stderr:
-            notes.append("the quick start's record did not match the routine (see ours-warm.err)")
-        naive_cold: list[float] = []
-        naive_warm_starts: list[float] = []
+        naive_cold = Starts()
+        naive_warm_starts = Starts()
         naive_warm = None
         if not skip_naive:
             say(f"naive player, empty cache, {FIRST_SOUND_REPEATS} starts ...")
-            naive_cold, more = first_sounds(server, naive, env, folder, "naive-cold", None)
+            naive_cold, more = first_sounds(
+                server, naive, env, folder, "naive-cold", None, tone=False
+            )
             notes += more
             say(f"naive player, warm cache, {FIRST_SOUND_REPEATS - 1} starts and the whole routine")
             naive_warm_starts, naive_warm = warm_run(
-                server, naive, env, folder, "naive", warm_cache, total_s, notes
+                server, naive, env, folder, "naive", warm_cache, total_s, notes, tone=False
             )
         print("start-up costs ...", flush=True)
         bare_ms, cli_ms, heavy = import_times(env)
         _, plain_cli_ms, _ = import_times(plain_env, importtime=False)
         breakdown = startup_breakdown(routine, warm_cache, env)
-        quick_breakdown = startup_breakdown(
-            routine, warm_cache, env, QUICK_BREAKDOWN, ours(warm_cache)[2:]
-        )
 
     for r in (our_warm, naive_warm):
         if r is not None and (r.returncode != 0 or "finished" not in r.stdout):
@@ -695,23 +680,24 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
     )
     rows.append(Row("onsets away from any event", "", *both(lambda t: str(t.stray))))
     for label, target, ours_s, naive_s in (
-        ("first sound, empty cache (s)", COLD_FIRST_SOUND_TARGET_S, our_cold, naive_cold),
+        ("start tone, empty cache (s)", TONE_TARGET_S, our_cold.sounds, []),
+        ("start tone, warm cache (s)", TONE_TARGET_S, our_warm_starts.sounds, []),
+        ("first cue, empty cache (s)", COLD_FIRST_CUE_TARGET_S, our_cold.cues, naive_cold.cues),
         (
-            "first sound, warm cache (s)",
-            WARM_FIRST_SOUND_TARGET_S,
-            our_warm_starts,
-            naive_warm_starts,
+            "first cue, warm cache (s)",
+            WARM_FIRST_CUE_TARGET_S,
+            our_warm_starts.cues,
+            naive_warm_starts.cues,
         ),
-        ("  warm, first play: no record (s)", None, our_unrecorded, []),
     ):
         median = statistics.median(ours_s) if ours_s else None
         rows.append(
             Row(
                 label,
-                "" if target is None else f"<= {target:g}",
+                f"<= {target:g}",
                 spread(ours_s),
-                spread(naive_s) if naive_s or not skip_naive else "not run",
-                ok=None if target is None else median is not None and median <= target,
+                spread(naive_s) if naive_s else ("no tone" if "tone" in label else "not run"),
+                ok=median is not None and median <= target,
             )
         )
     rows.append(Row("underrun warnings", "", str(underruns(our_warm.stderr)), "n/a"))
@@ -728,15 +714,14 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
     print("a cue's error is (its onset - first onset) - (its start_ms - first start_ms);")
     print("drift is the last spoken cue's error minus the first's. First-sound time: the")
     print("recording's length is read just before the process is spawned ('pressing Enter');")
-    print("the first onset after that frame is the first sound. First-sound figures are")
-    print(f"median (min-max) of {FIRST_SOUND_REPEATS} starts: the empty-cache ones each with a")
-    print("fresh cache, stopped with SIGINT after the first sound; the warm ones include the")
-    print("start of the whole-routine run, and each follows a play with the same arguments,")
-    print("so the quick start (voice_coach/quickstart.py) plays its record; the 'no record'")
-    print("ones are warm starts with the quick-start records deleted first, as for the first")
-    print("play of a routine after `show` or `export` filled the cache, or after any of the")
-    print("record's inputs changed. Every child runs with cached bytecode (a private")
-    print("PYTHONPYCACHEPREFIX, warmed up first), as an installed package would.")
+    print("our player's first onset after that frame is its start tone, the next its first")
+    print("spoken cue (the naive player has no tone). Start figures are median (min-max) of")
+    print(f"{FIRST_SOUND_REPEATS} starts: the empty-cache ones each with a fresh cache, stopped")
+    print("with SIGINT after the first cue; the warm ones include the start of the whole-routine")
+    print("run. Nothing is recorded between starts: a warm start is any start after the cues")
+    print("were synthesized once (by `show`, `export` or an earlier play). Every child runs")
+    print("with cached bytecode (a private PYTHONPYCACHEPREFIX, warmed up first), as an")
+    print("installed package would.")
     print(f"Load average (1 min) before and after: {load_before:.2f}, {os.getloadavg()[0]:.2f}")
     print("(first-sound and import times grow with other load on the machine).")
     print()
@@ -747,12 +732,9 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
     )
     print("Import time of voice_coach.cli by package (python -X importtime, self ms summed):")
     print("  " + ", ".join(f"{name} {ms:.0f}" for name, ms in heavy))
-    print("Stages of a warm `play` start without a record, timed in one process (ms):")
+    print("Stages of a warm `play` start, timed one after another in one process (ms):")
     for what, ms in breakdown:
-        print(f"  {what:45} {ms}")
-    print("Stages of the quick start before the first sound, timed in one process (ms):")
-    for what, ms in quick_breakdown:
-        print(f"  {what:45} {ms}")
+        print(f"  {what:55} {ms}")
     for t, label in ((ours_t, "ours"), (naive_t, "naive")):
         if t is not None and t.missing:
             notes.append(f"{label}: not heard: " + "; ".join(t.missing[:5]))

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from conftest import ROUTINES, FakeEngine, require_program
+from partials import killed_writer, live_writer
 from typer.testing import CliRunner
 
-from voice_coach.cli import app
+from voice_coach.atomic import sweep_partials
+from voice_coach.cli.app import app
+from voice_coach.export import encode as export_encode
 from voice_coach.export.tags import read_chapters
 
 runner = CliRunner()
@@ -23,10 +31,26 @@ def invoke(*args: str) -> object:
 def test_help_lists_every_command_with_an_example() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("list", "validate", "show", "export"):
+    commands = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    assert len(commands) >= 13, commands  # every command is found
+    for command in commands:
         assert command in result.output
         sub = runner.invoke(app, [command, "--help"])
-        assert "Example: voice-coach" in sub.output, command
+        assert sub.exit_code == 0, command
+        assert f"Example: voice-coach {command}" in sub.output, command
+
+
+def test_importing_the_command_line_loads_nothing_heavy() -> None:
+    """numpy, pydantic, rich and yaml are imported by the commands that use them, so
+    `--help`, `version` and `list` start fast."""
+    code = (
+        "import sys, voice_coach.cli.app; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'numpy', 'pydantic', 'rich', 'yaml', 'PIL', 'mutagen', 'sounddevice'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_list_shows_bundled_routines() -> None:
@@ -105,6 +129,48 @@ def test_export_mp3_with_tags_and_chapters(
     chapters = [(c.title, c.start_ms, c.end_ms) for c in read_chapters(out)]
     assert chapters == [(c["title"], c["start_ms"], c["end_ms"]) for c in golden["chapters"]]
     assert sorted(p.name for p in out.parent.iterdir()) == ["full.mp3"]
+
+
+def test_export_removes_partials_only_of_killed_exports(
+    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path
+) -> None:
+    require_program("ffmpeg")
+    folder = tmp_path / "exports"
+    killed = killed_writer(folder / "full.mp3")
+    killed_split = killed_writer(folder / "full", folder=True)
+    (folder / ".notes").write_text("mine")
+    with live_writer(folder / "other.mp3") as running:
+        result = runner.invoke(app, ["export", FULL, "-o", str(folder / "full.mp3")])
+        assert result.exit_code == 0, result.output
+        assert not killed.exists() and not killed_split.exists()
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            [".notes", running.name, "full.mp3"]
+        )
+
+
+def test_a_sweep_while_ffmpeg_writes_keeps_the_partials(
+    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ffmpeg writes the partial through its own descriptor: the export's lock holds."""
+    require_program("ffmpeg")
+    folder = tmp_path / "exports"
+    real = export_encode.render
+    seen: list[list[str]] = []
+
+    def sweeping(*args: Any, **kwargs: Any) -> Iterator[bytes]:
+        for chunk in real(*args, **kwargs):
+            yield chunk
+            sweep_partials(folder)  # another export starting now would do this
+            if folder.exists():  # not yet in the loudness pass
+                seen.append(sorted(p.name for p in folder.iterdir()))
+
+    monkeypatch.setattr(export_encode, "render", sweeping)
+    result = runner.invoke(app, ["export", FULL, "-o", str(folder / "full.mp3")])
+    assert result.exit_code == 0, result.output
+    assert any(len(names) == 1 for names in seen), "the audio partial, while it is written"
+    assert all(name.startswith(".full.mp3.") for names in seen for name in names)
+    assert [p.name for p in folder.iterdir()] == ["full.mp3"]
+    assert len(read_chapters(folder / "full.mp3")) == 4
 
 
 def test_export_default_path_is_exports_slug(

@@ -14,7 +14,7 @@ from conftest import ROUTINES, FakeEngine, require_program
 from PIL import Image
 from typer.testing import CliRunner
 
-from voice_coach.cli import app
+from voice_coach.cli.app import app
 from voice_coach.export import cover as cover_module
 from voice_coach.export.cover import COVER_SIZE_PX, CoverText, cover_png
 from voice_coach.export.plot import BACKGROUND, PLOT_SIZE_PX, column_peaks
@@ -86,6 +86,37 @@ def test_mp3_has_a_front_cover(
     (apic,) = ID3(export(tmp_path, "mp3")).getall("APIC")
     assert apic.type == PictureType.COVER_FRONT and apic.mime == "image/png"
     assert_square_png(apic.data)
+
+
+def id3_frames(path: Path) -> list[tuple[str, bytes]]:
+    """The frames of an MP3's ID3v2.3 tag in file order, read by hand so that no
+    library's own ordering can hide the file's."""
+    data = path.read_bytes()
+    assert data[:4] == b"ID3\x03"
+    end = 10 + sum(b << 7 * (3 - i) for i, b in enumerate(data[6:10]))  # sync-safe size
+    frames, pos = [], 10
+    while pos + 10 <= end and data[pos] != 0:  # padding is zeros
+        size = int.from_bytes(data[pos + 4 : pos + 8], "big")
+        frames.append((data[pos : pos + 4].decode("ascii"), data[pos + 10 : pos + 10 + size]))
+        pos += 10 + size
+    return frames
+
+
+def test_mp3_chapter_frames_are_in_time_order(
+    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path
+) -> None:
+    """Players that ignore the CTOC list chapters in the order of the CHAP frames."""
+    require_program("ffmpeg")
+    require_program("ffprobe")
+    path = export(tmp_path, "mp3")
+    starts_ms = []
+    for frame_id, body in id3_frames(path):
+        if frame_id == "CHAP":
+            element_id_end = body.index(b"\0") + 1
+            starts_ms.append(int.from_bytes(body[element_id_end : element_id_end + 4], "big"))
+    assert starts_ms == [start_ms for _, start_ms, _ in golden_chapters()]
+    assert ffprobe_chapters(path) == golden_chapters()
+    assert ffprobe_chapters(path)[0][0] == "Introduction"
 
 
 def test_m4a_has_cover_and_chapters(

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
-from voice_coach.cli import app
+from voice_coach.cli.app import app
 from voice_coach.export.batch import INDEX_NAME, Index, input_hash
 from voice_coach.speech import ResolvedVoice
 

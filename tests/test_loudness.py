@@ -30,6 +30,7 @@ from voice_coach.audio.loudness import (
     k_weighting_impulse_response,
     limit,
     measure_pcm,
+    measure_placed,
     normalize_clip,
     program_gain_db,
     true_peak_envelope,
@@ -483,3 +484,49 @@ def test_parse_ebur128_summary_of_silence() -> None:
 def test_parse_ebur128_summary_rejects_other_text(text: str) -> None:
     with pytest.raises(ValueError):
         parse_ebur128_summary(text)
+
+
+# --- a program of placed clips -------------------------------------------------------
+
+
+def mix_of(placed: list[tuple[int, Clip]], total: int) -> bytes:
+    out = np.zeros(total, dtype=np.int32)
+    for at, clip in placed:
+        out[at : at + clip.frames] += clip.samples()[: max(0, total - at)]
+    return np.clip(out, -32768, 32767).astype("<i2").tobytes()
+
+
+def placed_program(gap_ms: int, seed: int = 3) -> tuple[list[tuple[int, Clip]], int]:
+    """Three distinct clips (speech-like bursts, a tone, a quiet one) placed 40 times,
+    `gap_ms` apart at the closest, in a program with long silences."""
+    rate = 22050
+    rng = np.random.default_rng(seed)
+    clips = [
+        clip_of(bursts(rate, 2.5, seed=seed)),
+        clip_of(sine(rate, 0.4, 880, -12)),
+        clip_of(sine(rate, 0.8, 330, -35)),
+    ]
+    placed, at = [], rate // 2
+    for i in range(40):
+        clip = clips[int(rng.integers(3))]
+        placed.append((at, clip))
+        pause_ms = gap_ms if i % 3 else int(rng.integers(gap_ms, 20_000))
+        at += clip.frames + rate * pause_ms // 1000
+    return placed, at + rate
+
+
+@pytest.mark.parametrize("gap_ms", [150, 40, 0])
+def test_a_program_of_placed_clips_reads_as_its_mix(gap_ms: int) -> None:
+    """Exact to rounding whether filter tails reach the next clip (150 ms, 40 ms) or
+    the clips touch, too close for their peaks to be read apart (the mix is metered)."""
+    placed, total = placed_program(gap_ms)
+    mixed = mix_of(placed, total)
+    ours = measure_placed(placed, total, 22050, lambda: [mixed])
+    reference = measure_pcm([mixed], 22050)
+    assert ours.integrated_lufs == pytest.approx(reference.integrated_lufs, abs=1e-9)
+    assert ours.true_peak_dbtp == pytest.approx(reference.true_peak_dbtp, abs=1e-9)
+
+
+def test_silence_measures_as_silence() -> None:
+    m = measure_placed([], 22050 * 10, 22050, lambda: [bytes(22050 * 20)])
+    assert m.integrated_lufs == -math.inf and m.true_peak_dbtp == -math.inf

@@ -19,7 +19,7 @@ import pytest
 from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
-from voice_coach.cli import app
+from voice_coach.cli.app import app
 from voice_coach.export.tags import read_chapters
 from voice_coach.serve.feed import FeedItem
 from voice_coach.serve.http import ExportServer, Unsatisfiable, parse_range

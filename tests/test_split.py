@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from conftest import ROUTINES, SAMPLE_RATE, FakeEngine, require_program
+from partials import killed_writer, live_writer
 from playlists import parse_m3u8
 from typer.testing import CliRunner
 
 from voice_coach.audio.clip import ms_to_frames
 from voice_coach.audio.loudness import apply_gain
 from voice_coach.audio.mix import render
-from voice_coach.cli import app
+from voice_coach.cli.app import app
 from voice_coach.export import encode as export_encode
 from voice_coach.export import split as export_split_module
 from voice_coach.export.split import safe_file_name
@@ -23,7 +24,12 @@ from voice_coach.prepare import Prepared, prepare
 
 runner = CliRunner()
 FULL = ROUTINES / "full.yaml"
-TRACKS = ["01 Introduction", "02 Side stretch", "03 Rest", "04 Seated stretch"]
+TRACKS = [
+    "01 Introduction",
+    "02 Side stretch",
+    "03 Rest, then Seated stretch",
+    "04 Seated stretch",
+]
 
 
 def full_prepared(cache_dir: Path) -> Prepared:
@@ -172,6 +178,20 @@ def test_interrupted_split_leaves_nothing_half_written(
         assert sorted(p.name for p in folder.iterdir()) == before
     else:
         assert list(out.iterdir()) == []
+
+
+def test_split_export_removes_partials_only_of_killed_exports(
+    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path
+) -> None:
+    require_program("ffmpeg")
+    out = tmp_path / "out"
+    killed = killed_writer(out / "full", folder=True)
+    (killed / "01 Introduction.wav").write_bytes(b"half a track")
+    killed_file = killed_writer(out / "full.mp3")
+    with live_writer(out / "other", folder=True) as running:
+        split(out / "full", "-f", "wav")
+        assert not killed.exists() and not killed_file.exists()
+        assert sorted(p.name for p in out.iterdir()) == sorted([running.name, "full"])
 
 
 def test_safe_file_names() -> None:

@@ -123,7 +123,7 @@ def test_every_engine_exports_at_the_target_loudness(tmp_path: Path, engine: str
     require_program("ffmpeg")
     from typer.testing import CliRunner
 
-    from voice_coach.cli import app
+    from voice_coach.cli.app import app
 
     routine = tmp_path / "loud.yaml"
     routine.write_text(EXPORT_ROUTINE)

@@ -43,7 +43,7 @@ SMEAR_MS = 60
 ALIGN_SEARCH_MS = 250
 """How far from its place an onset may be to be reported as belonging to an event."""
 STOP_WITHIN_S = 2.0
-TONE_MS = 240
+TONE_MS = 160
 """The start tone's length (voice_coach/live/stream.py); the first cue comes after it."""
 
 # About 19 s of audio: chimes, "Hold", a countdown, a release, the finish.

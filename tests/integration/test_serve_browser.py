@@ -28,7 +28,7 @@ from conftest import ROUTINES, FakeEngine, require_program
 from PIL import Image, ImageStat
 from typer.testing import CliRunner
 
-from voice_coach.cli import app
+from voice_coach.cli.app import app
 from voice_coach.export.tags import read_chapters
 from voice_coach.serve.http import ExportServer
 

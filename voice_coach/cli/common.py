@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -68,8 +68,11 @@ def reported() -> Iterator[None]:
 
 
 def progress_bar(auto_refresh: bool = True) -> Progress:
-    """A transient progress bar on stderr, drawn only on a terminal. Without
-    `auto_refresh` it starts no thread (safe before worker processes are forked)."""
+    """A transient progress bar on stderr, drawn only on a terminal (elsewhere rich is
+    not even loaded). Without `auto_refresh` it starts no thread (safe before worker
+    processes are forked)."""
+    if not sys.stderr.isatty():
+        return cast("Progress", _NoBar())
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -90,6 +93,25 @@ def progress_bar(auto_refresh: bool = True) -> Progress:
         auto_refresh=auto_refresh,
         disable=not console.is_terminal,
     )
+
+
+class _NoBar:
+    """What the commands use of a rich `Progress`, doing nothing."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def add_task(self, *_: object, **__: object) -> int:
+        return 0
+
+    def update(self, *_: object, **__: object) -> None:
+        pass
+
+    def advance(self, *_: object, **__: object) -> None:
+        pass
 
 
 def progress_callback(bar: Progress, description: str) -> Callable[[int, int], None]:

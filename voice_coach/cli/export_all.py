@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from . import app
+from .app import app
 from .common import fail, note, progress_bar, say, warn
 from .export import BitrateOpt, FormatOpt
 from .options import with_settings

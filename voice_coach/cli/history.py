@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from . import app
+from .app import app
 from .common import RoutineArg, progress_bar, progress_callback, reported, say, table
 from .options import with_settings
 

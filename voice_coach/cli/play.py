@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from . import app
+from .app import app
 from .common import RoutineArg, note, reported, say, status_width, table, warn
 from .options import with_settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import app
+from .app import app
 from .common import RoutineArg, reported, say, table
 from .options import with_settings
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from . import app
+from .app import app
 from .common import RoutineArg, note, progress_bar, progress_callback, reported, say, table, warn
 from .options import with_settings
 

@@ -77,13 +77,16 @@ def write_export(
     comment = settings_comment(ready)
     if plan.resolved.summary:
         comment += f"; settings: {plan.resolved.summary}"
-    from .cover import CoverText, cover_png  # Pillow: only when a cover is made
 
-    cover = None
-    if fmt != "wav":
-        cover = cover_png(CoverText(title=plan.routine.title, stage=stage_label(plan)))
-    tags = Tags(title=plan.routine.title, comment=comment, cover_png=cover)
+    def cover() -> bytes:
+        from .cover import CoverText, cover_png  # Pillow: only when a cover is made
+
+        return cover_png(CoverText(title=plan.routine.title, stage=stage_label(plan)))
+
+    draw = cover if fmt != "wav" else None  # WAV has no place for one
+    tags = Tags(title=plan.routine.title, comment=comment)
     args = (ready.timeline, ready.clips, ready.sample_rate, target, fmt, bitrate_kbps)
     if split:
-        return export_split(*args, dataclasses.replace(tags, album=plan.routine.title), progress)
-    return export_audio(*args, tags, progress)
+        album = dataclasses.replace(tags, album=plan.routine.title)
+        return export_split(*args, album, progress, draw)
+    return export_audio(*args, tags, progress, draw)

@@ -1,29 +1,30 @@
 """A split export: one track per chapter and an M3U8 playlist, for players without
 chapters.
 
-The tracks and the playlist are written into a temporary folder next to the target
-folder, which is renamed into place at the end: an interrupted export leaves nothing.
+The tracks and the playlist are written into a partial folder next to the target
+folder (`atomic.partial_beside`), which is renamed into place at the end: an
+interrupted export leaves nothing, and one killed outright leaves a partial folder
+that the next export removes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
-import shutil
-import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import write_atomically
+from ..atomic import partial_beside, sweep_partials, write_atomically
 from ..audio.clip import Clip, ms_to_frames
 from ..audio.loudness import apply_gain
 from ..audio.mix import total_frames
 from ..errors import ExportError
 from ..timeline import Timeline
-from .encode import FORMATS, Progress, counting, encode_pcm, program_gain, render_range
+from .encode import FORMATS, Cover, Progress, counting, encode_pcm, program_gain, render_range
 from .tags import Tags
 
 PLAYLIST_SUFFIX = ".m3u8"
@@ -48,10 +49,14 @@ def export_split(
     bitrate_kbps: int | None = None,
     tags: Tags | None = None,
     progress: Progress | None = None,
+    cover: Cover | None = None,
 ) -> SplitExport:
     """One track per chapter and a playlist, in `folder` (replaced if it holds an earlier
     split export). Track k holds exactly the frames of chapter k, so the tracks played
-    in order are the whole routine. Nothing is left behind on failure."""
+    in order are the whole routine. Nothing is left behind on failure, and what earlier
+    exports killed mid-way left beside `folder` is removed. `cover` makes the picture
+    every track carries, while the first one encodes."""
+    cover = functools.cache(cover) if cover is not None else None
     spec = FORMATS[fmt]
     base = tags or Tags(title=timeline.title, album=timeline.title)
     chapters = timeline.chapters
@@ -73,9 +78,9 @@ def export_split(
             f"cannot write {folder}: it exists and holds files that are not an earlier "
             "split export; choose another folder with -o"
         )
+    sweep_partials(folder.parent)
     try:
-        tmp = _new_temp_dir_beside(folder)
-        try:
+        with partial_beside(folder, folder=True) as tmp:
             for n, (chapter, (a, b), name) in enumerate(
                 zip(chapters, bounds, names, strict=True), start=1
             ):
@@ -94,6 +99,7 @@ def export_split(
                     track_tags,
                     (),
                     counting(progress, total + a, 2 * total),
+                    cover,
                 )
             entries = [
                 (c.end_ms - c.start_ms, f"{timeline.title}{TITLE_SEPARATOR}{c.title}", name)
@@ -101,8 +107,6 @@ def export_split(
             ]
             write_atomically(tmp / playlist_name, m3u8(entries).encode("utf-8"))
             _swap_in(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     except OSError as exc:
         raise ExportError(f"cannot write {folder}: {exc.strerror or exc}") from None
     return SplitExport(folder, tuple(folder / n for n in names), folder / playlist_name)
@@ -145,30 +149,20 @@ def _is_split_folder(folder: Path) -> bool:
     )
 
 
-def _new_temp_dir_beside(folder: Path) -> Path:
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".partial"))
-    mask = os.umask(0)
-    os.umask(mask)
-    tmp.chmod(0o777 & ~mask)
-    return tmp
-
-
 def _swap_in(tmp: Path, folder: Path) -> None:
     """Rename the finished `tmp` folder to `folder`, replacing an earlier one."""
     if not folder.exists():
         os.rename(tmp, folder)
         return
-    # A folder cannot be renamed over a non-empty one: move the old one aside first.
-    old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
-    os.rename(folder, old / folder.name)
-    try:
-        os.rename(tmp, folder)
-    except BaseException:
-        os.rename(old / folder.name, folder)
-        raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
+    # A folder cannot be renamed over a non-empty one: move the old one aside first
+    # (into a partial, so that it is removed at the end, or swept if we are killed).
+    with partial_beside(folder, folder=True) as old:
+        os.rename(folder, old / folder.name)
+        try:
+            os.rename(tmp, folder)
+        except BaseException:
+            os.rename(old / folder.name, folder)
+            raise
 
 
 def default_split_folder(slug: str, directory: Path = Path("exports")) -> Path:

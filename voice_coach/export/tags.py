@@ -1,13 +1,15 @@
 """Tags, chapters and covers, written into an encoded file in each format's own way.
 
-MP3: ID3v2.3 (CHAP and CTOC frames for chapters, APIC for the cover); OGG: Vorbis
-comments (CHAPTERnnn) and a picture block; M4A: ffmpeg writes tags and chapters, the
-cover is added here; WAV: ffmpeg's INFO tags only.
+MP3: ID3v2.3 tags, chapters (CTOC and CHAP frames, in time order) and the cover (APIC);
+OGG: Vorbis comments (CHAPTERnnn) and a picture block; M4A: ffmpeg writes tags and
+chapters from an `ffmetadata` file, the cover and the track total are added here;
+WAV: ffmpeg's INFO tags only.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +68,16 @@ def ffmetadata(tags: Tags, chapters: Sequence[Chapter]) -> str:
 
 
 def write_id3(path: Path, tags: Tags, chapters: Sequence[Chapter]) -> None:
-    """ID3v2.3 tags, the cover (APIC), and one CHAP frame per chapter with a CTOC
-    listing them in time order."""
+    """ID3v2.3 tags, the cover (APIC), and the chapters: a CTOC listing one CHAP frame
+    per chapter, the CHAP frames in time order (players that ignore the CTOC list them
+    in file order).
+
+    mutagen writes the frames it knows ordered by size, which would shuffle the CHAP
+    frames; frames it is not given a class for (`known_frames`) it keeps as read, and
+    writes back after its own. So the tags are saved first, then the CHAP frames one
+    at a time from the last: each save writes the new one before those kept. With
+    room left for them in the first save, every later one rewrites only the tag.
+    """
     from mutagen.id3 import (
         APIC,
         CHAP,
@@ -80,15 +90,13 @@ def write_id3(path: Path, tags: Tags, chapters: Sequence[Chapter]) -> None:
         TPE1,
         TRCK,
         CTOCFlags,
+        Frames,
         ID3NoHeaderError,
         PictureType,
     )
 
-    try:
-        id3 = ID3(path)
-        id3.delete(path)
-    except ID3NoHeaderError:
-        pass
+    with contextlib.suppress(ID3NoHeaderError):
+        ID3(path).delete(path)  # an earlier tag; ffmpeg was asked to write none
     id3 = ID3()
     id3.add(TIT2(encoding=3, text=tags.title))
     id3.add(TPE1(encoding=3, text=tags.artist))
@@ -107,30 +115,30 @@ def write_id3(path: Path, tags: Tags, chapters: Sequence[Chapter]) -> None:
                 data=tags.cover_png,
             )
         )
+    ids = [f"chp{i}" for i in range(len(chapters))]
     if chapters:
-        ids = [f"chp{i}" for i in range(len(chapters))]
-        # mutagen writes frames ordered by size, not by time: players that list chapters
-        # follow the CTOC's child list, so that list carries the time order.
+        flags = CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED
+        id3.add(CTOC(element_id="toc", flags=flags, child_element_ids=ids, sub_frames=[]))
+    room = sum(CHAP_FRAME_BYTES + 4 * len(ch.title) for ch in chapters)
+    id3.save(path, v2_version=3, padding=lambda info: max(info.padding, room))
+    known = {name: frame for name, frame in Frames.items() if name not in ("CHAP", "CTOC")}
+    for element_id, ch in reversed(list(zip(ids, chapters, strict=True))):
+        id3 = ID3(path, known_frames=known, v2_version=3)
         id3.add(
-            CTOC(
-                element_id="toc",
-                flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                child_element_ids=ids,
-                sub_frames=[TIT2(encoding=3, text=tags.title)],
+            CHAP(
+                element_id=element_id,
+                start_time=ch.start_ms,
+                end_time=ch.end_ms,
+                start_offset=0xFFFFFFFF,
+                end_offset=0xFFFFFFFF,
+                sub_frames=[TIT2(encoding=3, text=ch.title)],
             )
         )
-        for element_id, ch in zip(ids, chapters, strict=True):
-            id3.add(
-                CHAP(
-                    element_id=element_id,
-                    start_time=ch.start_ms,
-                    end_time=ch.end_ms,
-                    start_offset=0xFFFFFFFF,
-                    end_offset=0xFFFFFFFF,
-                    sub_frames=[TIT2(encoding=3, text=ch.title)],
-                )
-            )
-    id3.save(path, v2_version=3)
+        id3.save(path, v2_version=3, padding=lambda info: max(info.padding, 0))
+
+
+CHAP_FRAME_BYTES = 64
+"""A CHAP frame's size but for its title: headers, id, times and offsets."""
 
 
 def vorbis_comments(tags: Tags, chapters: Sequence[Chapter]) -> list[tuple[str, str]]:

@@ -7,6 +7,8 @@ heavy is loaded.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -16,6 +18,10 @@ from ..errors import ToolError
 from .stream import Fill, Output, RawStream, Started, StartTone
 
 EXPORT_INSTEAD = "make an MP3 with `voice-coach export` instead"
+NO_DEVICE = (
+    "no audio output device found; make an MP3 with `voice-coach export` "
+    "and play it on another device"
+)
 
 
 def sounddevice() -> ModuleType:
@@ -63,10 +69,7 @@ def output_devices() -> list[OutputDevice]:
 def pick_device(spec: str | None, devices: list[OutputDevice]) -> int | None:
     """A device index from an index or a (part of a) name; None for the default."""
     if not devices:
-        raise ToolError(
-            "no audio output device found; make an MP3 with `voice-coach export` "
-            "and play it on another device"
-        )
+        raise ToolError(NO_DEVICE)
     if spec is None:
         return None
     if spec.isdigit() and any(d.index == int(spec) for d in devices):
@@ -110,9 +113,34 @@ def sounddevice_stream(
     return result
 
 
+def load_portaudio_in_background() -> None:
+    """Import sounddevice (which starts PortAudio) in a thread, so that it overlaps
+    whatever the main thread loads meanwhile; `sounddevice()` later finds it loaded.
+    A missing PortAudio is reported then, by `sounddevice()`."""
+
+    def load() -> None:
+        with contextlib.suppress(ImportError, OSError):
+            import sounddevice  # noqa: F401
+
+    threading.Thread(target=load, name="voice-coach-portaudio", daemon=True).start()
+
+
 def open_output(device: str | None = None) -> Started:
     """The output stream on the chosen device (index or part of a name; None: the
     default), already playing the start tone. `ToolError` if there is none to open."""
-    index = pick_device(device, output_devices())
+    index = None if device is None else pick_device(device, output_devices())
     tone = StartTone()
-    return Started(Output(sounddevice_stream, tone, device=index), tone)
+    try:
+        output = Output(sounddevice_stream, tone, device=index)
+    except ToolError:
+        if device is None and not _any_output_device():
+            raise ToolError(NO_DEVICE) from None
+        raise
+    return Started(output, tone)
+
+
+def _any_output_device() -> bool:
+    try:
+        return bool(output_devices())
+    except ToolError:
+        return False

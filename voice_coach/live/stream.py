@@ -191,12 +191,12 @@ class Output:
 
 # -- the start tone ------------------------------------------------------------------
 
-TONE_MS = 240
+TONE_MS = 160
 TONE_HZ = (523.25, 784.0)
 """C5 then G5: a rising fifth, distinct from the chimes that mark holds."""
 TONE_PEAK = 0.12
 """Of full scale: about as loud as a chime, well under the speech."""
-TONE_GAP_MS = 150
+TONE_GAP_MS = 100
 """Silence after the tone before the routine may start."""
 
 

@@ -11,24 +11,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 import os
 import threading
 import time
 import wave
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    as_completed,
-    wait,
-)
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..atomic import write_atomically
 from ..audio.clip import Clip, clip_from_wav_bytes, trim_silence
@@ -36,6 +28,9 @@ from ..audio.loudness import normalize_clip
 from ..errors import EngineError, VoiceCoachError
 from . import get_engine
 from .contract import SYNTHESIS_TIMEOUT_S, Engine, Parallelism, ResolvedVoice
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 CACHE_FORMAT = 3
 """Bump when what is stored for the same inputs changes (silence trimming, loudness
@@ -205,6 +200,9 @@ class SpeechCache:
                     future.cancel()
 
     def _in_processes(self, texts: list[str], workers: int) -> Iterator[tuple[str, Clip]]:
+        # Worker processes only for a cold cache: multiprocessing loads only then.
+        from concurrent.futures.process import BrokenProcessPool
+
         left = list(texts)
         try:
             with _Workers(self.engine.name, workers) as pool:
@@ -234,6 +232,9 @@ class _Workers:
     """
 
     def __init__(self, engine_name: str, count: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         self.engine_name = engine_name
         # "spawn": a forked child would inherit the parent's half-used speech library.
         self._pool = ProcessPoolExecutor(
@@ -253,6 +254,8 @@ class _Workers:
 
     def speak(self, texts: list[str], voice: ResolvedVoice) -> Iterator[tuple[str, Clip]]:
         """Each text with its clip as they finish; `BrokenProcessPool` if a worker died."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
         order = {text: i for i, text in enumerate(texts)}
         futures = {self._pool.submit(_speak_in_worker, text, voice): text for text in texts}
         pending = set(futures)

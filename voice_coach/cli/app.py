@@ -1,0 +1,28 @@
+"""The typer application: every command, one module per group of commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="voice-coach",
+    help="Voice-guided stretching and exercise routines: spoken, timed cues from a YAML "
+    "script, played hands-free or exported to MP3 for your phone.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+# Registering commands: each module adds its own to `app`.
+from . import (  # noqa: E402,F401
+    export,
+    export_all,
+    history,
+    play,
+    routines,
+    serve,
+    settings,
+    show,
+    voices,
+)
