@@ -11,9 +11,7 @@ fails. See benchmarks/README.md for what each figure means.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import io
 import json
 import os
 import resource
@@ -293,8 +291,7 @@ def peak_memory(minutes: int, cache: Path, out: Path) -> dict[str, Any]:
     done = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, check=False)
     if done.returncode != 0:
         raise SystemExit(f"the {minutes}-minute export child failed ({done.returncode})")
-    # The last line: pyttsx3 may print "Audio saved to ..." on its own.
-    report: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(done.stdout)
     return report
 
 
@@ -323,10 +320,7 @@ def run() -> int:
         r30, r60, r5 = synthetic_routine(30), synthetic_routine(60), synthetic_routine(5)
 
         # Warm the cache for every routine (the only synthesis in the whole run).
-        # pyttsx3 may print "Audio saved to ..." from espeak-ng's thread, late: keep it quiet.
-        with contextlib.redirect_stdout(io.StringIO()):
-            warm = [timed(lambda r=r: prepare_warm(r, cache, notes)) for r in (r60, r30, r5)]
-            time.sleep(0.5)
+        warm = [timed(lambda r=r: prepare_warm(r, cache, notes)) for r in (r60, r30, r5)]
         warm_s = sum(seconds for seconds, _ in warm)
         p30 = warm[1][1]
         lines = len(list(cache.rglob("*.wav")))

@@ -412,9 +412,9 @@ def stage(what, fn):
         r = fn(); mark(what); return r
     except Exception as exc:
         marks.append((what + f" (failed: {type(exc).__name__})", float("nan"))); return None
-import voice_coach.cli.app; mark("import voice_coach.cli.app (typer)")
 from voice_coach.live import devices; mark("import voice_coach.live.devices")
-started = stage("PortAudio, device list, stream open: the tone plays", devices.open_output)
+started = stage("PortAudio and the stream open: the tone plays", devices.open_output)
+import voice_coach.cli.app; mark("import the command line (typer)")
 from voice_coach.live import run, keys, player; mark("import the player (numpy and the rest)")
 from voice_coach import plan, prepare; mark("import plan and prepare")
 p = stage("plan the routine (YAML, schema, profile, settings)", lambda: plan.make_plan(sys.argv[1]))

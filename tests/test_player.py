@@ -28,7 +28,7 @@ from voice_coach.live.devices import OutputDevice, pick_device
 from voice_coach.live.keys import parse_keys
 from voice_coach.live.player import PlayResult, play, status_line
 from voice_coach.live.session import Command, Status
-from voice_coach.live.stream import TONE_GAP_MS, Output, StartTone, start_tone
+from voice_coach.live.stream import TONE_GAP_MS, Output, Source, StartTone, start_tone
 from voice_coach.model import Exercise, Routine
 from voice_coach.speech.cache import SpeechCache
 from voice_coach.speech.contract import ResolvedVoice
@@ -147,9 +147,12 @@ def test_the_start_tone_is_short_soft_and_then_silence() -> None:
     assert 0 < np.abs(tone).max() <= 0.13 * 32767  # well under speech
     assert abs(int(tone[0])) < 200 and abs(int(tone[-1])) < 200  # faded: no click
     source = StartTone(SAMPLE_RATE)
-    head = np.frombuffer(source.read(tone.size + 500), "<i2")
+    gap = SAMPLE_RATE * TONE_GAP_MS // 1000
+    head = np.frombuffer(source.read(tone.size + gap - 1), "<i2")
     assert np.array_equal(head[: tone.size], tone) and not head[tone.size :].any()
     assert not source.finished
+    source.read(1)
+    assert source.finished  # its stream plays out and stops
 
 
 # -- the play loop on a fake device -----------------------------------------------------
@@ -165,7 +168,10 @@ class FakeDevice:
         stall_s: float = 0.0,
         pause_at_s: float | None = None,
         gated: bool = False,
+        name: str = "device",
+        events: list[str] | None = None,
     ) -> None:
+        self.name = name
         self.now = 0.0
         self.gate = threading.Event()
         """The device plays once this is set (at once unless `gated`)."""
@@ -177,6 +183,8 @@ class FakeDevice:
         """Set while the device waits at `pause_at_s` (until it is closed)."""
         self.stall_at_s, self.stall_s, self.pause_at_s = stall_at_s, stall_s, pause_at_s
         self.opened: list[tuple[int, int | None]] = []
+        self.events: list[str] = [] if events is None else events
+        """What happened to it, in order, in a log it may share with other devices."""
 
     def clock(self) -> float:
         return self.now
@@ -190,6 +198,7 @@ class FakeDevice:
         on_finished: Callable[[], None],
     ) -> FakeDevice:
         self.opened.append((sample_rate, device))
+        self.events.append(f"{self.name} opened")
         self.rate = sample_rate
         self.fill, self.on_finished = fill, on_finished
         threading.Thread(target=self._run, daemon=True).start()
@@ -221,6 +230,7 @@ class FakeDevice:
                 level, underflow = 0, self.stall_s > level / self.rate
             if not go_on:
                 break
+        self.events.append(f"{self.name} finished")
         self.on_finished()
 
     def close(self) -> None:
@@ -248,12 +258,17 @@ def run(
     tmp_path: Path,
     engine: Any = None,
     on_status: Callable[[Status], None] | None = None,
-) -> tuple[PlayResult, Output]:
-    """Play ROUTINE on `device`. A gated device starts once the player has taken the
-    stream over and every line is synthesized (a status with the total length): the
-    fake device runs far faster than real time, and would otherwise wait for speech."""
-    source = StartTone(SAMPLE_RATE)
-    output = Output(device, source, SAMPLE_RATE, clock=device.clock)
+    tone_device: FakeDevice | None = None,
+) -> tuple[PlayResult, list[Output]]:
+    """Play ROUTINE on `device` (after a start tone on `tone_device`, if given); the
+    streams the player opened. A gated device starts once every line is synthesized (a
+    status with the total length): it runs far faster than real time, and would
+    otherwise play silence while it waits for speech."""
+    opened: list[Output] = []
+
+    def open_stream(source: Source) -> Output:
+        opened.append(Output(device, source, SAMPLE_RATE, clock=device.clock))
+        return opened[-1]
 
     def status(st: Status) -> None:
         if st.total_ms is not None:
@@ -261,14 +276,11 @@ def run(
         if on_status is not None:
             on_status(st)
 
-    result = play(
-        ROUTINE,
-        cache(tmp_path, engine),
-        output,
-        on_status=status,
-        tone=None if not device.gate.is_set() else source,
-    )
-    return result, output
+    tone = None
+    if tone_device is not None:
+        tone = Output(tone_device, StartTone(SAMPLE_RATE), SAMPLE_RATE, clock=tone_device.clock)
+    result = play(ROUTINE, cache(tmp_path, engine), open_stream, on_status=status, tone=tone)
+    return result, opened
 
 
 def onsets(samples: np.ndarray) -> list[int]:
@@ -288,8 +300,8 @@ def test_plays_the_routine_sample_for_sample(tmp_path: Path) -> None:
     result, _ = run(device, tmp_path)
     assert result == PlayResult(finished=True, interrupted=False, step=2, underruns=0, waited_ms=0)
     assert device.opened == [(SAMPLE_RATE, None)] and device.closed.is_set()
-    # What was heard: the tone, a pause, then exactly the rendered routine (from its
-    # first cue: live playback skips the export's lead-in silence).
+    # What was heard: exactly the rendered routine, from its first cue (live playback
+    # skips the export's lead-in silence: the start tone came before).
     clips = cache(tmp_path).clips(spoken_texts(ROUTINE))
     timeline = build_timeline(ROUTINE, {t: c.duration_ms for t, c in clips.items()})
     routine = np.frombuffer(b"".join(render(timeline, clips, SAMPLE_RATE)), "<i2")
@@ -299,15 +311,19 @@ def test_plays_the_routine_sample_for_sample(tmp_path: Path) -> None:
     assert heard.size - routine.size < PERIOD and not heard[routine.size :].any()
 
 
-def test_the_tone_plays_first_and_the_routine_waits_for_it(tmp_path: Path) -> None:
-    device = FakeDevice()  # plays from the start, as a real one does
-    result, _ = run(device, tmp_path)
+def test_the_tone_plays_out_before_the_routine_starts(tmp_path: Path) -> None:
+    log: list[str] = []
+    tone_device = FakeDevice(name="tone", events=log)
+    device = FakeDevice(name="routine", events=log)
+    result, _ = run(device, tmp_path, tone_device=tone_device)
     assert result.finished
-    heard = device.samples()
     tone = np.frombuffer(start_tone(SAMPLE_RATE), "<i2")
-    assert np.array_equal(heard[: tone.size], tone)
-    first_cue = onsets(heard)[1]
-    assert first_cue >= tone.size + SAMPLE_RATE * TONE_GAP_MS // 1000
+    heard = tone_device.samples()
+    assert np.array_equal(heard[: tone.size], tone) and not heard[tone.size :].any()
+    # The routine's stream opens once the tone's has played out: its first sound is
+    # at the front of the device buffer.
+    assert log[:3] == ["tone opened", "tone finished", "routine opened"]
+    assert tone_device.closed.is_set() and device.closed.is_set()
 
 
 def test_time_lost_in_an_underrun_is_made_up_in_the_next_pause(tmp_path: Path) -> None:
@@ -336,7 +352,7 @@ def test_ctrl_c_stops_with_the_step_it_was_in(tmp_path: Path) -> None:
         if device.paused.is_set():
             raise KeyboardInterrupt
 
-    result, output = run(device, tmp_path, on_status=on_status)
+    result, (output,) = run(device, tmp_path, on_status=on_status)
     assert result.interrupted and not result.finished
     assert result.step == 1
     assert output.done.is_set() and device.closed.is_set()
@@ -354,10 +370,10 @@ def test_a_first_line_that_cannot_be_spoken_frees_the_device(tmp_path: Path) -> 
         def synthesize(self, text: str, voice: ResolvedVoice) -> Clip:
             raise EngineError("engine fake could not speak anything")
 
-    device = FakeDevice()
+    tone_device, device = FakeDevice(), FakeDevice()
     with pytest.raises(EngineError):
-        run(device, tmp_path, engine=Mute())
-    assert device.closed.is_set()
+        run(device, tmp_path, engine=Mute(), tone_device=tone_device)
+    assert tone_device.closed.is_set() and not device.opened
 
 
 @contextmanager
@@ -369,8 +385,10 @@ def quit_at_once(handler: Callable[[Command], None]) -> Iterator[bool]:
 
 def test_quitting_is_not_finishing(tmp_path: Path) -> None:
     device = FakeDevice()
-    source = StartTone(SAMPLE_RATE)
-    output = Output(device, source, SAMPLE_RATE, clock=device.clock)
-    result = play(ROUTINE, cache(tmp_path), output, controls=quit_at_once, tone=source)
+
+    def open_stream(source: Source) -> Output:
+        return Output(device, source, SAMPLE_RATE, clock=device.clock)
+
+    result = play(ROUTINE, cache(tmp_path), open_stream, controls=quit_at_once)
     assert not result.finished and not result.interrupted
     assert device.closed.is_set()

@@ -116,8 +116,6 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Exported:
     cache = root / "cache"
     mp3 = root / "out" / "routine.mp3"
     export(mp3, cache)  # synthesizes every line (cold cache)
-    # With the cache warm, nothing is synthesized: pyttsx3 cannot print its late
-    # "Audio saved to ..." into stdout (see ENGINE_FLAKES), and stdout is only JSON.
     shown = cli("show", ROUTINE, "--json", "--cache-dir", cache)
     assert shown.exit_code == 0, describe(shown)
     assert shown.stderr == "", "the routine must lay out without warnings (all cues placed)"

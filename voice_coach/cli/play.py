@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 @app.command()
 @with_settings
 def play(
+    ctx: typer.Context,
     routine: RoutineArg,
     resume: Annotated[
         bool,
@@ -42,16 +43,17 @@ def play(
     Example: voice-coach play sciatica-relief --resume
     """
     # First the sound stream and its start tone, before the rest of the program loads:
-    # the person hears at once that the coach has started.
+    # the person hears at once that the coach has started. On the default device the
+    # entry point has started it already (`cli.open_for_play`).
     from ..errors import VoiceCoachError
-    from ..live.devices import open_output
-    from ..live.stream import Started
+    from ..live.devices import Speaker, start_tone
 
-    output: Started | VoiceCoachError
-    try:
-        output = open_output(device)
-    except VoiceCoachError as exc:
-        output = exc  # reported once the routine is known to be valid
+    speaker: Speaker | VoiceCoachError | None = ctx.obj
+    if speaker is None:
+        try:
+            speaker = start_tone(device)
+        except VoiceCoachError as exc:
+            speaker = exc  # reported once the routine is known to be valid
 
     from ..live.keys import KEY_HELP, keyboard
     from ..live.player import status_line
@@ -72,7 +74,7 @@ def play(
         played = play_routine(
             routine,
             choices,
-            output,
+            speaker,
             resume=resume,
             notify=note,
             on_status=show_status,

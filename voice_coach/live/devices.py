@@ -7,15 +7,13 @@ heavy is loaded.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from ..errors import ToolError
-from .stream import Fill, Output, RawStream, Started, StartTone
+from .stream import TONE_LATENCY_S, Fill, Output, RawStream, Source, StartTone
 
 EXPORT_INSTEAD = "make an MP3 with `voice-coach export` instead"
 NO_DEVICE = (
@@ -113,30 +111,31 @@ def sounddevice_stream(
     return result
 
 
-def load_portaudio_in_background() -> None:
-    """Import sounddevice (which starts PortAudio) in a thread, so that it overlaps
-    whatever the main thread loads meanwhile; `sounddevice()` later finds it loaded.
-    A missing PortAudio is reported then, by `sounddevice()`."""
+@dataclass(frozen=True)
+class Speaker:
+    """The device live playback goes to, with the start tone playing on it."""
 
-    def load() -> None:
-        with contextlib.suppress(ImportError, OSError):
-            import sounddevice  # noqa: F401
+    device: int | None
+    """PortAudio's index; None for the default device."""
+    tone: Output
+    """The start tone's stream: it plays out and stops by itself."""
 
-    threading.Thread(target=load, name="voice-coach-portaudio", daemon=True).start()
+    def stream(self, source: Source) -> Output:
+        """A started stream on this device that plays `source`."""
+        return Output(sounddevice_stream, source, device=self.device)
 
 
-def open_output(device: str | None = None) -> Started:
-    """The output stream on the chosen device (index or part of a name; None: the
-    default), already playing the start tone. `ToolError` if there is none to open."""
+def start_tone(device: str | None = None) -> Speaker:
+    """The chosen device (index or part of a name; None: the default), already playing
+    the start tone. `ToolError` if there is none to play on."""
     index = None if device is None else pick_device(device, output_devices())
-    tone = StartTone()
     try:
-        output = Output(sounddevice_stream, tone, device=index)
+        tone = Output(sounddevice_stream, StartTone(), device=index, latency_s=TONE_LATENCY_S)
     except ToolError:
         if device is None and not _any_output_device():
             raise ToolError(NO_DEVICE) from None
         raise
-    return Started(output, tone)
+    return Speaker(index, tone)
 
 
 def _any_output_device() -> bool:

@@ -5,9 +5,9 @@ so the count of frames played is the clock: no `time.sleep` between cues and no
 reliance on PortAudio's stream time. Lines synthesize in a background thread in
 timeline order; the keyboard is read in another, one key per command.
 
-The stream is passed in already running (it plays the start tone while the program
-loads); the player takes it over once the tone is done, and the routine's clock
-starts there.
+The start tone plays on a stream of its own while the program loads; once it has
+played out, the player opens the routine's stream, so the first cue is at the front
+of the device buffer. The routine's clock starts there.
 """
 
 from __future__ import annotations
@@ -24,12 +24,15 @@ from ..speech.cache import SpeechCache
 from ..timefmt import clock
 from ..timeline import Pacing, spoken_texts
 from .session import Command, LiveSession, Status
-from .stream import Output, StartTone
+from .stream import SAMPLE_RATE, Output, Source
 
 Controls = Callable[[Callable[[Command], None]], AbstractContextManager[bool]]
 """Starts delivering commands to a handler for the duration of a `with` block (the
 terminal's keys, say); the block's value says whether it does."""
-TONE_POLL_S = 0.01
+FIRST_FILL_WAIT_S = 0.5
+"""Longest wait for a new stream's first callback before loading the other lines."""
+TONE_WAIT_S = 2.0
+"""Longest wait for the start tone's stream to play out (it takes about 0.5 s)."""
 
 
 def status_line(st: Status) -> str:
@@ -88,9 +91,19 @@ class _Synthesizer(threading.Thread):
 
     def run(self) -> None:
         try:
+            # What is cached already goes over in one batch (each hand-over lays the
+            # routine out again); then the rest, as it is spoken.
+            cached: dict[str, Clip] = {}
+            for text in self.texts:
+                clip = self.cache.cached(text)
+                if clip is None:
+                    break
+                cached[text] = clip
+            if cached:
+                self.session.add_clips(cached)
             batch: dict[str, Clip] = {}
             last = time.monotonic()
-            for text in self.texts:
+            for text in self.texts[len(cached) :]:
                 if self.stop.is_set():
                     return
                 batch[text] = self.cache.clip(text)
@@ -151,27 +164,31 @@ def no_controls(_handler: Callable[[Command], None]) -> Iterator[bool]:
 def play(
     routine: Routine,
     cache: SpeechCache,
-    output: Output,
+    open_stream: Callable[[Source], Output],
     start_step: int = 1,
     pacing: Pacing = Pacing(),
     on_status: Callable[[Status], None] | None = None,
     controls: Controls = no_controls,
-    tone: StartTone | None = None,
+    tone: Output | None = None,
 ) -> PlayResult:
-    """Play `routine` on `output` until it ends, is quit, or Ctrl+C; the stream is
-    closed on return. If `tone` is the stream's source, it is let finish first."""
+    """Play `routine` until it ends, is quit, or Ctrl+C, on a stream `open_stream` opens
+    (at SAMPLE_RATE) once the first line is ready and `tone`, the start tone's stream,
+    has played out. Every stream is closed on return."""
     try:
-        session, texts = new_session(routine, cache, output.sample_rate, start_step, pacing)
-        synth = _Synthesizer(cache, texts[1:], session)
-        synth.start()
-    except BaseException:
-        output.close()
-        raise
-    while tone is not None and not tone.done and not output.done.is_set():
-        time.sleep(TONE_POLL_S)
-    output.play(_SessionSource(session))
+        session, texts = new_session(routine, cache, SAMPLE_RATE, start_step, pacing)
+        if tone is not None and tone.started.wait(TONE_WAIT_S):
+            tone.done.wait(max(0.0, min(TONE_WAIT_S, tone.heard_by() - time.monotonic())))
+    finally:
+        if tone is not None:
+            tone.close()
+    synth = _Synthesizer(cache, texts[1:], session)
     interrupted = False
+    output: Output | None = None
     try:
+        output = open_stream(_SessionSource(session))
+        # The rest loads once the device holds the first cue, so as not to delay it.
+        output.started.wait(FIRST_FILL_WAIT_S)
+        synth.start()
         with controls(session.handle):
             while not output.done.wait(0.2):
                 if synth.error is not None:
@@ -181,11 +198,14 @@ def play(
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        output.close()
+        if output is not None:
+            output.close()
         synth.stop.set()
-        synth.join(timeout=5)
+        if synth.is_alive():
+            synth.join(timeout=5)
     if synth.error is not None:
         raise synth.error
+    assert output is not None
     rate = session.sample_rate
     return PlayResult(
         finished=session.finished and not session.quit_requested and not interrupted,

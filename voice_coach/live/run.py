@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 
 from ..errors import VoiceCoachError
 from ..plan import Plan, make_plan
-from ..practice import record_played
 from ..prepare import speech_cache
 from ..settings import Choices
+from .devices import Speaker
 from .player import Controls, PlayResult, no_controls, play
 from .positions import clear_position, load_position, save_position
 from .session import Status
-from .stream import Started
 
 Notify = Callable[[str], None]
 """Takes a line for the person (what is about to happen, a warning)."""
@@ -58,42 +57,44 @@ def start_step(plan: Plan, resume: bool, notify: Notify) -> int:
 def play_routine(
     name: str,
     choices: Choices,
-    output: Started | VoiceCoachError,
+    speaker: Speaker | VoiceCoachError,
     resume: bool = False,
     notify: Notify = lambda _line: None,
     on_status: Callable[[Status], None] | None = None,
     controls: Controls = no_controls,
     on_ready: Callable[[], None] = lambda: None,
 ) -> Played:
-    """Plan routine `name`, play it on `output` (or raise the error that kept the
-    stream from opening: a bad routine is reported before a missing device), and
-    record it. `on_ready` is called just before the routine starts. The stream is
-    closed on return."""
+    """Plan routine `name`, play it on `speaker` (or raise the error that kept it from
+    opening: a bad routine is reported before a missing device), and record it.
+    `on_ready` is called just before the routine starts. Every stream is closed on
+    return."""
     try:
         plan = make_plan(name, choices)
-        if isinstance(output, VoiceCoachError):
-            raise output
+        if isinstance(speaker, VoiceCoachError):
+            raise speaker
         cache = speech_cache(plan.resolved.voice, choices.cache_dir)
         first = start_step(plan, resume, notify)
     except BaseException:
-        if not isinstance(output, VoiceCoachError):
-            output.output.close()
+        if not isinstance(speaker, VoiceCoachError):
+            speaker.tone.close()
         raise
     on_ready()
     started = datetime.now(UTC)
     result = play(
         plan.routine,
         cache,
-        output.output,
+        speaker.stream,
         first,
         on_status=on_status,
         controls=controls,
-        tone=output.tone,
+        tone=speaker.tone,
     )
     ended = datetime.now(UTC)
     routine = plan.routine
     steps_done = len(routine.steps) if result.finished else max(0, result.step - 1)
     warnings = [w for w in (result.underrun_note(),) if w]
+    from ..practice import record_played  # the history (SQLite): needed only now
+
     trouble = record_played(plan, started, ended, steps_done, result.finished)
     if trouble:
         warnings.append(trouble)

@@ -1,9 +1,10 @@
 """The sound device end of live playback: one raw output stream, pulled by its callback.
 
 The callback asks a `Source` for exactly the frames the device needs, so the count of
-frames handed out is the playback clock. The source can be swapped while the stream
-runs (between two callbacks): `play` opens the stream first, with the start tone
-(`StartTone`) as its source, and the player takes it over once it has loaded.
+frames handed out is the playback clock. `play` first opens a short stream that plays
+the start tone (`StartTone`) while the program loads; the player opens its own stream
+once the tone has played out, so that the routine's first sound is at the front of
+a fresh device buffer rather than behind a buffer of silence.
 
 The stream itself comes from a `StreamFactory`: PortAudio through sounddevice
 (`devices.sounddevice_stream`) in the product, a fake in unit tests. Imports only the
@@ -18,7 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 SAMPLE_BYTES = 2
 """Mono signed 16-bit little-endian frames."""
@@ -149,7 +150,6 @@ class Output:
     ) -> None:
         self.sample_rate = sample_rate
         self._source = source
-        self._lock = threading.Lock()
         self._clock = clock
         self.frames = 0
         """Frames handed to the device so far."""
@@ -157,28 +157,36 @@ class Output:
         """Times the device ran dry before a callback delivered."""
         self.lost = LostTime(sample_rate)
         """The time those underruns cost the listener (the source makes it up)."""
+        self.started = threading.Event()
+        """Set once the device has asked for its first frames."""
+        self._started_at = 0.0
+        self._latency_s = latency_s
         self.done = threading.Event()
-        """Set when the stream has stopped (played out its source, or closed)."""
+        """Set when the stream has stopped: its source finished and the device has
+        played out its buffer, or it was closed."""
         self._closed = False
         self._stream = factory(sample_rate, device, latency_s, self._fill, self.done.set)
-
-    def play(self, source: Source) -> None:
-        """Play `source` from the next callback on. Time lost before is forgotten: it
-        was lost to what played then."""
-        with self._lock:
-            self._source = source
-            self.lost = LostTime(self.sample_rate)
 
     def _fill(self, out: memoryview, frames: int, underflow: bool) -> bool:
         if underflow:
             self.underruns += 1
-        with self._lock:
-            out[:] = self._source.read(frames)
-            self.frames += frames
-            lost = self.lost.update(self._clock(), self.frames, underflow)
-            if lost:
-                self._source.catch_up(lost)
-            return not self._source.finished
+        out[:] = self._source.read(frames)
+        if not self.frames:
+            self._started_at = self._clock()
+            self.started.set()
+        self.frames += frames
+        lost = self.lost.update(self._clock(), self.frames, underflow)
+        if lost:
+            self._source.catch_up(lost)
+        return not self._source.finished
+
+    def heard_by(self) -> float:
+        """When (on the clock) what was handed out so far will have been heard: from
+        the first callback, the frames handed out, then the device buffer. The start
+        tone's stream is closed then: PortAudio's own notice that a stream has played
+        out comes late through some sound servers (seconds, through PulseAudio's ALSA
+        plugin)."""
+        return self._started_at + self.frames / self.sample_rate + self._latency_s
 
     def close(self) -> None:
         """Stop at once (what is still buffered is dropped) and release the device.
@@ -196,8 +204,13 @@ TONE_HZ = (523.25, 784.0)
 """C5 then G5: a rising fifth, distinct from the chimes that mark holds."""
 TONE_PEAK = 0.12
 """Of full scale: about as loud as a chime, well under the speech."""
-TONE_GAP_MS = 100
-"""Silence after the tone before the routine may start."""
+TONE_GAP_MS = 40
+"""Silence after the tone, before its stream stops (opening the routine's stream adds
+a little more)."""
+TONE_LATENCY_S = 0.05
+"""The tone's stream buffers less than the routine's: it is short and made before
+anything else runs, and it stops (so that the routine can start) only once its
+buffer has played out."""
 
 
 def start_tone(sample_rate: int = SAMPLE_RATE) -> bytes:
@@ -219,18 +232,13 @@ def start_tone(sample_rate: int = SAMPLE_RATE) -> bytes:
 
 
 class StartTone:
-    """A `Source` that plays the start tone once, then silence until it is replaced."""
+    """A `Source` that plays the start tone and a short silence, then finishes."""
 
     def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
-        self.pcm = start_tone(sample_rate)
+        gap = bytes(SAMPLE_BYTES * (sample_rate * TONE_GAP_MS // 1000))
+        self.pcm = start_tone(sample_rate) + gap
         self.position = 0
-        """Frames handed out, the silence after the tone included."""
-        self._done_at = len(self.pcm) // SAMPLE_BYTES + sample_rate * TONE_GAP_MS // 1000
-
-    @property
-    def done(self) -> bool:
-        """The tone and the short silence after it have been handed out."""
-        return self.position >= self._done_at
+        """Frames handed out."""
 
     def read(self, frames: int) -> bytes:
         start = self.position * SAMPLE_BYTES
@@ -243,11 +251,4 @@ class StartTone:
 
     @property
     def finished(self) -> bool:
-        return False
-
-
-class Started(NamedTuple):
-    """An output stream opened early, playing the start tone until the player takes it."""
-
-    output: Output
-    tone: StartTone
+        return self.position * SAMPLE_BYTES >= len(self.pcm)

@@ -74,7 +74,7 @@ class SpeechCache:
 
     def clip(self, text: str) -> Clip:
         """The text's clip: from the cache, else synthesized now and stored. Thread-safe."""
-        clip = self._read(text)
+        clip = self.cached(text)
         if clip is None:
             clip = self._synthesize(text)
             self._store(text, clip)
@@ -96,7 +96,7 @@ class SpeechCache:
                 progress(len(found), len(unique))
 
         for text in unique:
-            clip = self._read(text)
+            clip = self.cached(text)
             if clip is None:
                 missing.append(text)
             else:
@@ -108,7 +108,7 @@ class SpeechCache:
             tick()
         return {text: found[text] for text in unique}
 
-    def _read(self, text: str) -> Clip | None:
+    def cached(self, text: str) -> Clip | None:
         """The cached clip, or None when it is missing or broken (then made again)."""
         path = self.path(text)
         if not path.exists():
