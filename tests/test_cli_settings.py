@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROUTINES, FakeEngine, require_program
@@ -64,6 +65,75 @@ def test_settings_command_shows_values_and_sources(tmp_path: Path) -> None:
     assert "profile routines.full" in lines["step 1 hold"] and "50 s" in lines["step 1 hold"]
     assert "routine script" in lines["step 3 hold"]
     assert "routine script" in lines["engine"]  # full.yaml says engine: fake
+
+
+def hold_and_release_gaps(events: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
+    """(step, ms from the line before "Hold" to it, ms from the release to the next line)."""
+    speech = [e for e in events if e["kind"] != "chime"]
+
+    def silence(a: dict[str, Any], b: dict[str, Any]) -> int:
+        return int(b["start_ms"] - a["start_ms"] - a["duration_ms"])
+
+    releases = [i for i, e in enumerate(speech) if e["kind"] == "release"]
+    return [
+        (e["step"], silence(speech[i - 1], e), silence(speech[r], speech[r + 1]))
+        for (i, e), r in zip(
+            ((i, e) for i, e in enumerate(speech) if e["kind"] == "hold"), releases, strict=True
+        )
+    ]
+
+
+def test_show_json_settle_and_recover_by_name_number_and_for_every_step(
+    fake_engine: type[FakeEngine], cache_dir: Path
+) -> None:
+    plain = json.loads(runner.invoke(app, ["show", FULL, "--json"]).stdout)
+    assert hold_and_release_gaps(plain["events"]) == [(1, 2500, 3000)] * 2 + [(3, 2500, 3000)] * 2
+    args = ["--settle", "6", "--settle", "seated STRETCH=9", "--recover", "1=4.5", "--scale", "2"]
+    result = runner.invoke(app, ["show", FULL, "--json", *args])
+    assert result.exit_code == 0, result.output
+    assert hold_and_release_gaps(json.loads(result.stdout)["events"]) == [
+        (1, 6000, 4500),
+        (1, 6000, 4500),
+        (3, 9000, 3000),
+        (3, 9000, 3000),
+    ]
+    header = runner.invoke(app, ["show", FULL, *args]).output
+    assert "settings: holds and rests x2, settle 6 s, step 3 settle 9 s, step 1 recover 4.5 s" in (
+        header
+    )
+
+
+def test_settings_command_shows_settle_and_recover_sources(tmp_path: Path) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        "defaults: {settle: 4}\nroutines:\n  full:\n"
+        "    settle: {Seated stretch: 8}\n    recover: 5\n"
+    )
+    result = runner.invoke(
+        app, ["settings", FULL, "--profile", str(profile), "--recover", "3=6", "--scale", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = {line.split("  ")[0]: line.split() for line in result.output.splitlines()}
+    assert rows["step 1 settle"][3:5] == ["4", "s"] and "defaults" in rows["step 1 settle"]
+    assert rows["step 3 settle"][3:5] == ["8", "s"] and "routines.full" in rows["step 3 settle"]
+    assert rows["step 1 recover"][3:5] == ["5", "s"] and "routines.full" in rows["step 1 recover"]
+    assert rows["step 3 recover"][3:] == ["6", "s", "command", "line"]
+
+
+def test_settle_for_an_unknown_step_or_out_of_range_is_exit_2(
+    fake_engine: type[FakeEngine],
+) -> None:
+    result = runner.invoke(app, ["show", FULL, "--settle", "Lying twist=5"])
+    assert result.exit_code == 2
+    assert (
+        "--settle Lying twist=: no exercise 'Lying twist' in 'Full'; its exercises: "
+        "1 Side stretch; 3 Seated stretch" in result.output
+    )
+    result = runner.invoke(app, ["show", FULL, "--settle", "301", "--recover", "2=-1"])
+    assert result.exit_code == 2
+    assert "--settle '301': must be from 0 to 300 seconds (5 minutes), got 301" in result.output
+    assert "--recover '2=-1': must be from 0 to 300 seconds (5 minutes), got -1" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_export_file_name_carries_the_settings(

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from voice_coach.cli.app import app
 from voice_coach.errors import ValidationError
 from voice_coach.library import bundled_routines
-from voice_coach.loader import load_routine
+from voice_coach.loader import load_routine, parse_routine
 from voice_coach.model import CueOptions, Exercise, Rest, VoiceSettings
 
 
@@ -27,6 +27,17 @@ def test_full_routine_loads_with_defaults_resolved() -> None:
     assert rest == Rest(rest_s=15, line=16)
     assert seated.setup == ("Sit up.",) and seated.reps == 2
     assert seated.cues == CueOptions(countdown=2, remaining_s=(), halfway=False, chimes=False)
+    assert (side.settle_s, side.recover_s, seated.settle_s, seated.recover_s) == (2.5, 3, 2.5, 3)
+
+
+def test_settle_and_recover_come_from_the_step_then_defaults_then_built_in() -> None:
+    r = parse_routine(
+        "title: T\ndefaults: {settle: 8, recover: 0}\nsteps:\n"
+        "  - name: A\n    settle: 15.5\n  - name: B\n    recover: 300\n"
+    )
+    assert [(s.settle_s, s.recover_s) for s in r.exercises] == [(15.5, 0), (8, 300)]
+    plain = parse_routine("title: T\nsteps:\n  - name: A\n")
+    assert [(s.settle_s, s.recover_s) for s in plain.exercises] == [(2.5, 3)]
 
 
 def test_minimal_routine_uses_built_in_defaults() -> None:
@@ -78,6 +89,7 @@ CASES = [
     ("invalid-bad-side", 4, "steps[1].sides[2]", ["'left' or 'right'", "'up'"]),
     ("invalid-reps", 4, "steps[1].reps", ["greater than or equal to 1", "got 0"]),
     ("invalid-duplicate-key", 5, "steps[1].hold", ["duplicate key"]),
+    ("invalid-pauses", 7, "steps[2].recover", ["from 0 to 300 seconds (5 minutes)", "got 301"]),
     ("invalid-yaml-syntax", 5, "", ["not valid YAML"]),
     ("invalid-step-not-mapping", 3, "steps[1]", ["must be a mapping", "rest: SECONDS"]),
     ("invalid-not-a-mapping", 1, "", ["must be a mapping", "title", "steps"]),
@@ -116,6 +128,23 @@ def test_every_problem_is_reported_at_once() -> None:
         "steps[3].colour",
     ]
     assert [p.line for p in caught.value.problems] == [2, 2, 3, 6, 7, 9]
+
+
+def test_every_bad_settle_and_recover_is_reported_at_once() -> None:
+    path = ROUTINES / "invalid-pauses.yaml"
+    with pytest.raises(ValidationError) as caught:
+        load_routine(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:2: defaults.recover: must be from 0 to 300 seconds (5 minutes), got 400",
+        f"{path}:2: defaults.settle: must be from 0 to 300 seconds (5 minutes), got -1",
+        f"{path}:5: steps[1].settle: must be a number of seconds, got 'five'",
+        f"{path}:7: steps[2].recover: must be from 0 to 300 seconds (5 minutes), got 301",
+    ]
+
+
+def test_unknown_key_lists_settle_and_recover() -> None:
+    with pytest.raises(ValidationError, match=r"allowed keys here: .*settle, recover"):
+        parse_routine("title: T\nsteps:\n  - name: A\n    setle: 5\n")
 
 
 def test_unreadable_file_is_a_validation_problem(tmp_path: Path) -> None:

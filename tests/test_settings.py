@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import ROUTINES
+from conftest import ROUTINES, word_ms
 
 from voice_coach.errors import ValidationError
 from voice_coach.loader import load_routine
@@ -21,6 +22,7 @@ from voice_coach.settings import (
     parse_command_line,
     resolve,
 )
+from voice_coach.timeline import build_timeline
 
 ROUTINE = Routine(
     title="Test",
@@ -146,6 +148,10 @@ def test_unknown_step_names_list_the_routine_steps() -> None:
         ({"rest": 0.5}, "--rest: must be from 1 to 10800"),
         ({"countdown": 11}, "--countdown: must be a whole number from 0 to 10"),
         ({"sides": "up"}, "--sides: must be left or right, got 'up'"),
+        ({"settle": ["-1"]}, "--settle '-1': must be from 0 to 300 seconds (5 minutes), got -1"),
+        ({"settle": ["1=301"]}, "--settle '1=301': must be from 0 to 300 seconds"),
+        ({"recover": ["soon"]}, "--recover 'soon': 'soon' is not a number of seconds"),
+        ({"recover": ["Seated=400"]}, "got 400"),
     ],
 )
 def test_every_bad_override_value_says_what_is_allowed(kw: dict[str, object], words: str) -> None:
@@ -156,8 +162,10 @@ def test_every_bad_override_value_says_what_is_allowed(kw: dict[str, object], wo
 
 def test_all_bad_values_are_reported_together() -> None:
     with pytest.raises(ValidationError) as caught:
-        parse_command_line(hold=["0"], reps=["x"], scale=-1, sides="up")
-    assert len(caught.value.problems) == 4
+        parse_command_line(
+            hold=["0"], reps=["x"], scale=-1, sides="up", settle=["-1"], recover=["x=400"]
+        )
+    assert len(caught.value.problems) == 6
 
 
 def test_scaled_hold_over_three_hours_is_refused() -> None:
@@ -267,22 +275,148 @@ def test_missing_default_profile_is_no_profile(
         load_profile(tmp_path / "nope.yaml", "test")
 
 
-def test_bad_profile_reports_every_problem_with_lines(tmp_path: Path) -> None:
+def profile_problems(tmp_path: Path, text: str) -> dict[tuple[int | None, str], str]:
+    """(line, key) -> message of every problem of a profile; each names the file."""
     path = tmp_path / "profile.yaml"
-    path.write_text(
-        "defaults:\n  hold: {1: 40}\n  colour: red\nroutines:\n  test:\n"
-        "    scale: 0\n    reps: {x: 99}\n"
-    )
+    path.write_text(text)
     with pytest.raises(ValidationError) as caught:
         load_profile(path, "test")
-    found = {(p.line, p.key) for p in caught.value.problems}
+    assert all(p.source == str(path) for p in caught.value.problems)
+    return {(p.line, p.key): p.message for p in caught.value.problems}
+
+
+def test_bad_profile_reports_every_problem_with_lines(tmp_path: Path) -> None:
+    found = profile_problems(
+        tmp_path,
+        "defaults:\n  hold: {1: 40}\n  colour: red\nroutines:\n  test:\n"
+        "    scale: 0\n    reps: {x: 99}\n",
+    )
     assert (3, "defaults.colour") in found
     assert (6, "routines.test.scale") in found
     assert (7, "routines.test.reps") in found
     assert (2, "defaults.hold") in found
-    assert all(p.source == str(path) for p in caught.value.problems)
 
 
 def test_full_fixture_still_resolves_unchanged() -> None:
     routine = load_routine(ROUTINES / "full.yaml")
     assert resolve(routine, []).routine == routine
+
+
+# -- settle and recover -----------------------------------------------------------------
+
+
+def pauses(routine: Routine) -> list[tuple[float, float]]:
+    return [(s.settle_s, s.recover_s) for s in routine.steps if isinstance(s, Exercise)]
+
+
+def test_settle_and_recover_for_every_step_and_for_one() -> None:
+    r = resolve(ROUTINE, [cli(settle=["6", "Seated HAMSTRING stretch=9"], recover=["1=4.5"])])
+    assert pauses(r.routine) == [(6, 4.5), (9, 3)]
+    assert r.label == "settle6-settle3x9-recover1x4.5"
+    assert r.summary == "settle 6 s, step 3 settle 9 s, step 1 recover 4.5 s"
+    rows = {s.name: (s.value, s.source) for s in r.settings}
+    assert rows["step 1 settle"] == ("6 s", COMMAND_LINE)
+    assert rows["step 3 recover"] == ("3 s", "routine script")
+
+
+def test_scale_leaves_settle_and_recover_alone() -> None:
+    r = resolve(ROUTINE, [cli(settle=["6"], recover=["5"], scale=2.0)])
+    assert holds(r.routine) == [120, 60]
+    assert pauses(r.routine) == [(6, 5), (6, 5)]
+    by_name = {s.name: s for s in r.settings}
+    assert by_name["step 1 settle"].source == COMMAND_LINE  # no "x2" in it
+
+
+def test_settle_and_recover_precedence_through_every_layer() -> None:
+    script = Routine(
+        title="T",
+        steps=(
+            replace(ROUTINE.steps[0], settle_s=4),
+            ROUTINE.steps[1],
+            ROUTINE.steps[2],
+        ),
+    )
+    defaults = Layer("profile defaults", Overrides(settle_s=5, recover_s=6))
+    section = Layer(
+        "profile routines.test", Overrides(step_settle_s=(("3", 7),), step_recover_s=(("1", 8),))
+    )
+    assert pauses(resolve(script, []).routine) == [(4, 3), (2.5, 3)]
+    assert pauses(resolve(script, [defaults]).routine) == [(5, 6), (5, 6)]
+    r = resolve(script, [defaults, section])
+    assert pauses(r.routine) == [(5, 8), (7, 6)]
+    sources = {s.name: s.source for s in r.settings}
+    assert sources["step 1 settle"] == "profile defaults"
+    assert sources["step 3 settle"] == "profile routines.test"
+    assert sources["step 1 recover"] == "profile routines.test"
+    r = resolve(script, [defaults, section, cli(settle=["1=9"], recover=["2.5"])])
+    assert pauses(r.routine) == [(9, 2.5), (7, 2.5)]
+    assert r.label == "settle5-settle3x7-settle1x9-recover2.5-recover1x8"
+
+
+def test_a_settle_from_every_layer_moves_the_hold_exactly() -> None:
+    """Script, profile defaults, profile section, command line: "Hold" starts the winning
+    settle time after the line before it; the line after a release, the recover time."""
+    step = Exercise(name="Reach", hold_s=10, setup=("Sit.",), settle_s=4)
+    script = Routine(title="T", steps=(step, Exercise(name="Fold", hold_s=10)))
+    layers = [
+        Layer("profile defaults", Overrides(settle_s=5)),
+        Layer("profile routines.t", Overrides(step_settle_s=(("Reach", 6),))),
+        cli(settle=["1=7.5"], recover=["Reach=11"]),
+    ]
+    for top, (settle_ms, recover_ms) in enumerate(
+        [(4000, 3000), (5000, 3000), (6000, 3000), (7500, 11_000)]
+    ):
+        tl = build_timeline(resolve(script, layers[:top]).routine, word_ms)
+        setup = next(e for e in tl.events if e.kind == "setup")
+        release = next(e for e in tl.events if e.kind == "release")
+        after = next(e for e in tl.events if e.is_speech and e.start_ms > release.start_ms)
+        assert (tl.holds[0].start_ms, after.text) == (setup.end_ms + settle_ms, "Fold.")
+        assert after.start_ms == release.end_ms + recover_ms
+
+
+def test_unknown_step_for_settle_or_recover_lists_the_steps() -> None:
+    with pytest.raises(ValidationError) as caught:
+        resolve(ROUTINE, [cli(settle=["Piriformis=5"], recover=["2=5"])])
+    messages = [str(p) for p in caught.value.problems]
+    assert messages == [
+        "command line: --settle Piriformis=: no exercise 'Piriformis' in 'Test'; its "
+        "exercises: 1 Piriformis stretch; 3 Seated hamstring stretch",
+        "command line: --recover 2=: no exercise '2' in 'Test'; its "
+        "exercises: 1 Piriformis stretch; 3 Seated hamstring stretch",
+    ]
+
+
+def test_zero_settle_and_recover_are_allowed() -> None:
+    o = parse_command_line(settle=["0"], recover=["1=0"])
+    assert (o.settle_s, o.step_recover_s) == (0, (("1", 0),))
+
+
+PAUSES_PROFILE = """\
+defaults: {settle: 5, recover: 6}
+routines:
+  test:
+    settle: {Seated hamstring stretch: 7}
+    recover: {1: 8}
+"""
+
+
+def test_profile_settle_and_recover(tmp_path: Path) -> None:
+    path = tmp_path / "profile.yaml"
+    path.write_text(PAUSES_PROFILE)
+    defaults, section = load_profile(path, "test")
+    assert (defaults.overrides.settle_s, defaults.overrides.recover_s) == (5, 6)
+    assert section.overrides.step_settle_s == (("Seated hamstring stretch", 7),)
+    assert section.overrides.step_recover_s == (("1", 8),)
+    assert pauses(resolve(ROUTINE, [defaults, section]).routine) == [(5, 8), (7, 6)]
+
+
+def test_bad_profile_settle_and_recover_are_reported_with_lines(tmp_path: Path) -> None:
+    found = profile_problems(
+        tmp_path,
+        "defaults:\n  settle: {1: 5}\n  recover: 301\nroutines:\n  test:\n"
+        "    settle: {1: -2}\n    recover: true\n",
+    )
+    assert "per-step values belong in `routines" in found[(2, "defaults.settle")]
+    assert found[(3, "defaults.recover")] == "must be from 0 to 300 seconds (5 minutes), got 301"
+    assert "from 0 to 300 seconds" in found[(6, "routines.test.settle")]
+    assert "must be a number of seconds, got True" in found[(7, "routines.test.recover")]

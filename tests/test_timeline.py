@@ -17,6 +17,9 @@ from voice_coach.model import CueOptions, Exercise, Rest, Routine
 from voice_coach.timeline import Pacing, Timeline, build_timeline, spoken_texts
 
 P = Pacing()
+SETTLE_MS, RECOVER_MS = 2500, 3000
+"""The built-in settle and recover times: every existing timeline (the golden one too)
+rests on them."""
 
 
 def layout(routine: Routine, pacing: Pacing = P) -> Timeline:
@@ -105,7 +108,7 @@ def test_sides_fill_placeholders_and_switch_between() -> None:
     assert [h.side for h in tl.holds] == ["right", "left"]
     switch = next(e for e in tl.events if e.kind == "switch")
     first_release = next(e for e in tl.events if e.kind == "release")
-    assert switch.start_ms == first_release.end_ms + P.recover_ms
+    assert switch.start_ms == first_release.end_ms + RECOVER_MS
 
 
 def test_reps_repeat_the_hold_with_the_between_line() -> None:
@@ -119,8 +122,64 @@ def test_reps_repeat_the_hold_with_the_between_line() -> None:
     # Release, recover, "Further.", settle, then the next "Hold".
     between = [e for e in tl.events if e.kind == "between"]
     releases = [e for e in tl.events if e.kind == "release"]
-    assert between[0].start_ms == releases[0].end_ms + P.recover_ms
-    assert tl.holds[1].start_ms == between[0].end_ms + P.settle_ms
+    assert between[0].start_ms == releases[0].end_ms + RECOVER_MS
+    assert tl.holds[1].start_ms == between[0].end_ms + SETTLE_MS
+
+
+def test_the_built_in_settle_and_recover_times_stay() -> None:
+    step = Exercise(name="Stretch", hold_s=20)
+    assert (step.settle_s, step.recover_s) == (SETTLE_MS / 1000, RECOVER_MS / 1000)
+
+
+def test_each_step_settles_and_recovers_for_its_own_time_exactly() -> None:
+    steps = (
+        Exercise(
+            name="Cross",
+            hold_s=10,
+            setup=("Lie down.", "Cross your {side} leg."),
+            sides=("right", "left"),
+            reps=2,
+            settle_s=12.5,
+            recover_s=7.25,
+        ),
+        Exercise(name="Reach", hold_s=10, setup=("Sit.",)),
+    )
+    tl = layout(Routine(title="T", steps=steps))
+    cross, reach = ([e for e in tl.events if e.step == n] for n in (1, 2))
+    for hold in (h for h in tl.holds if h.step == 1):
+        before = max(e.end_ms for e in cross if e.is_speech and e.end_ms <= hold.start_ms)
+        assert hold.start_ms == before + 12_500
+    speech = tl.speech()
+    after_releases = [
+        (speech[i + 1].kind, speech[i + 1].start_ms - e.end_ms)
+        for i, e in enumerate(speech)
+        if e.kind == "release" and e.step == 1
+    ]
+    assert after_releases == [
+        ("between", 7250),
+        ("switch", 7250),
+        ("between", 7250),
+        ("step", 7250),  # "Reach."
+    ]
+    (reach_hold,) = (h for h in tl.holds if h.step == 2)
+    setup = next(e for e in reach if e.kind == "setup")
+    assert reach_hold.start_ms == setup.end_ms + SETTLE_MS
+    finish = next(e for e in tl.events if e.kind == "finish")
+    reach_release = next(e for e in reach if e.kind == "release")
+    assert finish.start_ms == reach_release.end_ms + RECOVER_MS
+    _assert_well_formed(tl)
+
+
+def test_settle_and_recover_never_go_below_the_pause_between_lines() -> None:
+    tl = layout(one_step(setup=("Sit.",), settle_s=0, recover_s=0.2))
+    setup, release, finish = (
+        next(e for e in tl.events if e.kind == kind) for kind in ("setup", "release", "finish")
+    )
+    chime, hold = (next(e for e in tl.events if e.kind == kind) for kind in ("chime", "hold"))
+    assert hold.start_ms == setup.end_ms + P.gap_ms
+    assert chime.start_ms >= setup.end_ms  # the start chime still sits in the silence
+    assert finish.start_ms == release.end_ms + P.gap_ms
+    _assert_well_formed(tl)
 
 
 def test_rest_lasts_exactly_and_previews_the_next_exercise() -> None:

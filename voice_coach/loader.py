@@ -9,7 +9,7 @@ keys forbidden) checks shapes; a second pass checks what spans keys ({side} need
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,6 +21,9 @@ from pydantic_core import PydanticCustomError
 from . import yamlsafe
 from .errors import Problem, ValidationError
 from .model import (
+    DEFAULT_RECOVER_S,
+    DEFAULT_SETTLE_S,
+    MAX_PAUSE_S,
     MAX_SECONDS,
     MAX_TEXT_CHARS,
     CueOptions,
@@ -43,18 +46,29 @@ MAX_COUNTDOWN = 10
 # --- value checks (each raises a message that says what is allowed) -------------
 
 
-def _seconds(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PydanticCustomError(
-            "seconds", "must be a number of seconds, got {got}", {"got": repr(value)}
-        )
-    if not MIN_PERIOD_S <= value <= MAX_SECONDS:
-        raise PydanticCustomError(
-            "seconds",
-            "must be from {lo} to {hi} seconds (3 hours), got {got}",
-            {"lo": MIN_PERIOD_S, "hi": MAX_SECONDS, "got": value},
-        )
-    return float(value)
+def _seconds_from(lo: float, hi: float, hi_words: str) -> Callable[[object], float]:
+    """A check for a number of seconds from `lo` to `hi` ("3 hours": `hi` in words)."""
+
+    def check(value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PydanticCustomError(
+                "seconds", "must be a number of seconds, got {got}", {"got": repr(value)}
+            )
+        if not lo <= value <= hi:
+            raise PydanticCustomError(
+                "seconds",
+                "must be from {lo} to {hi} seconds ({hi_words}), got {got}",
+                {"lo": lo, "hi": hi, "hi_words": hi_words, "got": value},
+            )
+        return float(value)
+
+    return check
+
+
+_seconds = _seconds_from(MIN_PERIOD_S, MAX_SECONDS, "3 hours")
+"""A hold or rest."""
+_pause_seconds = _seconds_from(0, MAX_PAUSE_S, "5 minutes")
+"""A settle or recover time."""
 
 
 def _text(value: object, index: int | None = None) -> str:
@@ -97,6 +111,7 @@ def _remaining(value: object) -> tuple[float, ...]:
 
 
 Seconds = Annotated[float, PlainValidator(_seconds)]
+PauseSeconds = Annotated[float, PlainValidator(_pause_seconds)]
 Text = Annotated[str, PlainValidator(_text)]
 TextList = Annotated[tuple[str, ...], PlainValidator(_text_list)]
 Remaining = Annotated[tuple[float, ...], PlainValidator(_remaining)]
@@ -109,14 +124,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class _CueKeys(_Strict):
+class _StepKeys(_Strict):
+    """Keys an exercise may set, and `defaults` for every exercise."""
+
     countdown: int | None = Field(None, ge=0, le=MAX_COUNTDOWN)
     remaining: Remaining | None = None
     halfway: bool | None = None
     chimes: bool | None = None
+    settle: PauseSeconds | None = None
+    recover: PauseSeconds | None = None
 
 
-class DefaultsFile(_CueKeys):
+class DefaultsFile(_StepKeys):
     hold: Seconds = 30.0
 
 
@@ -127,7 +146,7 @@ class VoiceFile(_Strict):
     volume: float | None = Field(None, ge=0.0, le=1.0)
 
 
-class ExerciseFile(_CueKeys):
+class ExerciseFile(_StepKeys):
     name: Text
     setup: TextList = ()
     hold: Seconds | None = None
@@ -492,16 +511,19 @@ def _parse_step(
     if problems:
         return None, problems
 
-    def pick(key: str) -> Any:
-        own = getattr(ex, key)
-        return own if own is not None else getattr(defaults, key)
+    def pick(key: str, built_in: Any) -> Any:
+        """The step's own value of `key`, else the `defaults` one, else `built_in`."""
+        for value in (getattr(ex, key), getattr(defaults, key)):
+            if value is not None:
+                return value
+        return built_in
 
     base_cues = CueOptions()
     cues = CueOptions(
-        countdown=pick("countdown") if pick("countdown") is not None else base_cues.countdown,
-        remaining_s=(pick("remaining") if pick("remaining") is not None else base_cues.remaining_s),
-        halfway=pick("halfway") if pick("halfway") is not None else base_cues.halfway,
-        chimes=pick("chimes") if pick("chimes") is not None else base_cues.chimes,
+        countdown=pick("countdown", base_cues.countdown),
+        remaining_s=pick("remaining", base_cues.remaining_s),
+        halfway=pick("halfway", base_cues.halfway),
+        chimes=pick("chimes", base_cues.chimes),
     )
     return Exercise(
         name=ex.name,
@@ -513,5 +535,7 @@ def _parse_step(
         reps=ex.reps,
         between=ex.between,
         cues=cues,
+        settle_s=pick("settle", DEFAULT_SETTLE_S),
+        recover_s=pick("recover", DEFAULT_RECOVER_S),
         line=line,
     ), []

@@ -16,6 +16,12 @@ MAX_SECONDS = 3 * 60 * 60
 """Longest hold or rest a script may ask for: three hours."""
 MAX_TEXT_CHARS = 300
 """Longest single spoken line; longer ones are hard to follow by ear."""
+DEFAULT_SETTLE_S = 2.5
+"""Time to get into position, from the last line before a hold to "Hold"."""
+DEFAULT_RECOVER_S = 3.0
+"""Quiet after a release, before the next line."""
+MAX_PAUSE_S = 5 * 60
+"""Longest settle or recover time: five minutes."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,10 @@ class Exercise:
     between: str | None = None
     """Spoken between reps."""
     cues: CueOptions = CueOptions()
+    settle_s: float = DEFAULT_SETTLE_S
+    """Silence from the last line before each hold to "Hold", to get into position."""
+    recover_s: float = DEFAULT_RECOVER_S
+    """Silence after each release, before the next line."""
     line: int = 0
     """Line of the step in its script, for messages."""
 

@@ -2,10 +2,11 @@
 
 ```yaml
 voice: {rate: 150}
-defaults: {countdown: 5, scale: 1.2}
+defaults: {countdown: 5, scale: 1.2, settle: 5}
 routines:
   sciatica-relief:
     hold: {Seated hamstring stretch: 45, 1: 50}
+    settle: {1: 10}
     progression: {hold: {start: 20, add: 5, every: week, max: 60}}
 ```
 
@@ -16,7 +17,7 @@ config directory (no file there: no profile). Validated like routine scripts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, PlainValidator
 from pydantic import ValidationError as PydanticValidationError
@@ -30,6 +31,7 @@ from .loader import (
     ProgressionFile,
     Seconds,
     VoiceFile,
+    _pause_seconds,
     _seconds,
     _Strict,
     dotted,
@@ -41,9 +43,10 @@ from .loader import (
 )
 from .model import VoiceSettings
 from .paths import config_dir
-from .settings import MAX_SCALE, Layer, Overrides
+from .settings import MAX_SCALE, PER_STEP, Layer, Overrides
 
 PROFILE_NAME = "profile.yaml"
+T = TypeVar("T")
 
 
 def _per_step(check: Any) -> Any:
@@ -74,6 +77,7 @@ def _reps(value: object) -> int:
 
 PerStepSeconds = Annotated[float | dict[str, float], PlainValidator(_per_step(_seconds))]
 PerStepReps = Annotated[int | dict[str, int], PlainValidator(_per_step(_reps))]
+PerStepPause = Annotated[float | dict[str, float], PlainValidator(_per_step(_pause_seconds))]
 
 
 class OverrideFile(_Strict):
@@ -81,6 +85,8 @@ class OverrideFile(_Strict):
     scale: float | None = Field(None, gt=0, le=MAX_SCALE)
     reps: PerStepReps | None = None
     rest: Seconds | None = None
+    settle: PerStepPause | None = None
+    recover: PerStepPause | None = None
     countdown: int | None = Field(None, ge=0, le=MAX_COUNTDOWN)
     chimes: bool | None = None
     during: bool | None = None
@@ -103,16 +109,29 @@ def _voice(v: VoiceFile) -> VoiceSettings:
     return VoiceSettings(engine=v.engine, voice=v.voice, rate_wpm=v.rate, volume=v.volume)
 
 
+def _split_per_step(value: T | dict[str, T] | None) -> tuple[T | None, tuple[tuple[str, T], ...]]:
+    """A per-step entry as (the value for every step, (step, value) for single steps)."""
+    if isinstance(value, dict):
+        return None, tuple(value.items())
+    return value, ()
+
+
 def _overrides(o: OverrideFile, extra_voice: VoiceSettings = VoiceSettings()) -> Overrides:
-    hold_all = o.hold if not isinstance(o.hold, dict) else None
-    reps_all = o.reps if not isinstance(o.reps, dict) else None
+    hold_all, step_hold = _split_per_step(o.hold)
+    reps_all, step_reps = _split_per_step(o.reps)
+    settle_all, step_settle = _split_per_step(o.settle)
+    recover_all, step_recover = _split_per_step(o.recover)
     return Overrides(
         hold_s=hold_all,
-        step_hold_s=tuple(o.hold.items()) if isinstance(o.hold, dict) else (),
+        step_hold_s=step_hold,
         scale=o.scale,
         reps=reps_all,
-        step_reps=tuple(o.reps.items()) if isinstance(o.reps, dict) else (),
+        step_reps=step_reps,
         rest_s=o.rest,
+        settle_s=settle_all,
+        step_settle_s=step_settle,
+        recover_s=recover_all,
+        step_recover_s=step_recover,
         countdown=o.countdown,
         chimes=o.chimes,
         during=o.during,
@@ -151,7 +170,7 @@ def load_profile(path: Path | None, routine_slug: str) -> list[Layer]:
             ]
         )
     raw_defaults = data.get("defaults")
-    for name in ("hold", "reps"):
+    for name in PER_STEP:
         if isinstance(raw_defaults, dict) and isinstance(raw_defaults.get(name), dict):
             where: Path_ = ("defaults", name)
             problems.append(

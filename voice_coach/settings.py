@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import Problem, ValidationError
 from .model import (
+    MAX_PAUSE_S,
     MAX_SECONDS,
     CueOptions,
     Exercise,
@@ -33,6 +34,10 @@ from .model import (
 ROUTINE_SCRIPT = "routine script"
 COMMAND_LINE = "command line"
 MAX_SCALE = 10.0
+PER_STEP = {"hold": "hold_s", "reps": "reps", "settle": "settle_s", "recover": "recover_s"}
+"""Settings a layer may give for every exercise or for single ones (NAME=VALUE): option
+name -> the `Exercise` field it sets, which is also the `Overrides` field for every
+exercise ("step_" + it for single ones)."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +49,17 @@ class Overrides:
     step_hold_s: tuple[tuple[str, float], ...] = ()
     """(step name or number, seconds) for single steps."""
     scale: float | None = None
-    """Multiplies every hold and rest (after the values above)."""
+    """Multiplies every hold and rest (after the values above); never settle or recover."""
     reps: int | None = None
     step_reps: tuple[tuple[str, int], ...] = ()
     rest_s: float | None = None
     """Every rest step, in seconds."""
+    settle_s: float | None = None
+    """Seconds to get into position before every hold (see `Exercise.settle_s`)."""
+    step_settle_s: tuple[tuple[str, float], ...] = ()
+    recover_s: float | None = None
+    """Seconds of quiet after every release (see `Exercise.recover_s`)."""
+    step_recover_s: tuple[tuple[str, float], ...] = ()
     countdown: int | None = None
     chimes: bool | None = None
     during: bool | None = None
@@ -111,12 +122,12 @@ class Resolved:
     def listing(self) -> tuple[SettingValue, ...]:
         """Every effective setting and where it came from, the voice first (what
         `voice-coach settings` shows)."""
-        from .speech import DEFAULT_ENGINE
+        from .speech import default_engine
         from .speech.contract import DEFAULT_RATE_WPM
 
         v = self.voice
         voice = [
-            ("engine", v.engine or DEFAULT_ENGINE, "engine"),
+            ("engine", v.engine or default_engine(v.language).name, "engine"),
             ("voice", v.voice or "engine default", "voice"),
             ("rate", f"{v.rate_wpm or DEFAULT_RATE_WPM} wpm", "rate_wpm"),
             ("volume", "1" if v.volume is None else f"{v.volume:g}", "volume"),
@@ -202,11 +213,8 @@ def _check_selectors(routine: Routine, layers: Sequence[Layer]) -> None:
     """Raise unless every single-step selector of every layer names an exercise of `routine`."""
     problems: list[Problem] = []
     for layer in layers:
-        for option, pairs in (
-            ("hold", layer.overrides.step_hold_s),
-            ("reps", layer.overrides.step_reps),
-        ):
-            for selector, _ in pairs:
+        for option, attr in PER_STEP.items():
+            for selector, _ in getattr(layer.overrides, "step_" + attr):
                 if match_step(routine, selector) is None:
                     key = f"--{option} {selector}=" if layer.source == COMMAND_LINE else option
                     problems.append(
@@ -309,8 +317,10 @@ def _resolve_exercise(
     n: int, step: Exercise, routine: Routine, layers: Sequence[Layer], stage: Stage
 ) -> tuple[Exercise, list[SettingValue]]:
     """Exercise step `n` with the layers applied, and its settings; a hold too long raises."""
-    (hold_s, hold_from), (reps, reps_from) = _hold_and_reps(n, step, routine, layers, stage)
-    hold_s, hold_from = _scaled(hold_s, hold_from, layers)
+    hold_s, hold_from = _scaled(*_step_value(n, step, "hold", routine, layers, stage), layers)
+    reps, reps_from = _step_value(n, step, "reps", routine, layers, stage)
+    settle_s, settle_from = _step_value(n, step, "settle", routine, layers, stage)
+    recover_s, recover_from = _step_value(n, step, "recover", routine, layers, stage)
     if hold_s > MAX_SECONDS:
         raise ValidationError(
             [
@@ -330,38 +340,35 @@ def _resolve_exercise(
         reps=reps,
         cues=_cues(step.cues, layers),
         sides=(side,) if side is not None and step.sides else step.sides,
+        settle_s=settle_s,
+        recover_s=recover_s,
     )
     return exercise, [
         SettingValue(f"step {n} hold", f"{_num(hold_s)} s ({step.name})", hold_from),
         SettingValue(f"step {n} reps", str(reps), reps_from),
+        SettingValue(f"step {n} settle", f"{_num(settle_s)} s", settle_from),
+        SettingValue(f"step {n} recover", f"{_num(recover_s)} s", recover_from),
     ]
 
 
-def _hold_and_reps(
-    n: int, step: Exercise, routine: Routine, layers: Sequence[Layer], stage: Stage
-) -> tuple[tuple[float, str], tuple[int, str]]:
-    """Exercise `n`'s hold and reps before scaling, each with its source."""
-    hold_s, hold_from = step.hold_s, ROUTINE_SCRIPT
-    reps, reps_from = step.reps, ROUTINE_SCRIPT
+def _step_value(
+    n: int, step: Exercise, option: str, routine: Routine, layers: Sequence[Layer], stage: Stage
+) -> tuple[Any, str]:
+    """Exercise `n`'s value of a `PER_STEP` option (before any scaling) and its source."""
+    attr = PER_STEP[option]
+    value, value_from = getattr(step, attr), ROUTINE_SCRIPT
     for source, o in _with_script(routine, layers):
         # Within a layer: its progression, then its every-step value, then single steps.
-        if o.progression and o.progression.hold:
-            hold_s = o.progression.hold.at(stage.number)
-            hold_from = f"{source} progression, {o.progression.hold.every} {stage.number}"
-        if o.progression and o.progression.reps:
-            reps = round(o.progression.reps.at(stage.number))
-            reps_from = f"{source} progression, {o.progression.reps.every} {stage.number}"
-        if o.hold_s is not None:
-            hold_s, hold_from = o.hold_s, source
-        for selector, seconds in o.step_hold_s:
+        ramp = getattr(o.progression, option, None) if o.progression else None
+        if ramp is not None:
+            value = round(ramp.at(stage.number)) if option == "reps" else ramp.at(stage.number)
+            value_from = f"{source} progression, {ramp.every} {stage.number}"
+        if getattr(o, attr) is not None:
+            value, value_from = getattr(o, attr), source
+        for selector, single in getattr(o, "step_" + attr):
             if match_step(routine, selector) == n:
-                hold_s, hold_from = seconds, source
-        if o.reps is not None:
-            reps, reps_from = o.reps, source
-        for selector, count in o.step_reps:
-            if match_step(routine, selector) == n:
-                reps, reps_from = count, source
-    return (hold_s, hold_from), (reps, reps_from)
+                value, value_from = single, source
+    return value, value_from
 
 
 def _cues(cues: CueOptions, layers: Sequence[Layer]) -> CueOptions:
@@ -421,7 +428,7 @@ def _merged_overrides(layers: Sequence[Layer]) -> Overrides:
         changes: dict[str, Any] = {}
         for f in dataclasses.fields(Overrides):
             v = getattr(o, f.name)
-            if f.name in ("step_hold_s", "step_reps"):
+            if f.name.startswith("step_"):
                 if v:
                     changes[f.name] = tuple(getattr(out, f.name)) + tuple(v)
             elif f.name == "voice":
@@ -434,12 +441,7 @@ def _merged_overrides(layers: Sequence[Layer]) -> Overrides:
 
 def _describe(o: Overrides, routine: Routine) -> list[tuple[str, str]]:
     """(file-name part, words) for every setting in `o`."""
-    out: list[tuple[str, str]] = []
-    if o.hold_s is not None:
-        out.append((f"hold{_num(o.hold_s)}", f"hold {_num(o.hold_s)} s"))
-    for selector, seconds in o.step_hold_s:
-        n = match_step(routine, selector)
-        out.append((f"hold{n}x{_num(seconds)}", f"step {n} hold {_num(seconds)} s"))
+    out = _describe_seconds(o, "hold", routine)
     if o.scale is not None:
         out.append((f"scale{_num(o.scale)}", f"holds and rests x{_num(o.scale)}"))
     if o.reps is not None:
@@ -449,6 +451,7 @@ def _describe(o: Overrides, routine: Routine) -> list[tuple[str, str]]:
         out.append((f"reps{n}x{count}", f"step {n} {count} reps"))
     if o.rest_s is not None:
         out.append((f"rest{_num(o.rest_s)}", f"rests {_num(o.rest_s)} s"))
+    out += _describe_seconds(o, "settle", routine) + _describe_seconds(o, "recover", routine)
     if o.countdown is not None:
         out.append((f"countdown{o.countdown}", f"countdown {o.countdown}"))
     if o.chimes is False:
@@ -469,6 +472,17 @@ def _describe(o: Overrides, routine: Routine) -> list[tuple[str, str]]:
     return out
 
 
+def _describe_seconds(o: Overrides, option: str, routine: Routine) -> list[tuple[str, str]]:
+    """(file-name part, words) for a `PER_STEP` option in seconds, every step and single."""
+    attr = PER_STEP[option]
+    every = getattr(o, attr)
+    out = [] if every is None else [(f"{option}{_num(every)}", f"{option} {_num(every)} s")]
+    for selector, seconds in getattr(o, "step_" + attr):
+        n = match_step(routine, selector)
+        out.append((f"{option}{n}x{_num(seconds)}", f"step {n} {option} {_num(seconds)} s"))
+    return out
+
+
 # -- the command line's words ----------------------------------------------------------
 
 
@@ -484,6 +498,10 @@ class Choices:
     """"N" for every step, or "NAME=N" for one."""
     rest: float | None = None
     """Seconds of every rest."""
+    settle: tuple[str, ...] = ()
+    """Seconds to get into position before each hold, like `hold`: every step or one."""
+    recover: tuple[str, ...] = ()
+    """Seconds of quiet after each release, like `hold`: every step or one."""
     countdown: int | None = None
     no_chimes: bool = False
     no_during: bool = False
@@ -507,6 +525,8 @@ class Choices:
             scale=self.scale,
             reps=self.reps,
             rest=self.rest,
+            settle=self.settle,
+            recover=self.recover,
             countdown=self.countdown,
             no_chimes=self.no_chimes,
             no_during=self.no_during,
@@ -515,32 +535,28 @@ class Choices:
         )
 
 
-def _seconds(text: str, option: str, what: str = "seconds") -> float:
+T = TypeVar("T")
+
+
+def _seconds(text: str, lo: float = 1, hi: float = MAX_SECONDS, hi_words: str = "3 hours") -> float:
+    """`text` as a number of seconds from `lo` to `hi`; a ValueError says what is allowed."""
     try:
         value = float(text)
     except ValueError:
-        raise ValidationError(
-            [Problem(option, None, "", f"{text!r} is not a number of {what}; e.g. {option} 45")]
-        ) from None
-    if not 1 <= value <= MAX_SECONDS:
-        raise ValidationError(
-            [
-                Problem(
-                    option,
-                    None,
-                    "",
-                    f"must be from 1 to {MAX_SECONDS} seconds (3 hours), got {text}",
-                )
-            ]
-        )
+        raise ValueError(f"{text!r} is not a number of seconds") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"must be from {lo:g} to {hi:g} seconds ({hi_words}), got {text}")
     return value
 
 
-def _count(text: str, option: str, lo: int, hi: int) -> int:
-    if not text.strip().isdigit() or not lo <= int(text) <= hi:
-        raise ValidationError(
-            [Problem(option, None, "", f"must be a whole number from {lo} to {hi}, got {text!r}")]
-        )
+def _pause_seconds(text: str) -> float:
+    """A settle or recover time."""
+    return _seconds(text, 0, MAX_PAUSE_S, "5 minutes")
+
+
+def _reps(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 50:
+        raise ValueError(f"must be a whole number from 1 to 50, got {text!r}")
     return int(text)
 
 
@@ -552,11 +568,35 @@ def _split(text: str) -> tuple[str | None, str]:
     return None, text.strip()
 
 
+def _every_and_single(
+    texts: Sequence[str], flag: str, parse: Callable[[str], T]
+) -> tuple[T | None, tuple[tuple[str, T], ...], list[Problem]]:
+    """A repeatable `PER_STEP` option's values: for every step ("VALUE", the last one
+    wins), for single steps ("NAME=VALUE"), and a problem per bad value."""
+    every: T | None = None
+    single: list[tuple[str, T]] = []
+    problems: list[Problem] = []
+    for text in texts:
+        name, value = _split(text)
+        try:
+            parsed = parse(value)
+        except ValueError as exc:
+            problems.append(Problem(f"{flag} {text!r}", None, "", str(exc)))
+            continue
+        if name:
+            single.append((name, parsed))
+        else:
+            every = parsed
+    return every, tuple(single), problems
+
+
 def parse_command_line(
     hold: Sequence[str] = (),
     scale: float | None = None,
     reps: Sequence[str] = (),
     rest: float | None = None,
+    settle: Sequence[str] = (),
+    recover: Sequence[str] = (),
     countdown: int | None = None,
     no_chimes: bool = False,
     no_during: bool = False,
@@ -564,48 +604,24 @@ def parse_command_line(
     voice: VoiceSettings = VoiceSettings(),
 ) -> Overrides:
     """The command line's options as a layer; every bad value reported at once."""
-    problems: list[Problem] = []
-    hold_all: float | None = None
-    step_hold: list[tuple[str, float]] = []
-    reps_all: int | None = None
-    step_reps: list[tuple[str, int]] = []
-    for text in hold:
-        name, value = _split(text)
-        try:
-            seconds = _seconds(value, f"--hold {text!r}")
-        except ValidationError as exc:
-            problems += exc.problems
-            continue
-        if name:
-            step_hold.append((name, seconds))
-        else:
-            hold_all = seconds
-    for text in reps:
-        name, value = _split(text)
-        try:
-            count = _count(value, f"--reps {text!r}", 1, 50)
-        except ValidationError as exc:
-            problems += exc.problems
-            continue
-        if name:
-            step_reps.append((name, count))
-        else:
-            reps_all = count
+    hold_all, step_hold, problems = _every_and_single(hold, "--hold", _seconds)
+    reps_all, step_reps, reps_problems = _every_and_single(reps, "--reps", _reps)
+    settle_all, step_settle, settle_problems = _every_and_single(settle, "--settle", _pause_seconds)
+    recover_all, step_recover, recover_problems = _every_and_single(
+        recover, "--recover", _pause_seconds
+    )
+    problems += reps_problems + settle_problems + recover_problems
     if scale is not None and not 0 < scale <= MAX_SCALE:
         problems.append(
             Problem(
                 "--scale", None, "", f"must be more than 0 and at most {MAX_SCALE:g}, got {scale:g}"
             )
         )
-    if rest is not None and not 1 <= rest <= MAX_SECONDS:
-        problems.append(
-            Problem(
-                "--rest",
-                None,
-                "",
-                f"must be from 1 to {MAX_SECONDS} seconds (3 hours), got {rest:g}",
-            )
-        )
+    if rest is not None:
+        try:
+            _seconds(f"{rest:g}")
+        except ValueError as exc:
+            problems.append(Problem("--rest", None, "", str(exc)))
     if countdown is not None and not 0 <= countdown <= 10:
         problems.append(
             Problem(
@@ -622,11 +638,15 @@ def parse_command_line(
         raise ValidationError(problems)
     return Overrides(
         hold_s=hold_all,
-        step_hold_s=tuple(step_hold),
+        step_hold_s=step_hold,
         scale=scale,
         reps=reps_all,
-        step_reps=tuple(step_reps),
+        step_reps=step_reps,
         rest_s=rest,
+        settle_s=settle_all,
+        step_settle_s=step_settle,
+        recover_s=recover_all,
+        step_recover_s=step_recover,
         countdown=countdown,
         chimes=False if no_chimes else None,
         during=False if no_during else None,

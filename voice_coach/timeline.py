@@ -5,6 +5,9 @@ Rules (the contract `show`, `export` and `play` rely on):
   release cue, exactly. Holds are never stretched.
 - Countdown number k starts exactly k seconds before the hold ends; "Ten seconds
   left" exactly 10 s before; "Halfway there" exactly in the middle.
+- "Hold" starts exactly the step's `settle_s` after the end of the line before it, and
+  the line after a release exactly the step's `recover_s` after the release ends; neither
+  silence is ever shorter than `Pacing.gap_ms`, the pause between any two lines.
 - Spoken cues never overlap. A cue inside a hold that does not fit (it would overlap
   another, or run into the release) is dropped, with a warning.
 - Chimes (short tones) mark the start and end of each hold, in silence just before
@@ -46,16 +49,13 @@ CHIME_END = "end"
 
 @dataclass(frozen=True)
 class Pacing:
-    """Silences that are not written in scripts, in milliseconds."""
+    """Silences that are not written in scripts, in milliseconds (a step's settle and
+    recover times are: `Exercise.settle_s`, `Exercise.recover_s`)."""
 
     lead_in_ms: int = 500
     """Silence before the first cue."""
     gap_ms: int = 700
-    """Between two consecutive spoken lines."""
-    settle_ms: int = 2500
-    """After the last line before a hold, to get into position, until "Hold"."""
-    recover_ms: int = 3000
-    """After a release, before the next line."""
+    """Between two consecutive spoken lines; also the least settle and recover time."""
     min_gap_ms: int = 150
     """The least silence between two cues inside a hold."""
     chime_ms: int = 200
@@ -346,7 +346,7 @@ class _Builder:
 
     def hold(self, number: int, step: Exercise, side: Side | None, rep: int) -> None:
         """One hold with the cues inside it, then its release."""
-        start_ms = self.last_end_ms + max(self.pause_ms, self.pacing.settle_ms)
+        start_ms = self.last_end_ms + max(self.pause_ms, round(step.settle_s * 1000))
         where = f"step {number} ({step.name}" + (f", {side} side" if side else "") + ")"
         h = _HoldLayout(number, where, start_ms, start_ms + self._hold_length_ms(step))
         self._start_hold(h, step)
@@ -360,7 +360,7 @@ class _Builder:
         self.holds.append(HoldSpan(number, side, rep, h.start_ms, h.end_ms))
         release = self._fill(step.release or self.phrases.release, side)
         self.say("release", release, number, at_ms=h.end_ms)
-        self.pause_ms = self.pacing.recover_ms
+        self.pause_ms = max(self.pacing.gap_ms, round(step.recover_s * 1000))
 
     def _hold_length_ms(self, step: Exercise) -> int:
         """The next hold's length as written, with its live adjustment (see `MIN_HOLD_MS`)."""

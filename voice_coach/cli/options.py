@@ -54,9 +54,23 @@ OPTIONS = (
         list,
         "Seconds for every hold, or NAME=SECONDS / NUMBER=SECONDS for one step (repeatable).",
     ),
-    Opt("scale", float, "Multiply every hold and rest, e.g. 1.5."),
+    Opt("scale", float, "Multiply every hold and rest, e.g. 1.5 (not --settle or --recover)."),
     Opt("reps", list, "Reps for every step, or NAME=N for one step (repeatable)."),
     Opt("rest", float, "Seconds for every rest."),
+    Opt(
+        "settle",
+        list,
+        "Seconds to get into position before each hold (default 2.5, 0-300), or "
+        "NAME=SECONDS / NUMBER=SECONDS for one step (repeatable). About you, not the "
+        "exercise: --scale leaves it alone.",
+    ),
+    Opt(
+        "recover",
+        list,
+        "Seconds of quiet after each release (default 3, 0-300), or NAME=SECONDS / "
+        "NUMBER=SECONDS for one step (repeatable). About you, not the exercise: --scale "
+        "leaves it alone.",
+    ),
     Opt("countdown", int, "Count down the last N seconds of each hold (0-10)."),
     Opt("no_chimes", bool, "No tones at the start and end of holds."),
     Opt("no_during", bool, "Leave out the lines spoken during holds."),
@@ -64,7 +78,8 @@ OPTIONS = (
     Opt(
         "engine",
         str,
-        "Speech engine: pyttsx3 (default), espeak-ng or piper; see `voice-coach voices`.",
+        "Speech engine: piper, pyttsx3 or espeak-ng (default: piper where it has a voice for "
+        "the language, else pyttsx3; see `voice-coach voices`).",
         VOICE,
     ),
     Opt("voice", str, "Voice id, name or language code, e.g. en-us.", VOICE),
