@@ -6,8 +6,9 @@ ROUTINE ?= sciatica-relief
 
 .PHONY: run test lint typecheck unit bench setup system-deps system-deps-test clean
 
-## make run: set everything up and export the sciatica routine to exports/
-run: system-deps $(VENV)/.installed
+## make run: set everything up (with the natural voice) and export the sciatica
+## routine to exports/
+run: system-deps $(VENV)/.installed-neural
 	$(BIN)/voice-coach export $(ROUTINE)
 
 ## make test: set everything up, then ruff, mypy and the whole pytest suite

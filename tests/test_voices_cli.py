@@ -111,9 +111,11 @@ def test_the_default_engine_comes_first() -> None:
     result = runner.invoke(app, ["voices"])
     assert result.exit_code == 0, result.output
     headings = [
-        line.split(":")[0].removesuffix(" (default)")
+        line.split(" ")[0].removesuffix(":")
         for line in result.output.splitlines()
         if line and not line.startswith(" ")
     ]
-    assert headings[0] == "pyttsx3" and result.output.startswith("pyttsx3 (default): ")
+    default = speech.default_engine()
+    assert headings[0] == default.name
+    assert result.output.startswith(f"{default.name} (default: {default.why}): ")
     assert set(speech.BUILTIN_ENGINES) <= set(headings)

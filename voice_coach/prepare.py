@@ -15,7 +15,7 @@ from .audio.clip import Clip
 from .model import Routine, VoiceSettings
 from .paths import cache_dir as default_cache_dir
 from .plan import Plan
-from .speech import get_engine
+from .speech import engine_name, fallback_note, get_engine
 from .speech.cache import CacheStats, SpeechCache
 from .speech.contract import ResolvedVoice
 from .timeline import Pacing, Timeline, build_timeline, spoken_texts
@@ -32,6 +32,8 @@ class Prepared:
     """Every spoken line's audio, by text."""
     sample_rate: int
     cache: CacheStats
+    note: str | None = None
+    """For the person: the natural voice could not be used, and how to get it."""
 
 
 OLD_RECORDS = "quickstart"
@@ -40,7 +42,7 @@ OLD_RECORDS = "quickstart"
 
 def speech_cache(settings: VoiceSettings, cache_dir: Path | None = None) -> SpeechCache:
     """The engine `settings` name, its resolved voice, and the cache of its clips."""
-    engine = get_engine(settings.engine)
+    engine = get_engine(engine_name(settings))
     root = cache_dir or default_cache_dir()
     shutil.rmtree(root / OLD_RECORDS, ignore_errors=True)
     return SpeechCache(root, engine, engine.resolve(settings))
@@ -53,14 +55,17 @@ def prepare(
     pacing: Pacing = Pacing(),
     progress: Progress | None = None,
 ) -> Prepared:
-    cache = speech_cache(routine.voice.merged(voice_override), cache_dir)
+    settings = routine.voice.merged(voice_override)
+    cache = speech_cache(settings, cache_dir)
     voice = cache.voice
     clips = cache.clips(spoken_texts(routine), progress)
     timeline = build_timeline(routine, {t: c.duration_ms for t, c in clips.items()}, pacing)
     # The output runs at the most common clip rate; others are resampled to it.
     rates = [c.sample_rate for c in clips.values()]
     sample_rate = max(set(rates), key=rates.count) if rates else 22050
-    return Prepared(routine, voice, timeline, clips, sample_rate, cache.stats)
+    return Prepared(
+        routine, voice, timeline, clips, sample_rate, cache.stats, fallback_note(settings)
+    )
 
 
 def settings_comment(prepared: Prepared) -> str:

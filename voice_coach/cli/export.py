@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from .app import app
-from .common import RoutineArg, progress_bar, progress_callback, reported, say, warn
+from .common import RoutineArg, note, progress_bar, progress_callback, reported, say, warn
 from .options import with_settings
 
 FORMAT_NAMES = ("mp3", "ogg", "m4a", "wav")
@@ -69,6 +69,8 @@ def export(
         target = output or default_target(p, fmt, split)
         with progress_bar() as bar:
             ready = prepare_plan(p, progress_callback(bar, "Synthesizing cues"))
+            if ready.note:
+                note(f"note: {ready.note}")
             for warning in ready.timeline.warnings:
                 warn(warning)
             encoding = progress_callback(bar, "Encoding")

@@ -53,6 +53,7 @@ def export_all(
     from ..export import batch
 
     outcomes: list[Outcome] = []
+    noted: set[str] = set()
     # No refresh thread: the worker processes are forked while the bar exists.
     with progress_bar(auto_refresh=False) as bar:
         task = bar.add_task("Exporting routines", total=None)
@@ -60,6 +61,9 @@ def export_all(
         def done(outcome: Outcome, total: int) -> None:
             outcomes.append(outcome)
             name = Path(outcome.routine).name
+            if outcome.note and outcome.note not in noted:
+                noted.add(outcome.note)
+                note(f"note: {outcome.note}")
             for warning in outcome.warnings:
                 warn(f"{name}: {warning}")
             if outcome.status == "exported":

@@ -52,6 +52,8 @@ def show(
 
                 write_timeline_png(ready.timeline, ready.clips, ready.sample_rate, plot)
         tl = ready.timeline
+        if ready.note:
+            note(f"note: {ready.note}")
         for warning in tl.warnings:
             warn(warning)
         if plot is not None:

@@ -107,6 +107,8 @@ class Outcome:
     message: str = ""
     """Why it failed."""
     warnings: tuple[str, ...] = ()
+    note: str | None = None
+    """The natural voice could not be used (said once for the whole run)."""
 
 
 def summary(outcomes: Sequence[Outcome]) -> str:
@@ -185,7 +187,7 @@ def export_one(job: Job) -> Outcome:
     worker process: it reports failures in its result rather than raising)."""
     from ..plan import make_plan
     from ..prepare import prepare
-    from ..speech import get_engine
+    from ..speech import engine_name, get_engine
     from .routine import default_target, write_export
 
     routine = str(job.routine)
@@ -193,7 +195,7 @@ def export_one(job: Job) -> Outcome:
         plan = make_plan(routine, job.choices)
         target = default_target(plan, job.fmt, job.split, job.folder)
         settings = plan.routine.voice.merged(plan.resolved.voice)
-        voice = get_engine(settings.engine).resolve(settings)
+        voice = get_engine(engine_name(settings)).resolve(settings)
         digest = input_hash(
             job.routine.read_bytes(),
             plan.resolved.label,
@@ -206,7 +208,14 @@ def export_one(job: Job) -> Outcome:
             return Outcome(routine, "skipped", target.name, digest)
         ready = prepare(plan.routine, plan.resolved.voice, job.choices.cache_dir)
         write_export(plan, ready, target, job.fmt, job.bitrate_kbps, job.split)
-        return Outcome(routine, "exported", target.name, digest, warnings=ready.timeline.warnings)
+        return Outcome(
+            routine,
+            "exported",
+            target.name,
+            digest,
+            warnings=ready.timeline.warnings,
+            note=ready.note,
+        )
     except (VoiceCoachError, OSError) as exc:
         return Outcome(routine, "failed", message=_reason(exc))
 

@@ -14,6 +14,7 @@ from ..errors import VoiceCoachError
 from ..plan import Plan, make_plan
 from ..prepare import speech_cache
 from ..settings import Choices
+from ..speech import fallback_note
 from .devices import Speaker
 from .player import Controls, PlayResult, no_controls, play
 from .positions import clear_position, load_position, save_position
@@ -73,6 +74,9 @@ def play_routine(
         if isinstance(speaker, VoiceCoachError):
             raise speaker
         cache = speech_cache(plan.resolved.voice, choices.cache_dir)
+        voice_note = fallback_note(plan.resolved.voice)
+        if voice_note:
+            notify(f"note: {voice_note}")
         first = start_step(plan, resume, notify)
     except BaseException:
         if not isinstance(speaker, VoiceCoachError):

@@ -2,18 +2,21 @@
 
 An engine turns a line of text into a `Clip` (see `contract.Engine`). Its library is
 imported inside the engine, so a missing optional engine never breaks the others.
-Built in: pyttsx3 (the default), the espeak-ng command line, and piper (neural, extra
-`voice-coach[neural]`). Third-party engines join through the entry-point group
+Built in: piper (neural, extra `voice-coach[neural]`; the default where it has a
+voice for the routine's language), pyttsx3 (espeak-ng in-process; the default
+otherwise) and the espeak-ng command line. Third-party engines join through the entry-point group
 ``voice_coach.engines``: a class with the same contract, registered under its `name`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 
 from ..errors import EngineError, VoiceCoachError
+from ..model import VoiceSettings
 from .contract import (
     DEFAULT_RATE_WPM,
     DEFAULT_VOLUME,
@@ -22,6 +25,7 @@ from .contract import (
     Parallelism,
     ResolvedVoice,
     VoiceInfo,
+    voice_for_language,
 )
 from .espeak_engine import EspeakNgEngine
 from .piper_engine import PiperEngine
@@ -29,11 +33,13 @@ from .pyttsx3_engine import Pyttsx3Engine
 
 __all__ = [
     "BUILTIN_ENGINES",
-    "DEFAULT_ENGINE",
     "DEFAULT_RATE_WPM",
     "DEFAULT_VOLUME",
     "ENTRY_POINT_GROUP",
+    "FALLBACK_ENGINE",
+    "NATURAL_ENGINE",
     "SYNTHESIS_TIMEOUT_S",
+    "DefaultEngine",
     "Engine",
     "EngineStatus",
     "EspeakNgEngine",
@@ -42,12 +48,19 @@ __all__ = [
     "Pyttsx3Engine",
     "ResolvedVoice",
     "VoiceInfo",
+    "default_engine",
+    "engine_name",
     "engine_statuses",
+    "fallback_note",
     "get_engine",
     "registry",
 ]
 
-DEFAULT_ENGINE = "pyttsx3"
+NATURAL_ENGINE = "piper"
+"""The default when it has a voice for the routine's language: a natural neural voice."""
+FALLBACK_ENGINE = "pyttsx3"
+"""The default otherwise: espeak-ng, which speaks about a hundred languages."""
+NATURAL_VOICE_HINT = "pip install 'voice-coach[neural]'"
 ENTRY_POINT_GROUP = "voice_coach.engines"
 
 BUILTIN_ENGINES: dict[str, Callable[[], Engine]] = {
@@ -79,13 +92,62 @@ def _unknown(name: str, engines: dict[str, Callable[[], Engine]]) -> EngineError
     return EngineError(f"unknown engine {name!r}; choose one of: {', '.join(sorted(engines))}")
 
 
-def get_engine(name: str | None) -> Engine:
+@dataclass(frozen=True)
+class DefaultEngine:
+    """Which engine speaks when nobody chose one, and why."""
+
+    name: str
+    why: str
+    """For `voices`: e.g. "the natural voice: piper with joe for en"."""
+    fallback_note: str | None = None
+    """Set when the natural voice could not be used: what to do to get it."""
+
+
+@functools.cache
+def default_engine(language: str | None = None) -> DefaultEngine:
+    """The one rule for the default engine: piper when it has an installed voice for
+    `language` (English when None), else pyttsx3. `--engine`, the profile and a
+    routine's `voice.engine` choose otherwise."""
+    wanted = language or "en"
+    piper = PiperEngine()
+    reason = piper.unavailable_reason()
+    if reason is None:
+        voice = voice_for_language(piper.voices(), wanted)
+        if voice is not None:
+            return DefaultEngine(
+                NATURAL_ENGINE, f"the natural voice: piper with {voice.name} for {wanted}"
+            )
+        reason = f"piper has no voice for {wanted!r} installed"
+    return DefaultEngine(
+        FALLBACK_ENGINE,
+        f"piper cannot speak here ({reason})",
+        f"speaking with espeak-ng (pyttsx3): {reason}; for the natural voice: "
+        f"{NATURAL_VOICE_HINT}"
+        if language in (None, "en") or language.startswith("en-")
+        else f"speaking with espeak-ng (pyttsx3): {reason}",
+    )
+
+
+def engine_name(settings: VoiceSettings) -> str:
+    """The engine `settings` name, else the default for their language."""
+    return settings.engine or default_engine(settings.language).name
+
+
+def fallback_note(settings: VoiceSettings) -> str | None:
+    """One line for the person when the default had to fall back from the natural
+    voice (nothing when an engine was chosen)."""
+    return None if settings.engine else default_engine(settings.language).fallback_note
+
+
+def get_engine(name: str) -> Engine:
     """A ready engine by name, or `EngineError` listing the choices / how to install it."""
-    name = name or DEFAULT_ENGINE
-    engines = registry()
-    if name not in engines:
-        raise _unknown(name, engines)
-    engine = engines[name]()
+    factory = BUILTIN_ENGINES.get(name)  # no scan of installed plugins for these
+    if factory is None:
+        engines = registry()
+        if name not in engines:
+            raise _unknown(name, engines)
+        factory = engines[name]
+    engine = factory()
     reason = engine.unavailable_reason()
     if reason:
         raise EngineError(f"engine {name!r} is not available: {reason}")
@@ -104,7 +166,8 @@ class EngineStatus:
 
     def describe(self) -> list[str]:
         """This engine as lines of text: a heading, then a voice per line."""
-        default = " (default)" if self.name == DEFAULT_ENGINE else ""
+        chosen = default_engine()
+        default = f" (default: {chosen.why})" if self.name == chosen.name else ""
         if self.unavailable_reason is not None:
             return [f"{self.name}{default}: not available: {self.unavailable_reason}"]
         count = len(self.voices)
@@ -127,7 +190,8 @@ def engine_statuses(only: str | None = None) -> list[EngineStatus]:
     engines = registry()
     if only is not None and only not in engines:
         raise _unknown(only, engines)
-    names = [only] if only is not None else sorted(engines, key=lambda n: (n != DEFAULT_ENGINE, n))
+    first = default_engine().name
+    names = [only] if only is not None else sorted(engines, key=lambda n: (n != first, n))
     return [_status(name, engines[name]) for name in names]
 
 
