@@ -54,13 +54,6 @@ TIMING_ROUTINE = """\
         hold: 6
         countdown: 3
 """
-# About 8 s: for the quick start, played four times.
-QUICK_ROUTINE = """\
-    title: Quick check
-    steps:
-      - name: Reach up
-        hold: 3
-"""
 # About 20 s with a long silent stretch in the hold, where the player is stalled.
 STALL_ROUTINE = """\
     title: Stall check
