@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import io
 import os
 import re
 import signal
@@ -17,16 +18,25 @@ from pathlib import Path
 
 import pytest
 from conftest import ROUTINES, FakeEngine, require_program
+from PIL import Image
 from typer.testing import CliRunner
 
 from voice_coach.cli.app import app
 from voice_coach.export.tags import read_chapters
 from voice_coach.serve.feed import FeedItem
-from voice_coach.serve.http import ExportServer, Unsatisfiable, parse_range
+from voice_coach.serve.http import ExportServer, Unsatisfiable, derived, parse_range
 from voice_coach.serve.net import is_lan_address, lan_address
 from voice_coach.serve.page import render_index
 from voice_coach.serve.qr import qr_svg
-from voice_coach.serve.scan import Group, Listed, Refused, locate, vorbis_chapters
+from voice_coach.serve.scan import (
+    Cover,
+    Group,
+    Listed,
+    Refused,
+    locate,
+    read_cover,
+    vorbis_chapters,
+)
 from voice_coach.timeline import Chapter
 
 SECRET = b"TOP-SECRET-OUTSIDE-THE-EXPORTS"
@@ -193,6 +203,11 @@ def test_ranges_we_do_not_serve_give_the_whole_file(served: Served, header: str)
         "/%ff%fe",
         "/chapters/../pyproject.toml.json",
         "/chapters/escape.mp3.json",
+        "/cover/../pyproject.toml.png",
+        "/cover/%2e%2e/pyproject.toml.png",
+        "/cover/escape.mp3.png",
+        "/cover/escape-dir/secret.mp3.png",
+        "/cover/..%2foutside/secret.mp3.png",
         "http://127.0.0.1/../pyproject.toml",
     ],
 )
@@ -210,6 +225,8 @@ def test_traversal_is_refused(served: Served, path: str) -> None:
         "/.a.mp3.x1.partial",
         "/missing.mp3",
         "/chapters/a.png.json",
+        "/cover/a.png.png",
+        "/cover/missing.mp3.png",
     ],
 )
 def test_no_listings_hidden_files_or_missing_files(served: Served, path: str) -> None:
@@ -250,14 +267,79 @@ def test_index_and_chapters_of_a_real_export(
 
     page = served.get("/")[2].decode()
     assert '<h2 class="title">Full</h2>' in page
-    starts = re.findall(r'<button type="button" data-start="([0-9.]+)">', page)
+    starts = re.findall(r'<button type="button" data-start="([0-9.]+)"', page)
     assert [float(s) for s in starts] == [c.start_ms / 1000 for c in chapters]
     for chapter in chapters:
+        assert f'data-title="{chapter.title}"><span class="time">' in page
         assert f"<span>{chapter.title}</span>" in page
+    # What the lock screen shows: the routine's title and its embedded cover.
+    assert 'data-title="Full" data-cover="/cover/full.mp3.png">' in page
 
     status, headers, body = served.get("/chapters/full.mp3.json")
     assert status == 200 and headers["Content-Type"].startswith("application/json+chapters")
     assert b'"version": "1.2.0"' in body
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "ogg", "m4a"])
+def test_cover_of_a_real_export(
+    served: Served, fake_engine: type[FakeEngine], cache_dir: Path, fmt: str
+) -> None:
+    require_program("ffmpeg")
+    target = served.root / f"minimal.{fmt}"
+    result = CliRunner().invoke(
+        app, ["export", str(ROUTINES / "minimal.yaml"), "-f", fmt, "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+
+    status, headers, body = served.get(f"/cover/minimal.{fmt}.png")
+    assert status == 200 and headers["Content-Type"] == "image/png"
+    assert headers["Content-Length"] == str(len(body))
+    with Image.open(io.BytesIO(body)) as cover:
+        assert cover.format == "PNG" and min(cover.size) >= 300
+    status, head_headers, head_body = served.request("HEAD", f"/cover/minimal.{fmt}.png")
+    assert (status, head_body) == (200, b"")
+    assert head_headers["Content-Length"] == headers["Content-Length"]
+    page = served.get("/")[2].decode()
+    assert f'data-title="Minimal" data-cover="/cover/minimal.{fmt}.png">' in page
+
+
+def test_file_without_a_cover_has_none(served: Served) -> None:
+    assert served.get("/cover/a.mp3.png")[0] == 404  # a.mp3 has no tags at all
+    assert served.request("HEAD", "/cover/a.mp3.png")[0] == 404
+    page = served.get("/")[2].decode()
+    assert '<article class="routine" id="routine-1" data-title="a">' in page
+    assert "data-cover" not in page
+
+
+def test_covers_follow_the_file_and_only_images_are_served(tmp_path: Path) -> None:
+    from mutagen.id3 import APIC, ID3, PictureType
+
+    path = tmp_path / "x.mp3"
+    path.write_bytes(AUDIO)
+
+    def embed(data: bytes, mime: str) -> None:
+        tags = ID3()
+        tags.add(APIC(encoding=3, mime=mime, type=PictureType.COVER_FRONT, desc="", data=data))
+        tags.save(path, v2_version=3)
+
+    assert read_cover(path) is None
+    jpeg = b"\xff\xd8\xff\xe0 a JPEG"
+    embed(jpeg, "image/jpeg")
+    assert read_cover(path) == Cover(jpeg, "image/jpeg")  # the file changed: read again
+    # A tag that claims an image but holds a page is not served as either.
+    embed(b"<script>alert(1)</script>", "image/png")
+    assert read_cover(path) is None
+    embed(b"<script>alert(1)</script>", "text/html")
+    assert read_cover(path) is None
+
+
+def test_a_folder_called_cover_is_still_served(served: Served) -> None:
+    (served.root / "cover").mkdir()
+    (served.root / "cover" / "x.png").write_bytes(b"\x89PNG picture")
+    (served.root / "cover" / "x.mp3").write_bytes(AUDIO)
+    assert served.get("/cover/x.png")[::2] == (200, b"\x89PNG picture")
+    assert served.get("/cover/x.mp3")[::2] == (200, AUDIO)
+    assert served.get("/cover/cover/x.mp3.png")[0] == 404  # its cover: it has none
 
 
 def test_serve_command_prints_url_and_qr_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -331,6 +413,24 @@ def test_parse_range_unsatisfiable(header: str, size: int) -> None:
         parse_range(header, size)
 
 
+@pytest.mark.parametrize(
+    ("url_path", "expected"),
+    [
+        ("/cover/a.mp3.png", "/a.mp3"),
+        ("/cover/split%20part/one.OGG.png", "/split%20part/one.OGG"),
+        ("/cover/a.mp%33.png", "/a.mp%33"),
+        ("/cover/../x.m4a.png", "/../x.m4a"),  # still to be located, and refused
+        ("/cover/a.png", None),
+        ("/cover/a.wav.png", None),
+        ("/cover/a.mp3", None),
+        ("/covers/a.mp3.png", None),
+        ("/cover.mp3.png", None),
+    ],
+)
+def test_derived(url_path: str, expected: str | None) -> None:
+    assert derived(url_path, "/cover", ".png") == expected
+
+
 def test_locate(tmp_path: Path) -> None:
     root = make_exports(tmp_path)
     assert locate(root, "/a.mp3") == root / "a.mp3"
@@ -359,10 +459,14 @@ def test_render_index_escapes_user_text() -> None:
         duration_ms=61_000,
         chapters=(Chapter('<b onclick="x">Stretch</b>', 0, 61_000),),
     )
-    page = render_index([Group("<i>folder</i>", (Listed(item),))], 'http://h/"><x>')
+    page = render_index([Group("<i>folder</i>", (Listed(item, cover=True),))], 'http://h/"><x>')
     assert "<script>alert" not in page and "<b onclick" not in page and "<i>folder" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
     assert 'src="/x%22%3Cy%3E.mp3"' in page
+    # The data attributes the script hands to the lock screen are escaped too.
+    assert 'data-title="&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"' in page
+    assert 'data-cover="/cover/x%22%3Cy%3E.mp3.png"' in page
+    assert 'data-title="&lt;b onclick=&quot;x&quot;&gt;Stretch&lt;/b&gt;"' in page
     assert "http://h/&quot;&gt;&lt;x&gt;" in page
     assert "1\u00a0min\u00a001\u00a0s · 1\u00a0chapter" in page
 

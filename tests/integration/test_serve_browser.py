@@ -269,3 +269,168 @@ def test_page_plays_jumps_to_a_chapter_and_renders(
     assert dark.size == (WIDTH, HEIGHT)
     median, _, lightest = luminance(dark, (left, top, right, bottom))
     assert median < 60 and lightest > 180, "title: light text on a dark background"
+
+
+RECORD_MEDIA_SESSION = """
+window.recorded = {actions: {}, position: null};
+if ("mediaSession" in navigator) {
+  const session = navigator.mediaSession;
+  const setActionHandler = session.setActionHandler.bind(session);
+  session.setActionHandler = (action, handler) => {
+    window.recorded.actions[action] = handler;
+    setActionHandler(action, handler);
+  };
+  const setPositionState = session.setPositionState.bind(session);
+  session.setPositionState = (state) => {
+    window.recorded.position = state;
+    setPositionState(state);
+  };
+}
+"""
+"""Runs before the page's own script: keeps the action handlers the page registers, as
+the lock screen would call them, and the last position state it set."""
+
+
+def retitled_copy(source: Path, target: Path, title: str) -> None:
+    from mutagen.id3 import ID3, TIT2
+
+    target.write_bytes(source.read_bytes())
+    tags = ID3(target)
+    tags.setall("TIT2", [TIT2(encoding=3, text=title)])
+    tags.save(target, v2_version=3)
+
+
+def test_lock_screen_and_headset_buttons_move_between_chapters(
+    browser: DevTools, page_url: str, exports: Path, tmp_path: Path
+) -> None:
+    chapters = read_chapters(exports / "full.mp3")
+    assert len(chapters) >= 3 and chapters[1].end_ms - chapters[1].start_ms > 8000
+    retitled_copy(exports / "full.mp3", exports / "other.mp3", "Other")
+    browser.call("Runtime.enable")
+    browser.call("Page.addScriptToEvaluateOnNewDocument", source=RECORD_MEDIA_SESSION)
+    browser.call("Page.navigate", url=page_url)
+    browser.wait_event("Page.loadEventFired")
+
+    full, other = (
+        "document.querySelector('#routine-1 audio')",
+        "document.querySelector('#routine-2 audio')",
+    )
+    actions = set(browser.evaluate("Object.keys(recorded.actions)"))
+    assert {"play", "pause", "stop", "seekbackward", "seekforward", "seekto"} <= actions
+
+    def act(action: str, **details: float) -> None:
+        browser.evaluate(f"recorded.actions.{action}({json.dumps({'action': action, **details})})")
+
+    def position(audio: str) -> float:
+        return float(browser.evaluate(f"{audio}.currentTime"))
+
+    def metadata() -> dict[str, Any]:
+        return dict(
+            browser.evaluate(
+                "(() => { const m = navigator.mediaSession.metadata;"
+                " return {title: m.title, artist: m.artist, album: m.album,"
+                " artwork: m.artwork.map((a) => a.src)}; })()"
+            )
+        )
+
+    # Playing makes the routine the session's: its title, its chapter, its cover.
+    browser.evaluate(f"{full}.play()")
+    browser.wait_until(f"!{full}.paused && {full}.currentTime > 0.3")
+    assert browser.evaluate("navigator.mediaSession.playbackState") == "playing"
+    assert {"previoustrack", "nexttrack"} <= set(browser.evaluate("Object.keys(recorded.actions)"))
+    described = metadata()
+    assert described["title"] == chapters[0].title
+    assert (described["artist"], described["album"]) == ("Full", "voice_coach")
+    assert described["artwork"] == [page_url + "cover/full.mp3.png"]
+    # The artwork loads under the page's own Content-Security-Policy.
+    size = browser.evaluate(
+        "new Promise((done) => { const i = new Image(); i.onload = () => done(i.naturalWidth);"
+        f" i.onerror = () => done(0); i.src = {json.dumps(described['artwork'][0])}; }})"
+    )
+    assert size > 100
+    state = browser.evaluate("recorded.position")
+    assert state["playbackRate"] == 1 and 0 <= state["position"] < 1
+    assert abs(state["duration"] - chapters[-1].end_ms / 1000) < 0.2
+
+    # Next chapter: the player moves there, the lock screen and the page follow.
+    start_1 = chapters[1].start_ms / 1000
+    act("nexttrack")
+    assert start_1 - 0.05 <= position(full) < start_1 + 1
+    browser.wait_until(f"navigator.mediaSession.metadata.title === {json.dumps(chapters[1].title)}")
+    browser.wait_until(
+        "document.querySelectorAll('#routine-1 .chapters button')[1]"
+        ".getAttribute('aria-current') === 'true'"
+    )
+    browser.wait_until(f"Math.abs(recorded.position.position - {start_1}) < 0.5")
+
+    # Previous, well into a chapter: back to its start; at its start: the one before.
+    act("seekto", seekTime=start_1 + 4)
+    act("previoustrack")
+    assert start_1 - 0.05 <= position(full) < start_1 + 1
+    act("previoustrack")
+    assert position(full) < 1
+    browser.wait_until(f"navigator.mediaSession.metadata.title === {json.dumps(chapters[0].title)}")
+
+    # Playing across a chapter's end names the next one, with no button pressed.
+    start_2 = chapters[2].start_ms / 1000
+    act("seekto", seekTime=start_2 - 0.5)
+    browser.wait_until(f"{full}.currentTime > {start_2 + 0.1}")
+    browser.wait_until(f"navigator.mediaSession.metadata.title === {json.dumps(chapters[2].title)}")
+
+    before = position(full)
+    act("seekforward")  # the lock screen's default step: 10 s
+    assert before + 10 <= position(full) < before + 10.5
+    act("seekbackward", seekOffset=5)
+    assert before + 5 <= position(full) < before + 5.5
+
+    act("pause")
+    browser.wait_until(f"{full}.paused && navigator.mediaSession.playbackState === 'paused'")
+    assert abs(browser.evaluate("recorded.position.position") - position(full)) < 0.01
+
+    # Only the routine playing owns the session: the buttons move it, not the other.
+    paused_at = position(full)
+    browser.evaluate(f"{other}.play()")
+    browser.wait_until(f"!{other}.paused && {other}.currentTime > 0.3")
+    browser.wait_until("navigator.mediaSession.metadata.artist === 'Other'")
+    assert metadata()["artwork"] == [page_url + "cover/other.mp3.png"]
+    act("nexttrack")
+    assert start_1 - 0.05 <= position(other) < start_1 + 1
+    assert position(full) == paused_at and browser.evaluate(f"{full}.paused")
+    act("pause")
+    browser.wait_until(f"{other}.paused")
+    act("play")
+    browser.wait_until(f"!{other}.paused && navigator.mediaSession.playbackState === 'playing'")
+    assert browser.evaluate(f"{full}.paused")
+    act("stop")
+    browser.wait_until(f"{other}.paused && {other}.currentTime === 0")
+
+    browser.evaluate("window.scrollTo(0, 0)")
+    browser.screenshot().save(tmp_path / "page-media-session.png")
+    errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+    assert errors == []
+
+
+def test_page_works_without_a_media_session(
+    browser: DevTools, page_url: str, exports: Path
+) -> None:
+    chapters = read_chapters(exports / "full.mp3")
+    browser.call("Runtime.enable")
+    browser.call(
+        "Page.addScriptToEvaluateOnNewDocument", source="delete Navigator.prototype.mediaSession;"
+    )
+    browser.call("Page.navigate", url=page_url)
+    browser.wait_event("Page.loadEventFired")
+    assert browser.evaluate("'mediaSession' in navigator") is False
+
+    start_s = chapters[2].start_ms / 1000
+    browser.evaluate("document.querySelectorAll('.chapters button')[2].click()")
+    browser.wait_until(
+        "(() => { const a = document.querySelector('audio');"
+        f" return !a.paused && a.currentTime > {start_s + 0.2}; }})()"
+    )
+    browser.wait_until(
+        "document.querySelectorAll('.chapters button')[2].getAttribute('aria-current') === 'true'"
+    )
+    browser.evaluate("document.querySelector('audio').pause()")
+    errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+    assert errors == []

@@ -2,8 +2,9 @@
 files themselves, read-only, with the standard library's HTTP server.
 
 The request handler is thin; what it decides is in functions tested on their own:
-`scan.locate` (which file a URL names), `parse_range` (byte ranges, so players can
-seek), `page.render_index` and `feed.build_feed`.
+`scan.locate` (which file a URL names), `derived` (which export a chapters or cover URL
+is about), `parse_range` (byte ranges, so players can seek), `page.render_index` and
+`feed.build_feed`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 from .. import __version__
 from ..errors import Problem, ServeError, ValidationError
 from .feed import AUDIO_TYPES, build_feed, chapters_json
 from .net import HOST_HEADER, lan_address, url_for
 from .page import CONTENT_SECURITY_POLICY, render_index
-from .scan import Refused, count_entries, locate, read_media, scan
+from .scan import Refused, count_entries, locate, read_cover, read_media, scan
 
 DEFAULT_PORT = 8765
 CONTENT_TYPES = {
@@ -70,6 +72,16 @@ def parse_range(header: str | None, size_bytes: int) -> tuple[int, int] | None:
     if last < first:
         return None
     return first, min(last, size_bytes - 1)
+
+
+def derived(url_path: str, prefix: str, suffix: str) -> str | None:
+    """The URL path of the export that a derived URL is about (`/cover/a.mp3.png` with
+    prefix `/cover` and suffix `.png` is about `/a.mp3`), or None when `url_path` is not
+    one: it then names a file, e.g. a timeline picture in a folder called "cover"."""
+    if not (url_path.startswith(prefix + "/") and url_path.endswith(suffix)):
+        return None
+    inner = url_path[len(prefix) : -len(suffix)]
+    return inner if PurePosixPath(unquote(inner)).suffix.lower() in AUDIO_TYPES else None
 
 
 class ExportServer(ThreadingHTTPServer):
@@ -183,13 +195,19 @@ class ExportHandler(BaseHTTPRequestHandler):
                     "application/rss+xml; charset=utf-8",
                     {"Cache-Control": "no-cache"},
                 )
-            elif path.startswith("/chapters/") and path.endswith(".json"):
-                audio = locate(self.server.root, path[len("/chapters") : -len(".json")])
-                if audio.suffix.lower() not in AUDIO_TYPES:
-                    raise Refused(HTTPStatus.NOT_FOUND)
-                info = read_media(audio)
+            elif (audio := derived(path, "/chapters", ".json")) is not None:
+                info = read_media(locate(self.server.root, audio))
                 doc = chapters_json(info.chapters, info.title)
                 self._send(HTTPStatus.OK, doc.encode(), "application/json+chapters; charset=utf-8")
+            elif (audio := derived(path, "/cover", ".png")) is not None:
+                # The page's lock-screen artwork. Named .png as exports embed PNG; a
+                # foreign file's JPEG cover goes out as what it is.
+                cover = read_cover(locate(self.server.root, audio))
+                if cover is None:
+                    raise Refused(HTTPStatus.NOT_FOUND)
+                self._send(
+                    HTTPStatus.OK, cover.data, cover.media_type, {"Cache-Control": "no-cache"}
+                )
             else:
                 self._send_file(locate(self.server.root, path))
         except Refused as refused:

@@ -1,5 +1,7 @@
 """The page a phone opens: every exported routine with its player, chapter buttons
-and downloads, and the QR code of the page itself.
+and downloads, and the QR code of the page itself. The script also tells the phone's
+lock screen and headset what plays (the Media Session): the data attributes below
+carry the routine's title, its cover's URL and each chapter's start and title.
 
 The document is `web/page.html`, a `string.Template`; this module fills in the
 entries (every text HTML-escaped), the inline style and script (`web/page.css`,
@@ -63,8 +65,11 @@ def _entry_html(listed: Listed, index: int) -> str:
         n = len(item.chapters)
         meta.append(f"{n} chapter{'' if n == 1 else 's'}")
     meta.append(f"{fmt}, {item.size_bytes / 1e6:.1f} MB")
+    session = f' data-title="{_e(item.title)}"'
+    if listed.cover:
+        session += f' data-cover="{_href(f"cover/{item.path}.png")}"'  # see http.derived
     lines = [
-        f'<article class="routine" id="routine-{index}">',
+        f'<article class="routine" id="routine-{index}"{session}>',
         f'<h2 class="title">{_e(item.title)}</h2>',
         # No-break spaces keep "5 min 02 s" and "1.0 MB" whole on a narrow screen.
         f'<p class="meta">{_e(" · ".join(m.replace(" ", NBSP) for m in meta if m))}</p>',
@@ -74,7 +79,8 @@ def _entry_html(listed: Listed, index: int) -> str:
         lines.append(f'<ol class="chapters" aria-label="Chapters of {_e(item.title)}">')
         for chapter in item.chapters:
             lines.append(
-                f'<li><button type="button" data-start="{chapter.start_ms / 1000:g}">'
+                f'<li><button type="button" data-start="{chapter.start_ms / 1000:g}"'
+                f' data-title="{_e(chapter.title)}">'
                 f'<span class="time">{clock(chapter.start_ms)}</span>'
                 f"<span>{_e(chapter.title)}</span></button></li>"
             )

@@ -1,14 +1,15 @@
-"""What is in the export folder: every exported file with its title, length and
-chapters (read from its tags), grouped by folder; and which file a URL names, never
+"""What is in the export folder: every exported file with its title, length, chapters
+and cover (read from its tags), grouped by folder; and which file a URL names, never
 one outside the folder."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path, PurePosixPath
@@ -70,6 +71,8 @@ class Listed:
     item: FeedItem
     picture: str | None = None
     """Path of the timeline picture (NAME.png beside the audio), if there is one."""
+    cover: bool = False
+    """The file embeds a cover picture (served at /cover/PATH.png)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,22 @@ class MediaInfo:
     title: str | None
     duration_ms: int | None
     chapters: tuple[Chapter, ...]
+    cover: bool = False
+    """The file embeds a cover that `read_cover` returns."""
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A picture embedded in an exported file."""
+
+    data: bytes = field(repr=False)
+    media_type: str
+    """'image/png' or 'image/jpeg', from the bytes themselves, not from the tag."""
+
+
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+"""The picture formats served as covers. Anything else a foreign file embeds is left
+out: the tag's own MIME type is not trusted with a Content-Type."""
 
 
 def vorbis_chapters(comments: Mapping[str, Sequence[str]], total_ms: int | None) -> list[Chapter]:
@@ -160,7 +179,59 @@ def _read_media(path: Path, mtime_ns: int, size: int) -> MediaInfo:
             chapters = vorbis_chapters(audio.tags.as_dict(), duration_ms)
     except (mutagen.MutagenError, OSError, ValueError, KeyError):
         pass
-    return MediaInfo(title, duration_ms, tuple(chapters))
+    cover = _read_cover(path, mtime_ns, size) is not None
+    return MediaInfo(title, duration_ms, tuple(chapters), cover)
+
+
+def read_cover(path: Path) -> Cover | None:
+    """The cover embedded in an exported file (APIC in MP3, covr in M4A,
+    METADATA_BLOCK_PICTURE in OGG), or None: none, unreadable, or neither PNG nor JPEG."""
+    return _read_cover(path, *_stamp(path))
+
+
+@functools.lru_cache(maxsize=32)
+def _read_cover(path: Path, mtime_ns: int, size: int) -> Cover | None:
+    # Keyed by the stamp as `_read_media` is; fewer entries, as a foreign file's
+    # cover can be megabytes.
+    import mutagen
+
+    try:
+        data = _embedded_picture(path)
+    except (mutagen.MutagenError, OSError, ValueError, KeyError):
+        return None
+    if data is None:
+        return None
+    for signature, media_type in IMAGE_SIGNATURES.items():
+        if data.startswith(signature):
+            return Cover(data, media_type)
+    return None
+
+
+def _embedded_picture(path: Path) -> bytes | None:
+    """The front cover's bytes, else the first picture's; None when there is none. Only
+    the tags are read: a cover is found even where the audio does not parse."""
+    import mutagen.flac
+    import mutagen.id3
+    import mutagen.mp4
+    import mutagen.oggvorbis
+
+    formats: Any = mutagen  # untyped: mutagen has no annotations here
+    front = mutagen.id3.PictureType.COVER_FRONT  # FLAC picture blocks share ID3's types
+    suffix = path.suffix.lower()
+    if suffix == ".mp3":
+        pictures = [(f.type, f.data) for f in formats.id3.ID3(path).getall("APIC")]
+    elif suffix == ".m4a":
+        covers = formats.mp4.MP4(path).tags or {}
+        pictures = [(front, bytes(cover)) for cover in covers.get("covr", [])]
+    elif suffix == ".ogg":
+        comments = formats.oggvorbis.OggVorbis(path).tags or {}
+        blocks = comments.get("METADATA_BLOCK_PICTURE", [])
+        decoded = [formats.flac.Picture(base64.b64decode(block)) for block in blocks]
+        pictures = [(picture.type, picture.data) for picture in decoded]
+    else:
+        return None
+    pictures.sort(key=lambda picture: picture[0] != front)
+    return bytes(pictures[0][1]) if pictures else None
 
 
 def _hidden(rel: PurePosixPath) -> bool:
@@ -208,7 +279,7 @@ def scan(root: Path) -> list[Group]:
                 chapters=info.chapters,
                 guid=f"voice-coach:{rel}:{mtime_ns}",
             )
-            by_folder.setdefault(key, []).append(Listed(item, picture_path))
+            by_folder.setdefault(key, []).append(Listed(item, picture_path, info.cover))
     return [
         Group(folder, tuple(entries), playlists.get(folder))
         for folder, entries in sorted(by_folder.items(), key=lambda kv: (kv[0] != "", kv[0]))
