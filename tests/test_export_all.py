@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
 from voice_coach.cli.app import app
-from voice_coach.export.batch import INDEX_NAME, Index, input_hash
+from voice_coach.export import batch
+from voice_coach.export.batch import INDEX_NAME, Index, export_key
+from voice_coach.loader import load_routine
+from voice_coach.model import Exercise, Routine
 from voice_coach.speech import ResolvedVoice
 
 runner = CliRunner()
@@ -113,19 +118,37 @@ def test_bad_options_and_folder_are_reported(tmp_path: Path) -> None:
     assert "is not a folder of routine scripts" in result.output
 
 
-def test_input_hash_covers_every_input() -> None:
+def test_the_export_key_follows_every_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Derived from the routine as it will play, whatever layer set each value: a new
+    setting changes the key without anyone adding it to a list."""
     voice = ResolvedVoice("fake", "1", "tone", 160, 1.0)
-    base = input_hash(b"title: A", "", voice, "mp3", 64, False)
-    assert base == input_hash(b"title: A", "", voice, "mp3", 64, False)
+    routine = load_routine(ROUTINES / "minimal.yaml")
+    step = routine.steps[0]
+    assert isinstance(step, Exercise)
+
+    def key(r: Routine = routine, stage: str = "", **kw: Any) -> str:
+        args = {"voice": voice, "fmt": "mp3", "bitrate_kbps": 64, "split": False, **kw}
+        return export_key(r, stage, **args)
+
+    def with_step(**changes: Any) -> Routine:
+        return dataclasses.replace(routine, steps=(dataclasses.replace(step, **changes),))
+
+    base = key()
+    assert base == key()
     changed = [
-        input_hash(b"title: B", "", voice, "mp3", 64, False),
-        input_hash(b"title: A", "hold45", voice, "mp3", 64, False),
-        input_hash(b"title: A", "", ResolvedVoice("fake", "2", "tone", 160, 1.0), "mp3", 64, False),
-        input_hash(b"title: A", "", voice, "ogg", 64, False),
-        input_hash(b"title: A", "", voice, "mp3", 96, False),
-        input_hash(b"title: A", "", voice, "mp3", 64, True),
+        key(dataclasses.replace(routine, title="Other")),
+        key(with_step(hold_s=45)),
+        key(with_step(settle_s=6)),
+        key(with_step(cues=dataclasses.replace(step.cues, countdown=5))),
+        key(stage="Week 2"),
+        key(voice=ResolvedVoice("fake", "2", "tone", 160, 1.0)),
+        key(fmt="ogg"),
+        key(bitrate_kbps=96),
+        key(split=True),
     ]
     assert base not in changed and len(set(changed)) == len(changed)
+    monkeypatch.setattr(batch, "code_identity", lambda: "another program")
+    assert key() != base
 
 
 def test_a_damaged_index_means_export_everything(tmp_path: Path) -> None:

@@ -1,15 +1,13 @@
 """Exporting many routines at once: what changed since the last run, and a process pool.
 
-An index file in the output folder maps each output (file or split folder) to a
-hash of everything that makes it: the routine file's bytes, the settings label,
-the resolved voice (engine version included), voice_coach's version, the format,
-the bitrate and whether it is split. An output whose hash matches and which still
-exists is not made again.
+An index file in the output folder maps each output (file or split folder) to its
+`export_key`. An output whose key matches and which still exists is not made again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -25,6 +23,7 @@ from .. import __version__
 from ..atomic import write_atomically
 from ..errors import ExportError, Problem, ValidationError, VoiceCoachError
 from ..library import SUFFIXES, bundled_routines
+from ..model import Routine
 from ..settings import Choices
 from ..speech.contract import ResolvedVoice
 
@@ -35,26 +34,41 @@ Status = Literal["exported", "skipped", "failed"]
 J = TypeVar("J")
 
 
-def input_hash(
-    routine_bytes: bytes,
-    settings_label: str,
+def export_key(
+    routine: Routine,
+    stage: str,
     voice: ResolvedVoice,
     fmt: str,
     bitrate_kbps: int | None,
     split: bool,
 ) -> str:
-    """A hash of everything an export's content depends on."""
+    """A hash of everything an export's content depends on, none of it listed by hand:
+    the routine with every setting applied (each of its values, whatever layer set
+    it), the progression stage the cover shows, the exact voice (engine version
+    included), the format, and the program's own code."""
     fields = {
-        "routine_sha256": hashlib.sha256(routine_bytes).hexdigest(),
-        "settings": settings_label,
+        "routine": dataclasses.asdict(routine),
+        "stage": stage,
         "voice": dataclasses.asdict(voice),
-        "voice_coach": __version__,
         "format": fmt,
         "bitrate_kbps": bitrate_kbps,
         "split": split,
+        "code": code_identity(),
     }
-    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
+
+
+@functools.cache
+def code_identity() -> str:
+    """A digest of this package's files: a changed program may render the same
+    routine differently, so its exports are made again."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -188,7 +202,7 @@ def export_one(job: Job) -> Outcome:
     from ..plan import make_plan
     from ..prepare import prepare
     from ..speech import engine_name, get_engine
-    from .routine import default_target, write_export
+    from .routine import default_target, stage_label, write_export
 
     routine = str(job.routine)
     try:
@@ -196,13 +210,8 @@ def export_one(job: Job) -> Outcome:
         target = default_target(plan, job.fmt, job.split, job.folder)
         settings = plan.routine.voice.merged(plan.resolved.voice)
         voice = get_engine(engine_name(settings)).resolve(settings)
-        digest = input_hash(
-            job.routine.read_bytes(),
-            plan.resolved.label,
-            voice,
-            job.fmt,
-            job.bitrate_kbps,
-            job.split,
+        digest = export_key(
+            plan.routine, stage_label(plan), voice, job.fmt, job.bitrate_kbps, job.split
         )
         if job.hashes.get(target.name) == digest and target.exists():
             return Outcome(routine, "skipped", target.name, digest)
