@@ -110,9 +110,6 @@ class _NoBar:
     def update(self, *_: object, **__: object) -> None:
         pass
 
-    def advance(self, *_: object, **__: object) -> None:
-        pass
-
 
 def progress_callback(bar: Progress, description: str) -> Callable[[int, int], None]:
     """A (done, total) callback that moves a new task of `bar`."""

@@ -92,9 +92,6 @@ class Index:
             return cls(folder)
         return cls(folder, {str(k): str(v) for k, v in outputs.items() if isinstance(v, str)})
 
-    def is_current(self, name: str, digest: str) -> bool:
-        return self.hashes.get(name) == digest and (self.folder / name).exists()
-
     def save(self) -> None:
         kept = {k: v for k, v in sorted(self.hashes.items()) if (self.folder / k).exists()}
         data = {"version": INDEX_VERSION, "outputs": kept}
