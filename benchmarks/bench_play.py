@@ -208,8 +208,11 @@ class Starts:
 
     sounds: list[float] = field(default_factory=list)
     cues: list[float] = field(default_factory=list)
+    stderr: str = ""
+    """What the starts printed (their notes and warnings)."""
 
     def add(self, run: Run) -> None:
+        self.stderr += run.stderr
         if run.first_sound_s is not None:
             self.sounds.append(run.first_sound_s)
         if run.first_cue_s is not None:
@@ -284,15 +287,17 @@ NAIVE_LATENCY_S = 0.1
 here) PortAudio's ALSA -> PulseAudio path underruns and most short clips are lost."""
 
 
-def naive_play(routine_path: Path, cache_dir: Path) -> None:
+def naive_play(routine_path: Path, cache_dir: Path, engine: str | None) -> None:
     """Sleep until each cue's start, then `sounddevice.play` its clip (a new stream each)."""
     import sounddevice as sd
 
     from voice_coach.audio.mix import chime
     from voice_coach.loader import load_routine
+    from voice_coach.model import VoiceSettings
     from voice_coach.prepare import prepare
 
-    prepared = prepare(load_routine(routine_path), cache_dir=cache_dir)
+    routine = load_routine(routine_path)
+    prepared = prepare(routine, VoiceSettings(engine=engine), cache_dir=cache_dir)
     events = prepared.timeline.events
     t0 = time.monotonic() - events[0].start_ms / 1000  # the first cue now, no lead-in
     for e in events:
@@ -536,9 +541,11 @@ def underruns(stderr: str) -> int:
     return int(m.group(1)) if m else 0
 
 
-def show_json(routine: Path, cache: Path, env: dict[str, str]) -> dict[str, Any]:
+def show_json(
+    routine: Path, cache: Path, env: dict[str, str], extra: Sequence[str] = ()
+) -> dict[str, Any]:
     done = subprocess.run(
-        [str(VOICE_COACH), "show", str(routine), "--json", "--cache-dir", str(cache)],
+        [str(VOICE_COACH), "show", str(routine), "--json", "--cache-dir", str(cache), *extra],
         capture_output=True,
         text=True,
         env=env,
@@ -550,7 +557,13 @@ def show_json(routine: Path, cache: Path, env: dict[str, str]) -> dict[str, Any]
     return data
 
 
-def run(minutes: float, skip_naive: bool, keep: Path | None) -> int:
+def run(
+    minutes: float,
+    skip_naive: bool,
+    keep: Path | None,
+    engine_name: str | None,
+    whole_cold: bool = False,
+) -> int:
     from tests.integration.pulse import pulse_server
 
     for program in ("pulseaudio", "parec", "pactl", "espeak-ng"):
@@ -562,13 +575,20 @@ def run(minutes: float, skip_naive: bool, keep: Path | None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench-play-")) if keep is None else keep
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        return _run(minutes, skip_naive, folder, pulse_server)
+        return _run(minutes, skip_naive, folder, pulse_server, engine_name, whole_cold)
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> int:
+def _run(
+    minutes: float,
+    skip_naive: bool,
+    folder: Path,
+    pulse_server: Any,
+    engine_name: str | None,
+    whole_cold: bool,
+) -> int:
     routine = folder / "routine.yaml"
     routine.write_text(routine_yaml(minutes), encoding="utf-8")
     warm_cache = folder / "cache"
@@ -589,8 +609,10 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
             [sys.executable, "-c", WARM_UP_IMPORTS], env=env, cwd=ROOT, check=True, timeout=120
         )
 
+        engine = ["--engine", engine_name] if engine_name else []
+
         def ours(cache: Path) -> list[str]:
-            return [str(VOICE_COACH), "play", str(routine), "--cache-dir", str(cache)]
+            return [str(VOICE_COACH), "play", str(routine), "--cache-dir", str(cache), *engine]
 
         def naive(cache: Path) -> list[str]:
             return [
@@ -601,6 +623,7 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
                 str(routine),
                 "--cache-dir",
                 str(cache),
+                *engine,
             ]
 
         def say(text: str) -> None:
@@ -612,12 +635,19 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
         our_cold, more = first_sounds(server, ours, env, folder, "ours-cold", None)
         notes += more
         say("voice-coach show --json (fills the cache) ...")
-        timeline = show_json(routine, warm_cache, env)
+        timeline = show_json(routine, warm_cache, env, engine)
         (folder / "timeline.json").write_text(json.dumps(timeline, indent=1), encoding="utf-8")
         events = timeline["events"]
         total_s = timeline["total_ms"] / 1000
         n_speech = sum(e["kind"] != "chime" for e in events)
         say(f"routine: {total_s / 60:.1f} min, {len(events)} events ({n_speech} spoken)")
+        cold_whole = None
+        if whole_cold:
+            say("our player, the whole routine from an empty cache ...")
+            cold_whole = record_process(
+                server, ours(folder / "cold-whole-cache"), env, folder, "ours-cold-whole",
+                False, total_s + 60,
+            )  # fmt: skip
         say(f"our player, warm cache, {FIRST_SOUND_REPEATS - 1} starts and the whole routine ...")
         our_warm_starts, our_warm = warm_run(
             server, ours, env, folder, "ours", warm_cache, total_s, notes
@@ -644,6 +674,8 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
         if r is not None and (r.returncode != 0 or "finished" not in r.stdout):
             notes.append(f"{r.label}: exit {r.returncode}; {r.stdout.strip()} {r.stderr.strip()}")
     ours_t = timing(our_warm, events)
+    printed = our_warm.stderr + our_cold.stderr + (cold_whole.stderr if cold_whole else "")
+    waits = [m.group(0) for m in re.finditer(r"waited [0-9.]+ s", printed)]
     naive_t = timing(naive_warm, events) if naive_warm is not None else None
 
     def both(fn: Any) -> tuple[str, str]:
@@ -701,6 +733,15 @@ def _run(minutes: float, skip_naive: bool, folder: Path, pulse_server: Any) -> i
             )
         )
     rows.append(Row("underrun warnings", "", str(underruns(our_warm.stderr)), "n/a"))
+    rows.append(
+        Row(
+            "waited for speech after the first cue",
+            "never",
+            "; ".join(sorted(set(waits))) or "never",
+            "n/a",
+            ok=not waits,
+        )
+    )
 
     print()
     print(
@@ -755,14 +796,22 @@ def main(argv: list[str] | None = None) -> int:
         help="length of the routine (default 10; it plays twice in real time)",
     )
     parser.add_argument("--skip-naive", action="store_true", help="only our player")
+    parser.add_argument(
+        "--engine", help="speech engine for our player (default: voice_coach's default)"
+    )
+    parser.add_argument(
+        "--cold-whole",
+        action="store_true",
+        help="also play the whole routine once from an empty cache (does speech keep up?)",
+    )
     parser.add_argument("--keep", type=Path, help="keep recordings and logs in this folder")
     parser.add_argument("--naive-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--cache-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.naive_child is not None:
-        naive_play(args.naive_child, args.cache_dir)
+        naive_play(args.naive_child, args.cache_dir, args.engine)
         return 0
-    return run(args.minutes, args.skip_naive, args.keep)
+    return run(args.minutes, args.skip_naive, args.keep, args.engine, args.cold_whole)
 
 
 if __name__ == "__main__":

@@ -392,3 +392,14 @@ def test_quitting_is_not_finishing(tmp_path: Path) -> None:
     result = play(ROUTINE, cache(tmp_path), open_stream, controls=quit_at_once)
     assert not result.finished and not result.interrupted
     assert device.closed.is_set()
+
+
+def test_notes_say_what_the_listener_met() -> None:
+    quiet = PlayResult(finished=True, interrupted=False, step=2, underruns=0, waited_ms=40)
+    assert quiet.underrun_note() is None and quiet.waiting_note() is None
+    slow = PlayResult(finished=True, interrupted=False, step=2, underruns=2, waited_ms=1500)
+    assert slow.waiting_note() == (
+        "the routine waited 1.5 s in all for its lines to be synthesized "
+        "(they are cached now: the next play will not)"
+    )
+    assert slow.underrun_note() == "the sound device ran short of audio 2 time(s)"

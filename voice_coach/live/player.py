@@ -29,6 +29,8 @@ from .stream import SAMPLE_RATE, Output, Source
 Controls = Callable[[Callable[[Command], None]], AbstractContextManager[bool]]
 """Starts delivering commands to a handler for the duration of a `with` block (the
 terminal's keys, say); the block's value says whether it does."""
+WAIT_WORTH_SAYING_MS = 100
+"""Less waiting for speech than this goes unremarked."""
 FIRST_FILL_WAIT_S = 0.5
 """Longest wait for a new stream's first callback before loading the other lines."""
 TONE_WAIT_S = 2.0
@@ -78,6 +80,15 @@ class PlayResult:
             else ""
         )
         return f"the sound device ran short of audio {self.underruns} time(s){made_up}"
+
+    def waiting_note(self) -> str | None:
+        """A one-line account of time the routine stood still waiting for speech."""
+        if self.waited_ms < WAIT_WORTH_SAYING_MS:
+            return None
+        return (
+            f"the routine waited {self.waited_ms / 1000:.1f} s in all for its lines to be "
+            "synthesized (they are cached now: the next play will not)"
+        )
 
 
 class _Synthesizer(threading.Thread):

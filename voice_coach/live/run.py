@@ -96,7 +96,7 @@ def play_routine(
     ended = datetime.now(UTC)
     routine = plan.routine
     steps_done = len(routine.steps) if result.finished else max(0, result.step - 1)
-    warnings = [w for w in (result.underrun_note(),) if w]
+    warnings = [w for w in (result.underrun_note(), result.waiting_note()) if w]
     from ..practice import record_played  # the history (SQLite): needed only now
 
     trouble = record_played(plan, started, ended, steps_done, result.finished)

@@ -121,8 +121,7 @@ def default_engine(language: str | None = None) -> DefaultEngine:
     return DefaultEngine(
         FALLBACK_ENGINE,
         f"piper cannot speak here ({reason})",
-        f"speaking with espeak-ng (pyttsx3): {reason}; for the natural voice: "
-        f"{NATURAL_VOICE_HINT}"
+        f"speaking with espeak-ng (pyttsx3): {reason}; for the natural voice: {NATURAL_VOICE_HINT}"
         if language in (None, "en") or language.startswith("en-")
         else f"speaking with espeak-ng (pyttsx3): {reason}",
     )
