@@ -1,0 +1,421 @@
+"""A sound bed under the cues: a file of the person's own, a generated ambience (rain,
+drone) or a pace click for walking, at a set level under the speech and ducked under
+every cue from the timeline (not by a compressor listening to the mix).
+
+Three parts, each usable alone:
+- sources (`source_for`) give the bed's own samples, as float at full level, for a
+  stretch of frames counted from the bed's own start;
+- `duck_gain` is the envelope: 1 in silences, `duck_db` down under every cue and chime,
+  with ramps placed exactly around them (a pure function of the events);
+- `BedTrack` follows a routine: which bed plays in which stretch (a step may change it),
+  crossfades between them, fades in and out, and applies level and envelope.
+Export renders it chunk by chunk beside the speech; live play does the same in the
+output callback, with the bed running on when the routine jumps.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import math
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import proc
+from ..errors import Problem, ToolError, ValidationError
+from ..timeline import Event
+from .clip import Clip
+from .loudness import TARGET_LUFS, clip_loudness_lufs, gain_for
+
+FloatArray = npt.NDArray[np.float64]
+
+GENERATED = ("rain", "drone")
+"""Ambiences made here, with no file."""
+PACE_SPM = (40, 200)
+"""Allowed pace, steps per minute."""
+MAX_FILE_S = 3 * 60 * 60
+"""The longest sound file accepted as a bed."""
+DEFAULT_LEVEL_LU = -20.0
+"""How far under the speech (which is at TARGET_LUFS) the bed sits, in silences."""
+DEFAULT_DUCK_DB = 12.0
+"""How much the bed drops under each cue."""
+RAMP_DOWN_MS = 150
+"""The bed is down by a cue's onset: it starts going down this long before it."""
+RAMP_UP_MS = 400
+"""After a cue ends, the bed comes back up over this long."""
+FADE_IN_MS = 2000
+FADE_OUT_MS = 3000
+CROSSFADE_MS = 1500
+"""Between two beds (a step that changes it), and between the end of a file and its
+start again when it loops."""
+LOOP_S = 8.0
+"""Length of a generated ambience before it repeats (seamlessly)."""
+CLICK_MS = 30
+MEASURE_S = 60.0
+"""A file's level is measured on its first minute (a bed is steady)."""
+
+
+@dataclass(frozen=True)
+class BedSpec:
+    """One bed: a generated ambience, a pace click, or a sound file."""
+
+    kind: Literal["rain", "drone", "pace", "file"]
+    pace_spm: float | None = None
+    """Steps per minute, for a pace click."""
+    path: str | None = None
+    """For a file: where it is (as written by the person)."""
+
+    def label(self) -> str:
+        """For the cover, tags and `show`: "rain", "pace 110", "file focus.mp3"."""
+        if self.kind == "pace":
+            return f"pace {self.pace_spm:g}"
+        if self.kind == "file":
+            return f"file {Path(self.path or '').name}"
+        return self.kind
+
+
+@dataclass(frozen=True)
+class BedLevels:
+    level_lu: float = DEFAULT_LEVEL_LU
+    """LU relative to the speech, in silences (negative: under it)."""
+    duck_db: float = DEFAULT_DUCK_DB
+    """dB the bed drops under every cue."""
+
+
+def parse_bed(text: str, where: str) -> BedSpec:
+    """A bed as written on the command line or in a script: "rain", "drone",
+    "pace:110" (or "pace 110"), or a path to a sound file."""
+    words = text.strip().replace(":", " ").split()
+    if text.strip() in GENERATED:
+        return BedSpec(text.strip())  # type: ignore[arg-type]
+    if words[:1] == ["pace"] and len(words) == 2:
+        return pace(words[1], where)
+    return BedSpec("file", path=text.strip())
+
+
+def pace(value: object, where: str) -> BedSpec:
+    """A pace click, checked: steps per minute within `PACE_SPM`."""
+    try:
+        spm = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        spm = math.nan
+    lo, hi = PACE_SPM
+    if not lo <= spm <= hi:
+        raise ValidationError(
+            [Problem(where, None, "", f"pace must be {lo} to {hi} steps per minute, got {value}")]
+        )
+    return BedSpec("pace", pace_spm=spm)
+
+
+# -- sources -----------------------------------------------------------------------------
+
+
+class Source(Protocol):
+    """A bed's own sound: full-level float samples in [-1, 1]."""
+
+    def frames(self, start: int, n: int) -> FloatArray:
+        """Frames [start, start + n) of the bed, counted from its own start."""
+        ...
+
+
+class LoopSource:
+    """A buffer that repeats seamlessly (its end was crossfaded into its start)."""
+
+    def __init__(self, loop: FloatArray) -> None:
+        self.loop = loop
+
+    def frames(self, start: int, n: int) -> FloatArray:
+        index = (np.arange(start, start + n)) % self.loop.size
+        return self.loop[index]
+
+
+class DroneSource:
+    """A soft sustained chord (A2, E3, A3), slowly breathing: exact for any frame."""
+
+    PARTIALS = ((110.0, 1.0), (164.81, 0.5), (220.0, 0.35))
+    BREATH_HZ = 0.08
+
+    def __init__(self, sample_rate: int) -> None:
+        self.rate = sample_rate
+
+    def frames(self, start: int, n: int) -> FloatArray:
+        t = np.arange(start, start + n) / self.rate
+        wave = sum(a * np.sin(2 * np.pi * f * t) for f, a in self.PARTIALS)
+        breath = 0.75 + 0.25 * np.sin(2 * np.pi * self.BREATH_HZ * t)
+        return np.asarray(wave * breath / 1.85, dtype=np.float64)
+
+
+class PaceSource:
+    """A soft click on every step: click k starts at frame round(k · rate · 60 / spm)."""
+
+    def __init__(self, spm: float, sample_rate: int) -> None:
+        self.period = sample_rate * 60 / spm
+        n = sample_rate * CLICK_MS // 1000
+        t = np.arange(n) / sample_rate
+        self.click = np.sin(2 * np.pi * 1500 * t) * np.exp(-t * 180)
+
+    def onset(self, k: int) -> int:
+        return round(k * self.period)
+
+    def frames(self, start: int, n: int) -> FloatArray:
+        out = np.zeros(n)
+        first = max(0, math.floor((start - self.click.size) / self.period))
+        k = first
+        while (at := self.onset(k)) < start + n:
+            lo, hi = max(at, start), min(at + self.click.size, start + n)
+            if lo < hi:
+                out[lo - start : hi - start] += self.click[lo - at : hi - at]
+            k += 1
+        return out
+
+
+class FileSource:
+    """A sound file, decoded by ffmpeg as it is needed (never all at once, never
+    copied), looped with a crossfade when it ends. Sequential: each `frames` call
+    continues where the last ended (export and live both play a bed forward)."""
+
+    def __init__(self, path: Path, sample_rate: int, length_frames: int) -> None:
+        self.path, self.rate, self.length = path, sample_rate, length_frames
+        self._xfade = min(sample_rate * CROSSFADE_MS // 1000, length_frames // 4)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._decoded = 0
+        """Frames read from the current pass."""
+        self._position = 0
+        self._tail = np.zeros(0)
+
+    def _start_pass(self) -> None:
+        self.close()
+        argv = [proc.require("ffmpeg"), "-nostdin", "-v", "error", "-i", str(self.path)]
+        argv += ["-f", "s16le", "-ac", "1", "-ar", str(self.rate), "pipe:1"]
+        self._proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._decoded = 0
+
+    def _read(self, n: int) -> FloatArray:
+        """Up to n frames of the current pass."""
+        if self._proc is None:
+            self._start_pass()
+        assert self._proc is not None and self._proc.stdout is not None
+        data = self._proc.stdout.read(2 * n)
+        self._decoded += len(data) // 2
+        return np.frombuffer(data, dtype="<i2") / 32768.0
+
+    def frames(self, start: int, n: int) -> FloatArray:
+        if start != self._position:
+            raise ValueError(f"a file bed plays forward only (asked {start}, at {self._position})")
+        out = []
+        want = n
+        while want > 0:
+            usable = self.length - self._xfade  # the rest is kept for the crossfade
+            chunk = self._read(min(want, max(0, usable - self._decoded)))
+            if self._decoded - chunk.size < self._xfade and self._tail.size:
+                chunk = self._crossfade_in(chunk, self._decoded - chunk.size)
+            out.append(chunk)
+            want -= chunk.size
+            if self._decoded >= usable or chunk.size == 0:
+                self._tail = self._read(self._xfade)  # the end, faded into the next pass
+                self._start_pass()
+        self._position += n
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def _crossfade_in(self, chunk: FloatArray, offset: int) -> FloatArray:
+        """The start of a pass, with the end of the last one fading out over it."""
+        n = min(chunk.size, self._xfade - offset)
+        ramp = (np.arange(offset, offset + n) + 0.5) / self._xfade
+        mixed = chunk.copy()
+        tail = self._tail[offset : offset + n]
+        mixed[: tail.size] = chunk[: tail.size] * ramp[: tail.size] + tail * (1 - ramp[: tail.size])
+        return mixed
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+
+def probe_file(path: Path, where: str) -> float:
+    """The file's length in seconds; `ValidationError` naming it when it is missing,
+    not sound ffmpeg can decode, or longer than `MAX_FILE_S`."""
+    if not path.is_file():
+        raise ValidationError([Problem(where, None, "", f"no sound file at {path}")])
+    try:
+        out = proc.run(
+            ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+             "stream=duration:format=duration", "-of", "csv=p=0", str(path)]
+        )  # fmt: skip
+        seconds = max(float(x) for x in out.decode().split() if x not in ("", "N/A"))
+    except (ValueError, ToolError):
+        raise ValidationError(
+            [Problem(where, None, "", f"{path} is not a sound file ffmpeg can decode")]
+        ) from None
+    if seconds > MAX_FILE_S:
+        raise ValidationError(
+            [Problem(where, None, "", f"{path} is {seconds / 3600:.1f} hours long; at most 3")]
+        )
+    return seconds
+
+
+@functools.cache
+def _rain_loop(sample_rate: int) -> FloatArray:
+    """Soft noise, darker than white (rain on a window, far off), looping seamlessly."""
+    n = round(LOOP_S * sample_rate)
+    x = np.random.default_rng(7).normal(size=n + sample_rate)
+    spectrum = np.fft.rfft(x)
+    freqs = np.fft.rfftfreq(x.size, 1 / sample_rate)
+    shape = 1 / np.sqrt(np.maximum(freqs, 40.0)) / (1 + (freqs / 3000) ** 2)
+    y = np.fft.irfft(spectrum * shape, x.size)
+    # Make it loop: the extra second is crossfaded into the start.
+    fade = np.linspace(0, 1, sample_rate)
+    loop = y[:n].copy()
+    loop[:sample_rate] = y[:sample_rate] * fade + y[n : n + sample_rate] * (1 - fade)
+    return np.asarray(loop / np.abs(loop).max(), dtype=np.float64)
+
+
+# -- the envelope -------------------------------------------------------------------------
+
+
+class Ducking:
+    """The bed's gain under the cues, from the events: 1 away from them, `duck_db`
+    down from each onset to its end, with ramps (linear in dB) from RAMP_DOWN_MS
+    before the onset and for RAMP_UP_MS after the end; where cues are close, the
+    lower gain wins. Everything sounding is ducked under: cues and chimes."""
+
+    def __init__(self, events: Sequence[Event], sample_rate: int, duck_db: float) -> None:
+        self.duck_db = duck_db
+        self._down = RAMP_DOWN_MS * sample_rate // 1000
+        self._up = RAMP_UP_MS * sample_rate // 1000
+        spans = sorted(
+            (e.start_ms * sample_rate // 1000, e.end_ms * sample_rate // 1000) for e in events
+        )
+        self._onsets = [a for a, _ in spans]
+        self._spans = spans
+        self._longest = max((b - a for a, b in spans), default=0)
+
+    def gain(self, start: int, n: int) -> FloatArray:
+        """Linear gain for frames [start, start + n) of the timeline."""
+        depth_db = np.zeros(n)
+        if self.duck_db <= 0:
+            return np.ones(n)
+        frames = np.arange(start, start + n)
+        first = bisect.bisect_left(self._onsets, start - self._longest - self._up)
+        last = bisect.bisect_left(self._onsets, start + n + self._down)
+        for onset, end in self._spans[first:last]:
+            if end + self._up <= start:
+                continue
+            d = np.clip((frames - (onset - self._down)) / self._down, 0, 1)
+            d = np.where(frames > end, np.clip(1 - (frames - end) / self._up, 0, 1), d)
+            np.maximum(depth_db, d * self.duck_db, out=depth_db)
+        return np.asarray(10 ** (-depth_db / 20), dtype=np.float64)
+
+
+# -- playing beds one after another ---------------------------------------------------------
+
+
+def source_for(spec: BedSpec, sample_rate: int) -> Source:
+    """The sound of `spec`, from its start. A file must have been checked (`probe_file`)."""
+    if spec.kind == "rain":
+        return LoopSource(_rain_loop(sample_rate))
+    if spec.kind == "drone":
+        return DroneSource(sample_rate)
+    if spec.kind == "pace":
+        assert spec.pace_spm is not None
+        return PaceSource(spec.pace_spm, sample_rate)
+    path = Path(spec.path or "")
+    seconds = probe_file(path, "bed")
+    return FileSource(path, sample_rate, round(seconds * sample_rate))
+
+
+@functools.cache
+def unit_gain(spec: BedSpec, sample_rate: int) -> float:
+    """The gain that puts `spec`'s sound at TARGET_LUFS (a file: on its first minute)."""
+    source = source_for(spec, sample_rate)
+    seconds = {"file": MEASURE_S, "pace": 4.0, "drone": 1 / DroneSource.BREATH_HZ}.get(
+        spec.kind, LOOP_S
+    )
+    x = source.frames(0, round(seconds * sample_rate))
+    if isinstance(source, FileSource):
+        source.close()
+    if not x.any():
+        return 0.0
+    peak = float(np.abs(x).max())
+    pcm = np.clip(np.round(x / peak * 16384), -32768, 32767).astype("<i2").tobytes()
+    lufs = clip_loudness_lufs(Clip(pcm, sample_rate))
+    if not math.isfinite(lufs):
+        return 0.0
+    return 0.5 / peak * 10 ** (gain_for(lufs, TARGET_LUFS) / 20)
+
+
+@dataclass
+class _Playing:
+    spec: BedSpec
+    source: Source
+    gain: float
+    position: int = 0
+    fade_left: int = 0
+    """While fading out: frames left."""
+
+
+class BedPlayer:
+    """Beds played forward in time: `next(n, spec)` gives the next n frames of `spec`
+    (None: no bed), crossfading over CROSSFADE_MS when the spec changes; each bed
+    starts from its own beginning. At `level_lu` under the speech; ducking and the
+    fades at the routine's ends are applied by the caller."""
+
+    def __init__(self, sample_rate: int, level_lu: float = DEFAULT_LEVEL_LU) -> None:
+        self.rate = sample_rate
+        self.level = 10 ** (level_lu / 20)
+        self._xfade = sample_rate * CROSSFADE_MS // 1000
+        self._current: _Playing | None = None
+        self._fading: list[_Playing] = []
+
+    def next(self, n: int, spec: BedSpec | None) -> FloatArray:
+        if (self._current.spec if self._current else None) != spec:
+            if self._current is not None:
+                self._current.fade_left = self._xfade
+                self._fading.append(self._current)
+            self._current = None
+            if spec is not None:
+                source = source_for(spec, self.rate)
+                self._current = _Playing(spec, source, unit_gain(spec, self.rate))
+        out = np.zeros(n)
+        if self._current is not None:
+            out += self._take(self._current, n, fade_in=bool(self._fading))
+        for fading in list(self._fading):
+            out += self._take(fading, n, fade_in=False)
+            if fading.fade_left <= 0:
+                self._fading.remove(fading)
+                if isinstance(fading.source, FileSource):
+                    fading.source.close()
+        return out * self.level
+
+    def _take(self, playing: _Playing, n: int, fade_in: bool) -> FloatArray:
+        x = playing.source.frames(playing.position, n) * playing.gain
+        if playing.fade_left:
+            left = np.arange(playing.fade_left, playing.fade_left - n, -1)
+            x = x * np.clip(left / self._xfade, 0, 1)
+            playing.fade_left = max(0, playing.fade_left - n)
+        elif fade_in and playing.position < self._xfade:
+            x = x * np.clip(
+                (np.arange(playing.position, playing.position + n) + 1) / self._xfade, 0, 1
+            )
+        playing.position += n
+        return x
+
+    def close(self) -> None:
+        for playing in [self._current, *self._fading]:
+            if playing is not None and isinstance(playing.source, FileSource):
+                playing.source.close()
+
+
+def edge_fades(start: int, n: int, total: int, sample_rate: int) -> FloatArray:
+    """Fade in at the routine's start and out at its end, for frames [start, start+n)."""
+    frames = np.arange(start, start + n)
+    fade_in = np.clip(frames / (sample_rate * FADE_IN_MS / 1000), 0, 1)
+    fade_out = np.clip((total - frames) / (sample_rate * FADE_OUT_MS / 1000), 0, 1)
+    return np.asarray(np.minimum(fade_in, fade_out), dtype=np.float64)
