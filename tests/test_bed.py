@@ -3,6 +3,7 @@ files looped through ffmpeg, crossfades between beds, and bad input."""
 
 from __future__ import annotations
 
+import dataclasses
 import wave
 from pathlib import Path
 
@@ -202,3 +203,44 @@ def test_ffprobe_is_given_the_file_as_is(tmp_path: Path) -> None:
     require_program("ffprobe")
     odd = tone_file(tmp_path / "-my calm; music.wav", 1.0)
     assert probe_file(odd, "--bed") == pytest.approx(1.0, abs=0.01)
+
+
+# -- under a routine -----------------------------------------------------------------
+
+
+def test_a_step_can_change_the_bed_and_equal_neighbours_play_on() -> None:
+    rain, brisk, slow = BedSpec("rain"), BedSpec("pace", 115), BedSpec("pace", 90)
+    chapters = [0, 10_000, 20_000, 30_000, 40_000]  # the introduction, then 4 steps
+    plan = bed.plan_bed(chapters, rain, [None, brisk, "off", slow])
+    assert plan.segments == ((0, rain), (20_000, brisk), (30_000, None), (40_000, slow))
+    assert plan.spec_at(15_000) == rain and plan.spec_at(35_000) is None
+    assert plan.label() == "rain, pace 115, pace 90"
+    assert bed.plan_bed(chapters, None, [None] * 4).silent
+
+
+def test_rendering_with_a_bed_ducks_it_under_the_cues() -> None:
+    from voice_coach.audio.mix import render
+    from voice_coach.timeline import Timeline
+
+    cue = Event(5_000, 1_000, "hold", "Hold.", 1)
+    timeline = Timeline("T", 10_000, (cue,), ())
+    speech = {"Hold.": Clip(bytes(2 * RATE), RATE)}  # silent speech: only the bed sounds
+    plan = bed.BedPlan(((0, BedSpec("drone")),), bed.BedLevels(level_lu=-20, duck_db=12))
+    pcm = np.frombuffer(b"".join(render(timeline, speech, RATE, bed=plan)), "<i2")
+
+    def rms(a_ms: int, b_ms: int) -> float:
+        x = pcm[frames(a_ms) : frames(b_ms)].astype(float)
+        return float(np.sqrt(np.mean(x * x)))
+
+    plain = dataclasses.replace(plan, levels=bed.BedLevels(level_lu=-20, duck_db=0))
+    unducked = np.frombuffer(b"".join(render(timeline, speech, RATE, bed=plain)), "<i2")
+    under = unducked[frames(5_100) : frames(5_900)].astype(float)
+    assert db(rms(5_100, 5_900) / float(np.sqrt(np.mean(under * under)))) == pytest.approx(
+        -12, abs=0.1
+    )
+    assert np.array_equal(pcm[: frames(4_000)], unducked[: frames(4_000)])  # not before
+    assert rms(0, 20) < rms(3_000, 4_000) / 10  # faded in from silence
+    chunked = b"".join(render(timeline, speech, RATE, chunk_frames=999, bed=plan))
+    assert chunked == pcm.tobytes()  # the same whatever the chunks
+    later = b"".join(render(timeline, speech, RATE, start_frame=frames(7_000), bed=plan))
+    assert later == pcm[frames(7_000) :].tobytes()  # a range is the same frames

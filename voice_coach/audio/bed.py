@@ -419,3 +419,76 @@ def edge_fades(start: int, n: int, total: int, sample_rate: int) -> FloatArray:
     fade_in = np.clip(frames / (sample_rate * FADE_IN_MS / 1000), 0, 1)
     fade_out = np.clip((total - frames) / (sample_rate * FADE_OUT_MS / 1000), 0, 1)
     return np.asarray(np.minimum(fade_in, fade_out), dtype=np.float64)
+
+
+# -- a routine's bed -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BedPlan:
+    """Which bed plays where in a routine, and how loud."""
+
+    segments: tuple[tuple[int, BedSpec | None], ...]
+    """(start ms, bed or None for none), in time order, from 0."""
+    levels: BedLevels = BedLevels()
+
+    def spec_at(self, ms: int) -> BedSpec | None:
+        starts = [s for s, _ in self.segments]
+        i = bisect.bisect_right(starts, ms) - 1
+        return self.segments[i][1] if i >= 0 else None
+
+    @property
+    def silent(self) -> bool:
+        return all(spec is None for _, spec in self.segments)
+
+    def label(self) -> str:
+        """The beds used, for the cover, tags and `show`: "rain", "pace 90, pace 115"."""
+        names = [spec.label() for _, spec in self.segments if spec is not None]
+        return ", ".join(dict.fromkeys(names))
+
+
+def plan_bed(
+    chapter_starts_ms: Sequence[int],
+    routine_bed: BedSpec | None,
+    step_beds: Sequence[BedSpec | Literal["off"] | None],
+    levels: BedLevels = BedLevels(),
+) -> BedPlan:
+    """The routine's bed (`routine_bed`) from the start, changed where a step says
+    (`step_beds[i]`: a bed, "off" for none, None to keep the routine's) from that step's
+    chapter (`chapter_starts_ms[i + 1]`; the first chapter is the introduction).
+    Neighbouring stretches with the same bed are one: it plays on through them."""
+    segments: list[tuple[int, BedSpec | None]] = [(0, routine_bed)]
+    for start_ms, step_bed in zip(chapter_starts_ms[1:], step_beds, strict=False):
+        spec = routine_bed if step_bed is None else (None if step_bed == "off" else step_bed)
+        if spec != segments[-1][1]:
+            segments.append((start_ms, spec))
+    return BedPlan(tuple(segments), levels)
+
+
+class BedTrack:
+    """A routine's bed as it sounds under it, frame by frame from the start (forward
+    only): the beds of its plan, at their level, ducked under every event, faded in at
+    the start and out at the end."""
+
+    def __init__(
+        self, plan: BedPlan, events: Sequence[Event], total_frames: int, sample_rate: int
+    ) -> None:
+        self.plan, self.total, self.rate = plan, total_frames, sample_rate
+        self._player = BedPlayer(sample_rate, plan.levels.level_lu)
+        self._ducking = Ducking(events, sample_rate, plan.levels.duck_db)
+        self._bounds = [start * sample_rate // 1000 for start, _ in plan.segments]
+
+    def frames(self, start: int, n: int) -> FloatArray:
+        parts = []
+        a, end = start, start + n
+        while a < end:
+            i = bisect.bisect_right(self._bounds, a) - 1
+            b = min(end, self._bounds[i + 1]) if i + 1 < len(self._bounds) else end
+            parts.append(self._player.next(b - a, self.plan.segments[max(i, 0)][1]))
+            a = b
+        x = np.concatenate(parts) if parts else np.zeros(0)
+        fades = edge_fades(start, n, self.total, self.rate)
+        return x * self._ducking.gain(start, n) * fades
+
+    def close(self) -> None:
+        self._player.close()

@@ -15,8 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..timeline import CHIME_START, Event, Timeline
+from .bed import BedPlan, BedTrack
 from .clip import Clip, ms_to_frames, resample
-from .loudness import CHIME_UNDER_SPEECH_LU, TARGET_LUFS, normalize_clip
+from .loudness import CHIME_UNDER_SPEECH_LU, FULL_SCALE, TARGET_LUFS, normalize_clip
 
 CHIME_LUFS = TARGET_LUFS - CHIME_UNDER_SPEECH_LU
 """Loudness of a chime: a set level under the speech, which is at TARGET_LUFS."""
@@ -97,12 +98,27 @@ def render(
     chunk_frames: int | None = None,
     start_frame: int = 0,
     end_frame: int | None = None,
+    bed: BedPlan | None = None,
 ) -> Iterator[bytes]:
     """The timeline as PCM chunks, frames [start_frame, end_frame) (default: to the end),
-    in one pass."""
+    in one pass, with `bed` under it."""
     chunk_frames = chunk_frames or sample_rate
     mixer = Mixer(event_clips(timeline, speech, sample_rate))
     total = total_frames(timeline, sample_rate)
     end = total if end_frame is None else min(end_frame, total)
-    for pos in range(start_frame, end, chunk_frames):
-        yield mixer.frames(pos, min(end, pos + chunk_frames)).tobytes()
+    track = None
+    if bed is not None and not bed.silent:
+        track = BedTrack(bed, timeline.events, total, sample_rate)
+        for skip in range(0, start_frame, chunk_frames):  # a bed plays forward only
+            track.frames(skip, min(chunk_frames, start_frame - skip))
+    try:
+        for pos in range(start_frame, end, chunk_frames):
+            n = min(end, pos + chunk_frames) - pos
+            if track is None:
+                yield mixer.frames(pos, pos + n).tobytes()
+                continue
+            mixed = mixer.frames(pos, pos + n) + np.round(track.frames(pos, n) * FULL_SCALE)
+            yield np.clip(mixed, -32768, 32767).astype("<i2").tobytes()
+    finally:
+        if track is not None:
+            track.close()
