@@ -66,12 +66,13 @@ class FakeEngine:
 
 @pytest.fixture(autouse=True)
 def private_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Keep every test away from the real user's history, positions and profile."""
+    """Keep every test away from the real user's history, positions, profile and routines."""
     home = tmp_path / "user"
     for var, sub in (
         ("VOICE_COACH_DATA", "data"),
         ("VOICE_COACH_STATE", "state"),
         ("VOICE_COACH_CONFIG", "config"),
+        ("VOICE_COACH_ROUTINES", "routines"),
     ):
         monkeypatch.setenv(var, str(home / sub))
     return home

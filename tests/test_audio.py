@@ -69,7 +69,9 @@ def render_all(routine: Routine, chunk_frames: int | None = None) -> tuple[np.nd
     return np.frombuffer(pcm, dtype="<i2"), tl
 
 
-ROUTINE = Routine(title="Test", steps=(Exercise(name="Stretch", hold_s=12, during=("Breathe.",)),))
+ROUTINE = Routine(
+    title="Test", steps=(Exercise(name="Stretch", hold_s=12, during=(("Breathe.",),)),)
+)
 
 
 def test_every_event_starts_on_its_sample_and_holds_are_silent_between() -> None:

@@ -77,8 +77,8 @@ def test_show_table_is_readable(fake_engine: type[FakeEngine], cache_dir: Path) 
 def test_unknown_routine_lists_the_bundled_ones() -> None:
     result = runner.invoke(app, ["show", "no-such-routine"])
     assert result.exit_code == 2
-    assert "no routine file or bundled routine named 'no-such-routine'" in result.output
-    assert "sciatica-relief" in result.output
+    assert "no routine file or routine named 'no-such-routine'; bundled: " in result.output
+    assert "sciatica-relief" in result.output and "yours: none yet in " in result.output
     assert "Traceback" not in result.output
 
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from voice_coach.cli.app import app
 from voice_coach.export import cover as cover_module
 from voice_coach.export.cover import COVER_SIZE_PX, CoverText, cover_png
-from voice_coach.export.plot import BACKGROUND, PLOT_SIZE_PX, column_peaks
+from voice_coach.export.plot import BACKGROUND, KIND_COLOURS, PLOT_SIZE_PX, column_peaks
 
 runner = CliRunner()
 FULL = str(ROUTINES / "full.yaml")
@@ -209,6 +209,18 @@ def test_show_plot_draws_the_timeline(
     inked = np.any(wave_area != np.array(BACKGROUND), axis=2).mean()
     assert 0.05 < inked < 0.95, inked
     assert sorted(p.name for p in png.parent.iterdir()) == ["full.png"]
+
+
+def test_the_plot_marks_flow_lines_and_counted_reps_in_their_colours(
+    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path
+) -> None:
+    png = tmp_path / "paced.png"
+    paced = str(ROUTINES / "paced.yaml")
+    result = runner.invoke(app, ["show", paced, "--engine", "fake", "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    marks = np.asarray(Image.open(png).convert("RGB"))[310:326, 24:-24].reshape(-1, 3)
+    for kind in ("flow", "count", "release"):
+        assert (marks == np.array(KIND_COLOURS[kind])).all(axis=1).any(), kind
 
 
 def test_column_peaks_streams_min_and_max_per_column() -> None:

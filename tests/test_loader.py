@@ -12,7 +12,8 @@ from voice_coach.cli.app import app
 from voice_coach.errors import ValidationError
 from voice_coach.library import bundled_routines
 from voice_coach.loader import load_routine, parse_routine
-from voice_coach.model import CueOptions, Exercise, Rest, VoiceSettings
+from voice_coach.model import Beat, Count, CueOptions, Exercise, Flow, Rest, VoiceSettings
+from voice_coach.textsplit import split_for_speech
 
 
 def test_full_routine_loads_with_defaults_resolved() -> None:
@@ -85,7 +86,12 @@ CASES = [
         "steps[1].release",
         ["unknown placeholder {limb}", "{side}, {other}"],
     ),
-    ("invalid-long-text", 5, "steps[1].during[1]", ["characters long", "at most 300"]),
+    (
+        "invalid-long-text",
+        5,
+        "steps[1].during[1]",
+        ["329 characters with no sentence end or clause break", "'la la la", "at most 300"],
+    ),
     ("invalid-bad-side", 4, "steps[1].sides[2]", ["'left' or 'right'", "'up'"]),
     ("invalid-reps", 4, "steps[1].reps", ["greater than or equal to 1", "got 0"]),
     ("invalid-duplicate-key", 5, "steps[1].hold", ["duplicate key"]),
@@ -93,6 +99,22 @@ CASES = [
     ("invalid-yaml-syntax", 5, "", ["not valid YAML"]),
     ("invalid-step-not-mapping", 3, "steps[1]", ["must be a mapping", "rest: SECONDS"]),
     ("invalid-not-a-mapping", 1, "", ["must be a mapping", "title", "steps"]),
+    (
+        "invalid-hold-and-flow",
+        4,
+        "steps[1].hold",
+        ["one of `hold`, `flow` or `count`", "has `hold` and `flow`"],
+    ),
+    ("invalid-count-without-tempo", 4, "steps[1].count", ["needs `tempo`", "tempo: 3"]),
+    ("invalid-flow-beat", 6, "steps[1].flow[2].secs", ["from 1 to 300 seconds", "got 0"]),
+    (
+        "invalid-flow-key",
+        6,
+        "steps[1].flow[1].sec",
+        ["unknown key", "allowed keys here: say, secs"],
+    ),
+    ("invalid-during-in-flow", 6, "steps[1].during", ["inside a hold", "`during` and `flow`"]),
+    ("invalid-rounds-without-flow", 5, "steps[1].rounds", ["rounds of a `flow`"]),
 ]
 
 
@@ -164,6 +186,82 @@ def test_cli_validate_exits_2_with_messages_and_no_traceback(fixture: str) -> No
 
 
 def test_cli_validate_accepts_good_files_and_names() -> None:
-    result = CliRunner().invoke(app, ["validate", str(ROUTINES / "full.yaml"), "sciatica-relief"])
+    result = CliRunner().invoke(
+        app, ["validate", "--quick", str(ROUTINES / "full.yaml"), "sciatica-relief"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.count("ok: ") == 2
+
+
+def test_instructions_of_any_length_are_split_for_the_ear() -> None:
+    paragraph = " ".join(
+        ["Lie on your back with your knees bent and your feet flat on the floor."] * 60
+    )
+    assert 4000 < len(paragraph) <= 5000
+    r = parse_routine(
+        "title: T\nintro: Go gently. Stop if it hurts.\nsteps:\n  - name: A\n"
+        f"    setup: {paragraph}\n    during: [One. Two., Three.]\n"
+        "    release: Lower your legs. Rest.\n    between: Again. Slowly.\n    reps: 2\n"
+    )
+    (step,) = r.exercises
+    assert r.intro == ("Go gently.", "Stop if it hurts.")
+    assert step.setup == split_for_speech(paragraph) and len(step.setup) == 60
+    assert step.during == (("One.", "Two."), ("Three.",))
+    assert step.release == ("Lower your legs.", "Rest.")
+    assert step.between == ("Again.", "Slowly.")
+    assert step.line_of("Two.") == 6 and step.line_of("Rest.") == 7
+
+
+def test_a_text_over_5000_characters_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_routine(f"title: T\nsteps:\n  - name: A\n    setup: [ok, {'Go. ' * 1300}]\n")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.key) == (4, "steps[1].setup[2]")
+    assert problem.message == "is 5199 characters long; at most 5000 are allowed here"
+
+
+def test_names_and_flow_lines_stay_single_lines() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_routine(
+            f"title: T\nsteps:\n  - name: {'N. ' * 101}\n"
+            f"  - name: B\n    flow: [{{say: {'Up. ' * 80}, secs: 4}}]\n"
+        )
+    assert [(p.key, p.message) for p in caught.value.problems] == [
+        ("steps[1].name", "is 302 characters long; at most 300 are allowed here"),
+        ("steps[2].flow[1].say", "is 319 characters long; at most 300 are allowed here"),
+    ]
+
+
+def test_flows_and_counts_load_with_their_beats() -> None:
+    r = load_routine(ROUTINES / "paced.yaml")
+    flow, rest, count = r.steps
+    assert isinstance(flow, Exercise) and isinstance(count, Exercise)
+    assert flow.pace == Flow(
+        (Beat("Breathe in, lift your chest.", 4), Beat("Breathe out, round your back.", 3.5)), 2
+    )
+    assert flow.hold_s == 15  # the time the flow takes
+    assert flow.line_of("Breathe out, round your back.") == 9
+    assert count.pace == Count(3, 2.5, "Up.") and count.hold_s == 7.5
+    assert (count.sides, count.reps, count.between) == (("right", "left"), 2, ("Again.",))
+    assert rest == Rest(10, line=12)
+
+
+def test_every_rule_between_step_keys_is_reported_at_once() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_routine(
+            "title: T\nsteps:\n  - name: A\n    hold: 5\n    count: 3\n    tempo: 2\n"
+            "    flow: [{say: In., secs: 3}]\n    countdown: 2\n    say: Up.\n"
+        )
+    assert [(p.line, p.key) for p in caught.value.problems] == [
+        (4, "steps[1].hold"),
+        (4, "steps[1].hold"),
+        (7, "steps[1].flow"),
+        (8, "steps[1].countdown"),
+    ]
+
+
+def test_a_flow_longer_than_three_hours_is_refused() -> None:
+    with pytest.raises(ValidationError, match=r"steps\[1\].flow: lasts 12000 s in all; at most"):
+        parse_routine(
+            "title: T\nsteps:\n  - name: A\n    flow: [{say: In., secs: 120}]\n    rounds: 100\n"
+        )

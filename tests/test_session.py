@@ -12,10 +12,10 @@ from conftest import SAMPLE_RATE, FakeEngine
 
 from voice_coach.audio.clip import Clip
 from voice_coach.audio.mix import render
-from voice_coach.live.session import HOLD_STEP_MS, Command, LiveSession
-from voice_coach.model import Exercise, Rest, Routine
+from voice_coach.live.session import Command, LiveSession
+from voice_coach.model import Beat, Count, Exercise, Flow, Rest, Routine
 from voice_coach.speech import ResolvedVoice
-from voice_coach.timeline import Timeline, build_timeline, spoken_texts
+from voice_coach.timeline import HOLD_STEP_MS, Timeline, build_timeline, spoken_texts
 
 VOICE = ResolvedVoice("fake", "1", "tone", 160, 1.0)
 BLOCK = 441  # 20 ms
@@ -249,3 +249,105 @@ def test_a_pause_or_a_jump_forgets_lost_time() -> None:
     s.handle(Command.PAUSE)
     drive(s)
     assert s.caught_up_frames == 0
+
+
+# -- flows and counts ------------------------------------------------------------------
+
+FLOW_ROUTINE = Routine(
+    title="Flow",
+    steps=(
+        Exercise(
+            name="Cat cow",
+            hold_s=0,
+            setup=("Kneel.",),
+            pace=Flow((Beat("Breathe in, lift.", 3), Beat("Breathe out, round.", 2)), rounds=3),
+        ),
+        Exercise(name="Bridge", hold_s=0, pace=Count(3, 2, "Up.")),
+    ),
+)
+
+
+def flow_session() -> LiveSession:
+    s = LiveSession(FLOW_ROUTINE, SAMPLE_RATE, speak=speak)
+    s.add_clips(all_clips(FLOW_ROUTINE))
+    return s
+
+
+def next_block(frame: int) -> int:
+    """The first block boundary at or after `frame`: where a command takes effect."""
+    return -(-frame // BLOCK) * BLOCK
+
+
+def test_an_uninterrupted_flow_plays_exactly_the_rendered_timeline() -> None:
+    ref, _ = reference(FLOW_ROUTINE)
+    got = drive(flow_session())
+    assert np.array_equal(got[: ref.size], ref)
+
+
+def test_pause_mid_round_then_resume_repeats_the_beat_and_keeps_the_pace() -> None:
+    ref, tl = reference(FLOW_ROUTINE)
+    flow = tl.holds[0]
+    beat_ms = flow.beats_ms[3]  # round 2, "Breathe out, round."
+    pause_at = f(beat_ms + 1200)  # after its line, in the quiet of its beat
+    resume_at = pause_at + f(4000)
+    got = drive(flow_session(), {pause_at: [Command.PAUSE], resume_at: [Command.PAUSE]})
+    paused_from, resumed_from = next_block(pause_at), next_block(resume_at)
+    assert np.array_equal(got[:paused_from], ref[:paused_from])
+    assert not got[paused_from:resumed_from].any()
+    # Straight back to the start of the beat: the line again, then the flow as laid out,
+    # with no "N seconds left" in the middle of the breath.
+    beat = f(beat_ms)
+    after = got[resumed_from:]
+    assert np.array_equal(after[: ref.size - beat], ref[beat:])
+    assert np.abs(after[:50]).max() > 1000
+
+
+def test_pause_during_a_flow_line_repeats_it() -> None:
+    ref, tl = reference(FLOW_ROUTINE)
+    line = [e for e in tl.events if e.kind == "flow"][2]  # round 2, "Breathe in, lift."
+    pause_at = f(line.start_ms + 100)
+    got = drive(flow_session(), {pause_at: [Command.PAUSE], pause_at + f(700): [Command.PAUSE]})
+    resumed_from = next_block(pause_at + f(700))
+    start = f(line.start_ms)
+    assert np.array_equal(got[resumed_from : resumed_from + ref.size - start], ref[start:])
+
+
+def test_plus_and_minus_change_the_rounds_of_the_flow_being_played() -> None:
+    _, tl = reference(FLOW_ROUTINE)
+    flow = tl.holds[0]
+    s = flow_session()
+    drive(s, limit_frames=f(flow.start_ms + 1000))
+    s.handle(Command.LONGER)
+    new = s.timeline
+    assert new is not None
+    assert new.holds[0].end_ms - new.holds[0].start_ms == 4 * 5000
+    assert len(new.holds[0].beats_ms) == 8
+    assert new.holds[1].end_ms - new.holds[1].start_ms == 6000  # the count unchanged
+    drive(s, limit_frames=f(2 * 5000 - 500))  # into round 3 of 4
+    assert s.position_ms > flow.start_ms + 2 * 5000
+    s.handle(Command.SHORTER)
+    s.handle(Command.SHORTER)
+    new = s.timeline
+    assert new is not None and new.holds[0].end_ms == flow.start_ms + 2 * 5000
+    assert s.position_ms == new.holds[0].end_ms  # two rounds are done: the release, now
+
+
+def test_plus_on_a_count_synthesizes_the_new_number_first(
+    fake_engine: type[FakeEngine],
+) -> None:
+    _, tl = reference(FLOW_ROUTINE)
+    count = tl.holds[1]
+    s = flow_session()
+    drive(s, limit_frames=f(count.start_ms + 500))
+    fake_engine.calls = []
+    s.handle(Command.LONGER)
+    assert fake_engine.calls == ["Four."]
+    new = s.timeline
+    assert new is not None
+    assert [e.text for e in new.events if e.kind == "count" and e.text != "Up."] == [
+        "One.",
+        "Two.",
+        "Three.",
+        "Four.",
+    ]
+    assert s.status().hold_left_ms == pytest.approx(8000 - 500, abs=25)

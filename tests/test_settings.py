@@ -420,3 +420,49 @@ def test_bad_profile_settle_and_recover_are_reported_with_lines(tmp_path: Path) 
     assert found[(3, "defaults.recover")] == "must be from 0 to 300 seconds (5 minutes), got 301"
     assert "from 0 to 300 seconds" in found[(6, "routines.test.settle")]
     assert "must be a number of seconds, got True" in found[(7, "routines.test.recover")]
+
+
+# -- flows and counts ----------------------------------------------------------------
+
+PACED = ROUTINES / "paced.yaml"
+
+
+def test_hold_times_do_not_reach_flows_and_counts_and_naming_one_is_an_error() -> None:
+    paced = load_routine(PACED)
+    r = resolve(paced, [cli(hold=["45"], reps=["2"])])
+    flow, _, count = r.routine.steps
+    assert (flow.pace, count.pace) == (paced.steps[0].pace, paced.steps[2].pace)  # type: ignore[union-attr]
+    assert [s.reps for s in r.routine.exercises] == [2, 2]
+    with pytest.raises(ValidationError) as caught:
+        resolve(paced, [cli(hold=["cat cow=45", "3=20"])])
+    assert [str(p) for p in caught.value.problems] == [
+        "command line: --hold cat cow=: step 1 (Cat cow) is a flow, timed by its own beats, "
+        "not a hold: change it with --scale, or --reps",
+        "command line: --hold 3=: step 3 (Single-leg bridge) is a count, timed by its own "
+        "beats, not a hold: change it with --scale, or --reps",
+    ]
+
+
+def test_a_profile_hold_for_a_flow_is_an_error_naming_the_profile(tmp_path: Path) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text("routines:\n  paced:\n    hold: {Cat cow: 45}\n")
+    with pytest.raises(ValidationError, match=r"p\.yaml\): hold: step 1 \(Cat cow\) is a flow"):
+        resolve(load_routine(PACED), load_profile(profile, "paced"))
+
+
+def test_flows_and_counts_are_listed_with_their_beats_and_scale() -> None:
+    r = resolve(load_routine(PACED), [cli(scale=1.5)])
+    listed = {s.name: (s.value, s.source) for s in r.settings}
+    assert listed["step 1 flow"] == (
+        "2 rounds of 6 + 5.25 s (Cat cow)",
+        "routine script, x1.5 (command line)",
+    )
+    assert listed["step 3 count"][0] == "count of 3, one every 3.75 s (Single-leg bridge)"
+    assert "step 1 hold" not in listed
+
+
+def test_a_scaled_flow_over_three_hours_is_refused() -> None:
+    paced = load_routine(PACED)
+    long_flow = replace(paced.steps[0], pace=replace(paced.steps[0].pace, rounds=150))  # type: ignore[arg-type,type-var]
+    with pytest.raises(ValidationError, match="makes step 1's flow 11250 s"):
+        resolve(replace(paced, steps=(long_flow,)), [cli(scale=10.0)])

@@ -1,11 +1,15 @@
-"""Where routines are found: a path, or the name of a bundled routine."""
+"""Where routines are found: a path, or the name of a routine of yours (the routines
+folder, `paths.routines_dir`) or a bundled one. Yours come first: one with a bundled
+routine's name is played instead of it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from .errors import RoutineNotFoundError
+from .paths import routines_dir
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -18,28 +22,60 @@ def bundled_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "scripts"
 
 
+def _scripts(folder: Path) -> dict[str, Path]:
+    """Name (file stem) -> path of every routine script in `folder`."""
+    try:
+        files = sorted(folder.iterdir())
+    except OSError:  # no such folder (yet), or not readable
+        return {}
+    return {p.stem: p for p in files if p.suffix in SUFFIXES and p.is_file()}
+
+
 def bundled_routines() -> dict[str, Path]:
     """Name (file stem) -> path of every bundled routine."""
-    folder = bundled_dir()
-    if not folder.is_dir():
-        return {}
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix in SUFFIXES}
+    return _scripts(bundled_dir())
+
+
+def user_routines() -> dict[str, Path]:
+    """Name (file stem) -> path of every routine in your routines folder."""
+    return _scripts(routines_dir())
+
+
+@dataclass(frozen=True)
+class Found:
+    """A routine that can be named, and where it comes from."""
+
+    name: str
+    path: Path
+    origin: Literal["yours", "bundled"]
+    replaces_bundled: bool = False
+    """One of yours with a bundled routine's name: it is played instead of that one."""
+
+
+def all_routines() -> list[Found]:
+    """Every routine that can be played by name, yours and bundled, by name."""
+    bundled, yours = bundled_routines(), user_routines()
+    found = [Found(n, p, "yours", n in bundled) for n, p in yours.items()]
+    found += [Found(n, p, "bundled") for n, p in bundled.items() if n not in yours]
+    return sorted(found, key=lambda f: f.name)
 
 
 def find_routine(name_or_path: str) -> Path:
-    """A routine file by path, or by bundled name (`sciatica-relief`)."""
+    """A routine file by path, or by name: one of yours, else a bundled one."""
     path = Path(name_or_path)
     if path.is_file():
         return path
-    bundled = bundled_routines()
     stem = path.name
     for suffix in SUFFIXES:
         stem = stem.removesuffix(suffix)
-    if stem in bundled and path.parent == Path("."):
-        return bundled[stem]
-    choices = ", ".join(bundled) or "none found"
+    if path.parent == Path("."):
+        for found in all_routines():
+            if found.name == stem:
+                return found.path
+    yours = ", ".join(user_routines()) or f"none yet in {routines_dir()}"
     raise RoutineNotFoundError(
-        f"no routine file or bundled routine named {name_or_path!r}; bundled routines: {choices}"
+        f"no routine file or routine named {name_or_path!r}; "
+        f"bundled: {', '.join(bundled_routines()) or 'none found'}; yours: {yours}"
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
@@ -23,11 +23,17 @@ from .errors import Problem, ValidationError
 from .model import (
     DEFAULT_RECOVER_S,
     DEFAULT_SETTLE_S,
+    MAX_COUNT,
+    MAX_INSTRUCTION_CHARS,
     MAX_PAUSE_S,
     MAX_SECONDS,
     MAX_TEXT_CHARS,
+    Beat,
+    Count,
     CueOptions,
     Exercise,
+    Flow,
+    Pace,
     Progression,
     Ramp,
     Rest,
@@ -35,13 +41,19 @@ from .model import (
     Step,
     VoiceSettings,
 )
-from .phrases import OVERRIDABLE, placeholders
+from .phrases import ENGLISH, OVERRIDABLE, placeholders
+from .textsplit import UnbreakableText, split_for_speech
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 SIDE_PLACEHOLDERS = {"side", "other"}
 MIN_PERIOD_S = 1
+MAX_BEAT_S = 300
+"""Longest beat of a flow, or tempo of a count: five minutes."""
 MAX_REPS = 50
 MAX_COUNTDOWN = 10
+MAX_BEATS = 20
+"""Most lines in one round of a flow."""
+MAX_ROUNDS = 100
 
 # --- value checks (each raises a message that says what is allowed) -------------
 
@@ -69,36 +81,61 @@ _seconds = _seconds_from(MIN_PERIOD_S, MAX_SECONDS, "3 hours")
 """A hold or rest."""
 _pause_seconds = _seconds_from(0, MAX_PAUSE_S, "5 minutes")
 """A settle or recover time."""
+_beat_seconds = _seconds_from(MIN_PERIOD_S, MAX_BEAT_S, "5 minutes")
+"""A beat of a flow, or the tempo of a count."""
 
 
-def _text(value: object, index: int | None = None) -> str:
-    ctx: dict[str, Any] = {} if index is None else {"index": index}
+def _string(value: object, limit: int, ctx: dict[str, Any]) -> str:
+    """`value` as non-empty text of at most `limit` characters."""
     if not isinstance(value, str):
         raise PydanticCustomError(
             "text", "must be text, got {got}", {**ctx, "got": type(value).__name__}
         )
     if not value.strip():
         raise PydanticCustomError("text", "must not be empty", ctx)
-    if len(value) > MAX_TEXT_CHARS:
+    if len(value) > limit:
         raise PydanticCustomError(
             "text",
-            "is {n} characters long; at most {limit} are allowed per line "
-            "(split it into several lines)",
-            {**ctx, "n": len(value), "limit": MAX_TEXT_CHARS},
+            "is {n} characters long; at most {limit} are allowed here",
+            {**ctx, "n": len(value), "limit": limit},
         )
-    return value.strip()
+    return value
 
 
-def _text_list(value: object) -> tuple[str, ...]:
+def _text(value: object, index: int | None = None) -> str:
+    """One spoken line, said as it is (a name, a flow line)."""
+    ctx: dict[str, Any] = {} if index is None else {"index": index}
+    return _string(value, MAX_TEXT_CHARS, ctx).strip()
+
+
+def _instruction(value: object, index: int | None = None) -> tuple[str, ...]:
+    """An instruction of any reasonable length, as the lines it is spoken in."""
+    ctx: dict[str, Any] = {} if index is None else {"index": index}
+    try:
+        pieces = split_for_speech(_string(value, MAX_INSTRUCTION_CHARS, ctx))
+    except UnbreakableText as exc:
+        raise PydanticCustomError(
+            "text",
+            "has {n} characters with no sentence end or clause break ({start}...); at most "
+            "{limit} are allowed without one: end a sentence with . ! or ?, or break it "
+            "with a comma, ; or :",
+            {**ctx, "n": len(exc.run), "start": repr(exc.run[:40]), "limit": MAX_TEXT_CHARS},
+        ) from None
+    if not pieces:
+        raise PydanticCustomError("text", "must not be empty", ctx)
+    return pieces
+
+
+def _instructions(value: object) -> tuple[tuple[str, ...], ...]:
     if isinstance(value, str):
-        return (_text(value),)
+        return (_instruction(value),)
     if not isinstance(value, list):
         raise PydanticCustomError(
             "text_list",
             "must be a line of text or a list of lines, got {got}",
             {"got": type(value).__name__},
         )
-    return tuple(_text(item, i) for i, item in enumerate(value))
+    return tuple(_instruction(item, i) for i, item in enumerate(value))
 
 
 def _remaining(value: object) -> tuple[float, ...]:
@@ -110,14 +147,56 @@ def _remaining(value: object) -> tuple[float, ...]:
     return tuple(sorted({_seconds(v) for v in value}, reverse=True))
 
 
-Seconds = Annotated[float, PlainValidator(_seconds)]
-PauseSeconds = Annotated[float, PlainValidator(_pause_seconds)]
-Text = Annotated[str, PlainValidator(_text)]
-TextList = Annotated[tuple[str, ...], PlainValidator(_text_list)]
-Remaining = Annotated[tuple[float, ...], PlainValidator(_remaining)]
+def _steps(value: object) -> list[Any]:
+    """The steps as a list; each is checked on its own (`parse_step`), for its messages."""
+    if not isinstance(value, list):
+        raise PydanticCustomError(
+            "steps", "must be a list of steps, got {got}", {"got": type(value).__name__}
+        )
+    if not value:
+        raise PydanticCustomError("steps", "must list at least one step")
+    return value
+
+
+def _number_schema(lo: float, hi: float) -> WithJsonSchema:
+    return WithJsonSchema({"type": "number", "minimum": lo, "maximum": hi})
+
+
+def _text_schema(limit: int) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": "\\S"}
+
+
+_INSTRUCTION_SCHEMA = _text_schema(MAX_INSTRUCTION_CHARS)
+Seconds = Annotated[float, PlainValidator(_seconds), _number_schema(MIN_PERIOD_S, MAX_SECONDS)]
+PauseSeconds = Annotated[float, PlainValidator(_pause_seconds), _number_schema(0, MAX_PAUSE_S)]
+BeatSeconds = Annotated[
+    float, PlainValidator(_beat_seconds), _number_schema(MIN_PERIOD_S, MAX_BEAT_S)
+]
+Text = Annotated[str, PlainValidator(_text), WithJsonSchema(_text_schema(MAX_TEXT_CHARS))]
+Instruction = Annotated[
+    tuple[str, ...], PlainValidator(_instruction), WithJsonSchema(_INSTRUCTION_SCHEMA)
+]
+"""One text, split into the lines it is spoken in."""
+Instructions = Annotated[
+    tuple[tuple[str, ...], ...],
+    PlainValidator(_instructions),
+    WithJsonSchema(
+        {"anyOf": [_INSTRUCTION_SCHEMA, {"type": "array", "items": _INSTRUCTION_SCHEMA}]}
+    ),
+]
+"""A text or a list of texts, each split into the lines it is spoken in."""
+Remaining = Annotated[
+    tuple[float, ...],
+    PlainValidator(_remaining),
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "number", "minimum": 1, "maximum": MAX_SECONDS}}
+    ),
+]
 
 
 # --- the file's shape -----------------------------------------------------------
+# Every key has a description and an example: they are the JSON Schema editors show
+# (`voice-coach schema`), from the same models that check the files.
 
 
 class _Strict(BaseModel):
@@ -127,46 +206,225 @@ class _Strict(BaseModel):
 class _StepKeys(_Strict):
     """Keys an exercise may set, and `defaults` for every exercise."""
 
-    countdown: int | None = Field(None, ge=0, le=MAX_COUNTDOWN)
-    remaining: Remaining | None = None
-    halfway: bool | None = None
-    chimes: bool | None = None
-    settle: PauseSeconds | None = None
-    recover: PauseSeconds | None = None
+    countdown: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_COUNTDOWN,
+        description='How many of "Three, two, one" end each hold or flow (0: none). Default 3.',
+        examples=[5],
+    )
+    remaining: Remaining | None = Field(
+        None,
+        description='Seconds before the end of each hold at which "N seconds left" is said. '
+        "Default [10].",
+        examples=[[30, 10]],
+    )
+    halfway: bool | None = Field(
+        None, description='Say "Halfway there" in the middle of each hold.', examples=[True]
+    )
+    chimes: bool | None = Field(
+        None,
+        description="Short tones at the start and end of each hold, flow or count. Default true.",
+        examples=[False],
+    )
+    settle: PauseSeconds | None = Field(
+        None,
+        description='Seconds of quiet to get into position, from the last line to "Hold" '
+        "(or the first beat). Default 2.5.",
+        examples=[5],
+    )
+    recover: PauseSeconds | None = Field(
+        None,
+        description="Seconds of quiet after each release, before the next line. Default 3.",
+        examples=[5],
+    )
 
 
 class DefaultsFile(_StepKeys):
-    hold: Seconds = 30.0
+    """Settings for every exercise that does not set its own."""
+
+    hold: Seconds = Field(
+        30.0, description="Seconds of each hold, for exercises without their own.", examples=[45]
+    )
 
 
 class VoiceFile(_Strict):
-    engine: str | None = None
-    voice: str | None = None
-    rate: int | None = Field(None, ge=80, le=450)
-    volume: float | None = Field(None, ge=0.0, le=1.0)
+    """How the cues are spoken (`voice-coach voices` lists engines and voices)."""
+
+    engine: str | None = Field(
+        None, description="Speech engine: piper, pyttsx3 or espeak-ng.", examples=["piper"]
+    )
+    voice: str | None = Field(
+        None, description="A voice of the engine, by id or name.", examples=["en-us"]
+    )
+    rate: int | None = Field(
+        None, ge=80, le=450, description="Speaking rate in words per minute.", examples=[150]
+    )
+    volume: float | None = Field(None, ge=0.0, le=1.0, description="0 to 1.", examples=[0.9])
+
+
+class BeatFile(_Strict):
+    """One line of a flow and the time it has."""
+
+    say: Text = Field(
+        description="The line, spoken at the start of its beat; it must fit in `secs`.",
+        examples=["Breathe in, let your belly sink, lift your chest."],
+    )
+    secs: BeatSeconds = Field(
+        description="Seconds from this line to the next one (a breath in, a breath out).",
+        examples=[4],
+    )
+
+
+# What a step does is one of these keys (none: a hold of `defaults.hold`); a key of one
+# kind does not go with another. The loader's checks and the JSON Schema both come from
+# these two tables.
+REQUIRES: dict[str, tuple[str, str]] = {
+    "rounds": ("flow", "`rounds` counts the rounds of a `flow`, and this step has none"),
+    "say": ("count", "`say` is spoken before each number of a `count`, and this step has none"),
+    "tempo": ("count", "`tempo` paces a `count`, and this step has none"),
+    "count": ("tempo", "a `count` needs `tempo`, the seconds per rep, e.g. tempo: 3"),
+}
+"""key -> (the key it needs, the message when that is missing)."""
+EXCLUDES: dict[str, tuple[tuple[str, ...], str]] = {
+    "hold": (("flow", "count"), "a step has one of `hold`, `flow` or `count`, not both"),
+    "flow": (("count",), "a step has one of `hold`, `flow` or `count`, not both"),
+    "during": (("flow", "count"), "`during` lines go inside a hold, not a flow or a count"),
+    "remaining": (("flow", "count"), "`remaining` marks a hold, not a flow or a count"),
+    "halfway": (("flow", "count"), "`halfway` marks a hold, not a flow or a count"),
+    "countdown": (("count",), "a `count` counts its reps aloud; `countdown` is for holds"),
+}
+"""key -> (keys it does not go with, the message when both are there)."""
+
+
+def step_key_problems(keys: set[str]) -> list[tuple[str, str]]:
+    """(key, message) for every rule of `REQUIRES` and `EXCLUDES` that `keys` break."""
+    out = [(k, msg) for k, (need, msg) in REQUIRES.items() if k in keys and need not in keys]
+    for key, (others, msg) in EXCLUDES.items():
+        out += [(key, f"{msg}: this one has `{key}` and `{o}`") for o in others if {key, o} <= keys]
+    return out
+
+
+def _step_rules_schema() -> dict[str, Any]:
+    return {
+        "dependentRequired": {k: [need] for k, (need, _) in REQUIRES.items()},
+        "allOf": [
+            # errorMessage: the loader's words, for editors that show it (YAML language server).
+            {"not": {"required": [key, other]}, "errorMessage": f"{msg}: `{key}` and `{other}`"}
+            for key, (others, msg) in EXCLUDES.items()
+            for other in others
+        ],
+    }
 
 
 class ExerciseFile(_StepKeys):
-    name: Text
-    setup: TextList = ()
-    hold: Seconds | None = None
-    during: TextList = ()
-    release: Text | None = None
-    sides: list[Literal["left", "right"]] | None = Field(None, min_length=1, max_length=2)
-    reps: int = Field(1, ge=1, le=MAX_REPS)
-    between: Text | None = None
+    """An exercise: spoken set-up, then a hold (or a flow, or a count), then a release."""
+
+    model_config = ConfigDict(**_Strict.model_config, json_schema_extra=_step_rules_schema())
+
+    name: Text = Field(
+        description="The exercise's name: spoken first, and its chapter title.",
+        examples=["Piriformis stretch"],
+    )
+    setup: Instructions = Field(
+        (),
+        description="How to get into position, spoken before the (first) hold of each side. "
+        "A text or a list; long texts are split into sentences.",
+        examples=[["Lie on your back.", "Cross your {side} ankle over your {other} knee."]],
+    )
+    hold: Seconds | None = Field(
+        None,
+        description="Seconds of each hold, from the onset of 'Hold' to the release. "
+        "Default: defaults.hold. Not with `flow` or `count`.",
+        examples=[30],
+    )
+    during: Instructions = Field(
+        (),
+        description="Spoken inside each hold, spread over it; dropped with a warning "
+        "where they do not fit.",
+        examples=[["Breathe slowly.", "Don't force it."]],
+    )
+    flow: list[BeatFile] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_BEATS,
+        description="Lines paced by the breath, instead of a hold: each line starts exactly "
+        "`secs` after the one before, round after round.",
+        examples=[
+            [
+                {"say": "Breathe in, lift your chest.", "secs": 4},
+                {"say": "Breathe out, round your back.", "secs": 4},
+            ]
+        ],
+    )
+    rounds: int | None = Field(
+        None, ge=1, le=MAX_ROUNDS, description="Rounds of the `flow`. Default 1.", examples=[6]
+    )
+    count: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_COUNT,
+        description='Reps counted aloud, "One" to this number, instead of a hold; needs `tempo`.',
+        examples=[10],
+    )
+    tempo: BeatSeconds | None = Field(
+        None, description="Seconds per counted rep, from one number to the next.", examples=[3]
+    )
+    say: Text | None = Field(
+        None,
+        description="A short line spoken before each number of a `count`, if it fits.",
+        examples=["Lift your hips."],
+    )
+    release: Instruction | None = Field(
+        None,
+        description="Spoken exactly when each hold ends. Default 'And release.'",
+        examples=["Gently lower your legs."],
+    )
+    sides: list[Literal["left", "right"]] | None = Field(
+        None,
+        min_length=1,
+        max_length=2,
+        description="One round per side, in this order, with 'Switch sides.' between; "
+        "lets texts use {side} and {other}.",
+        examples=[["right", "left"]],
+        json_schema_extra={"uniqueItems": True},
+    )
+    reps: int = Field(
+        1, ge=1, le=MAX_REPS, description="Holds (or flows, or counts) per side.", examples=[3]
+    )
+    between: Instruction | None = Field(
+        None,
+        description="Spoken between reps. Default 'Once more.'",
+        examples=["Each time, reach a little further."],
+    )
 
 
 class RampFile(_Strict):
-    start: float = Field(gt=0)
-    add: float = Field(gt=0)
-    every: Literal["week", "session"] = "week"
-    max: float = Field(gt=0)
+    """A value that grows by stages: start, start + add, ... up to max."""
+
+    start: float = Field(gt=0, description="The value at the first stage.", examples=[20])
+    add: float = Field(gt=0, description="Added at every next stage.", examples=[5])
+    every: Literal["week", "session"] = Field(
+        "week",
+        description="What a stage is: a week since the first session, or a finished session.",
+        examples=["session"],
+    )
+    max: float = Field(gt=0, description="The value never grows past this.", examples=[60])
 
 
 class ProgressionFile(_Strict):
-    hold: RampFile | None = None
-    reps: RampFile | None = None
+    """Start gently, build up: holds and reps that grow with your practice."""
+
+    hold: RampFile | None = Field(
+        None,
+        description="Seconds of every hold, by stage.",
+        examples=[{"start": 20, "add": 5, "every": "week", "max": 60}],
+    )
+    reps: RampFile | None = Field(
+        None,
+        description="Reps of every exercise, by stage.",
+        examples=[{"start": 1, "add": 1, "every": "session", "max": 3}],
+    )
 
 
 def progression_from_file(p: ProgressionFile | None) -> Progression | None:
@@ -197,7 +455,9 @@ def ramp_problems(p: ProgressionFile | None) -> list[tuple[Path_, str]]:
 
 
 class RestFile(_Strict):
-    rest: Seconds
+    """A rest between exercises: "Rest for 20 seconds." and a preview of what is next."""
+
+    rest: Seconds = Field(description="Seconds of rest.", examples=[20])
 
 
 def _language(value: object) -> str:
@@ -237,20 +497,83 @@ def _phrases(value: object) -> dict[str, str]:
 
 
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*")
-Language = Annotated[str, PlainValidator(_language)]
-PhraseOverrides = Annotated[dict[str, str], PlainValidator(_phrases)]
+Language = Annotated[
+    str,
+    PlainValidator(_language),
+    WithJsonSchema({"type": "string", "pattern": f"^{LANGUAGE.pattern}$"}),
+]
+PhraseOverrides = Annotated[
+    dict[str, str],
+    PlainValidator(_phrases),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "properties": {
+                key: {
+                    **_text_schema(MAX_TEXT_CHARS),
+                    "description": f"Instead of {getattr(ENGLISH, key)!r}; placeholders: "
+                    + (", ".join("{" + p + "}" for p in sorted(names)) or "none"),
+                    "examples": [getattr(ENGLISH, key)],
+                }
+                for key, names in OVERRIDABLE.items()
+            },
+            "additionalProperties": False,
+        }
+    ),
+]
+Steps = Annotated[
+    list[Any],
+    PlainValidator(_steps, json_schema_input_type=list[ExerciseFile | RestFile]),
+]
 
 
 class RoutineFile(_Strict):
-    title: Text
-    description: str = Field("", max_length=2000)
-    intro: TextList = ()
-    defaults: DefaultsFile = DefaultsFile()
-    voice: VoiceFile = VoiceFile()
-    progression: ProgressionFile | None = None
-    language: Language | None = None
-    phrases: PhraseOverrides = Field(default_factory=dict)
-    steps: list[Any] = Field(min_length=1)
+    """A voice_coach routine script: spoken, timed cues for stretching and exercise."""
+
+    title: Text = Field(
+        description="Spoken first; the export's title.", examples=["Sciatica relief"]
+    )
+    description: str = Field(
+        "",
+        max_length=2000,
+        description="For people reading the list of routines; not spoken.",
+        examples=["Gentle stretches for the lower back."],
+    )
+    intro: Instructions = Field(
+        (),
+        description="Spoken after the title, before the first step (a safety note, say).",
+        examples=[["Check with your doctor before you begin."]],
+    )
+    defaults: DefaultsFile = Field(
+        DefaultsFile(),
+        description="Hold time and cues for the exercises that do not set their own.",
+        examples=[{"hold": 30, "countdown": 3, "remaining": [10]}],
+    )
+    voice: VoiceFile = Field(
+        VoiceFile(),
+        description="How the cues are spoken.",
+        examples=[{"engine": "piper", "rate": 150}],
+    )
+    progression: ProgressionFile | None = Field(
+        None,
+        description="Holds and reps that build up week by week, or session by session.",
+        examples=[{"hold": {"start": 20, "add": 5, "every": "week", "max": 60}}],
+    )
+    language: Language | None = Field(
+        None,
+        description="Language of the texts: picks the cue words and a voice.",
+        examples=["de"],
+    )
+    phrases: PhraseOverrides = Field(
+        default_factory=dict,
+        description="Your own words for the fixed cues.",
+        examples=[{"hold": "And hold it there."}],
+    )
+    steps: Steps = Field(
+        description="Exercises (with `name`) and rests (`rest: SECONDS`), in order.",
+        examples=[[{"name": "Knee hug", "hold": 45}, {"rest": 20}]],
+        json_schema_extra={"minItems": 1},
+    )
 
 
 _ALLOWED_KEYS: dict[tuple[str | int, ...], type[BaseModel]] = {
@@ -320,7 +643,9 @@ def schema_problems(
             loc = (*loc, int(ctx["index"]))
         kind = err["type"]
         if kind == "extra_forbidden":
-            owner = model if base else _ALLOWED_KEYS.get(loc[:-1], model)
+            owner = _ALLOWED_KEYS.get(loc[:-1], model) if not base else model
+            if base and "flow" in loc[len(base) : -1]:
+                owner = BeatFile
             allowed = ", ".join(owner.model_fields)
             msg = f"unknown key; allowed keys here: {allowed}"
         elif kind == "missing":
@@ -442,7 +767,7 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
     return Routine(
         title=routine_file.title,
         description=routine_file.description.strip(),
-        intro=routine_file.intro,
+        intro=tuple(piece for text in routine_file.intro for piece in text),
         steps=tuple(steps),
         voice=VoiceSettings(
             engine=v.engine,
@@ -480,16 +805,17 @@ def _parse_step(
         except PydanticValidationError as exc:
             return None, schema_problems(exc, base, source, lines, RestFile)
         return Rest(rest_s=rest.rest, line=line), []
+
+    def problem(path: Path_, message: str) -> Problem:
+        return Problem(source, line_of(lines, path), dotted(path), message)
+
+    problems = [problem((*base, k), msg) for k, msg in step_key_problems(set(map(str, raw)))]
     try:
         ex = ExerciseFile.model_validate(raw)
     except PydanticValidationError as exc:
-        return None, schema_problems(exc, base, source, lines, ExerciseFile)
+        return None, problems + schema_problems(exc, base, source, lines, ExerciseFile)
 
-    problems = []
-    texts: list[tuple[Path_, str]] = [((*base, "name"), ex.name)]
-    texts += [((*base, "setup", i), t) for i, t in enumerate(ex.setup)]
-    texts += [((*base, "during", i), t) for i, t in enumerate(ex.during)]
-    texts += [((*base, key), t) for key in ("release", "between") if (t := getattr(ex, key))]
+    texts = _step_texts(ex, base)
     for path, text in texts:
         for name in PLACEHOLDER.findall(text):
             if name not in SIDE_PLACEHOLDERS:
@@ -498,16 +824,25 @@ def _parse_step(
                 msg = f"uses {{{name}}} but the step has no `sides`; add e.g. sides: [right, left]"
             else:
                 continue
-            problems.append(Problem(source, line_of(lines, path), dotted(path), msg))
+            problems.append(problem(path, msg))
     if ex.sides and len(set(ex.sides)) != len(ex.sides):
         problems.append(
-            Problem(
-                source,
-                line_of(lines, (*base, "sides")),
-                dotted((*base, "sides")),
+            problem(
+                (*base, "sides"),
                 "lists a side twice; allowed: [left], [right], [left, right] or [right, left]",
             )
         )
+    pace = _pace(ex)
+    if pace is not None:
+        length_s = pace.length_s
+        if length_s > MAX_SECONDS:
+            key = "flow" if isinstance(pace, Flow) else "count"
+            problems.append(
+                problem(
+                    (*base, key),
+                    f"lasts {length_s:g} s in all; at most {MAX_SECONDS} s (3 hours) is allowed",
+                )
+            )
     if problems:
         return None, problems
 
@@ -527,15 +862,40 @@ def _parse_step(
     )
     return Exercise(
         name=ex.name,
-        hold_s=ex.hold if ex.hold is not None else defaults.hold,
-        setup=ex.setup,
+        hold_s=ex.hold if ex.hold is not None else defaults.hold,  # a pace sets its own
+        setup=tuple(piece for text in ex.setup for piece in text),
         during=ex.during,
-        release=ex.release,
+        release=ex.release or (),
         sides=tuple(ex.sides or ()),
         reps=ex.reps,
-        between=ex.between,
+        between=ex.between or (),
         cues=cues,
         settle_s=pick("settle", DEFAULT_SETTLE_S),
         recover_s=pick("recover", DEFAULT_RECOVER_S),
+        pace=pace,
         line=line,
+        text_lines=tuple((text, line_of(lines, path) or line) for path, text in texts),
     ), []
+
+
+def _pace(ex: ExerciseFile) -> Pace | None:
+    """The flow or count a validated step has instead of a hold, if any."""
+    if ex.flow is not None:
+        beats = tuple(Beat(b.say, b.secs) for b in ex.flow)
+        return Flow(beats, ex.rounds or 1)
+    if ex.count is not None and ex.tempo is not None:
+        return Count(ex.count, ex.tempo, ex.say)
+    return None
+
+
+def _step_texts(ex: ExerciseFile, base: Path_) -> list[tuple[Path_, str]]:
+    """Every line a step speaks as written (before {side} is filled in), with its key."""
+    texts: list[tuple[Path_, str]] = [((*base, "name"), ex.name)]
+    texts += [((*base, "setup", i), t) for i, text in enumerate(ex.setup) for t in text]
+    texts += [((*base, "during", i), t) for i, text in enumerate(ex.during) for t in text]
+    for key in ("release", "between"):
+        texts += [((*base, key), t) for t in getattr(ex, key) or ()]
+    texts += [((*base, "flow", i, "say"), b.say) for i, b in enumerate(ex.flow or ())]
+    if ex.say is not None:
+        texts.append(((*base, "say"), ex.say))
+    return texts

@@ -6,7 +6,7 @@ These are plain frozen values; `loader` is the only place that builds them from 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 Side: TypeAlias = Literal["left", "right"]
@@ -15,13 +15,19 @@ OTHER_SIDE: dict[str, Side] = {"left": "right", "right": "left"}
 MAX_SECONDS = 3 * 60 * 60
 """Longest hold or rest a script may ask for: three hours."""
 MAX_TEXT_CHARS = 300
-"""Longest single spoken line; longer ones are hard to follow by ear."""
+"""Longest single spoken line (a name, a flow line, a piece of a split instruction);
+longer ones are hard to follow by ear."""
+MAX_INSTRUCTION_CHARS = 5000
+"""Longest instruction text (setup, during, release, ...): it is split into lines for
+the ear (`textsplit`)."""
 DEFAULT_SETTLE_S = 2.5
 """Time to get into position, from the last line before a hold to "Hold"."""
 DEFAULT_RECOVER_S = 3.0
 """Quiet after a release, before the next line."""
 MAX_PAUSE_S = 5 * 60
 """Longest settle or recover time: five minutes."""
+MAX_COUNT = 100
+"""Most reps a count counts aloud (live + included)."""
 
 
 @dataclass(frozen=True)
@@ -41,31 +47,94 @@ class CueOptions:
 
 
 @dataclass(frozen=True)
+class Beat:
+    """One line of a flow and the time it has."""
+
+    say: str
+    beat_s: float
+    """Seconds from this line's onset to the next line's (or the release's)."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Lines paced by the breath, spoken in rounds: "Breathe in, ...", "Breathe out, ..."."""
+
+    beats: tuple[Beat, ...]
+    rounds: int = 1
+
+    @property
+    def round_s(self) -> float:
+        return sum(b.beat_s for b in self.beats)
+
+    @property
+    def length_s(self) -> float:
+        """From the first line to the release."""
+        return self.rounds * self.round_s
+
+
+@dataclass(frozen=True)
+class Count:
+    """Reps counted aloud at a tempo: "One" ... "Ten"."""
+
+    count: int
+    tempo_s: float
+    """Seconds from one number to the next (and from the last to the release)."""
+    say: str | None = None
+    """Spoken before each number, if it fits in the time before it."""
+
+    @property
+    def length_s(self) -> float:
+        """From the first number to the release."""
+        return self.count * self.tempo_s
+
+
+Pace: TypeAlias = Flow | Count
+"""What an exercise does instead of a still hold."""
+
+
+@dataclass(frozen=True)
 class Exercise:
-    """A step with a timed hold, possibly repeated and done on each side."""
+    """A step with a timed hold (or a flow, or a count), possibly repeated and done on
+    each side."""
 
     name: str
     hold_s: float
-    """Length of each hold, from the onset of "Hold" to the onset of the release cue."""
+    """Length of each hold, from the onset of "Hold" to the onset of the release cue. With
+    a `pace`, the time it takes (rounds x a round, count x tempo), set from it."""
     setup: tuple[str, ...] = ()
     """Spoken in order before the (first) hold of each side; may contain {side}/{other}."""
-    during: tuple[str, ...] = ()
-    """Spoken inside each hold, spread over it."""
-    release: str | None = None
-    """Spoken exactly when each hold ends; a default phrase when absent."""
+    during: tuple[tuple[str, ...], ...] = ()
+    """Spoken inside each hold, spread over it: each written line as the lines it is
+    said in (one after another)."""
+    release: tuple[str, ...] = ()
+    """Spoken when each hold ends, the first line exactly then; () for the default phrase."""
     sides: tuple[Side, ...] = ()
     """One round per side, in this order; empty for a two-sided exercise."""
     reps: int = 1
     """Holds per side."""
-    between: str | None = None
-    """Spoken between reps."""
+    between: tuple[str, ...] = ()
+    """Spoken between reps; () for the default phrase."""
     cues: CueOptions = CueOptions()
     settle_s: float = DEFAULT_SETTLE_S
     """Silence from the last line before each hold to "Hold", to get into position."""
     recover_s: float = DEFAULT_RECOVER_S
     """Silence after each release, before the next line."""
+    pace: Pace | None = None
+    """A flow or a count in place of the still hold."""
     line: int = 0
     """Line of the step in its script, for messages."""
+    text_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    """(line as written, before {side} is filled in; its line in the script), for messages."""
+
+    def __post_init__(self) -> None:
+        if self.pace is not None:
+            # Derived, so that it cannot disagree with the pace: whatever reads hold
+            # lengths (the history, the page) sees the time a flow or count takes.
+            object.__setattr__(self, "hold_s", self.pace.length_s)
+
+    def line_of(self, text: str) -> int:
+        """The script line `text` (one of this step's, as written) stands on."""
+        return next((n for t, n in self.text_lines if t == text), self.line)
 
 
 @dataclass(frozen=True)

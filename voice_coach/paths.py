@@ -7,6 +7,7 @@ environment variable (tests and scripts point them at temporary folders).
 | config | `profile.yaml` | `VOICE_COACH_CONFIG` |
 | data | the practice history | `VOICE_COACH_DATA` |
 | state | where each routine was left off | `VOICE_COACH_STATE` |
+| routines | your routine scripts (`voice-coach new`), in data | `VOICE_COACH_ROUTINES` |
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ CACHE_ENV_VAR = "VOICE_COACH_CACHE"
 CONFIG_ENV_VAR = "VOICE_COACH_CONFIG"
 DATA_ENV_VAR = "VOICE_COACH_DATA"
 STATE_ENV_VAR = "VOICE_COACH_STATE"
+ROUTINES_ENV_VAR = "VOICE_COACH_ROUTINES"
 
 
 def project_root() -> Path | None:
@@ -64,3 +66,10 @@ def state_dir() -> Path:
     from platformdirs import user_state_dir
 
     return Path(user_state_dir(APP))
+
+
+def routines_dir() -> Path:
+    """$VOICE_COACH_ROUTINES, else `routines` in the data directory (`data_dir`)."""
+    if os.environ.get(ROUTINES_ENV_VAR):
+        return Path(os.environ[ROUTINES_ENV_VAR])
+    return data_dir() / "routines"

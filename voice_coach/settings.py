@@ -20,8 +20,12 @@ from .errors import Problem, ValidationError
 from .model import (
     MAX_PAUSE_S,
     MAX_SECONDS,
+    Beat,
+    Count,
     CueOptions,
     Exercise,
+    Flow,
+    Pace,
     Progression,
     Ramp,
     Rest,
@@ -49,7 +53,8 @@ class Overrides:
     step_hold_s: tuple[tuple[str, float], ...] = ()
     """(step name or number, seconds) for single steps."""
     scale: float | None = None
-    """Multiplies every hold and rest (after the values above); never settle or recover."""
+    """Multiplies every hold and rest, a flow's beats and a count's tempo (after the values
+    above); never settle or recover."""
     reps: int | None = None
     step_reps: tuple[tuple[str, int], ...] = ()
     rest_s: float | None = None
@@ -210,24 +215,34 @@ def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) 
 
 
 def _check_selectors(routine: Routine, layers: Sequence[Layer]) -> None:
-    """Raise unless every single-step selector of every layer names an exercise of `routine`."""
+    """Raise unless every single-step selector of every layer names an exercise of `routine`
+    that the setting applies to (a hold time not to a flow or a count)."""
     problems: list[Problem] = []
     for layer in layers:
         for option, attr in PER_STEP.items():
             for selector, _ in getattr(layer.overrides, "step_" + attr):
-                if match_step(routine, selector) is None:
-                    key = f"--{option} {selector}=" if layer.source == COMMAND_LINE else option
-                    problems.append(
-                        Problem(
-                            layer.source,
-                            None,
-                            key,
-                            f"no exercise {selector!r} in {routine.title!r}; its exercises: "
-                            f"{step_listing(routine)}",
-                        )
+                key = f"--{option} {selector}=" if layer.source == COMMAND_LINE else option
+                n = match_step(routine, selector)
+                if n is None:
+                    message = (
+                        f"no exercise {selector!r} in {routine.title!r}; its exercises: "
+                        f"{step_listing(routine)}"
                     )
+                else:
+                    step = routine.steps[n - 1]
+                    if option != "hold" or not isinstance(step, Exercise) or step.pace is None:
+                        continue
+                    message = (
+                        f"step {n} ({step.name}) is a {_pace_kind(step.pace)}, timed by its "
+                        "own beats, not a hold: change it with --scale, or --reps"
+                    )
+                problems.append(Problem(layer.source, None, key, message))
     if problems:
         raise ValidationError(problems)
+
+
+def _pace_kind(pace: Pace) -> str:
+    return "flow" if isinstance(pace, Flow) else "count"
 
 
 def _top(layers: Sequence[Layer], attr: str) -> tuple[Any, str]:
@@ -317,18 +332,25 @@ def _resolve_exercise(
     n: int, step: Exercise, routine: Routine, layers: Sequence[Layer], stage: Stage
 ) -> tuple[Exercise, list[SettingValue]]:
     """Exercise step `n` with the layers applied, and its settings; a hold too long raises."""
-    hold_s, hold_from = _scaled(*_step_value(n, step, "hold", routine, layers, stage), layers)
+    pace: Pace | None = None
+    if step.pace is None:
+        hold_s, hold_from = _scaled(*_step_value(n, step, "hold", routine, layers, stage), layers)
+        length = SettingValue(f"step {n} hold", f"{_num(hold_s)} s ({step.name})", hold_from)
+    else:
+        pace, length = _resolve_pace(n, step, step.pace, layers)
+        hold_s = pace.length_s
     reps, reps_from = _step_value(n, step, "reps", routine, layers, stage)
     settle_s, settle_from = _step_value(n, step, "settle", routine, layers, stage)
     recover_s, recover_from = _step_value(n, step, "recover", routine, layers, stage)
     if hold_s > MAX_SECONDS:
+        what = "hold" if pace is None else _pace_kind(pace)
         raise ValidationError(
             [
                 Problem(
-                    hold_from,
+                    length.source,
                     None,
-                    "hold",
-                    f"makes step {n}'s hold {_num(hold_s)} s; at most "
+                    "hold" if pace is None else "scale",
+                    f"makes step {n}'s {what} {_num(hold_s)} s; at most "
                     f"{MAX_SECONDS} s (3 hours) is allowed",
                 )
             ]
@@ -342,13 +364,33 @@ def _resolve_exercise(
         sides=(side,) if side is not None and step.sides else step.sides,
         settle_s=settle_s,
         recover_s=recover_s,
+        pace=pace,
     )
     return exercise, [
-        SettingValue(f"step {n} hold", f"{_num(hold_s)} s ({step.name})", hold_from),
+        length,
         SettingValue(f"step {n} reps", str(reps), reps_from),
         SettingValue(f"step {n} settle", f"{_num(settle_s)} s", settle_from),
         SettingValue(f"step {n} recover", f"{_num(recover_s)} s", recover_from),
     ]
+
+
+def _resolve_pace(
+    n: int, step: Exercise, pace: Pace, layers: Sequence[Layer]
+) -> tuple[Pace, SettingValue]:
+    """A flow's beats or a count's tempo with any layer's scale applied, and its setting.
+    (Hold times do not reach a flow or count; `_check_selectors` refuses them by name.)"""
+    scale, _ = _top(layers, "scale")
+    _, source = _scaled(0, ROUTINE_SCRIPT, layers)
+    factor = 1.0 if scale is None else scale
+    if isinstance(pace, Flow):
+        beats = tuple(Beat(b.say, b.beat_s * factor) for b in pace.beats)
+        flow = Flow(beats, pace.rounds)
+        secs = " + ".join(_num(b.beat_s) for b in beats)
+        words = f"{flow.rounds} rounds of {secs} s ({step.name})"
+        return flow, SettingValue(f"step {n} flow", words, source)
+    count = Count(pace.count, pace.tempo_s * factor, pace.say)
+    words = f"count of {count.count}, one every {_num(count.tempo_s)} s ({step.name})"
+    return count, SettingValue(f"step {n} count", words, source)
 
 
 def _step_value(

@@ -5,6 +5,16 @@ Rules (the contract `show`, `export` and `play` rely on):
   release cue, exactly. Holds are never stretched.
 - Countdown number k starts exactly k seconds before the hold ends; "Ten seconds
   left" exactly 10 s before; "Halfway there" exactly in the middle.
+- A flow's first line starts where "Hold" would. Round r (from 0), line i starts exactly
+  `first + r·Σsecs + Σ(secs of the lines before i)` seconds; the release exactly at
+  `first + rounds·Σsecs`. Its countdown counts down to the release, as in a hold.
+- A count's number k starts exactly at `first + (k-1)·tempo`, the release at
+  `first + count·tempo`; its `say` line ends `min_gap_ms` before each number (the first
+  one in the settle time, before the start chime).
+- A flow line or a count number that cannot be said within its beat is an error, like a
+  hold shorter than its "Hold" cue.
+- An instruction written as several sentences is several lines (`textsplit`): they
+  follow one another `gap_ms` apart, inside a hold too.
 - "Hold" starts exactly the step's `settle_s` after the end of the line before it, and
   the line after a release exactly the step's `recover_s` after the release ends; neither
   silence is ever shorter than `Pacing.gap_ms`, the pause between any two lines.
@@ -20,8 +30,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from .errors import TimelineError
-from .model import OTHER_SIDE, CueOptions, Exercise, Rest, Routine, Side
+from .errors import Problem, TimelineError
+from .model import MAX_COUNT, OTHER_SIDE, Beat, Count, Exercise, Flow, Rest, Routine, Side
 from .phrases import Phrases, phrases_for
 
 Kind: TypeAlias = Literal[
@@ -40,11 +50,26 @@ Kind: TypeAlias = Literal[
     "next",
     "finish",
     "chime",
+    "flow",
+    "count",
 ]
+SpanKind: TypeAlias = Literal["hold", "flow", "count"]
 MIN_HOLD_MS = 5000
 """Live adjustments never shorten a hold below this (nor a shorter one at all)."""
+HOLD_STEP_MS = 5000
+"""How much one live + or - changes a hold (a flow changes by a round, a count by one)."""
 CHIME_START = "start"
 CHIME_END = "end"
+
+
+class CueTooLongError(TimelineError):
+    """A cue cannot be said in the time it has: a hold shorter than its "Hold" cue, a flow
+    line longer than its beat, a count's number longer than the tempo."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        """Where in the script, and what to change."""
+        super().__init__(str(problem))
 
 
 @dataclass(frozen=True)
@@ -98,14 +123,20 @@ class Chapter:
 
 @dataclass(frozen=True)
 class HoldSpan:
-    """One hold as laid out: what a live display and tests look at."""
+    """One hold (or flow, or count) as laid out: what a live display and tests look at."""
 
     step: int
     side: Side | None
     rep: int
     """1-based repetition within its side."""
     start_ms: int
+    """The onset of "Hold", or of the first beat."""
     end_ms: int
+    """The onset of the release."""
+    kind: SpanKind = "hold"
+    beats_ms: tuple[int, ...] = ()
+    """Where each beat of a flow or count starts (a count's with its `say` line, when
+    that is spoken): what a paused flow goes back to."""
 
 
 @dataclass(frozen=True)
@@ -152,8 +183,11 @@ def routine_phrases(routine: Routine) -> tuple[Phrases, list[str]]:
     return phrases_for(routine.language, dict(routine.phrases))
 
 
-def spoken_texts(routine: Routine, phrases: Phrases | None = None) -> list[str]:
-    """Every distinct line the timeline may speak, in first-use order (what to synthesize)."""
+def spoken_texts(
+    routine: Routine, phrases: Phrases | None = None, adjust: Mapping[int, int] | None = None
+) -> list[str]:
+    """Every distinct line the timeline may speak, in first-use order (what to synthesize),
+    with the live adjustments `adjust` (see `build_timeline`)."""
     seen: dict[str, None] = {}
 
     def record(text: str) -> int:
@@ -161,7 +195,7 @@ def spoken_texts(routine: Routine, phrases: Phrases | None = None) -> list[str]:
         return 1
 
     phrases = phrases or routine_phrases(routine)[0]
-    _Builder(routine, Pacing(), record, phrases, collect_only=True).build()
+    _Builder(routine, Pacing(), record, phrases, True, dict(adjust or {})).build()
     return list(seen)
 
 
@@ -170,18 +204,18 @@ def build_timeline(
     durations: Mapping[str, int] | DurationOf,
     pacing: Pacing = Pacing(),
     phrases: Phrases | None = None,
-    hold_adjust_ms: Mapping[int, int] | None = None,
+    adjust: Mapping[int, int] | None = None,
 ) -> Timeline:
     """Lay out `routine`, given how long each spoken line lasts (ms, by text).
 
-    `hold_adjust_ms` lengthens or shortens single holds, by their index in
-    `Timeline.holds` (live "+5 s"); no hold becomes shorter than `MIN_HOLD_MS`.
+    `adjust` is the live + and - presses (negative for -) of single holds, flows and
+    counts, by their index in `Timeline.holds`: a hold changes by `HOLD_STEP_MS` a press
+    and becomes no shorter than `MIN_HOLD_MS`; a flow by a round and a count by one,
+    never below one (nor a count above `MAX_COUNT`).
     """
     duration_of = durations if callable(durations) else durations.__getitem__
     table, warnings = (phrases, []) if phrases else routine_phrases(routine)
-    builder = _Builder(
-        routine, pacing, duration_of, table, hold_adjust_ms=dict(hold_adjust_ms or {})
-    )
+    builder = _Builder(routine, pacing, duration_of, table, adjust=dict(adjust or {}))
     builder.warnings.update(dict.fromkeys(warnings, 1))
     return builder.build()
 
@@ -205,7 +239,7 @@ def build_prefix(
     durations: Mapping[str, int],
     pacing: Pacing = Pacing(),
     phrases: Phrases | None = None,
-    hold_adjust_ms: Mapping[int, int] | None = None,
+    adjust: Mapping[int, int] | None = None,
 ) -> Timeline | TimelinePrefix:
     """The whole timeline if every duration is known, else its final prefix.
 
@@ -224,7 +258,7 @@ def build_prefix(
         pacing,
         duration_of,
         phrases or routine_phrases(routine)[0],
-        hold_adjust_ms=dict(hold_adjust_ms or {}),
+        adjust=dict(adjust or {}),
     )
     try:
         return builder.build()
@@ -248,7 +282,7 @@ class _Builder:
     phrases: Phrases
     collect_only: bool = False
     """Only gather texts: no fit checks (durations are placeholders)."""
-    hold_adjust_ms: dict[int, int] = field(default_factory=dict)
+    adjust: dict[int, int] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     chapters: list[tuple[str, int]] = field(default_factory=list)
     holds: list[HoldSpan] = field(default_factory=list)
@@ -300,9 +334,18 @@ class _Builder:
         self.pause_ms = self.pacing.gap_ms
         return event
 
-    def warn(self, message: str) -> None:
+    def warn(self, message: str, line: int = 0) -> None:
+        """Count a warning, with the script line it is about (0: none known)."""
         if not self.collect_only:
+            message = f"{self._at(line)}{message}"
             self.warnings[message] = self.warnings.get(message, 0) + 1
+
+    def _at(self, line: int) -> str:
+        """ "FILE:LINE: " for messages."""
+        return f"{self.routine.source}:{line}: " if line else f"{self.routine.source}: "
+
+    def _too_long(self, line: int, message: str) -> CueTooLongError:
+        return CueTooLongError(Problem(self.routine.source, line or None, "", message))
 
     # -- steps ------------------------------------------------------------------
 
@@ -322,7 +365,8 @@ class _Builder:
                 self.events.append(Event(start, length, "next", text, number))
             else:
                 self.warn(
-                    f"step {number}: no room for {text!r} in a {step.rest_s:g} s rest; dropped"
+                    f"step {number}: no room for {text!r} in a {step.rest_s:g} s rest; dropped",
+                    step.line,
                 )
         # The rest lasts as long as asked, unless its own cue is longer.
         self.last_end_ms = max(end_ms, cue.end_ms + self.pacing.gap_ms)
@@ -339,58 +383,176 @@ class _Builder:
                 self.say("setup", self._fill(line, side), number)
             for rep in range(1, step.reps + 1):
                 if rep > 1:
-                    self.say(
-                        "between", self._fill(step.between or self.phrases.between, side), number
-                    )
-                self.hold(number, step, side, rep)
+                    for line in step.between or (self.phrases.between,):
+                        self.say("between", self._fill(line, side), number)
+                self.active(number, step, side, rep)
 
-    def hold(self, number: int, step: Exercise, side: Side | None, rep: int) -> None:
-        """One hold with the cues inside it, then its release."""
+    def active(self, number: int, step: Exercise, side: Side | None, rep: int) -> None:
+        """One hold, flow or count with the cues inside it, then its release."""
         start_ms = self.last_end_ms + max(self.pause_ms, round(step.settle_s * 1000))
         where = f"step {number} ({step.name}" + (f", {side} side" if side else "") + ")"
-        h = _HoldLayout(number, where, start_ms, start_ms + self._hold_length_ms(step))
-        self._start_hold(h, step)
+        presses = self.adjust.get(len(self.holds), 0)
+        pace = step.pace
+        if isinstance(pace, Flow):
+            rounds = max(1, pace.rounds + presses)
+            h = _HoldLayout(number, where, step, side, start_ms, rounds * pace.round_s)
+            beats = self._flow(h, pace, rounds)
+        elif isinstance(pace, Count):
+            count = min(max(1, pace.count + presses), max(pace.count, MAX_COUNT))
+            h = _HoldLayout(number, where, step, side, start_ms, count * pace.tempo_s)
+            beats = self._count(h, pace, count)
+        else:
+            h = _HoldLayout(number, where, step, side, start_ms, self._hold_s(step, presses))
+            beats = self._hold(h)
+        self.events.extend(h.placed)
+        self.holds.append(HoldSpan(number, side, rep, h.start_ms, h.end_ms, h.what, beats))
+        release = step.release or (self.phrases.release,)
+        self.say("release", self._fill(release[0], side), number, at_ms=h.end_ms)
+        for line in release[1:]:
+            self.say("release", self._fill(line, side), number)
+        self.pause_ms = max(self.pacing.gap_ms, round(step.recover_s * 1000))
+
+    def _hold_s(self, step: Exercise, presses: int) -> float:
+        """The next hold's length as written, with its live adjustment (see `MIN_HOLD_MS`)."""
+        length_ms = round(step.hold_s * 1000)
+        if presses:
+            length_ms = max(min(length_ms, MIN_HOLD_MS), length_ms + presses * HOLD_STEP_MS)
+        return length_ms / 1000
+
+    def _hold(self, h: _HoldLayout) -> tuple[int, ...]:
+        """A still hold: "Hold", the timed cues, the chimes and the `during` lines."""
+        step = h.step
+        if step.cues.chimes:
+            self._start_chime(h, h.start_ms)
+        text = self.phrases.hold
+        hold_cue = Event(h.start_ms, self.duration_of(text), "hold", text, h.number)
+        if not self.collect_only and hold_cue.end_ms + self.pacing.min_gap_ms > h.end_ms:
+            raise self._too_long(
+                step.line,
+                f"{h.where}: the hold of {h.length_ms / 1000:g} s is shorter than its spoken "
+                f'"Hold" cue ({hold_cue.duration_ms} ms); use a longer hold',
+            )
+        h.placed.append(hold_cue)
         # Most important first: a later cue yields to an earlier one.
-        self._place_timed_cues(h, step.cues)
+        self._place_countdown(h)
+        self._place_remaining(h)
         if step.cues.chimes:
             self._place_end_chime(h)
         if step.cues.during:
-            self._place_during_lines(h, step, side)
-        self.events.extend(h.placed)
-        self.holds.append(HoldSpan(number, side, rep, h.start_ms, h.end_ms))
-        release = self._fill(step.release or self.phrases.release, side)
-        self.say("release", release, number, at_ms=h.end_ms)
-        self.pause_ms = max(self.pacing.gap_ms, round(step.recover_s * 1000))
+            self._place_during_lines(h)
+        return ()
 
-    def _hold_length_ms(self, step: Exercise) -> int:
-        """The next hold's length as written, with its live adjustment (see `MIN_HOLD_MS`)."""
-        length_ms = round(step.hold_s * 1000)
-        adjust = self.hold_adjust_ms.get(len(self.holds), 0)
-        if adjust:
-            length_ms = max(min(length_ms, MIN_HOLD_MS), length_ms + adjust)
-        return length_ms
+    def _flow(self, h: _HoldLayout, flow: Flow, rounds: int) -> tuple[int, ...]:
+        """A flow's lines, each at the exact start of its beat; then its countdown and
+        chimes where they fit."""
+        if h.step.cues.chimes:
+            self._start_chime(h, h.start_ms)
+        onsets = []
+        for r in range(rounds):
+            before_s = r * flow.round_s
+            for beat in flow.beats:
+                at_ms = h.start_ms + round(before_s * 1000)
+                before_s += beat.beat_s
+                self._place_beat(h, "flow", self._fill(beat.say, h.side), at_ms, before_s, beat)
+                onsets.append(at_ms)
+        self._place_countdown(h)
+        if h.step.cues.chimes:
+            self._place_end_chime(h)
+        return tuple(onsets)
 
-    def _start_hold(self, h: _HoldLayout, step: Exercise) -> None:
-        """The start chime and the "Hold" cue; a hold too short for "Hold" is an error."""
+    def _count(self, h: _HoldLayout, count: Count, n: int) -> tuple[int, ...]:
+        """A count's numbers, each exactly on its beat; then the chimes, and the `say`
+        line before each number where it fits."""
+        numbers = []
+        for k in range(1, n + 1):
+            at_ms = h.start_ms + round((k - 1) * count.tempo_s * 1000)
+            self._place_beat(h, "count", self.phrases.countdown(k), at_ms, k * count.tempo_s)
+            numbers.append(at_ms)
+        if h.step.cues.chimes:
+            self._place_end_chime(h)
+        if count.say is None:
+            if h.step.cues.chimes:
+                self._start_chime(h, h.start_ms)
+            return tuple(numbers)
+        onsets = [self._count_line(h, count.say, at_ms, k) for k, at_ms in enumerate(numbers)]
+        if h.step.cues.chimes:
+            self._start_chime(h, onsets[0])
+        return tuple(onsets)
+
+    def _count_line(self, h: _HoldLayout, say: str, number_ms: int, k: int) -> int:
+        """The `say` line before number `k + 1`, ending `min_gap_ms` before it, if it fits;
+        where its beat starts."""
         p = self.pacing
-        if step.cues.chimes:
-            chime_at = h.start_ms - p.chime_gap_ms - p.chime_ms
-            self.events.append(Event(chime_at, p.chime_ms, "chime", CHIME_START, h.number))
-        text = self.phrases.hold
-        hold_cue = Event(h.start_ms, self.duration_of(text), "hold", text, h.number)
-        if not self.collect_only and hold_cue.end_ms + p.min_gap_ms > h.end_ms:
-            raise TimelineError(
-                f"{self.routine.source}:{step.line}: {h.where}: the hold of {step.hold_s:g} s "
-                f'is shorter than its spoken "Hold" cue ({hold_cue.duration_ms} ms); '
-                "use a longer hold"
+        text = self._fill(say, h.side)
+        length = self.duration_of(text)
+        at_ms = number_ms - p.min_gap_ms - length
+        line = h.step.line_of(say)
+        if k == 0:
+            # Before the first number: in the settle time, after the usual pause and
+            # before the start chime.
+            chime = p.chime_ms + p.chime_gap_ms if h.step.cues.chimes else 0
+            if self.collect_only or at_ms - chime >= self.last_end_ms + p.gap_ms:
+                self.events.append(Event(at_ms, length, "count", text, h.number))
+                return at_ms
+            self.warn(
+                f"{h.where}: no room for {text!r} before the first number (a longer "
+                "`settle` makes room); dropped",
+                line,
             )
-        h.placed.append(hold_cue)
+            return number_ms
+        if self.collect_only or self._fits(h, at_ms, length):
+            h.placed.append(Event(at_ms, length, "count", text, h.number))
+            return at_ms
+        self.warn(f"{h.where}: no room for {text!r} before the number {k + 1}; dropped", line)
+        return number_ms
 
-    def _place_timed_cues(self, h: _HoldLayout, cues: CueOptions) -> None:
-        """The countdown, the "N seconds left" lines and "Halfway", each at its exact time."""
-        for k in range(1, cues.countdown + 1):
+    def _place_beat(
+        self,
+        h: _HoldLayout,
+        kind: Kind,
+        text: str,
+        at_ms: int,
+        next_s: float,
+        beat: Beat | None = None,
+    ) -> None:
+        """A flow line or a count number at `at_ms`; an error if it cannot be said before
+        the next beat, `next_s` seconds into the span (with `min_gap_ms` of quiet)."""
+        length = self.duration_of(text)
+        next_ms = h.start_ms + round(next_s * 1000)
+        if not self.collect_only and at_ms + length + self.pacing.min_gap_ms > next_ms:
+            if beat is not None:
+                what = f"the flow line {text!r}"
+                room = f"its {beat.beat_s:g} s beat"
+                fix = "give it more `secs`, or say less"
+                line = h.step.line_of(beat.say)
+            else:
+                tempo_s = h.step.pace.tempo_s if isinstance(h.step.pace, Count) else 0
+                what = f"the number {text!r}"
+                room = f"the tempo of {tempo_s:g} s"
+                fix = "use a slower `tempo`"
+                line = h.step.line
+            raise self._too_long(
+                line,
+                f"{h.where}: {what} takes {length / 1000:g} s to say, too long for {room} "
+                f"(with {self.pacing.min_gap_ms / 1000:g} s of quiet after it); {fix}",
+            )
+        h.placed.append(Event(at_ms, length, kind, text, h.number))
+
+    def _start_chime(self, h: _HoldLayout, before_ms: int) -> None:
+        """The start chime, in the silence just before `before_ms`."""
+        p = self.pacing
+        chime_at = before_ms - p.chime_gap_ms - p.chime_ms
+        self.events.append(Event(chime_at, p.chime_ms, "chime", CHIME_START, h.number))
+
+    def _place_countdown(self, h: _HoldLayout) -> None:
+        """The countdown, each number exactly k seconds before the end."""
+        for k in range(1, h.step.cues.countdown + 1):
             if self.collect_only or k * 1000 < h.length_ms:
                 self._place_at(h, "countdown", self.phrases.countdown(k), h.end_ms - k * 1000)
+
+    def _place_remaining(self, h: _HoldLayout) -> None:
+        """The "N seconds left" lines and "Halfway", each at its exact time."""
+        cues = h.step.cues
         for seconds in cues.remaining_s:
             if self.collect_only or seconds * 1000 < h.length_ms:
                 self._place_at(
@@ -409,13 +571,20 @@ class _Builder:
         if self.collect_only or self._fits(h, chime_at, p.chime_ms):
             h.placed.append(Event(chime_at, p.chime_ms, "chime", CHIME_END, h.number))
         else:
-            self.warn(f"{h.where}: no room for the end-of-hold chime; dropped")
+            self.warn(f"{h.where}: no room for the end-of-{h.what} chime; dropped", h.step.line)
 
-    def _place_during_lines(self, h: _HoldLayout, step: Exercise, side: Side | None) -> None:
-        """The `during` lines, spread evenly over the hold."""
-        lines = [self._fill(t, side) for t in step.during]
-        for i, text in enumerate(lines):
-            self._place_during(h, text, h.start_ms + h.length_ms * (i + 1) // (len(lines) + 1))
+    def _place_during_lines(self, h: _HoldLayout) -> None:
+        """The `during` lines, spread evenly over the hold, in their order; the lines of
+        one written text follow one another `gap_ms` apart."""
+        groups = h.step.during
+        earliest = h.start_ms
+        for i, lines in enumerate(groups):
+            target = max(earliest, h.start_ms + h.length_ms * (i + 1) // (len(groups) + 1))
+            for line in lines:
+                placed = self._place_during(h, line, target)
+                if placed is not None:
+                    target = placed.end_ms + self.pacing.gap_ms
+                    earliest = placed.end_ms + self.pacing.min_gap_ms
 
     def _fits(self, h: _HoldLayout, start: int, length: int) -> bool:
         """Whether a cue fits inside the hold, clear of the cues already placed in it."""
@@ -432,7 +601,8 @@ class _Builder:
         else:
             self.warn(
                 f"{h.where}: no room for {text!r} at "
-                f"{(at_ms - h.start_ms) / 1000:g} s into the hold; dropped"
+                f"{(at_ms - h.start_ms) / 1000:g} s into the {h.what}; dropped",
+                h.step.line,
             )
 
     def _fill(self, text: str, side: Side | None) -> str:
@@ -443,12 +613,14 @@ class _Builder:
             "{other}", self.phrases.side(other)
         )
 
-    def _place_during(self, h: _HoldLayout, text: str, target_ms: int) -> None:
+    def _place_during(self, h: _HoldLayout, line: str, target_ms: int) -> Event | None:
         """A `during` line at its target or in the first gap after it."""
+        text = self._fill(line, h.side)
         length = self.duration_of(text)
         if self.collect_only:
-            h.placed.append(Event(target_ms, length, "during", text, h.number))
-            return
+            event = Event(target_ms, length, "during", text, h.number)
+            h.placed.append(event)
+            return event
         # From the target onward, take the first gap the line fits in.
         candidates = [
             target_ms,
@@ -456,23 +628,36 @@ class _Builder:
         ]
         for start in candidates:
             if self._fits(h, start, length):
-                h.placed.append(Event(start, length, "during", text, h.number))
-                return
-        self.warn(f"{h.where}: no room for {text!r} in the hold; dropped")
+                event = Event(start, length, "during", text, h.number)
+                h.placed.append(event)
+                return event
+        self.warn(f"{h.where}: no room for {text!r} in the hold; dropped", h.step.line_of(line))
+        return None
 
 
 @dataclass
 class _HoldLayout:
-    """One hold while its cues are laid out."""
+    """One hold (or flow, or count) while its cues are laid out."""
 
     number: int
     """1-based step number."""
     where: str
     """The hold, for messages: "step 2 (Hamstring, left side)"."""
+    step: Exercise
+    side: Side | None
     start_ms: int
-    end_ms: int
+    length_s: float
     placed: list[Event] = field(default_factory=list)
     """The cues inside the hold so far, most important first."""
+
+    @property
+    def end_ms(self) -> int:
+        return self.start_ms + round(self.length_s * 1000)
+
+    @property
+    def what(self) -> SpanKind:
+        pace = self.step.pace
+        return "hold" if pace is None else "flow" if isinstance(pace, Flow) else "count"
 
     @property
     def length_ms(self) -> int:

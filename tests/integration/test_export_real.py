@@ -391,3 +391,41 @@ def test_missing_ffmpeg_is_one_line_with_the_fix(
     assert lines[0].startswith("error: ")
     assert not target.exists()
     assert not target.parent.exists() or not any(target.parent.iterdir())
+
+
+FLOW_ROUTINE = Path(__file__).parent / "fixtures" / "flow-routine.yaml"
+
+
+def test_flow_lines_and_counted_reps_are_heard_on_their_beats(tmp_path: Path) -> None:
+    require_program("espeak-ng")
+    require_program("ffmpeg")
+    cache, mp3 = tmp_path / "cache", tmp_path / "flow.mp3"
+    result = cli_synthesizing("export", FLOW_ROUTINE, "-o", mp3, "--cache-dir", cache)
+    assert result.exit_code == 0, describe(result)
+    shown = cli("show", FLOW_ROUTINE, "--json", "--cache-dir", cache)
+    assert shown.exit_code == 0, describe(shown)
+    assert shown.stderr == "", "every line fits its beat at this voice"
+    events = json.loads(shown.stdout)["events"]
+
+    # The layout keeps the beats exactly: 5 s a line, two rounds; a number every 2 s.
+    flow = [e for e in events if e["kind"] == "flow"]
+    first = flow[0]["start_ms"]
+    assert [e["start_ms"] for e in flow] == [first + k * 5000 for k in range(4)]
+    release = next(e for e in events if e["kind"] == "release" and e["step"] == 1)
+    assert release["start_ms"] == first + 20_000
+    numbers = [e for e in events if e["kind"] == "count" and e["text"] != "Point."]
+    one = numbers[0]["start_ms"]
+    assert [e["start_ms"] for e in numbers] == [one + k * 2000 for k in range(4)]
+    points = [e for e in events if e["text"] == "Point."]
+    assert [e["start_ms"] + e["duration_ms"] + 150 for e in points] == [
+        e["start_ms"] for e in numbers
+    ]
+
+    # And the exported audio has each of them where the layout says.
+    heard = onsets.onsets(onsets.levels(onsets.decode(mp3)))
+    misses = []
+    for e in [*flow, release, *numbers, *points]:
+        near = onsets.nearest(heard, e["start_ms"])
+        if near is None or abs(near - e["start_ms"]) > ONSET_TOLERANCE_MS:
+            misses.append(f"{e['kind']} {e['text']!r} at {e['start_ms']} ms: nearest onset {near}")
+    assert not misses, "\n".join(misses)

@@ -16,6 +16,7 @@ app = typer.Typer(
 
 # Registering commands: each module adds its own to `app`.
 from . import (  # noqa: E402,F401
+    authoring,
     export,
     export_all,
     history,

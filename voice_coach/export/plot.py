@@ -30,6 +30,8 @@ GRID = (170, 170, 165)
 INK = (60, 60, 60)
 KIND_COLOURS: dict[str, tuple[int, int, int]] = {
     "hold": (46, 139, 87),
+    "flow": (0, 150, 160),
+    "count": (196, 72, 110),
     "release": (217, 130, 43),
     "countdown": (126, 87, 194),
     "other": (150, 150, 150),

@@ -32,10 +32,9 @@ from ..timeline import (
     TimelinePrefix,
     build_prefix,
     routine_phrases,
+    spoken_texts,
 )
 
-HOLD_STEP_MS = 5000
-"""How much one press of + or - changes the current hold."""
 BACK_GRACE_MS = 3000
 """Within this long after a step starts, "back" goes to the previous step."""
 RESUME_PAUSE_MS = 400
@@ -67,7 +66,7 @@ class Status:
     rep: int | None
     reps: int | None
     hold_left_ms: int | None
-    """Time left in the hold being played, if one is."""
+    """Time left in the hold (or flow, or count) being played, if one is."""
     paused: bool
     waiting: bool
     """Playback reached lines that are not synthesized yet."""
@@ -95,7 +94,8 @@ class LiveSession:
         self._phrases = phrases or routine_phrases(routine)[0]
         self._lock = threading.RLock()
         self._clips: dict[str, Clip] = {}
-        self._adjust_ms: dict[int, int] = {}
+        self._adjust: dict[int, int] = {}
+        """Live + and - presses per hold, flow or count (see `build_timeline`)."""
         self._layout: Timeline | TimelinePrefix = TimelinePrefix((), (), 0)
         self._mixer = Mixer([])
         self._pos = ms_to_frames(start_ms, sample_rate)
@@ -123,7 +123,7 @@ class LiveSession:
     def _relayout(self) -> None:
         durations = {t: c.duration_ms for t, c in self._clips.items()}
         self._layout = build_prefix(
-            self.routine, durations, self._pacing, self._phrases, self._adjust_ms
+            self.routine, durations, self._pacing, self._phrases, self._adjust
         )
         self._mixer = Mixer(event_clips(self._layout.events, self._clips, self.sample_rate))
         if self._seek_step is not None:
@@ -290,6 +290,9 @@ class LiveSession:
                 with self._lock:
                     self._paused = True
             return
+        if command in (Command.LONGER, Command.SHORTER):
+            self._adjust_span(1 if command is Command.LONGER else -1)
+            return
         with self._lock:
             if command is Command.QUIT:
                 self.quit_requested = True
@@ -302,8 +305,6 @@ class LiveSession:
                 if self.position_ms - start < BACK_GRACE_MS:
                     step = max(0, step - 1)
                 self._goto_step(step)
-            elif command in (Command.LONGER, Command.SHORTER):
-                self._adjust_hold(HOLD_STEP_MS if command is Command.LONGER else -HOLD_STEP_MS)
 
     def _goto_step(self, step: int) -> None:
         self._interjection = None
@@ -325,21 +326,40 @@ class LiveSession:
         self._seek_step = None
         self._pos = self._limit_frames()
 
-    def _adjust_hold(self, delta_ms: int) -> None:
-        pos_ms = self.position_ms
-        holds = self._holds()
-        index = next((i for i, h in enumerate(holds) if h.end_ms > pos_ms), len(holds))
-        self._adjust_ms[index] = self._adjust_ms.get(index, 0) + delta_ms
-        self._relayout()
-        holds = self._holds()
-        if index < len(holds) and holds[index].start_ms <= pos_ms:
-            # Shortened past the present: the release comes now.
-            end = ms_to_frames(holds[index].end_ms, self.sample_rate)
-            self._pos = min(self._pos, end)
+    def _adjust_span(self, presses: int) -> None:
+        """+ or - on the current (or next) hold, flow or count: 5 s, a round, a count.
+
+        A longer count has numbers not yet spoken: they are synthesized first, outside
+        the lock, so that the sound card is never kept waiting."""
+        with self._lock:
+            pos_ms = self.position_ms
+            holds = self._holds()
+            index = next((i for i, h in enumerate(holds) if h.end_ms > pos_ms), len(holds))
+            adjust = {**self._adjust, index: self._adjust.get(index, 0) + presses}
+            have = set(self._clips)
+        texts = spoken_texts(self.routine, self._phrases, adjust)
+        clips = {t: self._speak(t) for t in texts if t not in have} if self._speak else {}
+        with self._lock:
+            self._clips.update(clips)
+            self._adjust = adjust
+            self._relayout()
+            holds = self._holds()
+            if index < len(holds) and holds[index].start_ms <= pos_ms:
+                # Shortened past the present: the release comes now.
+                end = ms_to_frames(holds[index].end_ms, self.sample_rate)
+                self._pos = min(self._pos, end)
 
     def _resume(self) -> None:
         with self._lock:
             pos_ms = self.position_ms
+            held = self._current_hold()
+            beat = max((b for b in held[1].beats_ms if b <= pos_ms), default=None) if held else None
+            if beat is not None:
+                # A flow or count goes back to the start of its beat, and keeps its pace:
+                # no "N seconds left" in the middle of the breath.
+                self._pos = ms_to_frames(beat, self.sample_rate)
+                self._paused = False
+                return
             cue = next(
                 (e for e in self._events() if e.is_speech and e.start_ms <= pos_ms < e.end_ms), None
             )
