@@ -70,5 +70,9 @@ class HistoryError(VoiceCoachError):
     """The practice history cannot be read or written (damaged, too new, or in use)."""
 
 
+class ProfileError(VoiceCoachError):
+    """The profile file cannot be written."""
+
+
 class ServeError(VoiceCoachError):
     """The server cannot start (address in use, no LAN address)."""

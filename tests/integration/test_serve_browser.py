@@ -28,9 +28,12 @@ from conftest import ROUTINES, FakeEngine, require_program
 from PIL import Image, ImageStat
 from typer.testing import CliRunner
 
+from voice_coach import speech
 from voice_coach.cli.app import app
 from voice_coach.export.tags import read_chapters
+from voice_coach.history import History
 from voice_coach.serve.http import ExportServer
+from voice_coach.speech import DefaultEngine
 
 pytestmark = pytest.mark.integration
 
@@ -98,9 +101,9 @@ class DevTools:
             raise RuntimeError(f"{expression}: {reply['exceptionDetails']}")
         return reply["result"].get("value")
 
-    def wait_until(self, expression: str) -> Any:
+    def wait_until(self, expression: str, timeout_s: float = TIMEOUT_S) -> Any:
         """Poll a JS expression until it is truthy; return its last value."""
-        deadline = time.monotonic() + TIMEOUT_S
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             value = self.evaluate(expression)
             if value:
@@ -108,9 +111,20 @@ class DevTools:
             time.sleep(0.05)
         raise AssertionError(f"never true: {expression} (last: {self.evaluate(expression)!r})")
 
-    def screenshot(self) -> Image.Image:
-        data = self.call("Page.captureScreenshot", format="png")["data"]
-        return Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
+    def screenshot(self, whole_page: bool = False) -> Image.Image:
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=whole_page)
+        return Image.open(io.BytesIO(base64.b64decode(data["data"]))).convert("RGB")
+
+    def key(self, key: str, code: str | None = None, text: str | None = None) -> None:
+        """Press and release a key, as the keyboard would."""
+        common: dict[str, Any] = {"key": key, "code": code or key}
+        if key == "Tab":
+            common["windowsVirtualKeyCode"] = 9
+        if key == "Enter":
+            common["windowsVirtualKeyCode"] = 13
+            text = "\r"
+        self.call("Input.dispatchKeyEvent", type="keyDown", text=text or "", **common)
+        self.call("Input.dispatchKeyEvent", type="keyUp", **common)
 
 
 def _high_fd(fd: int) -> int:
@@ -221,7 +235,7 @@ def test_page_plays_jumps_to_a_chapter_and_renders(
     browser.wait_event("Page.loadEventFired")
 
     # The list: the routine, its player and one button per chapter.
-    assert browser.evaluate("document.querySelector('.routine h2').textContent") == "Full"
+    assert browser.evaluate("document.querySelector('.routine h3').textContent") == "Full"
     assert browser.evaluate("document.querySelectorAll('.chapters button').length") == len(chapters)
 
     # Playback: the audio really advances.
@@ -434,3 +448,294 @@ def test_page_works_without_a_media_session(
     browser.evaluate("document.querySelector('audio').pause()")
     errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
     assert errors == []
+
+
+# -- the studio -----------------------------------------------------------------------
+
+KEY = "k" * 32
+STUDIO_TIMEOUT_S = 300.0
+"""Opening a routine the first time speaks every line of it with the real voice."""
+PHONE, WIDE = (360, 800), (1280, 900)
+WATCH_LOAD = """
+new MutationObserver((_, observer) => {
+  const list = document.getElementById("library");
+  if (list && list.querySelector("button")) {
+    window.libraryShownMs = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, {subtree: true, childList: true});
+"""
+"""Runs before the page's scripts: when, from the start of navigation, the list of
+routines appears."""
+TIMELINE_UPDATE = """
+new Promise((done) => {
+  const length = document.getElementById("length");
+  const before = length.textContent;
+  const input = document.querySelector('input[data-option="hold"][data-step="1"]');
+  const start = performance.now();
+  new MutationObserver((_, observer) => {
+    if (length.textContent !== before) {
+      observer.disconnect();
+      done(performance.now() - start);
+    }
+  }).observe(length, {subtree: true, childList: true, characterData: true});
+  input.value = "%s";
+  input.dispatchEvent(new Event("input", {bubbles: true}));
+})
+"""
+"""Type a hold for step 1; how long (ms) until the routine's length says the new one."""
+
+
+@contextlib.contextmanager
+def studio(
+    browser: DevTools, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ExportServer]:
+    """A server for `root` (made here, beside an empty folder of the user's own
+    routines), and the browser as a phone, watching for errors."""
+    root.mkdir()
+    monkeypatch.setenv("VOICE_COACH_ROUTINES", str(root.parent / "routines"))
+    browser.call("Runtime.enable")
+    viewport(browser, PHONE)
+    server = ExportServer(root, ("127.0.0.1", 0), key=KEY)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def viewport(browser: DevTools, size: tuple[int, int]) -> None:
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=size[0],
+        height=size[1],
+        deviceScaleFactor=1,
+        mobile=size[0] < 600,
+    )
+
+
+def unlabelled(browser: DevTools) -> list[str]:
+    """Form controls and buttons of the studio with no name a screen reader reads."""
+    return list(
+        browser.evaluate(
+            "[...document.querySelectorAll('#studio input, #studio select, #studio button')]"
+            ".filter((el) => el.tagName === 'BUTTON' ? !el.textContent.trim() : !el.labels.length)"
+            ".map((el) => el.outerHTML.slice(0, 80))"
+        )
+    )
+
+
+def test_studio_pick_tune_make_play_save_and_log(
+    browser: DevTools,
+    tmp_path: Path,
+    cache_dir: Path,
+    private_user_dirs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The whole job from the phone, with the real default voice: pick the sciatica
+    routine, set one hold to 45 s, make it, play it, jump a chapter, save the settings,
+    log the session. Screenshots at 360 and 1280 px; timings in timings.json."""
+    require_program("ffmpeg")
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    timings: dict[str, float] = {}
+    root = tmp_path / "exports"
+    with studio(browser, root, monkeypatch) as server:
+        # The address `serve` prints hands the key over, then the page is plain.
+        browser.call("Page.navigate", url=server.key_url)
+        browser.wait_until("location.search === '' && document.readyState === 'complete'")
+        browser.call("Page.addScriptToEvaluateOnNewDocument", source=WATCH_LOAD)
+        browser.call("Page.navigate", url=server.url)
+        browser.wait_event("Page.loadEventFired")
+        timings["page_load_ms"] = browser.wait_until("window.libraryShownMs")
+        assert browser.evaluate("document.getElementById('studio').dataset.canWrite") == "true"
+        assert browser.evaluate("document.getElementById('key-note')") is None
+
+        # Pick, with the keyboard: focus moves to the routine.
+        browser.evaluate(
+            "document.querySelector('button.pick[data-name=\"sciatica-relief\"]').focus()"
+        )
+        started = time.monotonic()
+        browser.key("Enter")
+        browser.wait_until("!!document.querySelector('#routine h3')", STUDIO_TIMEOUT_S)
+        timings["first_open_s"] = time.monotonic() - started
+        assert browser.evaluate("document.activeElement.id") == "routine-title"
+        assert browser.evaluate("document.querySelector('#routine h3').textContent") == (
+            "Sciatica relief routine"
+        )
+        browser.key("Tab")
+        assert browser.evaluate("document.activeElement.id") == "picture-link"
+        browser.key("Tab")
+        assert browser.evaluate("document.activeElement.id") == "set-hold-1"
+        assert unlabelled(browser) == []
+        browser.wait_until("document.getElementById('picture').complete")
+        assert browser.evaluate("document.getElementById('picture').naturalWidth") == 1000
+
+        # One hold to 45 s: the length follows (after the pause typing waits for).
+        length_before = browser.evaluate("document.getElementById('length').textContent")
+        timings["timeline_update_ms"] = browser.evaluate(TIMELINE_UPDATE % "45")
+        length_after = browser.evaluate("document.getElementById('length').textContent")
+        assert length_after != length_before and "step 1 hold 45 s" in length_after
+        timings["timeline_request_ms"] = browser.evaluate(
+            "performance.getEntriesByType('resource')"
+            ".filter((e) => e.name.includes('/api/routines/sciatica-relief?hold='))"
+            ".at(-1).duration"
+        )
+        assert browser.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+
+        # Make it: a progress bar, then the player with its chapters.
+        started = time.monotonic()
+        browser.evaluate("document.getElementById('make').click()")
+        browser.wait_until("!document.getElementById('making').hidden")
+        browser.wait_until("!!document.querySelector('#made audio')", STUDIO_TIMEOUT_S)
+        timings["warm_render_in_page_s"] = time.monotonic() - started
+        made = root / "sciatica-relief-hold1x45.mp3"
+        assert made.is_file()
+        chapters = read_chapters(made)
+        assert browser.evaluate("document.querySelectorAll('#made .chapters button').length") == (
+            len(chapters)
+        )
+        assert browser.evaluate("document.getElementById('make-progress').value") == 1
+        assert browser.evaluate("document.querySelector('#made a[download]').href").endswith(
+            "/sciatica-relief-hold1x45.mp3"
+        )
+
+        # Play it, then jump to a chapter.
+        audio = "document.querySelector('#made audio')"
+        browser.evaluate(f"{audio}.play()")
+        browser.wait_until(f"!{audio}.paused && {audio}.currentTime > 0.3", 30)
+        start_s = chapters[3].start_ms / 1000
+        browser.evaluate("document.querySelectorAll('#made .chapters button')[3].click()")
+        position = browser.wait_until(
+            f"!{audio}.paused && {audio}.currentTime > {start_s + 0.2} && {audio}.currentTime"
+        )
+        assert start_s < position < start_s + 5
+        browser.evaluate(f"{audio}.pause()")
+        browser.evaluate("window.scrollTo(0, 0)")
+        browser.screenshot().save(shots / "studio-360-top.png")
+        browser.evaluate("document.getElementById('routine').scrollIntoView()")
+        browser.screenshot().save(shots / "studio-360-routine.png")
+        browser.evaluate("document.getElementById('made').scrollIntoView()")
+        browser.screenshot().save(shots / "studio-360-made.png")
+
+        # Save as my settings: the profile has it, and `settings` shows it.
+        browser.evaluate("document.getElementById('save').click()")
+        browser.wait_until(
+            "document.getElementById('studio-status').textContent.startsWith('Saved')"
+        )
+        profile = (private_user_dirs / "config" / "profile.yaml").read_text()
+        assert (
+            "sciatica-relief:" in profile and "Lying crossed-leg piriformis stretch: 45" in profile
+        )
+        shown = CliRunner().invoke(app, ["settings", "sciatica-relief"])
+        row = next(x for x in shown.stdout.splitlines() if x.startswith("step 1 hold"))
+        assert "45 s" in row and "profile routines.sciatica-relief" in row
+
+        # I did this: recorded like `log`, and the history view follows.
+        browser.evaluate("document.getElementById('done').click()")
+        browser.wait_until(
+            "document.getElementById('studio-status').textContent.startsWith('Logged')"
+        )
+        browser.wait_until(
+            "document.querySelector('#history .streak').textContent === 'Streak: 1 day'"
+        )
+        with History.open() as history:
+            (session,) = history.sessions()
+        assert (session.routine, session.source) == ("sciatica-relief", "log")
+        assert session.settings["holds_s"]["1"] == 45
+
+        browser.evaluate("document.getElementById('practice').scrollIntoView()")
+        browser.screenshot().save(shots / "studio-360-practice.png")
+        browser.screenshot(whole_page=True).save(shots / "studio-360-whole.png")
+        viewport(browser, WIDE)
+        browser.evaluate("window.scrollTo(0, 0)")
+        browser.screenshot().save(shots / "studio-1280-top.png")
+        browser.screenshot(whole_page=True).save(shots / "studio-1280-whole.png")
+        assert browser.evaluate("document.documentElement.scrollWidth") <= WIDE[0]
+
+        # The warm render of the routine with one changed hold, through the API alone.
+        timings["warm_render_api_s"] = timed_render(server, {"hold": ["1=50"]})
+        errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+        assert errors == []
+    (tmp_path / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+    print(f"\nstudio timings: {json.dumps(timings)}\nscreenshots: {shots}")
+
+
+def timed_render(server: ExportServer, settings: dict[str, Any]) -> float:
+    """Seconds from asking for a render of the sciatica routine to its being done."""
+    import http.client
+
+    def call(method: str, path: str, body: Any = None) -> Any:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        try:
+            data = None if body is None else json.dumps(body).encode()
+            headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+            conn.request(method, path, body=data, headers=headers)
+            return json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+
+    started = time.monotonic()
+    render = call("POST", "/api/exports", {"routine": "sciatica-relief", "settings": settings})
+    while render["state"] in ("queued", "running"):
+        time.sleep(0.02)
+        render = call("GET", f"/api/exports/{render['id']}")
+    assert render["state"] == "done", render
+    return time.monotonic() - started
+
+
+def test_studio_without_the_key_and_with_bad_values(
+    browser: DevTools,
+    tmp_path: Path,
+    fake_engine: type[FakeEngine],
+    cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a phone without the key: it says how to get it, and writes are refused with
+    that message; a bad value is named at its field."""
+    monkeypatch.setattr(speech, "default_engine", lambda language=None: DefaultEngine("fake", "t"))
+    root = tmp_path / "exports"
+    with studio(browser, root, monkeypatch) as server:
+        browser.call("Page.navigate", url=server.url)
+        browser.wait_event("Page.loadEventFired")
+        assert "scan its QR code" in browser.evaluate(
+            "document.getElementById('key-note').textContent"
+        )
+        browser.wait_until("document.querySelectorAll('button.pick').length > 0")
+        browser.evaluate(
+            "document.querySelector('button.pick[data-name=\"sciatica-relief\"]').click()"
+        )
+        browser.wait_until("!!document.querySelector('#routine h3')")
+        assert unlabelled(browser) == []
+
+        browser.evaluate(
+            "(() => { const i = document.getElementById('set-hold-3'); i.value = '0';"
+            " i.dispatchEvent(new Event('input', {bubbles: true})); })()"
+        )
+        browser.wait_until("document.getElementById('tune-error').textContent !== ''")
+        assert "from 1 to 10800 seconds" in browser.evaluate(
+            "document.getElementById('tune-error').textContent"
+        )
+        invalid = browser.evaluate(
+            "[...document.querySelectorAll('[aria-invalid=true]')].map((el) => el.id)"
+        )
+        assert "set-hold-3" in invalid
+        browser.evaluate(
+            "(() => { const i = document.getElementById('set-hold-3'); i.value = '30';"
+            " i.dispatchEvent(new Event('input', {bubbles: true})); })()"
+        )
+        browser.wait_until("document.getElementById('tune-error').textContent === ''")
+        assert browser.evaluate("document.querySelectorAll('[aria-invalid]').length") == 0
+
+        browser.evaluate("document.getElementById('make').click()")
+        browser.wait_until("document.getElementById('tune-error').textContent.includes('key')")
+        browser.evaluate("document.getElementById('done').click()")
+        browser.wait_until("document.getElementById('tune-error').textContent.includes('key')")
+        assert list(root.iterdir()) == []
+        with History.open() as history:
+            assert history.sessions() == []
+        errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+        assert errors == []

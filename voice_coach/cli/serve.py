@@ -1,4 +1,5 @@
-"""`serve`: the exports to a phone, as a page and a podcast feed."""
+"""`serve`: the page for a phone (pick, tune, make, play and log a routine), the
+exports and a podcast feed."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ from .common import note, reported, say
 def serve(
     directory: Annotated[
         Path,
-        typer.Argument(help="The folder of exports to serve.", show_default=True),
+        typer.Argument(
+            help="The folder of exports to serve, where the page's renders go too (made if "
+            "missing).",
+            show_default=True,
+        ),
     ] = Path("exports"),
     host: Annotated[
         Optional[str],
@@ -31,9 +36,20 @@ def serve(
         bool,
         typer.Option("--lan", help="Listen on this computer's LAN address, for your phone."),
     ] = False,
+    new_key: Annotated[
+        bool,
+        typer.Option(
+            "--new-key",
+            help="Replace the key that lets a browser make, save and log (phones that "
+            "had the old one need the new address).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve exported routines read-only: a page to play them (with chapters) and a
-    podcast feed, until Ctrl+C.
+    """Serve the page for your phone until Ctrl+C: pick, tune, make and log a routine,
+    play exports (with chapters), and a podcast feed.
+
+    Reading is open to whoever reaches the address; making, saving and logging need
+    the key in the printed address (kept in your config directory).
 
     Example: voice-coach serve --lan
     """
@@ -43,17 +59,18 @@ def serve(
     from ..serve.qr import qr_terminal
 
     with reported():
-        server = open_server(directory, host, port, lan, log=note)
+        server = open_server(directory, host, port, lan, log=note, new_key=new_key)
     try:
         url = server.url
         found = server.routine_count()
-        say(f"Serving {directory} ({found} routine{'' if found == 1 else 's'}) at {url}")
+        say(f"Serving {directory} ({found} routine{'' if found == 1 else 's'}) at {server.key_url}")
         say(f"Podcast feed: {url}feed.xml")
-        sys.stdout.write(qr_terminal(url))
+        sys.stdout.write(qr_terminal(server.key_url))
+        say("The address carries the key to make, save and log: keep it to yourself.")
         if server.loopback:
             say("Only this computer can open it; add --lan for your phone.")
         else:
-            say("Anyone on your network can open these files while this runs.")
+            say("Anyone on your network can play these files while this runs.")
         say("Press Ctrl+C to stop.")
         server.serve_forever()
     except KeyboardInterrupt:

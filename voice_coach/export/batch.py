@@ -199,7 +199,7 @@ def export_one(job: Job) -> Outcome:
     from ..plan import make_plan
     from ..prepare import prepare
     from ..speech import engine_name, get_engine
-    from .routine import default_target, stage_label, write_export
+    from .routine import default_target, plan_key, write_export
 
     routine = str(job.routine)
     try:
@@ -207,9 +207,7 @@ def export_one(job: Job) -> Outcome:
         target = default_target(plan, job.fmt, job.split, job.folder)
         settings = plan.routine.voice.merged(plan.resolved.voice)
         voice = get_engine(engine_name(settings)).resolve(settings)
-        digest = export_key(
-            plan.routine, stage_label(plan), voice, job.fmt, job.bitrate_kbps, job.split
-        )
+        digest = plan_key(plan, voice, job.fmt, job.bitrate_kbps, job.split)
         if job.hashes.get(target.name) == digest and target.exists():
             return Outcome(routine, "skipped", target.name, digest)
         ready = prepare(plan.routine, plan.resolved.voice, job.choices.cache_dir)

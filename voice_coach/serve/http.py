@@ -1,10 +1,11 @@
-"""Serve the export folder to a phone: the page, the podcast feed, chapters and the
-files themselves, read-only, with the standard library's HTTP server.
+"""Serve the export folder to a phone with the standard library's HTTP server: the
+page, the podcast feed, chapters, covers and the files themselves, read-only; and the
+JSON API under /api/, whose writes (make, save, log) need the key.
 
 The request handler is thin; what it decides is in functions tested on their own:
 `scan.locate` (which file a URL names), `derived` (which export a chapters or cover URL
-is about), `parse_range` (byte ranges, so players can seek), `page.render_index` and
-`feed.build_feed`.
+is about), `parse_range` (byte ranges, so players can seek), `page.render_index`,
+`feed.build_feed`, `keys` (who may write) and `api.Api` (everything under /api/).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import secrets
 import socket
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -20,13 +22,16 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from .. import __version__
 from ..errors import Problem, ServeError, ValidationError
+from .api import Api, ApiError, Request, error_reply
 from .feed import AUDIO_TYPES, build_feed, chapters_json
+from .keys import cookie_key, key_cookie, load_key, same_key
 from .net import HOST_HEADER, lan_address, url_for
 from .page import CONTENT_SECURITY_POLICY, render_index
+from .renders import MAX_WAITING
 from .scan import Refused, count_entries, locate, read_cover, read_media, scan
 
 DEFAULT_PORT = 8765
@@ -40,6 +45,8 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 COPY_CHUNK_BYTES = 64 * 1024
+DRAIN_MAX_BYTES = 1024 * 1024
+"""A refused body up to this size is read and dropped, keeping the connection."""
 
 
 class Unsatisfiable(Exception):
@@ -85,7 +92,8 @@ def derived(url_path: str, prefix: str, suffix: str) -> str | None:
 
 
 class ExportServer(ThreadingHTTPServer):
-    """Serves `root` read-only. Threads are daemons so Ctrl+C never waits for a player."""
+    """Serves `root`, and its API with `key` (None: a new one, kept only while this
+    server runs). Threads are daemons so Ctrl+C never waits for a player."""
 
     daemon_threads = True
     request_queue_size = 128
@@ -97,9 +105,14 @@ class ExportServer(ThreadingHTTPServer):
         root: Path,
         address: tuple[str, int],
         log: Callable[[str], None] | None = None,
+        key: str | None = None,
+        max_waiting: int = MAX_WAITING,
     ) -> None:
         self.root = root.resolve()
         self.log = log
+        self.key = key or secrets.token_urlsafe(24)
+        # Made first: a failed bind closes the server (`server_close`), and it with it.
+        self.api = Api(self.root, self.key, max_waiting, log)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         try:
@@ -108,6 +121,10 @@ class ExportServer(ThreadingHTTPServer):
             raise ServeError(
                 f"cannot listen on {address[0]} port {address[1]}: {exc.strerror or exc}"
             ) from None
+
+    def server_close(self) -> None:
+        self.api.close()
+        super().server_close()
 
     @property
     def port(self) -> int:
@@ -129,6 +146,11 @@ class ExportServer(ThreadingHTTPServer):
             host = lan_address() or "127.0.0.1"
         return url_for(host, self.port)
 
+    @property
+    def key_url(self) -> str:
+        """The address that gives a browser the key (the one to print and scan)."""
+        return f"{self.url}?key={self.key}"
+
 
 class ExportHandler(BaseHTTPRequestHandler):
     server: ExportServer
@@ -144,15 +166,30 @@ class ExportHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._respond(send_body=False)
 
-    def _not_allowed(self) -> None:
+    def _other_method(self) -> None:
+        if self.path.startswith("/api/"):
+            self._api()
+            return
         self._send(
             HTTPStatus.METHOD_NOT_ALLOWED,
             b"Only GET and HEAD.\n",
             "text/plain; charset=utf-8",
-            {"Allow": "GET, HEAD"},
+            {"Allow": "GET, HEAD", **self._unread_body()},
         )
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _not_allowed
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _other_method
+
+    def _unread_body(self) -> dict[str, str]:
+        """Skip the body of a request refused unread, so it is not taken for the next
+        request; one too large to skip (or of unknown length) ends the connection.
+        Returns the header that says so, if it does."""
+        length = self.headers.get("Content-Length", "0").strip()
+        chunked = self.headers.get("Transfer-Encoding")
+        if not chunked and length.isdigit() and int(length) <= DRAIN_MAX_BYTES:
+            self.rfile.read(int(length))
+            return {}
+        self.close_connection = True
+        return {"Connection": "close"}
 
     def version_string(self) -> str:
         return self.server_version  # not the Python version
@@ -169,21 +206,62 @@ class ExportHandler(BaseHTTPRequestHandler):
             return self.server.url
         return f"http://{host}/"
 
+    def _api(self) -> None:
+        path, _, query = self.path.split("#", 1)[0].partition("?")
+        read = False
+
+        def read_body(length: int) -> bytes:
+            nonlocal read
+            read = True
+            return self.rfile.read(length)
+
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        request = Request(self.command, path, query, headers, read_body, self._base_url())
+        try:
+            reply = self.server.api.handle(request)
+        except Exception as exc:  # a bug: answered, and said once, not a dropped connection
+            self.log_error("API failure on %s: %r", self.path, exc)
+            reply = error_reply(ApiError(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error"))
+        extra = {} if read else self._unread_body()
+        self._send(reply.status, reply.body, reply.content_type, {**reply.headers, **extra})
+
+    def _page(self, query: str) -> None:
+        """The page. Opened with the right `?key=`, it hands the browser the key in a
+        cookie and sends it on to the plain address (out of the history and the bar)."""
+        key = self.server.key
+        given = parse_qs(query).get("key")
+        if given and same_key(given[0], key):
+            self._send(
+                HTTPStatus.SEE_OTHER,
+                b"",
+                "text/plain",
+                {"Location": "/", "Set-Cookie": key_cookie(key)},
+            )
+            return
+        can_write = same_key(cookie_key({"cookie": self.headers.get("Cookie", "")}), key)
+        base = self._base_url()
+        page = render_index(
+            scan(self.server.root),
+            base,
+            can_write=can_write,
+            key_url=f"{base}?key={key}" if can_write else None,
+            wrong_key=bool(given),
+        )
+        self._send(
+            HTTPStatus.OK,
+            page.encode(),
+            "text/html; charset=utf-8",
+            {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"},
+        )
+
     def _respond(self, send_body: bool) -> None:
         self._send_body = send_body
-        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        path, _, query = self.path.split("#", 1)[0].partition("?")
         try:
-            if path == "/":
-                page = render_index(scan(self.server.root), self._base_url())
-                self._send(
-                    HTTPStatus.OK,
-                    page.encode(),
-                    "text/html; charset=utf-8",
-                    {
-                        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-                        "Cache-Control": "no-cache",
-                    },
-                )
+            if path.startswith("/api/"):
+                self._api()
+            elif path == "/":
+                self._page(query)
             elif path == "/feed.xml":
                 items = [
                     listed.item for group in scan(self.server.root) for listed in group.entries
@@ -288,22 +366,21 @@ def open_server(
     port: int | None = None,
     lan: bool = False,
     log: Callable[[str], None] | None = None,
+    new_key: bool = False,
 ) -> ExportServer:
-    """A server for `directory` on `host` (default: this computer only), or on the LAN
-    address with `lan`; `port` None is the default port, 0 any free one."""
+    """A server for `directory` (made if missing, inside a folder that exists) on
+    `host` (default: this computer only), or on the LAN address with `lan`; `port`
+    None is the default port, 0 any free one. Its key is the one kept in the config
+    directory (`new_key`: replaced by a new one)."""
     if lan and host:
         raise ValidationError([Problem("--lan", None, "", "give --lan or --host, not both")])
     if not directory.is_dir():
-        raise ValidationError(
-            [
-                Problem(
-                    str(directory),
-                    None,
-                    "",
-                    "no such folder; export a routine first (voice-coach export NAME)",
-                )
-            ]
-        )
+        try:
+            directory.mkdir()
+        except OSError:
+            raise ValidationError(
+                [Problem(str(directory), None, "", "no such folder, and it cannot be made here")]
+            ) from None
     if lan:
         host = lan_address()
         if host is None:
@@ -312,4 +389,4 @@ def open_server(
                 "give one with --host ADDRESS"
             )
     address = (host or "127.0.0.1", DEFAULT_PORT if port is None else port)
-    return ExportServer(directory, address, log=log)
+    return ExportServer(directory, address, log=log, key=load_key(new_key))

@@ -1,11 +1,14 @@
-"""The page a phone opens: every exported routine with its player, chapter buttons
-and downloads, and the QR code of the page itself. The script also tells the phone's
-lock screen and headset what plays (the Media Session): the data attributes below
-carry the routine's title, its cover's URL and each chapter's start and title.
+"""The page a phone opens: the studio (pick, tune, make and log a routine, built by
+`web/studio.js` from the JSON API), every exported routine with its player, chapter
+buttons and downloads, and the QR code of the page itself. The player script also
+tells the phone's lock screen and headset what plays (the Media Session): the data
+attributes below carry the routine's title, its cover's URL and each chapter's start
+and title.
 
 The document is `web/page.html`, a `string.Template`; this module fills in the
-entries (every text HTML-escaped), the inline style and script (`web/page.css`,
-`web/page.js`), and the Content-Security-Policy that lets only those two run.
+entries (every text HTML-escaped), the inline style and scripts (`web/page.css`,
+`web/page.js`, `web/studio.js`), and the Content-Security-Policy that lets only those
+run and lets them talk only to this server.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def _asset(name: str) -> str:
 
 PAGE_CSS = _asset("page.css")
 PAGE_JS = _asset("page.js")
+STUDIO_JS = _asset("studio.js")
 PAGE = Template(_asset("page.html"))
 """The document; every value put into it is escaped (or our own asset)."""
 
@@ -43,10 +47,22 @@ def _csp_hash(text: str) -> str:
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "
     f"style-src {_csp_hash(PAGE_CSS)}; "
-    f"script-src {_csp_hash(PAGE_JS)}; "
-    "img-src 'self' data:; media-src 'self'; base-uri 'none'; form-action 'none'"
+    f"script-src {_csp_hash(PAGE_JS)} {_csp_hash(STUDIO_JS)}; "
+    "connect-src 'self'; img-src 'self' data:; media-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-"""Only our own inline style and script run; the page loads nothing from elsewhere."""
+"""Only our own inline style and scripts run; the page loads nothing from elsewhere,
+and no other site may frame it."""
+NO_KEY_NOTE = (
+    '<p class="note" id="key-note">This browser can look and listen. To make, save and '
+    "log, open the address <code>voice-coach serve</code> printed (it ends in "
+    "<code>?key=…</code>), or scan its QR code.</p>"
+)
+WRONG_KEY_NOTE = (
+    '<p class="note" id="key-note" role="alert">The key in that address is not this '
+    "server's (was it replaced with <code>--new-key</code>?). Open the address "
+    "<code>voice-coach serve</code> prints now.</p>"
+)
 
 
 def _e(text: str) -> str:
@@ -70,7 +86,7 @@ def _entry_html(listed: Listed, index: int) -> str:
         session += f' data-cover="{_href(f"cover/{item.path}.png")}"'  # see http.derived
     lines = [
         f'<article class="routine" id="routine-{index}"{session}>',
-        f'<h2 class="title">{_e(item.title)}</h2>',
+        f'<h3 class="title">{_e(item.title)}</h3>',
         # No-break spaces keep "5 min 02 s" and "1.0 MB" whole on a narrow screen.
         f'<p class="meta">{_e(" · ".join(m.replace(" ", NBSP) for m in meta if m))}</p>',
         f'<audio controls preload="metadata" src="{_href(item.path)}"></audio>',
@@ -99,21 +115,30 @@ def _entry_html(listed: Listed, index: int) -> str:
     return "\n".join(lines)
 
 
-def render_index(groups: Sequence[Group], page_url: str) -> str:
-    """The page: every routine with its player, chapters and downloads, and the QR code
-    of `page_url` so a phone can open it."""
+def render_index(
+    groups: Sequence[Group],
+    page_url: str,
+    *,
+    can_write: bool = False,
+    key_url: str | None = None,
+    wrong_key: bool = False,
+) -> str:
+    """The page: the studio, every export with its player, chapters and downloads, and
+    the QR code of `page_url` so a phone can open it. `can_write`: the browser holds
+    the key; `key_url` (given only then) is the address with the key, for the QR code;
+    `wrong_key`: the address came with a key that is not the server's."""
     count = count_entries(groups)
     feed_url = page_url.rstrip("/") + "/feed.xml"
     body: list[str] = []
     if count == 0:
         body.append(
             '<p class="empty">No exports yet. Make one with '
-            "<code>voice-coach export sciatica-relief</code>, then reload.</p>"
+            "<code>voice-coach export sciatica-relief</code>, or above, then reload.</p>"
         )
     index = 0
     for group in groups:
         if group.folder:
-            body.append(f'<section class="group"><h2>{_e(group.folder)}</h2>')
+            body.append(f'<section class="group"><h3>{_e(group.folder)}</h3>')
             if group.playlist:
                 body.append(
                     f'<p class="links"><a class="button" href="{_href(group.playlist)}">'
@@ -125,12 +150,23 @@ def render_index(groups: Sequence[Group], page_url: str) -> str:
         if group.folder:
             body.append("</section>")
     plural = "" if count == 1 else "s"
+    note = WRONG_KEY_NOTE if wrong_key else "" if can_write else NO_KEY_NOTE
+    qr_text = (
+        "Scan to open this page with the key to make, save and log (keep it to yourself):"
+        if key_url
+        else "Scan to open this page:"
+    )
     return PAGE.substitute(
         style=PAGE_CSS,
         script=PAGE_JS,
-        count=f"{count} routine{plural}",
+        studio=STUDIO_JS,
+        count=f"{count} exported file{plural}",
+        key_note=note,
+        can_write="true" if can_write else "false",
         body="\n".join(body),
         page_url=_e(page_url),
+        qr_text=qr_text,
+        qr_alt=_e(page_url + (" with the key" if key_url else "")),
         feed_url=_e(feed_url),
-        qr=base64.b64encode(qr_svg(page_url).encode()).decode(),
+        qr=base64.b64encode(qr_svg(key_url or page_url).encode()).decode(),
     )

@@ -1,0 +1,244 @@
+"""The routines the page offers and what it shows of each: the listing (title,
+description, length), and one routine as a person's settings make it (its steps with
+their holds, every setting and where it came from, its timeline and picture).
+
+Routines are found through the library only (`routine_paths`), and a routine is
+always named, never given as a path: a request cannot make the server read a file
+of its choosing.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem, RoutineNotFoundError, ValidationError, VoiceCoachError
+from ..library import all_routines
+from ..model import Exercise, Flow, Rest, Routine, VoiceSettings
+from ..paths import cache_dir
+from ..plan import Plan, make_plan
+from ..prepare import Prepared, prepare_plan
+from ..profile import load_profile
+from ..settings import COMMAND_LINE, Choices, Layer
+from ..speech import engine_name, get_engine
+from ..speech.cache import SpeechCache
+from ..speech.contract import Engine, ResolvedVoice
+from ..timeline import build_timeline, spoken_texts
+
+MAX_VOICES_KEPT = 64
+"""Voices remembered (requests choose rates and volumes: the memory must not grow
+with them)."""
+PICTURE_SIZE_PX = (1000, 400)
+"""The timeline picture on the page: as tall as `show --plot`'s (the same type size),
+narrower, for a phone."""
+
+
+def routine_paths() -> dict[str, tuple[Path, str]]:
+    """Every routine the page offers, as the library lists them (yours and the bundled
+    ones): name -> (its script, "yours" or "bundled")."""
+    return {found.name: (found.path, found.origin) for found in all_routines()}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A routine as a person's settings make it, with the voice that will speak it."""
+
+    plan: Plan
+    voice: ResolvedVoice
+
+
+class Catalog:
+    """The routines, looked up by name. Speech for the page's requests is made one
+    request at a time (`speech_lock`, shared with the renders): engines are not all
+    thread-safe, and two requests for the same lines should not both synthesize them."""
+
+    def __init__(self, speech_lock: threading.Lock) -> None:
+        self.speech_lock = speech_lock
+        self._lengths: dict[tuple[Routine, ResolvedVoice], int] = {}
+        """Lengths already measured: the cues of each were all in the speech cache."""
+        self._voices: dict[VoiceSettings, tuple[Engine, ResolvedVoice]] = {}
+        """Voices already looked up: starting an engine and finding its voices can take
+        a tenth of a second (piper reads every installed package's metadata), and the
+        engines installed do not change while the server runs."""
+
+    def path(self, name: str) -> Path:
+        routines = routine_paths()
+        if name not in routines:
+            raise RoutineNotFoundError(
+                f"no routine named {name!r}; routines: {', '.join(routines) or 'none'}"
+            )
+        return routines[name][0]
+
+    def checked(self, name: str, choices: Choices) -> Checked:
+        """The plan for `name` with `choices`, and its voice; an unknown engine or
+        voice is a `ValidationError` naming `--engine` or `--voice`."""
+        plan = make_plan(str(self.path(name)), choices)
+        _, voice = self._voice(plan.routine.voice.merged(plan.resolved.voice))
+        return Checked(plan, voice)
+
+    def _voice(self, settings: VoiceSettings) -> tuple[Engine, ResolvedVoice]:
+        found = self._voices.get(settings)
+        if found is not None:
+            return found
+        if settings.voice and ("/" in settings.voice or settings.voice.endswith(".onnx")):
+            raise ValidationError(
+                [Problem("--voice", None, "", "a voice from the list; model files are not taken")]
+            )
+        try:
+            engine = get_engine(engine_name(settings))
+        except VoiceCoachError as exc:
+            raise ValidationError([Problem("--engine", None, "", str(exc))]) from None
+        try:
+            voice = engine.resolve(settings)
+        except VoiceCoachError as exc:
+            raise ValidationError([Problem("--voice", None, "", str(exc))]) from None
+        if len(self._voices) >= MAX_VOICES_KEPT:
+            self._voices.clear()
+        self._voices[settings] = engine, voice
+        return engine, voice
+
+    def prepared(self, name: str, choices: Choices) -> tuple[Plan, Prepared]:
+        """The routine ready to lay out or render: its speech synthesized (or read
+        from the cache)."""
+        plan = self.checked(name, choices).plan
+        with self.speech_lock:
+            return plan, prepare_plan(plan)
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Every routine: name, title, description, steps, source, and its length
+        with the person's profile (None until its speech has been made once)."""
+        out = []
+        for name, (_, origin) in routine_paths().items():
+            entry: dict[str, Any] = {"name": name, "source": origin}
+            try:
+                checked = self.checked(name, Choices())
+            except VoiceCoachError as exc:
+                out.append({**entry, "title": name, "total_ms": None, "error": str(exc)})
+                continue
+            routine = checked.plan.routine
+            out.append(
+                {
+                    **entry,
+                    "title": routine.title,
+                    "description": routine.description,
+                    "steps": len(routine.steps),
+                    "exercises": len(routine.exercises),
+                    "total_ms": self._cached_length(checked),
+                }
+            )
+        return out
+
+    def _cached_length(self, checked: Checked) -> int | None:
+        """The routine's length if every line of it is in the speech cache, else None
+        (measuring it would mean synthesizing: that waits until it is opened)."""
+        routine = checked.plan.routine
+        key = (routine, checked.voice)
+        if key not in self._lengths:
+            engine, voice = self._voice(routine.voice.merged(checked.plan.resolved.voice))
+            cache = SpeechCache(checked.plan.choices.cache_dir or cache_dir(), engine, voice)
+            durations = {}
+            for text in spoken_texts(routine):
+                clip = cache.cached(text)
+                if clip is None:
+                    return None
+                durations[text] = clip.duration_ms
+            try:
+                self._lengths[key] = build_timeline(routine, durations).total_ms
+            except VoiceCoachError:
+                return None
+        return self._lengths[key]
+
+    def detail(self, name: str, choices: Choices) -> dict[str, Any]:
+        """One routine with `choices`: what the page shows and tunes."""
+        plan, ready = self.prepared(name, choices)
+        timeline = ready.timeline
+        sources = {s.name: s.source for s in plan.resolved.settings}
+        scale = _scale(plan)
+        v = ready.voice
+        return {
+            "name": name,
+            "title": plan.routine.title,
+            "description": plan.routine.description,
+            "source": routine_paths()[name][1],
+            "total_ms": timeline.total_ms,
+            "chapters": timeline.to_json()["chapters"],
+            "warnings": list(timeline.warnings),
+            "summary": plan.resolved.summary,
+            "progression": plan.resolved.progression_note,
+            "scale": scale,
+            "steps": [
+                _step_json(n, step, scale, sources)
+                for n, step in enumerate(plan.routine.steps, start=1)
+            ],
+            "cues": _cues_json(plan.routine),
+            "voice": {
+                "engine": v.engine,
+                "voice": v.voice,
+                "rate": v.rate_wpm,
+                "volume": v.volume,
+                "note": ready.note,
+            },
+            "settings": [
+                {"name": s.name, "value": s.value, "from": s.source}
+                for s in plan.resolved.listing()
+            ],
+        }
+
+    def picture(self, name: str, choices: Choices) -> bytes:
+        """The timeline picture (PNG): chapters, waveform and cue marks."""
+        from ..export.plot import timeline_png  # Pillow and the renderer: only here
+
+        _, ready = self.prepared(name, choices)
+        return timeline_png(ready.timeline, ready.clips, ready.sample_rate, PICTURE_SIZE_PX)
+
+
+def _scale(plan: Plan) -> float:
+    """The scale in effect (1 when none): the highest layer's, as `resolve` takes it."""
+    layers = [
+        *load_profile(plan.choices.profile, plan.original.slug),
+        Layer(COMMAND_LINE, plan.choices.overrides()),
+    ]
+    return next((x.overrides.scale for x in reversed(layers) if x.overrides.scale), 1.0)
+
+
+def _step_json(
+    n: int, step: Exercise | Rest, scale: float, sources: dict[str, str]
+) -> dict[str, Any]:
+    if isinstance(step, Rest):
+        return {
+            "number": n,
+            "kind": "rest",
+            "rest_s": step.rest_s,
+            "base_rest_s": round(step.rest_s / scale, 1),
+            "from": {"rest": sources.get(f"step {n} rest", "")},
+        }
+    return {
+        "number": n,
+        "kind": "exercise",
+        "name": step.name,
+        # A flow or a count times itself: no hold to set (a scale still changes it).
+        "paced": None if step.pace is None else "flow" if isinstance(step.pace, Flow) else "count",
+        "hold_s": step.hold_s,
+        "base_hold_s": round(step.hold_s / scale, 1),
+        "reps": step.reps,
+        "sides": list(step.sides),
+        "settle_s": step.settle_s,
+        "recover_s": step.recover_s,
+        "from": {
+            key: sources.get(f"step {n} {key}", "") for key in ("hold", "reps", "settle", "recover")
+        },
+    }
+
+
+def _cues_json(routine: Routine) -> dict[str, Any]:
+    """The cue options as the page shows them (they may differ per step in a script;
+    the page sets them for the whole routine)."""
+    exercises = routine.exercises
+    return {
+        "countdown": max((e.cues.countdown for e in exercises), default=0),
+        "chimes": any(e.cues.chimes for e in exercises),
+        "during": any(e.cues.during for e in exercises),
+        "sided": any(e.sides for e in exercises),
+    }

@@ -1,0 +1,565 @@
+"use strict";
+// The studio: pick a routine, tune it (its length follows every change), make it on
+// the computer with a progress bar, play it, save the settings as the profile's, and
+// log the session. Everything comes from this server's JSON API (/api/); settings are
+// sent in the command line's words ({"hold": ["Knee hug=60"]}), so the server applies
+// them exactly as `voice-coach export` would. Text from the server is only ever set
+// as text, never as HTML.
+(() => {
+  const studio = document.getElementById("studio");
+  if (!studio) return;
+  const library = document.getElementById("library");
+  const panel = document.getElementById("routine");
+  const historyBox = document.getElementById("history");
+  const UPDATE_AFTER_MS = 300; // typing pauses this long before the length is asked for
+  const POLL_MS = 400;
+  const COUNTDOWNS = [...Array(11).keys()].map((n) => [n, n ? `${n} seconds` : "no countdown"]);
+  const SIDES = [
+    ["", "both sides, as written"],
+    ["right", "right side only"],
+    ["left", "left side only"],
+  ];
+
+  let current = null; // {name, base: the routine without the page's settings, detail}
+  let voices = null; // /api/voices
+  let asked = 0; // the latest detail request; older answers are dropped
+  let timer = 0;
+  let making = false;
+
+  // An element: attributes (on* are listeners, true is a bare attribute) and children
+  // (strings become text nodes).
+  function h(tag, attrs = {}, ...children) {
+    const el = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (typeof value === "function") el.addEventListener(name.slice(2), value);
+      else el.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  const length = (ms) => {
+    const s = Math.round(ms / 1000);
+    return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  };
+  const clock = (ms) => {
+    const s = Math.floor(ms / 1000);
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  };
+  const seconds = (value) => `${Number(value.toFixed(1))} s`;
+  const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+  async function api(method, path, body) {
+    const options = { method, headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    const data = await response.json().catch(() => ({ error: response.statusText, field: null }));
+    if (!response.ok) {
+      const error = new Error(data.error || response.statusText);
+      error.field = data.field;
+      throw error;
+    }
+    return data;
+  }
+
+  function query(settings) {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(settings)) {
+      for (const item of [].concat(value)) params.append(name, String(item));
+    }
+    const text = params.toString();
+    return text ? `?${text}` : "";
+  }
+
+  // -- the library --------------------------------------------------------------------
+
+  async function loadLibrary() {
+    try {
+      const { routines } = await api("GET", "/api/routines");
+      library.replaceChildren(
+        ...routines.map((r) => {
+          const facts = [
+            r.total_ms === null ? "length: open it to measure" : length(r.total_ms),
+            r.exercises ? `${r.exercises} exercise${r.exercises === 1 ? "" : "s"}` : null,
+            r.source === "yours" ? "yours" : null,
+          ].filter(Boolean);
+          return h(
+            "li",
+            {},
+            h(
+              "button",
+              {
+                type: "button",
+                class: "pick",
+                "data-name": r.name,
+                "aria-controls": "routine",
+                "aria-current": current ? String(current.name === r.name) : null,
+                onclick: () => pick(r.name),
+              },
+              h("span", { class: "pick-title" }, r.title),
+              h("span", { class: "meta" }, r.error ? `cannot be read: ${r.error}` : facts.join(" · ")),
+            ),
+            r.description ? h("p", { class: "description" }, r.description) : null,
+          );
+        }),
+      );
+    } catch (error) {
+      library.replaceChildren(h("li", { role: "alert" }, `The routines could not be listed: ${error.message}`));
+    }
+    library.removeAttribute("aria-busy");
+  }
+
+  async function pick(name) {
+    for (const button of library.querySelectorAll("button.pick")) {
+      button.setAttribute("aria-current", String(button.dataset.name === name));
+    }
+    panel.hidden = false;
+    panel.replaceChildren(
+      h("p", { role: "status", class: "meta" }, "Preparing… the first time, every line is spoken once: this can take a minute."),
+    );
+    try {
+      const [detail] = await Promise.all([
+        api("GET", `/api/routines/${encodeURIComponent(name)}`),
+        voices ? voices : api("GET", "/api/voices").then((v) => (voices = v)),
+      ]);
+      current = { name, base: detail, detail };
+      buildPanel(detail);
+      panel.querySelector("h3").focus();
+    } catch (error) {
+      panel.replaceChildren(h("p", { role: "alert", class: "error" }, error.message));
+    }
+  }
+
+  // -- the panel: the routine, its settings and what to do with it ---------------------
+
+  function numberInput(option, label, value, attrs = {}) {
+    const id = `set-${option}-${attrs["data-step"] || "all"}`;
+    return h(
+      "p",
+      { class: "field" },
+      h("label", { for: id }, label),
+      h("input", { id, type: "number", inputmode: "decimal", "data-option": option, value, step: "any", ...attrs }),
+    );
+  }
+
+  function stepItem(step) {
+    if (step.kind === "rest") {
+      return h("li", { class: "rest" }, h("p", { "data-rest": step.number }, `Rest ${seconds(step.rest_s)}`));
+    }
+    const [first] = step.sides;
+    const sides = step.sides.length === 2 ? `both sides, ${first} first` : first ? `${first} side` : null;
+    const number = { "data-step": step.number };
+    return h(
+      "li",
+      { class: "step" },
+      h("h4", {}, `${step.number}. ${step.name}`),
+      sides ? h("p", { class: "meta" }, sides) : null,
+      h(
+        "div",
+        { class: "fields" },
+        step.paced
+          ? h("p", { class: "meta" }, `A ${step.paced}, paced by its own beats: ${seconds(step.hold_s)}.`)
+          : numberInput("hold", "Hold, seconds", step.base_hold_s, { min: 1, max: 10800, ...number }),
+        numberInput("reps", "Reps", step.reps, { min: 1, max: 50, step: 1, inputmode: "numeric", ...number }),
+      ),
+      h(
+        "details",
+        {},
+        h("summary", {}, "Settle and recover"),
+        h(
+          "div",
+          { class: "fields" },
+          numberInput("settle", "Settle into position, seconds", step.settle_s, { min: 0, max: 300, ...number }),
+          numberInput("recover", "Quiet after the release, seconds", step.recover_s, { min: 0, max: 300, ...number }),
+        ),
+      ),
+      h("p", { class: "meta hint", "data-hint": step.number }, hint(step)),
+    );
+  }
+
+  // What a step's values say beyond the inputs: where they come from, and the hold as
+  // played when a scale stretches it.
+  function hint(step) {
+    if (step.paced) return "";
+    const from = step.from.hold || "";
+    const words = from.includes("progression")
+      ? "from the progression"
+      : from.includes("command line")
+        ? "changed here"
+        : from.includes("profile")
+          ? "from your settings"
+          : "as written";
+    const played = Math.abs(step.hold_s - step.base_hold_s) > 0.05 ? `, plays ${seconds(step.hold_s)}` : "";
+    return `Hold ${words}${played}.`;
+  }
+
+  function select(option, label, choices, chosen) {
+    const id = `set-${option}`;
+    if (!choices.some(([value]) => String(value) === String(chosen))) choices = [[chosen, String(chosen)], ...choices];
+    return h(
+      "p",
+      { class: "field" },
+      h("label", { for: id }, label),
+      h(
+        "select",
+        { id, "data-option": option },
+        choices.map(([value, text]) => h("option", { value, selected: String(value) === String(chosen) }, text)),
+      ),
+    );
+  }
+
+  function checkbox(option, label, checked) {
+    const id = `set-${option}`;
+    return h(
+      "p",
+      { class: "field check" },
+      h("input", { id, type: "checkbox", "data-option": option, checked, disabled: !checked }),
+      h("label", { for: id }, checked ? label : `${label} (off in the script or your settings)`),
+    );
+  }
+
+  function engineChoices() {
+    const engines = (voices ? voices.engines : []).filter((e) => e.available);
+    return engines.map((e) => [e.name, e.name === voices.default ? `${e.name} (default)` : e.name]);
+  }
+
+  function voiceChoices(engine) {
+    const found = voices ? voices.engines.find((e) => e.name === engine) : null;
+    const list = found ? found.voices : [];
+    return list.map((v) => [v.id, v.name === v.id ? v.id : `${v.name} (${v.languages[0] || v.id})`]);
+  }
+
+  function buildPanel(detail) {
+    const cues = detail.cues;
+    const form = h(
+      "form",
+      { id: "tune", novalidate: true, oninput: changed, onchange: changed, onsubmit: (e) => e.preventDefault() },
+      h("fieldset", {}, h("legend", {}, "Steps"), h("ol", { class: "steps" }, detail.steps.map((s) => stepItem(s)))),
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, "Whole routine"),
+        h(
+          "div",
+          { class: "fields" },
+          numberInput("scale", "Holds and rests ×", detail.scale, { min: 0.1, max: 10 }),
+          numberInput("rest", "Every rest, seconds", "", { min: 1, max: 10800, placeholder: "as written" }),
+          select("countdown", "Count down the last", COUNTDOWNS, cues.countdown),
+          cues.sided ? select("sides", "One-sided stretches", SIDES, "") : null,
+        ),
+        checkbox("chimes", "Chimes at the start and end of each hold", cues.chimes),
+        checkbox("during", "Lines spoken during holds", cues.during),
+      ),
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, "Voice"),
+        h(
+          "div",
+          { class: "fields" },
+          select("engine", "Engine", engineChoices(), detail.voice.engine),
+          select("voice", "Voice", voiceChoices(detail.voice.engine), detail.voice.voice),
+          numberInput("rate", "Speaking rate, words a minute", detail.voice.rate, {
+            min: 80,
+            max: 450,
+            step: 5,
+            inputmode: "numeric",
+          }),
+        ),
+        detail.voice.note ? h("p", { class: "meta" }, detail.voice.note) : null,
+      ),
+      h("p", { id: "tune-error", class: "error", role: "alert" }),
+      h(
+        "p",
+        { class: "actions" },
+        h("button", { type: "button", id: "make", class: "button", onclick: make }, "Make MP3"),
+        h("button", { type: "button", id: "save", class: "button secondary", onclick: save }, "Save as my settings"),
+        h("button", { type: "button", id: "undo", class: "button secondary", onclick: undo }, "Undo changes"),
+        h("button", { type: "button", id: "done", class: "button secondary", onclick: logDone }, "I did this"),
+      ),
+      h(
+        "div",
+        { id: "making", class: "making", hidden: true },
+        h("label", { for: "make-progress", id: "make-label" }, "Making…"),
+        h("progress", { id: "make-progress", max: 1, value: 0 }),
+      ),
+      h("p", { id: "studio-status", class: "meta", role: "status" }),
+      h("div", { id: "made" }),
+    );
+    panel.replaceChildren(
+      ...[
+        h("h3", { tabindex: -1, id: "routine-title" }, detail.title),
+      detail.description ? h("p", { class: "description" }, detail.description) : null,
+      h("p", { class: "length", id: "length", "aria-live": "polite" }),
+      detail.progression ? h("p", { class: "meta" }, detail.progression) : null,
+      h(
+        "a",
+        { href: `/api/routines/${encodeURIComponent(detail.name)}/timeline.png`, id: "picture-link", class: "picture-link" },
+          h("img", { class: "picture", id: "picture", alt: "", width: 1000, height: 400 }),
+        ),
+        form,
+      ].filter(Boolean),
+    );
+    showDetail(detail);
+  }
+
+  // -- the page's settings, in the command line's words ----------------------------------
+
+  function selector(step) {
+    const same = current.base.steps.filter((s) => s.kind === "exercise" && s.name.toLowerCase() === step.name.toLowerCase());
+    return same.length === 1 ? step.name : String(step.number);
+  }
+
+  function pageSettings() {
+    const base = current.base;
+    const out = {};
+    const add = (option, value) => (out[option] = [...(out[option] || []), value]);
+    for (const input of panel.querySelectorAll("input[data-step]")) {
+      const step = base.steps[Number(input.dataset.step) - 1];
+      const option = input.dataset.option;
+      const was = { hold: step.base_hold_s, reps: step.reps, settle: step.settle_s, recover: step.recover_s }[option];
+      const text = input.value.trim();
+      if (text !== "" && Number(text) !== was) add(option, `${selector(step)}=${text}`);
+    }
+    const value = (option) => {
+      const el = panel.querySelector(`[data-option="${option}"]:not([data-step])`);
+      return el ? el.value.trim() : "";
+    };
+    if (value("scale") !== "" && Number(value("scale")) !== base.scale) out.scale = value("scale");
+    if (value("rest") !== "") out.rest = value("rest");
+    if (Number(value("countdown")) !== base.cues.countdown) out.countdown = value("countdown");
+    if (value("sides")) out.sides = value("sides");
+    for (const [option, flag] of [["chimes", "no-chimes"], ["during", "no-during"]]) {
+      const box = panel.querySelector(`[data-option="${option}"]`);
+      if (base.cues[option] && !box.checked) out[flag] = true;
+    }
+    if (value("engine") && value("engine") !== base.voice.engine) out.engine = value("engine");
+    if (value("voice") && value("voice") !== base.voice.voice) out.voice = value("voice");
+    if (value("rate") !== "" && Number(value("rate")) !== base.voice.rate) out.rate = value("rate");
+    return out;
+  }
+
+  function changed(event) {
+    if (event && event.target && event.target.dataset.option === "engine") {
+      const voice = panel.querySelector('[data-option="voice"]');
+      const engine = event.target.value;
+      const chosen = engine === current.base.voice.engine ? current.base.voice.voice : null;
+      voice.replaceChildren(...voiceChoices(engine).map(([v, text]) => h("option", { value: v, selected: v === chosen }, text)));
+      if (!chosen) voice.prepend(h("option", { value: "", selected: true }, "the engine's default"));
+    }
+    clearTimeout(timer);
+    timer = setTimeout(update, UPDATE_AFTER_MS);
+  }
+
+  async function update() {
+    const mine = ++asked;
+    const settings = pageSettings();
+    try {
+      const detail = await api("GET", `/api/routines/${encodeURIComponent(current.name)}${query(settings)}`);
+      if (mine !== asked) return;
+      current.detail = detail;
+      showError(null);
+      showDetail(detail);
+    } catch (error) {
+      if (mine !== asked) return;
+      showError(error);
+    }
+  }
+
+  function showDetail(detail) {
+    const n = detail.chapters.length;
+    const summary = detail.summary ? ` · ${detail.summary}` : "";
+    panel.querySelector("#length").textContent = `Length ${length(detail.total_ms)} · ${n} chapters${summary}`;
+    const picture = panel.querySelector("#picture");
+    const address = `/api/routines/${encodeURIComponent(detail.name)}/timeline.png${query(pageSettings())}`;
+    picture.src = address;
+    picture.alt = `Timeline of ${detail.title}, ${length(detail.total_ms)}: ${detail.chapters.map((c) => c.title).join(", ")}`;
+    panel.querySelector("#picture-link").href = address;
+    for (const step of detail.steps) {
+      const hintEl = panel.querySelector(`[data-hint="${step.number}"]`);
+      if (hintEl) hintEl.textContent = hint(step);
+      const rest = panel.querySelector(`[data-rest="${step.number}"]`);
+      if (rest) rest.textContent = `Rest ${seconds(step.rest_s)}`;
+    }
+    const warnings = detail.warnings.length ? ` Note: ${detail.warnings.join(" ")}` : "";
+    if (warnings) panel.querySelector("#length").append(h("span", { class: "warning" }, warnings));
+  }
+
+  function showError(error) {
+    const box = panel.querySelector("#tune-error");
+    for (const el of panel.querySelectorAll("[aria-invalid]")) {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    }
+    if (!box) return;
+    box.textContent = error ? error.message : "";
+    if (!error || !error.field) return;
+    for (const el of panel.querySelectorAll(`[data-option="${CSS.escape(error.field.replace(/^no-/, ""))}"]`)) {
+      el.setAttribute("aria-invalid", "true");
+      el.setAttribute("aria-describedby", "tune-error");
+    }
+  }
+
+  function status(text) {
+    panel.querySelector("#studio-status").textContent = text;
+  }
+
+  // -- make, save, undo, log ------------------------------------------------------------
+
+  const STAGES = { waiting: "Waiting for another render", speech: "Making the voice", encoding: "Encoding", done: "Done" };
+
+  async function make() {
+    if (making) return;
+    making = true;
+    const box = panel.querySelector("#making");
+    const bar = panel.querySelector("#make-progress");
+    const label = panel.querySelector("#make-label");
+    box.hidden = false;
+    status("");
+    try {
+      let render = await api("POST", "/api/exports", { routine: current.name, settings: pageSettings() });
+      while (render.state === "queued" || render.state === "running") {
+        bar.value = render.progress;
+        label.textContent = `${STAGES[render.stage] || "Making"}… ${Math.round(render.progress * 100)}%`;
+        await sleep(POLL_MS);
+        render = await api("GET", `/api/exports/${render.id}`);
+      }
+      if (render.state === "failed") throw new Error(`The render failed: ${render.error}`);
+      bar.value = 1;
+      label.textContent = "Made.";
+      showMade(render);
+    } catch (error) {
+      showError(error);
+      label.textContent = "Not made.";
+    } finally {
+      making = false;
+    }
+  }
+
+  function showMade(render) {
+    const name = render.file.split("/").pop();
+    const article = h(
+      "article",
+      { class: "routine made", "data-title": render.title, "data-cover": render.cover },
+      h("h4", { class: "title", tabindex: -1 }, `Made: ${render.title}`),
+      h(
+        "p",
+        { class: "meta" },
+        `${length(render.duration_ms)} · ${render.chapters.length} chapters · ${name} · also in the podcast feed`,
+      ),
+      h("audio", { controls: true, preload: "metadata", src: render.url }),
+      h(
+        "ol",
+        { class: "chapters", "aria-label": `Chapters of ${render.title}` },
+        render.chapters.map((c) =>
+          h(
+            "li",
+            {},
+            h(
+              "button",
+              { type: "button", "data-start": c.start_ms / 1000, "data-title": c.title },
+              h("span", { class: "time" }, clock(c.start_ms)),
+              h("span", {}, c.title),
+            ),
+          ),
+        ),
+      ),
+      h("p", { class: "links" }, h("a", { class: "button", href: render.url, download: name }, "Download")),
+    );
+    panel.querySelector("#made").replaceChildren(article);
+    article.querySelector("h4").focus();
+  }
+
+  async function save() {
+    try {
+      await api("PUT", `/api/profile/routines/${encodeURIComponent(current.name)}`, { settings: pageSettings() });
+      // What the page set is now the profile's: the new starting point.
+      current.base = await api("GET", `/api/routines/${encodeURIComponent(current.name)}`);
+      showError(null);
+      status(`Saved as your settings for ${current.base.title}; \`voice-coach settings ${current.name}\` shows them too.`);
+      update();
+      loadLibrary(); // its length follows the saved settings
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  function undo() {
+    current.detail = current.base;
+    buildPanel(current.base);
+    panel.querySelector("#undo").focus();
+    status("Back to the script and your saved settings.");
+  }
+
+  async function logDone() {
+    try {
+      const minutes = Math.round((current.detail.total_ms / 60000) * 10) / 10;
+      const done = await api("POST", "/api/history", { routine: current.name, minutes, settings: pageSettings() });
+      status(`Logged: ${current.detail.title}, ${minutes} min. ${streak(done.history.streak_days)}.`);
+      showHistory(done.history);
+    } catch (error) {
+      showError(error);
+    }
+  }
+
+  // -- the practice history ---------------------------------------------------------------
+
+  const streak = (days) => `Streak: ${days} day${days === 1 ? "" : "s"}`;
+
+  function showHistory(history) {
+    const weeks = history.minutes_per_week.slice(-8);
+    const peak = Math.max(1, ...weeks.map((w) => w.minutes));
+    const day = (text) => new Date(`${text}T12:00:00Z`).toLocaleDateString(undefined, { month: "short", day: "numeric" });
+    historyBox.replaceChildren(
+      h("p", { class: "streak" }, streak(history.streak_days)),
+      h("h3", { id: "weeks-title" }, "Minutes per week"),
+      h(
+        "ol",
+        { class: "weeks", "aria-labelledby": "weeks-title" },
+        weeks.map((w) =>
+          h(
+            "li",
+            {},
+            h("span", { class: "week" }, `from ${day(w.week)}`),
+            h("meter", { min: 0, max: peak, value: w.minutes, "aria-hidden": "true" }),
+            h("span", { class: "minutes" }, `${Math.round(w.minutes)} min`),
+          ),
+        ),
+      ),
+      history.sessions.length
+        ? h(
+            "details",
+            {},
+            h("summary", {}, "Recent sessions"),
+            h(
+              "ul",
+              { class: "sessions" },
+              history.sessions.slice(0, 10).map((s) => {
+                const how = s.source === "log" ? " (logged)" : "";
+                const when = day(s.started_at.slice(0, 10));
+                return h("li", {}, `${when}: ${s.routine_title}, ${Math.round(s.duration_s / 60)} min${how}`);
+              }),
+            ),
+          )
+        : h("p", { class: "meta" }, "No sessions yet: play a routine, then press “I did this”."),
+    );
+  }
+
+  async function loadHistory() {
+    try {
+      showHistory(await api("GET", "/api/history"));
+    } catch (error) {
+      historyBox.replaceChildren(h("p", { class: "meta" }, `The history could not be read: ${error.message}`));
+    }
+  }
+
+  loadLibrary();
+  loadHistory();
+})();
