@@ -1,4 +1,5 @@
-"""End-to-end exports with the real default engine (pyttsx3 -> espeak-ng) and real ffmpeg.
+"""End-to-end exports with the real default engine (piper where installed, else pyttsx3
+-> espeak-ng) and real ffmpeg.
 
 The exported audio is decoded again and its sound onsets are compared with the
 timeline that `show --json` prints: every cue must be heard where the timeline says,
@@ -31,6 +32,7 @@ from voice_coach.cli.app import app
 from voice_coach.export.tags import read_chapters
 from voice_coach.loader import load_routine
 from voice_coach.prepare import prepare
+from voice_coach.speech import default_engine
 from voice_coach.timeline import Chapter
 
 from . import onsets
@@ -208,7 +210,7 @@ def test_id3_tags(exported: Exported) -> None:
     assert str(id3["TCON"]) == "Fitness"
     comments = id3.getall("COMM")
     assert len(comments) == 1
-    assert "engine pyttsx3" in str(comments[0])
+    assert f"engine {default_engine().name} " in str(comments[0])
 
 
 @pytest.fixture(scope="module")
