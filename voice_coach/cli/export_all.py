@@ -25,7 +25,7 @@ def export_all(
     directory: Annotated[
         Optional[Path],
         typer.Argument(
-            help="A folder of routine scripts (*.yaml); default: the bundled routines.",
+            help="A folder of routine scripts (*.yaml); default: yours and the bundled ones.",
             show_default=False,
         ),
     ] = None,

@@ -22,7 +22,7 @@ from typing import Any, Generic, Literal, TypeVar
 from .. import __version__
 from ..atomic import write_atomically
 from ..errors import ExportError, Problem, ValidationError, VoiceCoachError
-from ..library import SUFFIXES, bundled_routines
+from ..library import SUFFIXES, all_routines
 from ..model import Routine
 from ..settings import Choices
 from ..speech.contract import ResolvedVoice
@@ -100,9 +100,10 @@ class Index:
 
 
 def routine_files(directory: Path | None = None) -> list[Path]:
-    """Every routine script in `directory` (sorted), or the bundled ones."""
+    """Every routine script in `directory` (sorted), or every routine that can be
+    named: yours and the bundled ones (yours first where a name is both)."""
     if directory is None:
-        return list(bundled_routines().values())
+        return [found.path for found in all_routines()]
     return sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES and p.is_file())
 
 
