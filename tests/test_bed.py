@@ -14,19 +14,18 @@ from conftest import require_program
 from voice_coach.audio import bed
 from voice_coach.audio.bed import (
     BedPlayer,
-    BedSpec,
     Ducking,
     FileSource,
     LoopSource,
     PaceSource,
     edge_fades,
-    parse_bed,
     probe_file,
     unit_gain,
 )
 from voice_coach.audio.clip import Clip
 from voice_coach.audio.loudness import TARGET_LUFS, clip_loudness_lufs
 from voice_coach.errors import ValidationError
+from voice_coach.model import Bed, BedLevels
 from voice_coach.timeline import Event
 
 RATE = 22050
@@ -87,8 +86,8 @@ def test_pace_clicks_start_exactly_on_the_tempo() -> None:
     assert np.array_equal(chunked[: x.size], x)
 
 
-@pytest.mark.parametrize("spec", [BedSpec("rain"), BedSpec("drone"), BedSpec("pace", 90)])
-def test_generated_beds_sit_at_the_level_asked_for(spec: BedSpec) -> None:
+@pytest.mark.parametrize("spec", [Bed("rain"), Bed("drone"), Bed("pace", 90)])
+def test_generated_beds_sit_at_the_level_asked_for(spec: Bed) -> None:
     player = BedPlayer(RATE, level_lu=-20.0)
     x = player.next(round(RATE * 25), spec)  # two breaths of the drone
     pcm = np.clip(np.round(x * 32768), -32768, 32767).astype("<i2").tobytes()
@@ -129,7 +128,7 @@ def test_a_short_file_loops_with_a_crossfade(tmp_path: Path) -> None:
 
 def test_a_file_bed_is_measured_and_set_to_the_level(tmp_path: Path) -> None:
     require_program("ffmpeg")
-    spec = BedSpec("file", path=str(tone_file(tmp_path / "tone.wav", 20.0)))
+    spec = Bed("file", path=str(tone_file(tmp_path / "tone.wav", 20.0)))
     x = BedPlayer(RATE, level_lu=-18.0).next(RATE * 10, spec)
     pcm = np.clip(np.round(x * 32768), -32768, 32767).astype("<i2").tobytes()
     assert clip_loudness_lufs(Clip(pcm, RATE)) == pytest.approx(TARGET_LUFS - 18, abs=0.6)
@@ -141,19 +140,19 @@ def test_a_file_bed_is_measured_and_set_to_the_level(tmp_path: Path) -> None:
 
 def test_changing_beds_crossfades() -> None:
     player = BedPlayer(RATE, level_lu=0.0)
-    drone = player.next(RATE * 2, BedSpec("drone"))
-    change = player.next(RATE * 3, BedSpec("pace", 100))
+    drone = player.next(RATE * 2, Bed("drone"))
+    change = player.next(RATE * 3, Bed("pace", 100))
     xfade = frames(bed.CROSSFADE_MS)
     assert np.abs(drone).max() > 0.1
     # The drone fades out under the new bed over the crossfade, then is gone.
     tail = change[xfade + 10 :]
-    assert np.allclose(tail, _faded(BedSpec("pace", 100), change.size)[xfade + 10 :])
+    assert np.allclose(tail, _faded(Bed("pace", 100), change.size)[xfade + 10 :])
     fading = player.next(xfade, None)  # no bed: the last one fades out, then silence
     assert np.abs(fading[:100]).max() > 0 and fading[-1] == 0
     assert not player.next(100, None).any()
 
 
-def _faded(spec: BedSpec, n: int) -> np.ndarray:
+def _faded(spec: Bed, n: int) -> np.ndarray:
     source = bed.source_for(spec, RATE)
     x = source.frames(0, n) * unit_gain(spec, RATE)
     ramp = np.clip((np.arange(n) + 1) / frames(bed.CROSSFADE_MS), 0, 1)
@@ -168,17 +167,6 @@ def test_the_routine_fades_the_bed_in_and_out() -> None:
 
 
 # -- bad input -------------------------------------------------------------------------
-
-
-def test_bed_words() -> None:
-    assert parse_bed("rain", "--bed") == BedSpec("rain")
-    assert parse_bed("pace:110", "--bed") == BedSpec("pace", 110)
-    assert parse_bed("pace 95", "--bed") == BedSpec("pace", 95)
-    assert parse_bed("~/music/calm.mp3", "--bed") == BedSpec("file", path="~/music/calm.mp3")
-    with pytest.raises(ValidationError, match="pace must be 40 to 200 steps per minute, got 250"):
-        parse_bed("pace:250", "--bed")
-    with pytest.raises(ValidationError, match="got 39"):
-        parse_bed("pace 39", "--bed")
 
 
 def test_missing_undecodable_and_too_long_files_are_refused(
@@ -209,9 +197,9 @@ def test_ffprobe_is_given_the_file_as_is(tmp_path: Path) -> None:
 
 
 def test_a_step_can_change_the_bed_and_equal_neighbours_play_on() -> None:
-    rain, brisk, slow = BedSpec("rain"), BedSpec("pace", 115), BedSpec("pace", 90)
+    rain, brisk, slow = Bed("rain"), Bed("pace", 115), Bed("pace", 90)
     chapters = [0, 10_000, 20_000, 30_000, 40_000]  # the introduction, then 4 steps
-    plan = bed.plan_bed(chapters, rain, [None, brisk, "off", slow])
+    plan = bed.plan_bed(chapters, rain, [None, brisk, Bed("off"), slow])
     assert plan.segments == ((0, rain), (20_000, brisk), (30_000, None), (40_000, slow))
     assert plan.spec_at(15_000) == rain and plan.spec_at(35_000) is None
     assert plan.label() == "rain, pace 115, pace 90"
@@ -225,14 +213,14 @@ def test_rendering_with_a_bed_ducks_it_under_the_cues() -> None:
     cue = Event(5_000, 1_000, "hold", "Hold.", 1)
     timeline = Timeline("T", 10_000, (cue,), ())
     speech = {"Hold.": Clip(bytes(2 * RATE), RATE)}  # silent speech: only the bed sounds
-    plan = bed.BedPlan(((0, BedSpec("drone")),), bed.BedLevels(level_lu=-20, duck_db=12))
+    plan = bed.BedPlan(((0, Bed("drone")),), BedLevels(level_lu=-20, duck_db=12))
     pcm = np.frombuffer(b"".join(render(timeline, speech, RATE, bed=plan)), "<i2")
 
     def rms(a_ms: int, b_ms: int) -> float:
         x = pcm[frames(a_ms) : frames(b_ms)].astype(float)
         return float(np.sqrt(np.mean(x * x)))
 
-    plain = dataclasses.replace(plan, levels=bed.BedLevels(level_lu=-20, duck_db=0))
+    plain = dataclasses.replace(plan, levels=BedLevels(level_lu=-20, duck_db=0))
     unducked = np.frombuffer(b"".join(render(timeline, speech, RATE, bed=plain)), "<i2")
     under = unducked[frames(5_100) : frames(5_900)].astype(float)
     assert db(rms(5_100, 5_900) / float(np.sqrt(np.mean(under * under)))) == pytest.approx(

@@ -28,6 +28,12 @@ MAX_PAUSE_S = 5 * 60
 """Longest settle or recover time: five minutes."""
 MAX_COUNT = 100
 """Most reps a count counts aloud (live + included)."""
+GENERATED_BEDS = ("rain", "drone")
+"""Ambiences made with no file."""
+PACE_RANGE_SPM = (40, 200)
+"""The pace a click bed may take, in steps per minute."""
+DEFAULT_BED_LEVEL_LU = -20.0
+DEFAULT_BED_DUCK_DB = 12.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,38 @@ Pace: TypeAlias = Flow | Count
 
 
 @dataclass(frozen=True)
+class Bed:
+    """A sound bed under the cues: a generated ambience, a pace click, a sound file, or
+    "off" (none, for a step that wants silence under it)."""
+
+    kind: Literal["rain", "drone", "pace", "file", "off"]
+    pace_spm: float | None = None
+    """Steps per minute, for a pace click."""
+    path: str | None = None
+    """For a file: where it is (a routine's relative path already made absolute)."""
+    where: str = field(default="", compare=False)
+    """Where it was asked for (file:line, --bed, a profile), for messages."""
+
+    def label(self) -> str:
+        """For the cover, tags and `show`: "rain", "pace 110", "file calm.mp3"."""
+        if self.kind == "pace":
+            return f"pace {self.pace_spm:g}"
+        if self.kind == "file":
+            return f"file {(self.path or '').rsplit('/', 1)[-1]}"
+        return self.kind
+
+
+@dataclass(frozen=True)
+class BedLevels:
+    """How loud a bed is, in silences and under the cues."""
+
+    level_lu: float = DEFAULT_BED_LEVEL_LU
+    """LU relative to the speech (which is at -16 LUFS); negative: under it."""
+    duck_db: float = DEFAULT_BED_DUCK_DB
+    """dB the bed drops under every cue and chime."""
+
+
+@dataclass(frozen=True)
 class Exercise:
     """A step with a timed hold (or a flow, or a count), possibly repeated and done on
     each side."""
@@ -121,6 +159,8 @@ class Exercise:
     """Silence after each release, before the next line."""
     pace: Pace | None = None
     """A flow or a count in place of the still hold."""
+    bed: Bed | None = None
+    """The bed under this step when it is not the routine's (Bed("off"): none)."""
     line: int = 0
     """Line of the step in its script, for messages."""
     text_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
@@ -142,6 +182,8 @@ class Rest:
     """A pause between exercises."""
 
     rest_s: float
+    bed: Bed | None = None
+    """The bed under this rest when it is not the routine's (Bed("off"): none)."""
     line: int = 0
 
 
@@ -209,6 +251,9 @@ class Routine:
     """Language of the routine's text, e.g. "de"; picks the cue words and a voice."""
     phrases: tuple[tuple[str, str], ...] = ()
     """The routine's own versions of fixed cue words: (phrase name, text)."""
+    bed: Bed | None = None
+    """The sound bed under the whole routine (steps may change it); None: no bed."""
+    bed_levels: BedLevels = BedLevels()
     slug: str = "routine"
     """Short name used for file names: the script's file stem."""
     source: str = "<memory>"

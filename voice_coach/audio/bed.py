@@ -22,29 +22,22 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from .. import proc
 from ..errors import Problem, ToolError, ValidationError
+from ..model import DEFAULT_BED_LEVEL_LU, Bed, BedLevels
 from ..timeline import Event
 from .clip import Clip
 from .loudness import TARGET_LUFS, clip_loudness_lufs, gain_for
 
 FloatArray = npt.NDArray[np.float64]
 
-GENERATED = ("rain", "drone")
-"""Ambiences made here, with no file."""
-PACE_SPM = (40, 200)
-"""Allowed pace, steps per minute."""
 MAX_FILE_S = 3 * 60 * 60
 """The longest sound file accepted as a bed."""
-DEFAULT_LEVEL_LU = -20.0
-"""How far under the speech (which is at TARGET_LUFS) the bed sits, in silences."""
-DEFAULT_DUCK_DB = 12.0
-"""How much the bed drops under each cue."""
 RAMP_DOWN_MS = 150
 """The bed is down by a cue's onset: it starts going down this long before it."""
 RAMP_UP_MS = 400
@@ -59,58 +52,6 @@ LOOP_S = 8.0
 CLICK_MS = 30
 MEASURE_S = 60.0
 """A file's level is measured on its first minute (a bed is steady)."""
-
-
-@dataclass(frozen=True)
-class BedSpec:
-    """One bed: a generated ambience, a pace click, or a sound file."""
-
-    kind: Literal["rain", "drone", "pace", "file"]
-    pace_spm: float | None = None
-    """Steps per minute, for a pace click."""
-    path: str | None = None
-    """For a file: where it is (as written by the person)."""
-
-    def label(self) -> str:
-        """For the cover, tags and `show`: "rain", "pace 110", "file focus.mp3"."""
-        if self.kind == "pace":
-            return f"pace {self.pace_spm:g}"
-        if self.kind == "file":
-            return f"file {Path(self.path or '').name}"
-        return self.kind
-
-
-@dataclass(frozen=True)
-class BedLevels:
-    level_lu: float = DEFAULT_LEVEL_LU
-    """LU relative to the speech, in silences (negative: under it)."""
-    duck_db: float = DEFAULT_DUCK_DB
-    """dB the bed drops under every cue."""
-
-
-def parse_bed(text: str, where: str) -> BedSpec:
-    """A bed as written on the command line or in a script: "rain", "drone",
-    "pace:110" (or "pace 110"), or a path to a sound file."""
-    words = text.strip().replace(":", " ").split()
-    if text.strip() in GENERATED:
-        return BedSpec(text.strip())  # type: ignore[arg-type]
-    if words[:1] == ["pace"] and len(words) == 2:
-        return pace(words[1], where)
-    return BedSpec("file", path=text.strip())
-
-
-def pace(value: object, where: str) -> BedSpec:
-    """A pace click, checked: steps per minute within `PACE_SPM`."""
-    try:
-        spm = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        spm = math.nan
-    lo, hi = PACE_SPM
-    if not lo <= spm <= hi:
-        raise ValidationError(
-            [Problem(where, None, "", f"pace must be {lo} to {hi} steps per minute, got {value}")]
-        )
-    return BedSpec("pace", pace_spm=spm)
 
 
 # -- sources -----------------------------------------------------------------------------
@@ -317,7 +258,7 @@ class Ducking:
 # -- playing beds one after another ---------------------------------------------------------
 
 
-def source_for(spec: BedSpec, sample_rate: int) -> Source:
+def source_for(spec: Bed, sample_rate: int) -> Source:
     """The sound of `spec`, from its start. A file must have been checked (`probe_file`)."""
     if spec.kind == "rain":
         return LoopSource(_rain_loop(sample_rate))
@@ -332,7 +273,7 @@ def source_for(spec: BedSpec, sample_rate: int) -> Source:
 
 
 @functools.cache
-def unit_gain(spec: BedSpec, sample_rate: int) -> float:
+def unit_gain(spec: Bed, sample_rate: int) -> float:
     """The gain that puts `spec`'s sound at TARGET_LUFS (a file: on its first minute)."""
     source = source_for(spec, sample_rate)
     seconds = {"file": MEASURE_S, "pace": 4.0, "drone": 1 / DroneSource.BREATH_HZ}.get(
@@ -353,7 +294,7 @@ def unit_gain(spec: BedSpec, sample_rate: int) -> float:
 
 @dataclass
 class _Playing:
-    spec: BedSpec
+    spec: Bed
     source: Source
     gain: float
     position: int = 0
@@ -367,14 +308,14 @@ class BedPlayer:
     starts from its own beginning. At `level_lu` under the speech; ducking and the
     fades at the routine's ends are applied by the caller."""
 
-    def __init__(self, sample_rate: int, level_lu: float = DEFAULT_LEVEL_LU) -> None:
+    def __init__(self, sample_rate: int, level_lu: float = DEFAULT_BED_LEVEL_LU) -> None:
         self.rate = sample_rate
         self.level = 10 ** (level_lu / 20)
         self._xfade = sample_rate * CROSSFADE_MS // 1000
         self._current: _Playing | None = None
         self._fading: list[_Playing] = []
 
-    def next(self, n: int, spec: BedSpec | None) -> FloatArray:
+    def next(self, n: int, spec: Bed | None) -> FloatArray:
         if (self._current.spec if self._current else None) != spec:
             if self._current is not None:
                 self._current.fade_left = self._xfade
@@ -428,11 +369,11 @@ def edge_fades(start: int, n: int, total: int, sample_rate: int) -> FloatArray:
 class BedPlan:
     """Which bed plays where in a routine, and how loud."""
 
-    segments: tuple[tuple[int, BedSpec | None], ...]
+    segments: tuple[tuple[int, Bed | None], ...]
     """(start ms, bed or None for none), in time order, from 0."""
     levels: BedLevels = BedLevels()
 
-    def spec_at(self, ms: int) -> BedSpec | None:
+    def spec_at(self, ms: int) -> Bed | None:
         starts = [s for s, _ in self.segments]
         i = bisect.bisect_right(starts, ms) - 1
         return self.segments[i][1] if i >= 0 else None
@@ -449,17 +390,18 @@ class BedPlan:
 
 def plan_bed(
     chapter_starts_ms: Sequence[int],
-    routine_bed: BedSpec | None,
-    step_beds: Sequence[BedSpec | Literal["off"] | None],
+    routine_bed: Bed | None,
+    step_beds: Sequence[Bed | None],
     levels: BedLevels = BedLevels(),
 ) -> BedPlan:
     """The routine's bed (`routine_bed`) from the start, changed where a step says
-    (`step_beds[i]`: a bed, "off" for none, None to keep the routine's) from that step's
-    chapter (`chapter_starts_ms[i + 1]`; the first chapter is the introduction).
+    (`step_beds[i]`: a bed, Bed("off") for none, None to keep the routine's) from that
+    step's chapter (`chapter_starts_ms[i + 1]`; the first chapter is the introduction).
     Neighbouring stretches with the same bed are one: it plays on through them."""
-    segments: list[tuple[int, BedSpec | None]] = [(0, routine_bed)]
+    segments: list[tuple[int, Bed | None]] = [(0, routine_bed)]
     for start_ms, step_bed in zip(chapter_starts_ms[1:], step_beds, strict=False):
-        spec = routine_bed if step_bed is None else (None if step_bed == "off" else step_bed)
+        spec = routine_bed if step_bed is None else step_bed
+        spec = None if spec is not None and spec.kind == "off" else spec
         if spec != segments[-1][1]:
             segments.append((start_ms, spec))
     return BedPlan(tuple(segments), levels)
