@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 from conftest import SAMPLE_RATE, FakeEngine
 
+from voice_coach.audio.bed import BedPlan, BedPlayer
 from voice_coach.audio.clip import Clip
+from voice_coach.audio.loudness import FULL_SCALE
 from voice_coach.audio.mix import render
-from voice_coach.live.session import Command, LiveSession
-from voice_coach.model import Beat, Count, Exercise, Flow, Rest, Routine
+from voice_coach.live.session import BED_FADE_MS, Command, LiveSession
+from voice_coach.model import Beat, Bed, BedLevels, Count, Exercise, Flow, Rest, Routine
 from voice_coach.speech import ResolvedVoice
 from voice_coach.timeline import HOLD_STEP_MS, Timeline, build_timeline, spoken_texts
 
@@ -351,3 +353,54 @@ def test_plus_on_a_count_synthesizes_the_new_number_first(
         "Four.",
     ]
     assert s.status().hold_left_ms == pytest.approx(8000 - 500, abs=25)
+
+
+# -- a bed under the session -----------------------------------------------------------
+
+
+def silent(text: str) -> Clip:
+    """A line as long as the fake engine's, without a sound: only the bed is heard."""
+    return Clip(bytes(len(speak(text).pcm)), SAMPLE_RATE)
+
+
+def bed_session(duck_db: float) -> LiveSession:
+    plan = BedPlan(((0, Bed("drone")),), BedLevels(level_lu=0.0, duck_db=duck_db))
+    s = LiveSession(ROUTINE, SAMPLE_RATE, speak=silent, bed=plan)
+    s.add_clips({t: silent(t) for t in spoken_texts(ROUTINE)})
+    return s
+
+
+def test_the_bed_is_ducked_under_each_cue_as_in_the_export() -> None:
+    ducked = drive(bed_session(12.0), limit_frames=f(30_000)).astype(float)
+    plain = drive(bed_session(0.0), limit_frames=f(30_000)).astype(float)
+    _, tl = reference()
+    cue = event(tl, "setup")  # "Lie down."
+    inside = slice(f(cue.start_ms), f(cue.end_ms))  # type: ignore[attr-defined]
+    ratio = np.sqrt(np.mean(ducked[inside] ** 2) / np.mean(plain[inside] ** 2))
+    assert 20 * np.log10(ratio) == pytest.approx(-12.0, abs=0.1)
+    quiet = slice(f(cue.end_ms + 600), f(cue.end_ms + 1000))  # type: ignore[attr-defined]
+    assert np.array_equal(ducked[quiet], plain[quiet])  # back up after the cue
+
+
+def test_the_bed_fades_out_on_pause_stands_still_and_fades_back_in() -> None:
+    s = bed_session(0.0)
+    drive(s, limit_frames=f(3_000))
+    s.handle(Command.PAUSE)
+    fading = s.read(f(BED_FADE_MS) + BLOCK)
+    assert np.abs(fading[:BLOCK]).max() > 100 and not fading[-BLOCK:].any()
+    assert not s.read(f(2_000)).any()  # silent while paused
+    s.handle(Command.PAUSE)
+    back = s.read(f(BED_FADE_MS) * 2)
+    assert np.abs(back[: f(100)]).max() < np.abs(back[-f(100) :]).max()  # fading in
+
+
+def test_jumping_to_the_next_step_does_not_restart_the_bed() -> None:
+    s = bed_session(0.0)
+    head = drive(s, limit_frames=f(4_000))
+    s.handle(Command.NEXT)
+    tail = np.concatenate([s.read(BLOCK) for _ in range(20)])
+    played = np.concatenate([head, tail]).astype(float)
+    player = BedPlayer(SAMPLE_RATE, level_lu=0.0)
+    alone = player.next(played.size, Bed("drone")) * FULL_SCALE
+    after = slice(f(BED_FADE_MS), None)  # once faded in: the same sound, on through the jump
+    assert np.allclose(played[after], np.round(alone[after]), atol=1)

@@ -354,12 +354,19 @@ class BedPlayer:
                 playing.source.close()
 
 
+def fade_out(start: int, n: int, total: int, sample_rate: int) -> FloatArray:
+    """The bed's fade out at the routine's end (`total` frames), for [start, start+n)."""
+    frames = np.arange(start, start + n)
+    return np.asarray(
+        np.clip((total - frames) / (sample_rate * FADE_OUT_MS / 1000), 0, 1), dtype=np.float64
+    )
+
+
 def edge_fades(start: int, n: int, total: int, sample_rate: int) -> FloatArray:
     """Fade in at the routine's start and out at its end, for frames [start, start+n)."""
     frames = np.arange(start, start + n)
     fade_in = np.clip(frames / (sample_rate * FADE_IN_MS / 1000), 0, 1)
-    fade_out = np.clip((total - frames) / (sample_rate * FADE_OUT_MS / 1000), 0, 1)
-    return np.asarray(np.minimum(fade_in, fade_out), dtype=np.float64)
+    return np.asarray(np.minimum(fade_in, fade_out(start, n, total, sample_rate)), dtype=np.float64)
 
 
 # -- a routine's bed -------------------------------------------------------------------------

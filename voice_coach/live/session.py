@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ..audio.bed import BedPlan, BedPlayer, Ducking, fade_out
 from ..audio.clip import Clip, ms_to_frames, resample
+from ..audio.loudness import FULL_SCALE
 from ..audio.mix import Mixer, event_clips
 from ..model import Routine, Side
 from ..phrases import Phrases
@@ -38,6 +40,8 @@ from ..timeline import (
 BACK_GRACE_MS = 3000
 """Within this long after a step starts, "back" goes to the previous step."""
 RESUME_PAUSE_MS = 400
+BED_FADE_MS = 1000
+"""The bed fades in over this when playback starts or resumes, and out when it pauses."""
 """Silence after the spoken "N seconds left" before the routine continues."""
 
 
@@ -86,6 +90,7 @@ class LiveSession:
         phrases: Phrases | None = None,
         start_step: int = 1,
         start_ms: int = 0,
+        bed: BedPlan | None = None,
     ) -> None:
         self.routine = routine
         self.sample_rate = sample_rate
@@ -111,6 +116,11 @@ class LiveSession:
         self._debt = 0
         self.caught_up_frames = 0
         """Frames of silence skipped to make up for time lost in underruns."""
+        self._bed = bed if bed is not None and not bed.silent else None
+        self._bed_player = BedPlayer(sample_rate, self._bed.levels.level_lu) if self._bed else None
+        self._ducking: Ducking | None = None
+        self._bed_on = 0.0
+        """The bed's fade for starting, pausing and resuming: 0 (silent) to 1."""
 
     # -- feeding ------------------------------------------------------------------
 
@@ -126,6 +136,8 @@ class LiveSession:
             self.routine, durations, self._pacing, self._phrases, self._adjust
         )
         self._mixer = Mixer(event_clips(self._layout.events, self._clips, self.sample_rate))
+        if self._bed is not None:
+            self._ducking = Ducking(self._layout.events, self.sample_rate, self._bed.levels.duck_db)
         if self._seek_step is not None:
             start = self._step_start_ms(self._seek_step)
             if start is not None:
@@ -167,19 +179,24 @@ class LiveSession:
             self._debt += max(0, frames)
 
     def read(self, n: int) -> npt.NDArray[np.int16]:
-        """The next `n` frames of audio (silence while paused, waiting or finished)."""
+        """The next `n` frames of audio (silence while paused, waiting or finished, but
+        for the bed, which fades out when paused and runs on through jumps)."""
         out = np.zeros(n, dtype="<i2")
         with self._lock:
-            if self._paused or self._finished:
+            if self._finished:
                 return out
+            if self._paused:
+                return self._with_bed(out, np.ones(n)) if self._bed_on > 0 else out
             self.frames_played += n
             filled = 0
+            duck = np.ones(n)
             if self._interjection is not None:
                 take = min(n, self._interjection.size)
                 out[:take] = self._interjection[:take]
                 rest = self._interjection[take:]
                 self._interjection = rest if rest.size else None
                 filled = take
+                duck[:take] = self._duck_floor()
             if filled < n and self._seek_step is None:
                 limit = self._limit_frames()
                 if self._debt:
@@ -190,6 +207,7 @@ class LiveSession:
                 take = max(0, min(n - filled, limit - self._pos))
                 if take:
                     out[filled : filled + take] = self._mixer.frames(self._pos, self._pos + take)
+                    duck[filled : filled + take] = self._bed_envelope(self._pos, take)
                     self._pos += take
                     filled += take
                 if self.complete and self._pos >= limit and self._interjection is None:
@@ -198,7 +216,42 @@ class LiveSession:
                     self.waited_frames += n - filled
             elif filled < n:
                 self.waited_frames += n - filled
+            if self._bed is not None:
+                out = self._with_bed(out, duck)
         return out
+
+    # -- the bed ------------------------------------------------------------------
+
+    def _duck_floor(self) -> float:
+        """The bed's gain under a cue (interjections are cues too)."""
+        return 10 ** (-(self._bed.levels.duck_db if self._bed else 0.0) / 20)
+
+    def _bed_envelope(self, start: int, n: int) -> npt.NDArray[np.float64]:
+        """Ducking under the cues around timeline frame `start`, and the fade out at
+        the routine's end (once its length is known)."""
+        if self._ducking is None:
+            return np.ones(n)
+        gain = self._ducking.gain(start, n)
+        if self.complete:
+            gain = gain * fade_out(start, n, self._limit_frames(), self.sample_rate)
+        return gain
+
+    def _with_bed(
+        self, out: npt.NDArray[np.int16], duck: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.int16]:
+        """`out` with the bed under it: the step's bed at its level, ducked, faded in
+        when playback starts or resumes and out when it pauses; it keeps running (its
+        own position) whatever the routine does, so jumps do not restart it."""
+        assert self._bed is not None and self._bed_player is not None
+        n = out.size
+        step = BED_FADE_MS * self.sample_rate // 1000
+        direction = -1.0 if self._paused else 1.0
+        ramp = np.clip(self._bed_on + direction * np.arange(1, n + 1) / step, 0.0, 1.0)
+        self._bed_on = float(ramp[-1])
+        spec = self._bed.spec_at(self.position_ms)
+        bed = self._bed_player.next(n, spec) * duck * ramp
+        mixed = out.astype(np.int32) + np.round(bed * FULL_SCALE).astype(np.int32)
+        return np.clip(mixed, -32768, 32767).astype("<i2")
 
     @property
     def position_ms(self) -> int:
