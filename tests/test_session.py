@@ -6,11 +6,13 @@ issues commands when the device clock (frames read so far) reaches given points.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import SAMPLE_RATE, FakeEngine
 
-from voice_coach.audio.bed import BedPlan, BedPlayer
+from voice_coach.audio.bed import BedPlayer
 from voice_coach.audio.clip import Clip
 from voice_coach.audio.loudness import FULL_SCALE
 from voice_coach.audio.mix import render
@@ -364,8 +366,10 @@ def silent(text: str) -> Clip:
 
 
 def bed_session(duck_db: float) -> LiveSession:
-    plan = BedPlan(((0, Bed("drone")),), BedLevels(level_lu=0.0, duck_db=duck_db))
-    s = LiveSession(ROUTINE, SAMPLE_RATE, speak=silent, bed=plan)
+    routine = dataclasses.replace(
+        ROUTINE, bed=Bed("drone"), bed_levels=BedLevels(level_lu=0.0, duck_db=duck_db)
+    )
+    s = LiveSession(routine, SAMPLE_RATE, speak=silent)
     s.add_clips({t: silent(t) for t in spoken_texts(ROUTINE)})
     return s
 

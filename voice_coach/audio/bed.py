@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from .. import proc
 from ..errors import Problem, ToolError, ValidationError
-from ..model import DEFAULT_BED_LEVEL_LU, Bed, BedLevels
+from ..model import DEFAULT_BED_LEVEL_LU, Bed, BedLevels, Routine
 from ..timeline import Event
 from .clip import Clip
 from .loudness import TARGET_LUFS, clip_loudness_lufs, gain_for
@@ -393,6 +393,35 @@ class BedPlan:
         """The beds used, for the cover, tags and `show`: "rain", "pace 90, pace 115"."""
         names = [spec.label() for _, spec in self.segments if spec is not None]
         return ", ".join(dict.fromkeys(names))
+
+
+def step_bed(routine: Routine, step: int) -> Bed | None:
+    """The bed under step `step` of `routine` (0: the introduction and the finish)."""
+    spec = routine.bed
+    if 0 < step <= len(routine.steps) and routine.steps[step - 1].bed is not None:
+        spec = routine.steps[step - 1].bed
+    return None if spec is None or spec.kind == "off" else spec
+
+
+def has_bed(routine: Routine) -> bool:
+    return any(step_bed(routine, k) is not None for k in range(len(routine.steps) + 1))
+
+
+def routine_bed_plan(routine: Routine, chapter_starts_ms: Sequence[int]) -> BedPlan | None:
+    """The plan of `routine`'s beds along its timeline (chapters: the introduction, then
+    one per step); None when it has none."""
+    if not has_bed(routine):
+        return None
+    step_beds = [s.bed for s in routine.steps]
+    return plan_bed(chapter_starts_ms, routine.bed, step_beds, routine.bed_levels)
+
+
+def check_files(routine: Routine) -> None:
+    """Every sound file `routine`'s beds name exists, decodes and is at most 3 hours
+    long; else a `ValidationError` naming it (before anything is written or played)."""
+    for spec in {routine.bed, *(s.bed for s in routine.steps)}:
+        if spec is not None and spec.kind == "file":
+            probe_file(Path(spec.path or ""), spec.where or "bed")
 
 
 def plan_bed(

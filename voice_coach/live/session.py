@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ..audio.bed import BedPlan, BedPlayer, Ducking, fade_out
+from ..audio.bed import BedPlayer, Ducking, fade_out, has_bed, step_bed
 from ..audio.clip import Clip, ms_to_frames, resample
 from ..audio.loudness import FULL_SCALE
 from ..audio.mix import Mixer, event_clips
@@ -90,7 +90,6 @@ class LiveSession:
         phrases: Phrases | None = None,
         start_step: int = 1,
         start_ms: int = 0,
-        bed: BedPlan | None = None,
     ) -> None:
         self.routine = routine
         self.sample_rate = sample_rate
@@ -116,8 +115,9 @@ class LiveSession:
         self._debt = 0
         self.caught_up_frames = 0
         """Frames of silence skipped to make up for time lost in underruns."""
-        self._bed = bed if bed is not None and not bed.silent else None
-        self._bed_player = BedPlayer(sample_rate, self._bed.levels.level_lu) if self._bed else None
+        self._bed = routine.bed_levels if has_bed(routine) else None
+        """The bed's levels, when the routine has a bed (see `_with_bed`)."""
+        self._bed_player = BedPlayer(sample_rate, self._bed.level_lu) if self._bed else None
         self._ducking: Ducking | None = None
         self._bed_on = 0.0
         """The bed's fade for starting, pausing and resuming: 0 (silent) to 1."""
@@ -137,7 +137,7 @@ class LiveSession:
         )
         self._mixer = Mixer(event_clips(self._layout.events, self._clips, self.sample_rate))
         if self._bed is not None:
-            self._ducking = Ducking(self._layout.events, self.sample_rate, self._bed.levels.duck_db)
+            self._ducking = Ducking(self._layout.events, self.sample_rate, self._bed.duck_db)
         if self._seek_step is not None:
             start = self._step_start_ms(self._seek_step)
             if start is not None:
@@ -224,7 +224,7 @@ class LiveSession:
 
     def _duck_floor(self) -> float:
         """The bed's gain under a cue (interjections are cues too)."""
-        return 10 ** (-(self._bed.levels.duck_db if self._bed else 0.0) / 20)
+        return 10 ** (-(self._bed.duck_db if self._bed else 0.0) / 20)
 
     def _bed_envelope(self, start: int, n: int) -> npt.NDArray[np.float64]:
         """Ducking under the cues around timeline frame `start`, and the fade out at
@@ -248,7 +248,7 @@ class LiveSession:
         direction = -1.0 if self._paused else 1.0
         ramp = np.clip(self._bed_on + direction * np.arange(1, n + 1) / step, 0.0, 1.0)
         self._bed_on = float(ramp[-1])
-        spec = self._bed.spec_at(self.position_ms)
+        spec = step_bed(self.routine, self.current_step())
         bed = self._bed_player.next(n, spec) * duck * ramp
         mixed = out.astype(np.int32) + np.round(bed * FULL_SCALE).astype(np.int32)
         return np.clip(mixed, -32768, 32767).astype("<i2")
