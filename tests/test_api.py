@@ -248,6 +248,17 @@ def test_timeline_picture_and_voices(client: Client) -> None:
         ("profile=/etc/passwd", "profile"),
         ("cache-dir=/tmp", "cache-dir"),
         ("colour=blue", "colour"),
+        ("bed=pace:250", "bed"),
+        ("bed=pace%20fast", "bed"),
+        ("bed=%2Fetc%2Fpasswd", "bed"),
+        ("bed=calm.mp3", "bed"),
+        ("bed=http%3A%2F%2Fexample.com%2Fx.mp3", "bed"),
+        ("bed=rain&bed=drone", "bed"),
+        ("bed=rain&no-bed=1", "no-bed"),
+        ("no-bed=maybe", "no-bed"),
+        ("bed-level=5", "bed-level"),
+        ("bed-level=loud", "bed-level"),
+        ("bed-duck=-1", "bed-duck"),
     ],
 )
 def test_bad_settings_are_refused_with_the_field(client: Client, query: str, field: str) -> None:
@@ -255,6 +266,20 @@ def test_bad_settings_are_refused_with_the_field(client: Client, query: str, fie
         status, error = client.get(f"{path}?{query}")
         assert status == 400, error
         assert error["field"] == field and error["error"]
+
+
+def test_beds_are_taken_in_the_command_lines_words_but_never_a_file(client: Client) -> None:
+    query = urlencode([("bed", "pace:110"), ("bed-level", "-18"), ("bed_duck", "6")])
+    status, detail = client.get(f"/api/routines/{ROUTINE}?{query}")
+    assert status == 200, detail
+    assert "bed pace 110, bed level -18 LU, bed duck 6 dB" in detail["summary"]
+    rows = {s["name"]: (s["value"], s["from"]) for s in detail["settings"]}
+    assert rows["bed"] == ("pace 110", "command line")
+    status, detail = client.get(f"/api/routines/{ROUTINE}?no-bed=true")
+    assert status == 200 and "no bed" in detail["summary"]
+    status, error = client.get(f"/api/routines/{ROUTINE}?bed=music/calm.mp3")
+    assert status == 400 and error["field"] == "bed"
+    assert "not taken over the network" in error["error"]
 
 
 def test_unknown_step_lists_the_steps(client: Client) -> None:
@@ -589,6 +614,18 @@ def test_save_writes_the_profile_section_settings_then_shows(
     assert (status, error["field"]) == (400, "hold") and profile.read_text() == text
     status, _, error = client.call("PUT", f"/api/profile/routines/{ROUTINE}", {"week": 2})
     assert (status, error["field"]) == (400, "week") and profile.read_text() == text
+
+
+def test_save_takes_a_bed_but_not_a_file(client: Client, private_user_dirs: Path) -> None:
+    profile = private_user_dirs / "config" / "profile.yaml"
+    path = f"/api/profile/routines/{ROUTINE}"
+    status, _, error = client.call("PUT", path, {"settings": {"bed": "/home/me/calm.mp3"}})
+    assert (status, error["field"]) == (400, "bed") and not profile.exists()
+    status, _, saved = client.call(
+        "PUT", path, {"settings": {"bed": "pace 100", "bed-level": -22, "no-bed": False}}
+    )
+    assert status == 200, saved
+    assert saved["section"] == {"bed": {"pace": 100}, "bed_level": -22}
 
 
 # -- the key ----------------------------------------------------------------------------

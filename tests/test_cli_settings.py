@@ -191,3 +191,52 @@ def test_a_damaged_history_is_a_clear_error(
     assert result.exit_code == 1
     assert str(path) in result.output and "Traceback" not in result.output
     assert path.read_bytes() == before
+
+
+def test_settings_shows_the_walking_paces_as_written_and_a_bed_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    result = runner.invoke(app, ["settings", "walking"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split("  ")[0]: line.split() for line in result.output.splitlines()}
+    assert rows["bed"][1:] == ["as", "written", "per", "step", "routine", "script"]
+    assert [rows[f"step {n} bed"][3:5] for n in (1, 2, 3, 4)] == [
+        ["pace", "90"],
+        ["pace", "100"],
+        ["pace", "115"],
+        ["pace", "90"],
+    ]
+    assert rows["bed level"][2:] == ["-20", "LU", "routine", "script"]
+    profile = tmp_path / "p.yaml"
+    profile.write_text("defaults: {bed_duck: 9}\nroutines:\n  walking: {bed: rain}\n")
+    result = runner.invoke(
+        app, ["settings", "walking", "--profile", str(profile), "--bed-level", "-18"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = {line.split("  ")[0]: line.split() for line in result.output.splitlines()}
+    assert rows["bed"][1] == "rain" and "routines.walking" in rows["bed"]
+    assert "step 1 bed" not in rows  # the profile's bed replaces the script's, steps too
+    assert rows["bed level"][2:] == ["-18", "LU", "command", "line"]
+    assert rows["bed duck"][2:4] == ["9", "dB"] and "defaults" in rows["bed duck"]
+    result = runner.invoke(app, ["settings", "walking", "--no-bed"])
+    rows = {line.split("  ")[0]: line.split() for line in result.output.splitlines()}
+    assert rows["bed"][1:] == ["off", "command", "line"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bed", "pace:250"], "--bed: pace must be 40 to 200 steps per minute, got 250"),
+        (["--bed", "pace 30"], "--bed: pace must be 40 to 200 steps per minute, got 30"),
+        (["--bed", "rain", "--no-bed"], "--no-bed: cannot go with --bed; give one or the other"),
+        (["--bed-level", "-50"], "--bed-level: must be from -40 to 0 LU, got -50"),
+        (["--bed-duck", "41"], "--bed-duck: must be from 0 to 40 dB, got 41"),
+    ],
+)
+def test_bad_bed_options_are_exit_2(
+    fake_engine: type[FakeEngine], args: list[str], message: str
+) -> None:
+    for command in ("show", "settings"):
+        result = runner.invoke(app, [command, FULL, *args])
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output

@@ -12,7 +12,17 @@ from voice_coach.cli.app import app
 from voice_coach.errors import ValidationError
 from voice_coach.library import bundled_routines
 from voice_coach.loader import load_routine, parse_routine
-from voice_coach.model import Beat, Count, CueOptions, Exercise, Flow, Rest, VoiceSettings
+from voice_coach.model import (
+    Beat,
+    Bed,
+    BedLevels,
+    Count,
+    CueOptions,
+    Exercise,
+    Flow,
+    Rest,
+    VoiceSettings,
+)
 from voice_coach.textsplit import split_for_speech
 
 
@@ -115,10 +125,27 @@ CASES = [
     ),
     ("invalid-during-in-flow", 6, "steps[1].during", ["inside a hold", "`during` and `flow`"]),
     ("invalid-rounds-without-flow", 5, "steps[1].rounds", ["rounds of a `flow`"]),
+    ("invalid-bed-pace", 2, "bed", ["pace must be 40 to 200 steps per minute, got 250"]),
+    (
+        "invalid-bed-empty-file",
+        5,
+        "steps[1].bed",
+        ["a sound file's path must not be empty", "rain, drone, off"],
+    ),
+    (
+        "invalid-bed-shape",
+        6,
+        "steps[2].bed",
+        ["must be rain, drone, off, {pace: STEPS_PER_MINUTE} (40 to 200), {file: PATH}", "got {"],
+    ),
+    ("invalid-bed-levels", 3, "bed_level", ["must be from -40 to 0 LU, got 6"]),
+    ("invalid-bed-levels", 4, "bed_duck", ["must be from 0 to 40 dB, got 60"]),
 ]
 
 
-@pytest.mark.parametrize(("fixture", "line", "key", "words"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("fixture", "line", "key", "words"), CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES]
+)
 def test_each_invalid_script_names_file_line_key_and_what_is_allowed(
     fixture: str, line: int | None, key: str, words: list[str]
 ) -> None:
@@ -175,7 +202,7 @@ def test_unreadable_file_is_a_validation_problem(tmp_path: Path) -> None:
         load_routine(tmp_path / "latin1.yaml")
 
 
-@pytest.mark.parametrize("fixture", [c[0] for c in CASES] + ["invalid-many"])
+@pytest.mark.parametrize("fixture", [*dict.fromkeys(c[0] for c in CASES), "invalid-many"])
 def test_cli_validate_exits_2_with_messages_and_no_traceback(fixture: str) -> None:
     path = ROUTINES / f"{fixture}.yaml"
     result = CliRunner().invoke(app, ["validate", str(path)])
@@ -265,3 +292,102 @@ def test_a_flow_longer_than_three_hours_is_refused() -> None:
         parse_routine(
             "title: T\nsteps:\n  - name: A\n    flow: [{say: In., secs: 120}]\n    rounds: 100\n"
         )
+
+
+# -- sound beds ------------------------------------------------------------------------
+
+
+def test_beds_load_for_the_routine_and_its_steps_with_where_they_were_written() -> None:
+    path = ROUTINES / "bedded.yaml"
+    r = load_routine(path)
+    assert r.bed == Bed("rain") and r.bed_levels == BedLevels(level_lu=-24, duck_db=18)
+    warm, rest, stretch, walk, breathe = r.steps
+    assert warm.bed == Bed("pace", pace_spm=90)
+    assert rest.bed == Bed("off")  # YAML reads a bare `off` as false: still off
+    assert stretch.bed == Bed("file", path=str(ROUTINES.resolve() / "sounds" / "calm.mp3"))
+    assert walk.bed == Bed("pace", pace_spm=115)  # the command line's words work too
+    assert breathe.bed is None  # the routine's
+    assert [s.bed.where for s in r.steps[:4]] == [f"{path}:{n}" for n in (8, 10, 13, 16)]  # type: ignore[union-attr]
+    assert r.bed.where == f"{path}:2"  # type: ignore[union-attr]
+
+
+def test_no_bed_by_default_and_a_routine_bed_off_is_none() -> None:
+    plain = load_routine(ROUTINES / "minimal.yaml")
+    assert (plain.bed, plain.bed_levels) == (None, BedLevels(-20, 12))
+    for written in ("off", "'off'", "false"):
+        r = parse_routine(f"title: T\nbed: {written}\nsteps: [{{name: A, bed: drone}}]\n")
+        assert r.bed is None and r.steps[0].bed == Bed("drone")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("written", "path"),
+    [
+        ("calm.mp3", "{folder}/calm.mp3"),
+        ("{file: ../music/calm.mp3}", "{folder}/../music/calm.mp3"),
+        ("'~/music/rain on a roof.ogg'", "{home}/music/rain on a roof.ogg"),
+        ("{file: /srv/sounds/calm.flac}", "/srv/sounds/calm.flac"),
+        ("raindrops.wav", "{folder}/raindrops.wav"),  # not the word "rain"
+        ("pacey.mp3", "{folder}/pacey.mp3"),  # not a pace
+    ],
+)
+def test_a_bed_file_is_relative_to_the_routine_and_need_not_exist_yet(
+    written: str, path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    folder = tmp_path / "routines"
+    folder.mkdir()
+    script = folder / "walk.yaml"
+    script.write_text(f"title: T\nbed: {written}\nsteps: [{{rest: 5}}]\n")
+    monkeypatch.chdir(tmp_path)  # not where the script is
+    bed = load_routine(script).bed
+    assert bed is not None and bed.kind == "file"
+    assert bed.path == path.format(folder=folder.resolve(), home=tmp_path / "home")
+
+
+def test_every_bad_bed_is_reported_at_once_with_what_is_allowed() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_routine(
+            "title: T\nbed: pace 39\nbed_level: loud\nbed_duck: -1\nsteps:\n"
+            "  - name: A\n    bed: {pace: fast}\n  - rest: 5\n    bed: ''\n"
+            "  - name: B\n    bed: [rain]\n  - name: C\n    bed: {tempo: 3}\n"
+            "  - name: D\n    bed: {file: 7}\n  - name: E\n    bed: pace\n"
+        )
+    assert [(p.line, p.key, p.message) for p in caught.value.problems] == [
+        (2, "bed", "pace must be 40 to 200 steps per minute, got 39"),
+        (3, "bed_level", "must be a number of LU, got 'loud'"),
+        (4, "bed_duck", "must be from 0 to 40 dB, got -1"),
+        (
+            7,
+            "steps[1].bed",
+            "pace must be a number of steps per minute, 40 to 200, e.g. pace:110; got 'fast'",
+        ),
+        (
+            9,
+            "steps[2].bed",
+            "a sound file's path must not be empty; a bed is rain, drone, off, "
+            "pace:STEPS_PER_MINUTE (e.g. pace:110) or a sound file",
+        ),
+        (11, "steps[3].bed", BAD_BED.format("['rain']")),
+        (13, "steps[4].bed", BAD_BED.format("{'tempo': 3}")),
+        (15, "steps[5].bed", "file must be the path of a sound file, got 7"),
+        (
+            17,
+            "steps[6].bed",
+            "pace must be a number of steps per minute, 40 to 200, e.g. pace:110; got ''",
+        ),
+    ]
+
+
+BAD_BED = (
+    "must be rain, drone, off, {{pace: STEPS_PER_MINUTE}} (40 to 200), {{file: PATH}} or the "
+    "path of a sound file; got {}"
+)
+
+
+def test_unknown_key_lists_bed_for_steps_and_rests() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_routine("title: T\nsteps:\n  - name: A\n    bedd: rain\n  - {rest: 5, hold: 3}\n")
+    first, second = caught.value.problems
+    assert first.message.endswith(", bed") and second.message == (
+        "unknown key; allowed keys here: rest, bed"
+    )

@@ -170,3 +170,44 @@ def test_cli_save_then_settings_shows_the_profile(profile: Path, tmp_path: Path)
     result = runner.invoke(app, ["settings", FULL, "--hold", "Nope=3", "--save"])
     assert result.exit_code == 2 and "Nope" in result.output
     assert "hold" not in str(section(other))
+
+
+def test_beds_are_saved_in_the_profiles_words(
+    profile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile.write_text(WRITTEN)
+    save_routine_settings(FULL, Choices(bed="pace 110", bed_level=-18.0))
+    assert section(profile) == {
+        "hold": {"Seated stretch": 45, 1: 50},
+        "settle": {1: 10},
+        "bed": {"pace": 110},
+        "bed_level": -18,
+    }
+    save_routine_settings(FULL, Choices(no_bed=True, bed_duck=6.5))
+    assert (section(profile)["bed"], section(profile)["bed_duck"]) == ("off", 6.5)  # type: ignore[index]
+    assert make_plan(FULL).routine.bed is None
+    # A file: relative to where the command runs, written whole, so that the profile
+    # (whose own relative paths start from its folder) names the same file.
+    monkeypatch.chdir(tmp_path)
+    save_routine_settings(FULL, Choices(bed="music/calm.mp3"))
+    assert section(profile)["bed"] == {"file": str(tmp_path / "music" / "calm.mp3")}  # type: ignore[index]
+    plan = make_plan(FULL)
+    assert plan.routine.bed is not None and plan.routine.bed.path == str(
+        tmp_path / "music" / "calm.mp3"
+    )
+    assert plan.routine.bed_levels.level_lu == -18 and plan.routine.bed_levels.duck_db == 6.5
+    assert "  # walking: a longer session\n" in profile.read_text()  # the rest is kept
+    save_routine_settings(FULL, Choices(bed="rain"))
+    assert section(profile)["bed"] == "rain"  # type: ignore[index]
+
+
+def test_bad_beds_write_nothing(profile: Path) -> None:
+    profile.write_text(WRITTEN)
+    for choices in (
+        Choices(bed="pace:250"),
+        Choices(bed="rain", no_bed=True),
+        Choices(bed_level=3.0),
+    ):
+        with pytest.raises(ValidationError):
+            save_routine_settings(FULL, choices)
+    assert profile.read_text() == WRITTEN

@@ -103,7 +103,7 @@ def test_bundled_scripts_are_valid_and_point_at_the_shipped_schema(name: str) ->
     assert (path.parent / first.split("=", 1)[1]).resolve() == SCHEMA_FILE
 
 
-@pytest.mark.parametrize("name", ["minimal", "full", "paced"])
+@pytest.mark.parametrize("name", ["minimal", "full", "paced", "bedded"])
 def test_valid_fixtures_pass_both(name: str) -> None:
     load_routine(ROUTINES / f"{name}.yaml")
     assert schema_errors(data(ROUTINES / f"{name}.yaml")) == []
@@ -162,6 +162,54 @@ def test_the_lists_of_what_the_schema_cannot_say_are_complete() -> None:
         "title: T\nlanguage: english!\nsteps: [{rest: 5}]\n",
         "title: T\nphrases: {hold: Stay., nope: x}\nsteps: [{rest: 5}]\n",
         "title: T\nvoice: {rate: 40}\nsteps: [{rest: 5}]\n",
+        # Sound beds: words, a pace (as a mapping or in words), a file, and their levels.
+        *(
+            f"title: T\nbed: {bed}\nsteps: [{{rest: 5}}]\n"
+            for bed in (
+                "rain",
+                "drone",
+                "off",
+                "'off'",
+                "calm.mp3",
+                "'  calm.mp3  '",
+                "~/music/calm.mp3",
+                "{pace: 110}",
+                "{pace: 92.5}",
+                "{pace: 40}",
+                "{pace: 200}",
+                "{pace: 39.5}",
+                "{pace: 201}",
+                "{pace: '110'}",
+                "{pace: true}",
+                "'pace:110'",
+                "pace 95",
+                "'pace : 200'",
+                "'pace:200.5'",
+                "pace 250",
+                "pace 39",
+                "pace fast",
+                "pace",
+                "pacey.mp3",
+                "{file: calm.mp3}",
+                "{file: ''}",
+                "{file: '  '}",
+                "{file: 3}",
+                "{file: a.mp3, pace: 110}",
+                "{tempo: 3}",
+                "{}",
+                "''",
+                "110",
+                "true",
+                "[rain]",
+            )
+        ),
+        "title: T\nsteps:\n  - name: A\n    bed: {pace: 115}\n  - {rest: 5, bed: 'off'}\n",
+        "title: T\nsteps:\n  - {rest: 5, bed: {pace: 300}}\n",
+        "title: T\nbed_level: -40\nbed_duck: 0\nsteps: [{rest: 5}]\n",
+        "title: T\nbed_level: 0.5\nsteps: [{rest: 5}]\n",
+        "title: T\nbed_level: -41\nsteps: [{rest: 5}]\n",
+        "title: T\nbed_duck: 40.5\nsteps: [{rest: 5}]\n",
+        "title: T\nbed_duck: loud\nsteps: [{rest: 5}]\n",
     ],
 )
 def test_schema_and_loader_agree(text: str) -> None:

@@ -11,7 +11,16 @@ from conftest import ROUTINES, word_ms
 
 from voice_coach.errors import ValidationError
 from voice_coach.loader import load_routine
-from voice_coach.model import Exercise, Progression, Ramp, Rest, Routine, VoiceSettings
+from voice_coach.model import (
+    Bed,
+    BedLevels,
+    Exercise,
+    Progression,
+    Ramp,
+    Rest,
+    Routine,
+    VoiceSettings,
+)
 from voice_coach.profile import load_profile
 from voice_coach.settings import (
     COMMAND_LINE,
@@ -19,6 +28,7 @@ from voice_coach.settings import (
     Overrides,
     Stage,
     match_step,
+    parse_bed,
     parse_command_line,
     resolve,
 )
@@ -466,3 +476,187 @@ def test_a_scaled_flow_over_three_hours_is_refused() -> None:
     long_flow = replace(paced.steps[0], pace=replace(paced.steps[0].pace, rounds=150))  # type: ignore[arg-type,type-var]
     with pytest.raises(ValidationError, match="makes step 1's flow 11250 s"):
         resolve(replace(paced, steps=(long_flow,)), [cli(scale=10.0)])
+
+
+# -- sound beds ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "bed"),
+    [
+        ("rain", Bed("rain")),
+        (" drone ", Bed("drone")),
+        ("off", Bed("off")),
+        ("pace:110", Bed("pace", pace_spm=110)),
+        ("pace 95", Bed("pace", pace_spm=95)),
+        ("pace : 92.5", Bed("pace", pace_spm=92.5)),
+        ("pace:40", Bed("pace", pace_spm=40)),
+        ("pace:200", Bed("pace", pace_spm=200)),
+    ],
+)
+def test_parse_bed_words_and_paces(text: str, bed: Bed) -> None:
+    parsed = parse_bed(text, "--bed")
+    assert parsed == bed and parsed.where == "--bed"
+
+
+def test_parse_bed_paths_are_absolute_from_the_folder_or_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", "/home/walker")
+    assert parse_bed("calm.mp3", "--bed").path == str(tmp_path / "calm.mp3")
+    assert parse_bed("music/calm.mp3", "x", Path("/srv")).path == "/srv/music/calm.mp3"
+    assert parse_bed("~/calm.mp3", "x", Path("/srv")).path == "/home/walker/calm.mp3"
+    assert parse_bed("/data/rain.wav", "x", Path("/srv")).path == "/data/rain.wav"
+    assert parse_bed("raindrops.ogg", "x", Path("/srv")).kind == "file"
+    assert parse_bed("pace-notes.mp3", "x", Path("/srv")).kind == "file"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("pace:250", "pace must be 40 to 200 steps per minute, got 250"),
+        ("pace 39.5", "pace must be 40 to 200 steps per minute, got 39.5"),
+        ("pace:0", "pace must be 40 to 200 steps per minute, got 0"),
+        ("pace:-90", "pace must be a number of steps per minute, 40 to 200, e.g. pace:110"),
+        ("pace:fast", "pace must be a number of steps per minute, 40 to 200, e.g. pace:110"),
+        ("pace", "got ''"),
+        ("pace 1e2", "got '1e2'"),
+        ("", "a sound file's path must not be empty"),
+        ("   ", "a sound file's path must not be empty"),
+    ],
+)
+def test_parse_bed_refuses_bad_paces_and_empty_paths(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_bed(text, "--bed")
+    assert message in str(caught.value)
+
+
+def test_bad_bed_options_are_refused_together() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_command_line(bed="pace:250", no_bed=True, bed_level=3, bed_duck=-1)
+    assert [str(p) for p in caught.value.problems] == [
+        "--bed: pace must be 40 to 200 steps per minute, got 250",
+        "--no-bed: cannot go with --bed; give one or the other",
+        "--bed-level: must be from -40 to 0 LU, got 3",
+        "--bed-duck: must be from 0 to 40 dB, got -1",
+    ]
+    with pytest.raises(ValidationError, match="--no-bed: cannot go with --bed"):
+        parse_command_line(bed="rain", no_bed=True)
+    o = parse_command_line(no_bed=True, bed_level=-40, bed_duck=0)
+    assert (o.bed, o.bed_level_lu, o.bed_duck_db) == (Bed("off"), -40, 0)
+
+
+BEDDED = Routine(
+    title="Walk",
+    steps=(
+        Exercise(name="Easy", hold_s=60, bed=Bed("pace", pace_spm=90)),
+        Rest(rest_s=20, bed=Bed("off")),
+        Exercise(name="Brisk", hold_s=60),
+    ),
+    bed=Bed("rain"),
+    bed_levels=BedLevels(level_lu=-24, duck_db=10),
+    slug="walk",
+)
+
+
+def beds(routine: Routine) -> list[Bed | None]:
+    return [routine.bed, *(s.bed for s in routine.steps)]
+
+
+def test_a_bed_from_any_layer_replaces_the_scripts_everywhere() -> None:
+    assert beds(resolve(BEDDED, []).routine) == beds(BEDDED)
+    defaults = Layer("profile defaults", Overrides(bed=Bed("drone"), bed_level_lu=-30))
+    section = Layer("profile routines.walk", Overrides(bed=Bed("pace", pace_spm=100)))
+    r = resolve(BEDDED, [defaults])
+    assert beds(r.routine) == [Bed("drone"), None, None, None]
+    assert r.routine.bed_levels == BedLevels(level_lu=-30, duck_db=10)
+    r = resolve(BEDDED, [defaults, section])
+    assert beds(r.routine) == [Bed("pace", pace_spm=100), None, None, None]
+    r = resolve(BEDDED, [defaults, section, cli(no_bed=True, bed_duck=20)])
+    assert beds(r.routine) == [None, None, None, None]
+    assert r.routine.bed_levels == BedLevels(level_lu=-30, duck_db=20)
+    r = resolve(BEDDED, [defaults, section, cli(bed="rain")])
+    assert beds(r.routine) == [Bed("rain"), None, None, None]
+    assert r.routine.bed.where == "--bed"  # type: ignore[union-attr]
+    # Everything else is as it was.
+    assert [s.hold_s for s in r.routine.exercises] == [60, 60]
+
+
+def test_bed_settings_are_listed_with_their_sources() -> None:
+    rows = {s.name: (s.value, s.source) for s in resolve(BEDDED, []).settings}
+    assert rows["bed"] == ("rain, as written per step", "routine script")
+    assert rows["step 1 bed"] == ("pace 90 (Easy)", "routine script")
+    assert rows["step 2 bed"] == ("off (rest)", "routine script")
+    assert "step 3 bed" not in rows
+    assert (rows["bed level"], rows["bed duck"]) == (
+        ("-24 LU", "routine script"),
+        ("10 dB", "routine script"),
+    )
+    plain = {s.name: s.value for s in resolve(ROUTINE, []).settings}
+    assert (plain["bed"], plain["bed level"], plain["bed duck"]) == ("none", "-20 LU", "12 dB")
+    layers = [
+        Layer("profile defaults", Overrides(bed_duck_db=6)),
+        cli(bed="/music/calm.mp3", bed_level=-18),
+    ]
+    rows = {s.name: (s.value, s.source) for s in resolve(BEDDED, layers).settings}
+    assert rows["bed"] == ("file /music/calm.mp3", COMMAND_LINE)
+    assert "step 1 bed" not in rows
+    assert rows["bed level"] == ("-18 LU", COMMAND_LINE)
+    assert rows["bed duck"] == ("6 dB", "profile defaults")
+
+
+@pytest.mark.parametrize(
+    ("kw", "label", "summary"),
+    [
+        ({"bed": "rain"}, "bed-rain", "bed rain"),
+        ({"bed": "pace 110"}, "bed-pace-110", "bed pace 110"),
+        ({"bed": "/music/Calm Sea.mp3"}, "bed-file-calm-sea-mp3", "bed file Calm Sea.mp3"),
+        ({"no_bed": True}, "nobed", "no bed"),
+        ({"bed_level": -18.0}, "bedlevel-18", "bed level -18 LU"),
+        (
+            {"bed": "drone", "bed_level": -30.0, "bed_duck": 6.0},
+            "bed-drone-bedlevel-30-bedduck6",
+            "bed drone, bed level -30 LU, bed duck 6 dB",
+        ),
+    ],
+)
+def test_a_bed_not_from_the_script_names_the_file_and_the_summary(
+    kw: dict[str, object], label: str, summary: str
+) -> None:
+    r = resolve(BEDDED, [cli(**kw)])
+    assert (r.label, r.summary) == (label, summary)
+    assert resolve(BEDDED, []).label == ""  # the script's own beds are not named
+
+
+def test_profile_beds_are_relative_to_the_profile_and_say_where(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    path = folder / "profile.yaml"
+    path.write_text(
+        "defaults:\n  bed: rain\n  bed_level: -26\nroutines:\n  walk:\n"
+        "    bed: music/walk.mp3\n    bed_duck: 15\n  other:\n    bed: off\n"
+    )
+    defaults, section = load_profile(path, "walk")
+    assert (defaults.overrides.bed, defaults.overrides.bed_level_lu) == (Bed("rain"), -26)
+    assert defaults.overrides.bed.where == f"{path}:2"  # type: ignore[union-attr]
+    assert section.overrides.bed == Bed("file", path=str(folder.resolve() / "music" / "walk.mp3"))
+    assert section.overrides.bed.where == f"{path}:6"  # type: ignore[union-attr]
+    assert section.overrides.bed_duck_db == 15
+    r = resolve(BEDDED, [defaults, section])
+    assert beds(r.routine) == [section.overrides.bed, None, None, None]
+    assert r.routine.bed_levels == BedLevels(level_lu=-26, duck_db=15)
+    assert load_profile(path, "other")[1].overrides.bed == Bed("off")
+
+
+def test_bad_profile_beds_are_reported_with_lines(tmp_path: Path) -> None:
+    found = profile_problems(
+        tmp_path,
+        "defaults:\n  bed: {pace: 300}\n  bed_level: 1\nroutines:\n  test:\n"
+        "    bed: {file: ''}\n    bed_duck: lots\n    bedd: rain\n",
+    )
+    assert found[(2, "defaults.bed")] == "pace must be 40 to 200 steps per minute, got 300"
+    assert found[(3, "defaults.bed_level")] == "must be from -40 to 0 LU, got 1"
+    assert "path must not be empty" in found[(6, "routines.test.bed")]
+    assert found[(7, "routines.test.bed_duck")] == "must be a number of dB, got 'lots'"
+    assert "bed, bed_level, bed_duck" in found[(8, "routines.test.bedd")]

@@ -8,19 +8,29 @@ keys forbidden) checks shapes; a second pass checks what spans keys ({side} need
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+)
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from . import yamlsafe
 from .errors import Problem, ValidationError
 from .model import (
+    DEFAULT_BED_DUCK_DB,
+    DEFAULT_BED_LEVEL_LU,
     DEFAULT_RECOVER_S,
     DEFAULT_SETTLE_S,
     MAX_COUNT,
@@ -28,7 +38,10 @@ from .model import (
     MAX_PAUSE_S,
     MAX_SECONDS,
     MAX_TEXT_CHARS,
+    PACE_RANGE_SPM,
     Beat,
+    Bed,
+    BedLevels,
     Count,
     CueOptions,
     Exercise,
@@ -42,6 +55,7 @@ from .model import (
     VoiceSettings,
 )
 from .phrases import ENGLISH, OVERRIDABLE, placeholders
+from .settings import BED_DUCK_RANGE_DB, BED_LEVEL_RANGE_LU, file_bed, pace_bed, parse_bed
 from .textsplit import UnbreakableText, split_for_speech
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -58,31 +72,64 @@ MAX_ROUNDS = 100
 # --- value checks (each raises a message that says what is allowed) -------------
 
 
-def _seconds_from(lo: float, hi: float, hi_words: str) -> Callable[[object], float]:
-    """A check for a number of seconds from `lo` to `hi` ("3 hours": `hi` in words)."""
+def _number_from(lo: float, hi: float, unit: str, hi_words: str = "") -> Callable[[object], float]:
+    """A check for a number of `unit` from `lo` to `hi` ("3 hours": `hi` in words)."""
+    note = f" ({hi_words})" if hi_words else ""
 
     def check(value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise PydanticCustomError(
-                "seconds", "must be a number of seconds, got {got}", {"got": repr(value)}
+                "number",
+                "must be a number of {unit}, got {got}",
+                {"unit": unit, "got": repr(value)},
             )
         if not lo <= value <= hi:
             raise PydanticCustomError(
-                "seconds",
-                "must be from {lo} to {hi} seconds ({hi_words}), got {got}",
-                {"lo": lo, "hi": hi, "hi_words": hi_words, "got": value},
+                "number",
+                "must be from {lo} to {hi} {unit}{note}, got {got}",
+                {"lo": lo, "hi": hi, "unit": unit, "note": note, "got": value},
             )
         return float(value)
 
     return check
 
 
-_seconds = _seconds_from(MIN_PERIOD_S, MAX_SECONDS, "3 hours")
+_seconds = _number_from(MIN_PERIOD_S, MAX_SECONDS, "seconds", "3 hours")
 """A hold or rest."""
-_pause_seconds = _seconds_from(0, MAX_PAUSE_S, "5 minutes")
+_pause_seconds = _number_from(0, MAX_PAUSE_S, "seconds", "5 minutes")
 """A settle or recover time."""
-_beat_seconds = _seconds_from(MIN_PERIOD_S, MAX_BEAT_S, "5 minutes")
+_beat_seconds = _number_from(MIN_PERIOD_S, MAX_BEAT_S, "seconds", "5 minutes")
 """A beat of a flow, or the tempo of a count."""
+_bed_level = _number_from(*BED_LEVEL_RANGE_LU, "LU")
+_bed_duck = _number_from(*BED_DUCK_RANGE_DB, "dB")
+
+
+def _bed(value: object, info: ValidationInfo) -> Bed:
+    """A bed as a script or profile writes it: a word or a path (`settings.parse_bed`),
+    `{pace: SPM}` or `{file: PATH}`; a relative path is relative to the folder in the
+    validation context (the script's or the profile's). `where` is left to the caller,
+    who knows the line."""
+    folder = (info.context or {}).get("folder")
+    if value is False:  # YAML 1.1 reads a bare `off` (or `no`) as false
+        return Bed("off")
+    try:
+        if isinstance(value, str):
+            return parse_bed(value, "", folder)
+        if isinstance(value, dict) and list(value) == ["pace"]:
+            return pace_bed(value["pace"], "")
+        if isinstance(value, dict) and list(value) == ["file"]:
+            path = value["file"]
+            if not isinstance(path, str):
+                raise ValueError(f"file must be the path of a sound file, got {path!r}")
+            return file_bed(path, "", folder)
+    except ValueError as exc:
+        raise PydanticCustomError("bed", "{why}", {"why": str(exc)}) from None
+    lo, hi = PACE_RANGE_SPM
+    allowed = (
+        f"rain, drone, off, {{pace: STEPS_PER_MINUTE}} ({lo} to {hi}), {{file: PATH}} or the "
+        "path of a sound file"
+    )
+    raise PydanticCustomError("bed", "{why}", {"why": f"must be {allowed}; got {value!r}"})
 
 
 def _string(value: object, limit: int, ctx: dict[str, Any]) -> str:
@@ -185,6 +232,46 @@ Instructions = Annotated[
     ),
 ]
 """A text or a list of texts, each split into the lines it is spoken in."""
+_PACE_LIKE = r"^\s*pace(\s*:|\s|$)"
+"""Text that asks for a pace click (`settings.parse_bed`), well written or not."""
+_PACE_OK = r"^\s*pace(\s*:\s*|\s+)((4\d|[5-9]\d|1\d\d)(\.\d+)?|200(\.0+)?)\s*$"
+"""A pace click in words at 40 to 200 steps per minute (`PACE_RANGE_SPM`)."""
+_PATH_SCHEMA = {"type": "string", "minLength": 1, "pattern": "\\S"}
+BedValue = Annotated[
+    Bed,
+    PlainValidator(_bed),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": ["rain", "drone", "off", False]},
+                {"type": "string", "pattern": _PACE_OK},
+                {**_PATH_SCHEMA, "not": {"pattern": _PACE_LIKE}},
+                {
+                    "type": "object",
+                    "properties": {
+                        "pace": {
+                            "type": "number",
+                            "minimum": PACE_RANGE_SPM[0],
+                            "maximum": PACE_RANGE_SPM[1],
+                            "description": "Steps per minute.",
+                        }
+                    },
+                    "required": ["pace"],
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "properties": {"file": {**_PATH_SCHEMA, "description": "A sound file."}},
+                    "required": ["file"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
+]
+"""rain, drone, off, a pace click or a sound file (see `_bed`)."""
+BedLevel = Annotated[float, PlainValidator(_bed_level), _number_schema(*BED_LEVEL_RANGE_LU)]
+BedDuck = Annotated[float, PlainValidator(_bed_duck), _number_schema(*BED_DUCK_RANGE_DB)]
 Remaining = Annotated[
     tuple[float, ...],
     PlainValidator(_remaining),
@@ -197,6 +284,11 @@ Remaining = Annotated[
 # --- the file's shape -----------------------------------------------------------
 # Every key has a description and an example: they are the JSON Schema editors show
 # (`voice-coach schema`), from the same models that check the files.
+
+
+_STEP_BED = (
+    "The sound bed under this step, instead of the routine's `bed` (same values); off: none here."
+)
 
 
 class _Strict(BaseModel):
@@ -397,6 +489,11 @@ class ExerciseFile(_StepKeys):
         description="Spoken between reps. Default 'Once more.'",
         examples=["Each time, reach a little further."],
     )
+    bed: BedValue | None = Field(
+        None,
+        description=_STEP_BED,
+        examples=[{"pace": 115}, "off"],
+    )
 
 
 class RampFile(_Strict):
@@ -458,6 +555,7 @@ class RestFile(_Strict):
     """A rest between exercises: "Rest for 20 seconds." and a preview of what is next."""
 
     rest: Seconds = Field(description="Seconds of rest.", examples=[20])
+    bed: BedValue | None = Field(None, description=_STEP_BED, examples=["off"])
 
 
 def _language(value: object) -> str:
@@ -568,6 +666,25 @@ class RoutineFile(_Strict):
         default_factory=dict,
         description="Your own words for the fixed cues.",
         examples=[{"hold": "And hold it there."}],
+    )
+    bed: BedValue | None = Field(
+        None,
+        description="A sound bed under the cues, ducked under each one: rain or drone (made "
+        "with no file), {pace: STEPS_PER_MINUTE} (a click, 40 to 200), {file: PATH} or "
+        "the path of a sound file (relative to this script's folder); off: no bed. "
+        "Steps may change it with their own `bed`.",
+        examples=["rain", {"pace": 110}, {"file": "music/calm.mp3"}],
+    )
+    bed_level: BedLevel = Field(
+        DEFAULT_BED_LEVEL_LU,
+        description="The bed's level in LU relative to the speech, -40 to 0 (as loud as the "
+        "speech). Default -20.",
+        examples=[-24],
+    )
+    bed_duck: BedDuck = Field(
+        DEFAULT_BED_DUCK_DB,
+        description="dB the bed drops under every cue and chime, 0 to 40. Default 12.",
+        examples=[18],
     )
     steps: Steps = Field(
         description="Exercises (with `name`) and rests (`rest: SECONDS`), in order.",
@@ -695,7 +812,7 @@ def load_routine(path: Path | str) -> Routine:
         ) from None
     except UnicodeDecodeError:
         raise ValidationError([Problem(str(path), None, "", "is not UTF-8 text")]) from None
-    return parse_routine(text, source=str(path), slug=path.stem)
+    return parse_routine(text, source=str(path), slug=path.stem, folder=path.resolve().parent)
 
 
 def read_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
@@ -726,8 +843,11 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int], list[Probl
     return data, lines, problems
 
 
-def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> Routine:
-    """Validate a routine script given as text."""
+def parse_routine(
+    text: str, source: str = "<text>", slug: str = "routine", folder: Path | None = None
+) -> Routine:
+    """Validate a routine script given as text; a sound file it names is relative to
+    `folder` (None: the current directory)."""
     data, lines, problems = read_yaml(text, source)
     if not isinstance(data, dict):
         problems.append(
@@ -742,7 +862,7 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
 
     routine_file: RoutineFile | None = None
     try:
-        routine_file = RoutineFile.model_validate(data)
+        routine_file = RoutineFile.model_validate(data, context={"folder": folder})
     except PydanticValidationError as exc:
         problems += schema_problems(exc, (), source, lines, RoutineFile)
 
@@ -751,7 +871,7 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
     defaults = routine_file.defaults if routine_file else DefaultsFile()
     if isinstance(raw_steps, list):
         for i, raw in enumerate(raw_steps):
-            step, step_problems = _parse_step(raw, i, defaults, source, lines)
+            step, step_problems = _parse_step(raw, i, defaults, source, lines, folder)
             problems += step_problems
             if step is not None:
                 steps.append(step)
@@ -764,6 +884,7 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
         raise ValidationError(sorted(problems, key=lambda p: (p.line or 0, p.key)))
 
     v = routine_file.voice
+    bed = placed_bed(routine_file.bed, source, lines, ("bed",))
     return Routine(
         title=routine_file.title,
         description=routine_file.description.strip(),
@@ -779,13 +900,28 @@ def parse_routine(text: str, source: str = "<text>", slug: str = "routine") -> R
         progression=progression_from_file(routine_file.progression),
         language=routine_file.language,
         phrases=tuple(routine_file.phrases.items()),
+        bed=None if bed is None or bed.kind == "off" else bed,
+        bed_levels=BedLevels(routine_file.bed_level, routine_file.bed_duck),
         slug=slug,
         source=source,
     )
 
 
+def placed_bed(bed: Bed | None, source: str, lines: dict[Path_, int], path: Path_) -> Bed | None:
+    """`bed` (as validated) saying where it was written: `source`, the line of `path`."""
+    if bed is None:
+        return None
+    line = line_of(lines, path)
+    return dataclasses.replace(bed, where=f"{source}:{line}" if line else source)
+
+
 def _parse_step(
-    raw: object, index: int, defaults: DefaultsFile, source: str, lines: dict[Path_, int]
+    raw: object,
+    index: int,
+    defaults: DefaultsFile,
+    source: str,
+    lines: dict[Path_, int],
+    folder: Path | None,
 ) -> tuple[Step | None, list[Problem]]:
     base: Path_ = ("steps", index)
     line = line_of(lines, base) or 0
@@ -801,17 +937,18 @@ def _parse_step(
         ]
     if "rest" in raw and "name" not in raw:
         try:
-            rest = RestFile.model_validate(raw)
+            rest = RestFile.model_validate(raw, context={"folder": folder})
         except PydanticValidationError as exc:
             return None, schema_problems(exc, base, source, lines, RestFile)
-        return Rest(rest_s=rest.rest, line=line), []
+        bed = placed_bed(rest.bed, source, lines, (*base, "bed"))
+        return Rest(rest_s=rest.rest, bed=bed, line=line), []
 
     def problem(path: Path_, message: str) -> Problem:
         return Problem(source, line_of(lines, path), dotted(path), message)
 
     problems = [problem((*base, k), msg) for k, msg in step_key_problems(set(map(str, raw)))]
     try:
-        ex = ExerciseFile.model_validate(raw)
+        ex = ExerciseFile.model_validate(raw, context={"folder": folder})
     except PydanticValidationError as exc:
         return None, problems + schema_problems(exc, base, source, lines, ExerciseFile)
 
@@ -873,6 +1010,7 @@ def _parse_step(
         settle_s=pick("settle", DEFAULT_SETTLE_S),
         recover_s=pick("recover", DEFAULT_RECOVER_S),
         pace=pace,
+        bed=placed_bed(ex.bed, source, lines, (*base, "bed")),
         line=line,
         text_lines=tuple((text, line_of(lines, path) or line) for path, text in texts),
     ), []

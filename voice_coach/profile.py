@@ -2,16 +2,19 @@
 
 ```yaml
 voice: {rate: 150}
-defaults: {countdown: 5, scale: 1.2, settle: 5}
+defaults: {countdown: 5, scale: 1.2, settle: 5, bed: rain, bed_level: -24}
 routines:
   sciatica-relief:
     hold: {Seated hamstring stretch: 45, 1: 50}
     settle: {1: 10}
     progression: {hold: {start: 20, add: 5, every: week, max: 60}}
+  walking:
+    bed: off                      # or {pace: 100}, or music/walk.mp3 (next to this file)
 ```
 
 Read from `--profile FILE`, else `profile.yaml` in $VOICE_COACH_CONFIG or the user's
-config directory (no file there: no profile). Validated like routine scripts.
+config directory (no file there: no profile). Validated like routine scripts; a bed's
+sound file is relative to the profile's folder.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from .errors import Problem, ValidationError
 from .loader import (
     MAX_COUNTDOWN,
     MAX_REPS,
+    BedDuck,
+    BedLevel,
+    BedValue,
     Path_,
     ProgressionFile,
     Seconds,
@@ -36,12 +42,13 @@ from .loader import (
     _Strict,
     dotted,
     line_of,
+    placed_bed,
     progression_from_file,
     ramp_problems,
     read_yaml,
     schema_problems,
 )
-from .model import VoiceSettings
+from .model import Bed, VoiceSettings
 from .paths import config_dir
 from .settings import MAX_SCALE, PER_STEP, Layer, Overrides
 
@@ -91,6 +98,10 @@ class OverrideFile(_Strict):
     chimes: bool | None = None
     during: bool | None = None
     sides: Literal["left", "right"] | None = None
+    bed: BedValue | None = None
+    """Relative to the profile's folder."""
+    bed_level: BedLevel | None = None
+    bed_duck: BedDuck | None = None
     voice: VoiceFile = VoiceFile()
     progression: ProgressionFile | None = None
 
@@ -116,7 +127,10 @@ def _split_per_step(value: T | dict[str, T] | None) -> tuple[T | None, tuple[tup
     return value, ()
 
 
-def _overrides(o: OverrideFile, extra_voice: VoiceSettings = VoiceSettings()) -> Overrides:
+def _overrides(
+    o: OverrideFile, bed: Bed | None, extra_voice: VoiceSettings = VoiceSettings()
+) -> Overrides:
+    """A section as a layer; `bed` is its bed saying where it was written."""
     hold_all, step_hold = _split_per_step(o.hold)
     reps_all, step_reps = _split_per_step(o.reps)
     settle_all, step_settle = _split_per_step(o.settle)
@@ -136,6 +150,9 @@ def _overrides(o: OverrideFile, extra_voice: VoiceSettings = VoiceSettings()) ->
         chimes=o.chimes,
         during=o.during,
         sides=o.sides,
+        bed=bed,
+        bed_level_lu=o.bed_level,
+        bed_duck_db=o.bed_duck,
         voice=extra_voice.merged(_voice(o.voice)),
         progression=progression_from_file(o.progression),
     )
@@ -184,7 +201,7 @@ def load_profile(path: Path | None, routine_slug: str) -> list[Layer]:
             )
     profile: ProfileFile | None = None
     try:
-        profile = ProfileFile.model_validate(data)
+        profile = ProfileFile.model_validate(data, context={"folder": path.resolve().parent})
     except PydanticValidationError as exc:
         problems += schema_problems(exc, (), source, lines, OverrideFile)
     if profile is not None:
@@ -196,10 +213,16 @@ def load_profile(path: Path | None, routine_slug: str) -> list[Layer]:
                 problems.append(Problem(source, line_of(lines, key), dotted(key), msg))
     if problems or profile is None:
         raise ValidationError(problems)
-    layers = [
-        Layer(f"profile defaults ({source})", _overrides(profile.defaults, _voice(profile.voice)))
-    ]
+
+    def bed(o: OverrideFile, base: Path_) -> Bed | None:
+        return placed_bed(o.bed, source, lines, (*base, "bed"))
+
+    defaults = _overrides(
+        profile.defaults, bed(profile.defaults, ("defaults",)), _voice(profile.voice)
+    )
+    layers = [Layer(f"profile defaults ({source})", defaults)]
     own = profile.routines.get(routine_slug)
     if own is not None:
-        layers.append(Layer(f"profile routines.{routine_slug} ({source})", _overrides(own)))
+        own_overrides = _overrides(own, bed(own, ("routines", routine_slug)))
+        layers.append(Layer(f"profile routines.{routine_slug} ({source})", own_overrides))
     return layers

@@ -22,7 +22,7 @@ import yaml
 from . import yamlsafe
 from .atomic import partial_beside
 from .errors import Problem, ProfileError, ValidationError
-from .model import Exercise, Routine
+from .model import Bed, Exercise, Routine
 from .plan import load
 from .profile import default_profile_path, load_profile
 from .settings import COMMAND_LINE, PER_STEP, Choices, Layer, Overrides, match_step, resolve
@@ -82,6 +82,9 @@ def merged_section(old: Mapping[str, Any], given: Overrides, routine: Routine) -
         ("chimes", given.chimes),
         ("during", given.during),
         ("sides", given.sides),
+        ("bed", None if given.bed is None else _bed_as_written(given.bed)),
+        ("bed_level", given.bed_level_lu),
+        ("bed_duck", given.bed_duck_db),
     ):
         if value is not None:
             section[key] = _plain(value)
@@ -145,6 +148,16 @@ def _step_key(routine: Routine, step: int | str) -> int | str:
     name = exercise.name.strip()
     same = [s for s in routine.exercises if s.name.strip().lower() == name.lower()]
     return exercise.name if len(same) == 1 and not name.isdigit() else step
+
+
+def _bed_as_written(bed: Bed) -> str | dict[str, Any]:
+    """How a profile writes `bed`: a word, {pace: N}, or a file by its absolute path
+    (so that it means the same file wherever the profile is)."""
+    if bed.kind == "pace":
+        return {"pace": _plain(bed.pace_spm)}
+    if bed.kind == "file":
+        return {"file": bed.path}
+    return bed.kind
 
 
 def _plain(value: Any) -> Any:

@@ -20,7 +20,10 @@ from .errors import Problem, ValidationError
 from .model import (
     MAX_PAUSE_S,
     MAX_SECONDS,
+    PACE_RANGE_SPM,
     Beat,
+    Bed,
+    BedLevels,
     Count,
     CueOptions,
     Exercise,
@@ -38,6 +41,10 @@ from .model import (
 ROUTINE_SCRIPT = "routine script"
 COMMAND_LINE = "command line"
 MAX_SCALE = 10.0
+BED_LEVEL_RANGE_LU = (-40, 0)
+"""A bed's level relative to the speech: from far under it to as loud as it."""
+BED_DUCK_RANGE_DB = (0, 40)
+"""How far a bed drops under the cues (0: not at all)."""
 PER_STEP = {"hold": "hold_s", "reps": "reps", "settle": "settle_s", "recover": "recover_s"}
 """Settings a layer may give for every exercise or for single ones (NAME=VALUE): option
 name -> the `Exercise` field it sets, which is also the `Overrides` field for every
@@ -71,6 +78,13 @@ class Overrides:
     """False: leave out the `during` lines."""
     sides: Side | None = None
     """Do one-sided steps on this side only."""
+    bed: Bed | None = None
+    """The bed under the whole routine, replacing the script's everywhere, the beds its
+    steps set included (Bed("off"): no bed anywhere)."""
+    bed_level_lu: float | None = None
+    """The bed's level relative to the speech (see `BedLevels.level_lu`)."""
+    bed_duck_db: float | None = None
+    """How far the bed drops under every cue (see `BedLevels.duck_db`)."""
     voice: VoiceSettings = VoiceSettings()
     progression: Progression | None = None
 
@@ -197,13 +211,14 @@ def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) 
     """Apply `layers` (lowest precedence first) to `routine`; report every problem at once."""
     _check_selectors(routine, layers)
     steps, step_settings = _resolve_steps(routine, layers, stage)
+    bedded, bed_settings = _with_bed(dataclasses.replace(routine, steps=steps), layers)
     voice, voice_sources = _merged_voice(routine, layers)
     ramps = _ramps(routine, layers)
     ramp_labels, ramp_words = _describe_ramps(ramps, stage)
     described = _describe(_merged_overrides(layers), routine)
     return Resolved(
-        routine=dataclasses.replace(routine, steps=steps),
-        settings=(*_global_settings(layers), *step_settings),
+        routine=bedded,
+        settings=(*_global_settings(layers), *bed_settings, *step_settings),
         label="-".join([*ramp_labels, *(part for part, _ in described)]),
         summary=", ".join([*ramp_words, *(words for _, words in described)]),
         progression_note="\n".join(
@@ -442,6 +457,56 @@ def _global_settings(layers: Sequence[Layer]) -> list[SettingValue]:
     return out
 
 
+def _with_bed(routine: Routine, layers: Sequence[Layer]) -> tuple[Routine, list[SettingValue]]:
+    """`routine` with the layers' bed and bed levels applied, and their settings. A bed
+    from a layer replaces the script's everywhere: the beds its steps set go too."""
+    bed, bed_from = _top(layers, "bed")
+    if bed is None:
+        rows = _script_beds(routine)
+    else:
+        rows = [SettingValue("bed", _bed_words(bed), bed_from)]
+        routine = dataclasses.replace(
+            routine,
+            bed=None if bed.kind == "off" else bed,
+            steps=tuple(dataclasses.replace(step, bed=None) for step in routine.steps),
+        )
+    level, level_from = _top(layers, "bed_level_lu")
+    duck, duck_from = _top(layers, "bed_duck_db")
+    levels = BedLevels(
+        routine.bed_levels.level_lu if level is None else level,
+        routine.bed_levels.duck_db if duck is None else duck,
+    )
+    return dataclasses.replace(routine, bed_levels=levels), [
+        *rows,
+        SettingValue("bed level", f"{_num(levels.level_lu)} LU", level_from),
+        SettingValue("bed duck", f"{_num(levels.duck_db)} dB", duck_from),
+    ]
+
+
+def _bed_words(bed: Bed | None) -> str:
+    """A bed for `voice-coach settings`: its label, a file by its whole path."""
+    if bed is None or bed.kind == "off":
+        return "none" if bed is None else "off"
+    return f"file {bed.path}" if bed.kind == "file" else bed.label()
+
+
+def _script_beds(routine: Routine) -> list[SettingValue]:
+    """The script's bed, then a row per step that changes it."""
+    steps = [
+        SettingValue(
+            f"step {n} bed",
+            f"{_bed_words(step.bed)} ({step.name if isinstance(step, Exercise) else 'rest'})",
+            ROUTINE_SCRIPT,
+        )
+        for n, step in enumerate(routine.steps, start=1)
+        if step.bed is not None
+    ]
+    whole = _bed_words(routine.bed)
+    if steps:
+        whole = "as written per step" if routine.bed is None else f"{whole}, as written per step"
+    return [SettingValue("bed", whole, ROUTINE_SCRIPT), *steps]
+
+
 def _merged_voice(
     routine: Routine, layers: Sequence[Layer]
 ) -> tuple[VoiceSettings, dict[str, str]]:
@@ -502,6 +567,15 @@ def _describe(o: Overrides, routine: Routine) -> list[tuple[str, str]]:
         out.append(("noduring", "no during lines"))
     if o.sides is not None:
         out.append((o.sides, f"{o.sides} side only"))
+    if o.bed is not None:
+        off = o.bed.kind == "off"
+        out.append(
+            ("nobed", "no bed") if off else (f"bed-{_slug(o.bed.label())}", f"bed {o.bed.label()}")
+        )
+    if o.bed_level_lu is not None:
+        out.append((f"bedlevel{_num(o.bed_level_lu)}", f"bed level {_num(o.bed_level_lu)} LU"))
+    if o.bed_duck_db is not None:
+        out.append((f"bedduck{_num(o.bed_duck_db)}", f"bed duck {_num(o.bed_duck_db)} dB"))
     v = o.voice
     if v.engine:
         out.append((_slug(v.engine), f"engine {v.engine}"))
@@ -548,6 +622,14 @@ class Choices:
     no_chimes: bool = False
     no_during: bool = False
     sides: str | None = None
+    bed: str | None = None
+    """A bed under the whole routine, in `parse_bed`'s words: rain, drone, pace:110, a
+    sound file."""
+    no_bed: bool = False
+    bed_level: float | None = None
+    """LU relative to the speech."""
+    bed_duck: float | None = None
+    """dB the bed drops under every cue."""
     engine: str | None = None
     voice: str | None = None
     rate: int | None = None
@@ -573,6 +655,10 @@ class Choices:
             no_chimes=self.no_chimes,
             no_during=self.no_during,
             sides=self.sides,
+            bed=self.bed,
+            no_bed=self.no_bed,
+            bed_level=self.bed_level,
+            bed_duck=self.bed_duck,
             voice=VoiceSettings(self.engine, self.voice, self.rate, self.volume),
         )
 
@@ -600,6 +686,53 @@ def _reps(text: str) -> int:
     if not text.strip().isdigit() or not 1 <= int(text) <= 50:
         raise ValueError(f"must be a whole number from 1 to 50, got {text!r}")
     return int(text)
+
+
+_BED_WORDS = {"rain": Bed("rain"), "drone": Bed("drone"), "off": Bed("off")}
+_PACE_TEXT = re.compile(r"pace(?:\s*:\s*|\s+)(?P<spm>.*)|pace", re.DOTALL)
+_SPM_TEXT = re.compile(r"\d+(?:\.\d+)?")
+BED_CHOICES = "rain, drone, off, pace:STEPS_PER_MINUTE (e.g. pace:110) or a sound file"
+
+
+def parse_bed(text: str, where: str, folder: Path | None = None) -> Bed:
+    """A bed in words: `rain`, `drone`, `off`, `pace:110` or `pace 110` (steps per
+    minute), else the path of a sound file, relative to `folder` (None: the current
+    directory), `~` expanded. `where` names where it was asked for, for messages. A
+    ValueError says what is wrong and what is allowed; whether the file exists and
+    decodes is checked before anything is made (`audio.bed.probe_file`)."""
+    words = text.strip()
+    if words in _BED_WORDS:
+        return dataclasses.replace(_BED_WORDS[words], where=where)
+    pace = _PACE_TEXT.fullmatch(words)
+    if pace is None:
+        return file_bed(words, where, folder)
+    spm = (pace.group("spm") or "").strip()
+    return pace_bed(float(spm) if _SPM_TEXT.fullmatch(spm) else spm, where)
+
+
+def pace_bed(spm: object, where: str) -> Bed:
+    """A pace click at `spm` steps per minute; a ValueError says what is allowed."""
+    lo, hi = PACE_RANGE_SPM
+    if isinstance(spm, bool) or not isinstance(spm, int | float):
+        raise ValueError(
+            f"pace must be a number of steps per minute, {lo} to {hi}, e.g. pace:110; got {spm!r}"
+        )
+    if not lo <= spm <= hi:
+        raise ValueError(f"pace must be {lo} to {hi} steps per minute, got {spm:g}")
+    return Bed("pace", pace_spm=float(spm), where=where)
+
+
+def file_bed(path: str, where: str, folder: Path | None = None) -> Bed:
+    """A sound file as a bed, its path made absolute (relative to `folder`, else the
+    current directory; `~` expanded); a ValueError when the path is empty."""
+    if not path.strip():
+        raise ValueError(f"a sound file's path must not be empty; a bed is {BED_CHOICES}")
+    try:
+        given = Path(path.strip()).expanduser()
+    except RuntimeError as exc:  # ~name of no such user
+        raise ValueError(f"cannot find the file {path!r}: {exc}") from None
+    where_from = (folder or Path.cwd()).absolute()
+    return Bed("file", path=str(given if given.is_absolute() else where_from / given), where=where)
 
 
 def _split(text: str) -> tuple[str | None, str]:
@@ -643,6 +776,10 @@ def parse_command_line(
     no_chimes: bool = False,
     no_during: bool = False,
     sides: str | None = None,
+    bed: str | None = None,
+    no_bed: bool = False,
+    bed_level: float | None = None,
+    bed_duck: float | None = None,
     voice: VoiceSettings = VoiceSettings(),
 ) -> Overrides:
     """The command line's options as a layer; every bad value reported at once."""
@@ -676,6 +813,8 @@ def parse_command_line(
             problems.append(Problem("--sides", None, "", f"must be left or right, got {sides!r}"))
         else:
             side = "left" if sides == "left" else "right"
+    bed_value, bed_problems = _bed_options(bed, no_bed, bed_level, bed_duck)
+    problems += bed_problems
     if problems:
         raise ValidationError(problems)
     return Overrides(
@@ -693,5 +832,33 @@ def parse_command_line(
         chimes=False if no_chimes else None,
         during=False if no_during else None,
         sides=side,
+        bed=bed_value,
+        bed_level_lu=bed_level,
+        bed_duck_db=bed_duck,
         voice=voice,
     )
+
+
+def _bed_options(
+    bed: str | None, no_bed: bool, level_lu: float | None, duck_db: float | None
+) -> tuple[Bed | None, list[Problem]]:
+    """--bed / --no-bed as a bed (None: neither given), and a problem per bad value."""
+    problems: list[Problem] = []
+    value: Bed | None = Bed("off", where="--no-bed") if no_bed else None
+    if bed is not None:
+        try:
+            value = parse_bed(bed, "--bed")
+        except ValueError as exc:
+            problems.append(Problem("--bed", None, "", str(exc)))
+        if no_bed:
+            message = "cannot go with --bed; give one or the other"
+            problems.append(Problem("--no-bed", None, "", message))
+    for flag, number, (lo, hi), unit in (
+        ("--bed-level", level_lu, BED_LEVEL_RANGE_LU, "LU"),
+        ("--bed-duck", duck_db, BED_DUCK_RANGE_DB, "dB"),
+    ):
+        if number is not None and not lo <= number <= hi:
+            problems.append(
+                Problem(flag, None, "", f"must be from {lo:g} to {hi:g} {unit}, got {number:g}")
+            )
+    return value, problems

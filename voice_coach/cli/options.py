@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..settings import Choices  # noqa: F401  (named in the commands' signatures)
 
 F = TypeVar("F", bound=Callable[..., Any])
-SETTINGS, VOICE = "Settings", "Voice"
+SETTINGS, VOICE, BED = "Settings", "Voice", "Sound bed"
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,22 @@ OPTIONS = (
     Opt("no_chimes", bool, "No tones at the start and end of holds."),
     Opt("no_during", bool, "Leave out the lines spoken during holds."),
     Opt("sides", str, "left or right: do one-sided stretches on this side only."),
+    Opt(
+        "bed",
+        str,
+        "A sound bed under the whole routine, ducked under every cue: rain, drone, "
+        "pace:110 (a click at 40-200 steps per minute) or a sound file. Replaces the "
+        "script's, the beds of its steps too.",
+        BED,
+    ),
+    Opt("no_bed", bool, "No sound bed, whatever the script or profile says.", BED),
+    Opt(
+        "bed_level",
+        float,
+        "The bed's level in LU relative to the speech, -40 to 0 (default -20).",
+        BED,
+    ),
+    Opt("bed_duck", float, "dB the bed drops under every cue, 0 to 40 (default 12).", BED),
     Opt(
         "engine",
         str,

@@ -5,7 +5,8 @@
 Which names exist, what each takes and its bounds come from the option table of the
 command line (`cli/options.py`), so the page, other tools and the command line take
 exactly the same settings; the values then go through the same `Choices.overrides`.
-A name may be written as the flag (`no-chimes`) or the field (`no_chimes`).
+A name may be written as the flag (`no-chimes`) or the field (`no_chimes`). Paths on
+this computer are not taken: not `profile` or `cache-dir`, and no sound file as a `bed`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from ..cli.options import OPTIONS, Opt
 from ..errors import Problem, ValidationError
-from ..settings import Choices
+from ..settings import Choices, parse_bed
 
 LOCAL_ONLY = frozenset({"profile", "cache_dir"})
 """Options that name paths on this computer: never taken from the network."""
@@ -66,6 +67,20 @@ def _scalar(opt: Opt, value: Any) -> Any:
     return kind(number)
 
 
+def _network_bed(text: str) -> None:
+    """Refuse a bed that names a file: like `profile`, a path on this computer is not
+    taken over the network (ffmpeg would read whatever it names)."""
+    try:
+        bed = parse_bed(text, "--bed")
+    except ValueError:
+        return  # `Choices.overrides` says what is wrong with it
+    if bed.kind == "file":
+        raise ValueError(
+            "a sound file names a path on the computer, which is not taken over the network; "
+            "allowed: rain, drone, off or pace:STEPS_PER_MINUTE"
+        )
+
+
 def _choices(pairs: Iterable[tuple[str, Any]]) -> Choices:
     """`Choices` from (name, value) pairs; a list value gives several values of a
     repeatable option. Every bad name and value is reported at once."""
@@ -89,6 +104,8 @@ def _choices(pairs: Iterable[tuple[str, Any]]) -> Choices:
             continue
         try:
             parsed = [_scalar(opt, item) for item in items]
+            if name == "bed":
+                _network_bed(parsed[0])
         except ValueError as exc:
             problems.append(_problem(name, str(exc)))
             continue
