@@ -16,7 +16,7 @@ from voice_coach.cli.app import app
 from voice_coach.export import batch
 from voice_coach.export.batch import INDEX_NAME, Index, export_key
 from voice_coach.loader import load_routine
-from voice_coach.model import Exercise, Routine
+from voice_coach.model import Bed, Exercise, Routine
 from voice_coach.speech import ResolvedVoice
 
 runner = CliRunner()
@@ -156,3 +156,14 @@ def test_a_damaged_index_means_export_everything(tmp_path: Path) -> None:
     assert Index.load(tmp_path).hashes == {}
     (tmp_path / INDEX_NAME).write_text('{"version": 99, "outputs": {"a.mp3": "x"}}')
     assert Index.load(tmp_path).hashes == {}
+
+
+def test_where_a_setting_was_written_is_not_part_of_the_key() -> None:
+    """Moving a line in a script or profile changes no export."""
+    voice = ResolvedVoice("fake", "1", "tone", 160, 1.0)
+    routine = load_routine(ROUTINES / "minimal.yaml")
+    moved = dataclasses.replace(routine, bed=Bed("rain", where="profile.yaml:3"))
+    again = dataclasses.replace(routine, bed=Bed("rain", where="profile.yaml:9"))
+    assert export_key(moved, "", voice, "mp3", 64, False) == export_key(
+        again, "", voice, "mp3", 64, False
+    )

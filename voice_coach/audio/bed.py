@@ -268,7 +268,7 @@ def source_for(spec: Bed, sample_rate: int) -> Source:
         assert spec.pace_spm is not None
         return PaceSource(spec.pace_spm, sample_rate)
     path = Path(spec.path or "")
-    seconds = probe_file(path, "bed")
+    seconds = probe_file(path, spec.where or "bed")
     return FileSource(path, sample_rate, round(seconds * sample_rate))
 
 

@@ -47,7 +47,7 @@ def export_key(
     it), the progression stage the cover shows, the exact voice (engine version
     included), the format, and the program's own code."""
     fields = {
-        "routine": dataclasses.asdict(routine),
+        "routine": _value(routine),
         "stage": stage,
         "voice": dataclasses.asdict(voice),
         "format": fmt,
@@ -57,6 +57,18 @@ def export_key(
     }
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
+
+
+def _value(obj: object) -> object:
+    """A dataclass as plain data, without the fields that do not make its value (where
+    in a file something was written, kept for messages: `compare=False`)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            f.name: _value(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.compare
+        }
+    if isinstance(obj, tuple | list):
+        return [_value(x) for x in obj]
+    return obj
 
 
 @functools.cache
