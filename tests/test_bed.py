@@ -232,3 +232,17 @@ def test_rendering_with_a_bed_ducks_it_under_the_cues() -> None:
     assert chunked == pcm.tobytes()  # the same whatever the chunks
     later = b"".join(render(timeline, speech, RATE, start_frame=frames(7_000), bed=plan))
     assert later == pcm[frames(7_000) :].tobytes()  # a range is the same frames
+
+
+def test_a_routine_names_its_beds_in_order() -> None:
+    from voice_coach.model import Exercise, Rest, Routine
+
+    steps = (
+        Exercise("Walk", 60, bed=Bed("pace", 90)),
+        Rest(20, bed=Bed("off")),
+        Exercise("Brisk", 60, bed=Bed("pace", 115)),
+        Exercise("Slow", 60, bed=Bed("pace", 90)),
+    )
+    assert Routine("Walk", steps).bed_label() == "pace 90, pace 115"
+    assert Routine("Rain", (Exercise("A", 30),), bed=Bed("rain")).bed_label() == "rain"
+    assert Routine("None", (Exercise("A", 30),)).bed_label() == ""

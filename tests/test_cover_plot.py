@@ -232,3 +232,9 @@ def test_column_peaks_streams_min_and_max_per_column() -> None:
     for c in range(37):
         assert lows[c] == min(0, samples[cols == c].min())
         assert highs[c] == max(0, samples[cols == c].max())
+
+
+def test_the_cover_says_which_bed_is_under_it() -> None:
+    plain = cover_png(CoverText(title="Walking session"))
+    bedded = cover_png(CoverText(title="Walking session", bed="pace 90, pace 115"))
+    assert plain != bedded

@@ -262,3 +262,10 @@ class Routine:
     @property
     def exercises(self) -> tuple[Exercise, ...]:
         return tuple(s for s in self.steps if isinstance(s, Exercise))
+
+    def bed_label(self) -> str:
+        """The beds under this routine, in order, for the cover, tags and `show`:
+        "rain", "pace 90, pace 115"; "" when there is none."""
+        beds = [self.bed, *(s.bed if s.bed is not None else self.bed for s in self.steps)]
+        labels = [b.label() for b in beds if b is not None and b.kind != "off"]
+        return ", ".join(dict.fromkeys(labels))

@@ -68,6 +68,12 @@ def show(
             f"{len(tl.holds)} holds"
         )
         say(f"voice: {v.engine} {v.voice}, {v.rate_wpm} wpm")
+        if p.routine.bed_label():
+            levels = p.routine.bed_levels
+            say(
+                f"bed: {p.routine.bed_label()}, {-levels.level_lu:g} LU under the speech, "
+                f"{levels.duck_db:g} dB down under each cue"
+            )
         if p.resolved.summary:
             say(f"settings: {p.resolved.summary}")
         if p.resolved.progression_note:

@@ -37,6 +37,8 @@ class CoverText:
     title: str
     stage: str = ""
     """E.g. "Week 3" when a progression applies; "" for none."""
+    bed: str = ""
+    """The sound bed under it, e.g. "rain" (written small, "with rain"); "" for none."""
     brand: str = BRAND
 
 
@@ -121,7 +123,9 @@ def render_cover(text: CoverText, size_px: int = COVER_SIZE_PX) -> Image.Image:
     line_h = font.size * 1.18 if isinstance(font, ImageFont.FreeTypeFont) else 14
     stage_font = _font(round(34 * scale))
     stage_h = 70 * scale if text.stage else 0
-    block_h = line_h * len(lines) + stage_h
+    bed_font = _font(round(26 * scale))
+    bed_h = 48 * scale if text.bed else 0
+    block_h = line_h * len(lines) + stage_h + bed_h
     y = (size_px - block_h) / 2
     for line in lines:
         draw.text((centre, y + line_h / 2), line, font=font, fill=TEXT_COLOUR, anchor="mm")
@@ -137,6 +141,11 @@ def render_cover(text: CoverText, size_px: int = COVER_SIZE_PX) -> Image.Image:
             width=max(1, round(2 * scale)),
         )
         draw.text((centre, y + h / 2), text.stage, font=stage_font, fill=TEXT_COLOUR, anchor="mm")
+        y += h
+    if text.bed:
+        y += 22 * scale
+        bed_line = wrap(f"with {text.bed}", bed_font, 0.8 * size_px)[0]
+        draw.text((centre, y + 13 * scale), bed_line, font=bed_font, fill=TEXT_COLOUR, anchor="mm")
     if text.brand:
         draw.text(
             (centre, size_px - 34 * scale),

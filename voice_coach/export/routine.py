@@ -86,13 +86,18 @@ def write_export(
 ) -> Path | SplitExport:
     """Tag, cover and encode a prepared plan: one file, or a folder of tracks."""
     comment = settings_comment(ready)
+    if plan.routine.bed_label():
+        comment += f"; bed {plan.routine.bed_label()}"
     if plan.resolved.summary:
         comment += f"; settings: {plan.resolved.summary}"
 
     def cover() -> bytes:
         from .cover import CoverText, cover_png  # Pillow: only when a cover is made
 
-        return cover_png(CoverText(title=plan.routine.title, stage=stage_label(plan)))
+        routine = plan.routine
+        return cover_png(
+            CoverText(title=routine.title, stage=stage_label(plan), bed=routine.bed_label())
+        )
 
     draw = cover if fmt != "wav" else None  # WAV has no place for one
     tags = Tags(title=plan.routine.title, comment=comment)
