@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..audio.bed import check_files
 from ..errors import VoiceCoachError
 from ..plan import Plan, make_plan
 from ..prepare import speech_cache
@@ -73,6 +74,7 @@ def play_routine(
         plan = make_plan(name, choices)
         if isinstance(speaker, VoiceCoachError):
             raise speaker
+        check_files(plan.routine)  # a missing or broken bed file: said before it plays
         cache = speech_cache(plan.resolved.voice, choices.cache_dir)
         voice_note = fallback_note(plan.resolved.voice)
         if voice_note:
