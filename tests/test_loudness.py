@@ -1,15 +1,18 @@
 """Loudness: the BS.1770 meter against the standard's own figures, gating, chunking,
-true peak, clip normalisation, program gain and the ebur128 summary parser."""
+true peak, clip normalisation, program gain, an export's level and the ebur128
+summary parser."""
 
 from __future__ import annotations
 
 import math
 from array import array
 from collections import deque
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from conftest import ROUTINES, FakeEngine
 from ebur128 import parse_ebur128_summary
 
 from voice_coach.audio import loudness
@@ -29,12 +32,17 @@ from voice_coach.audio.loudness import (
     k_weighting,
     k_weighting_impulse_response,
     limit,
+    limit_clip,
     measure_pcm,
     measure_placed,
     normalize_clip,
     program_gain_db,
     true_peak_envelope,
 )
+from voice_coach.export import encode
+from voice_coach.export.encode import FORMATS, level, measure_program
+from voice_coach.loader import load_routine
+from voice_coach.prepare import Prepared, prepare
 
 RATES = (16000, 22050, 24000, 44100, 48000)
 Samples = npt.NDArray[np.int16]
@@ -353,6 +361,14 @@ def test_normalize_clip_holds_the_true_peak_under_the_ceiling() -> None:
             assert clip_loudness_lufs(out) < TARGET_LUFS
 
 
+def test_limit_clip_holds_the_true_peak_and_leaves_a_clip_under_it_alone() -> None:
+    clip = normalize_clip(clip_of(bursts(22050, seconds=4)))
+    limited = limit_clip(clip, -6.0)
+    assert measured(limited.samples(), 22050).true_peak_dbtp() == pytest.approx(-6.0, abs=0.05)
+    assert limited.frames == clip.frames
+    assert limit_clip(clip, 0.0) is clip
+
+
 def test_normalize_clip_leaves_silence_alone() -> None:
     silent = clip_of(np.zeros(10000, dtype=np.int16))
     assert normalize_clip(silent) == silent
@@ -424,6 +440,70 @@ def test_apply_gain_rounds_and_clips() -> None:
     out = np.frombuffer(apply_gain(pcm, 20 * math.log10(2)), dtype="<i2")
     assert out.tolist() == [0, 200, -200, 32767, -32768]
     assert apply_gain(pcm, 0.0) == pcm
+
+
+# --- An export's level ----------------------------------------------------------------
+
+
+def full_routine(cache_dir: Path) -> Prepared:
+    """The full fixture routine spoken by FakeEngine: steady tones, far from any peak
+    ceiling."""
+    return prepare(load_routine(ROUTINES / "full.yaml"), cache_dir=cache_dir)
+
+
+def line_with_a_click(frames: int, rate: int = 22050) -> Clip:
+    """A steady voiced line with one sharp 4 ms burst (a plosive), normalized as the
+    cache normalizes a line: -16 LUFS, the burst limited under the clip ceiling."""
+    t = np.arange(frames) / rate
+    x = np.sin(2 * np.pi * 220 * t) * np.minimum(1, np.minimum(t, t[-1] - t) / 0.01)
+    burst, at = 4 * rate // 1000, frames // 6
+    x[at : at + burst] += 4 * np.hanning(burst) * np.sin(2 * np.pi * 2000 * t[:burst])
+    return normalize_clip(clip_of(to_int16(x * 3000), rate))
+
+
+def test_level_of_a_routine_the_ceiling_does_not_hold_back(
+    fake_engine: type[FakeEngine], cache_dir: Path
+) -> None:
+    """The clips as they are; one gain for the target in every format, the MP3's
+    raised by what libmp3lame takes off."""
+    ready = full_routine(cache_dir)
+    rate = ready.sample_rate
+    wav, ogg, mp3 = (
+        level(ready.timeline, ready.clips, rate, FORMATS[fmt], None, None)
+        for fmt in ("wav", "ogg", "mp3")
+    )
+
+    before = measure_program(ready.timeline, ready.clips, rate)
+    assert wav.clips is ready.clips and ogg.clips is ready.clips and mp3.clips is ready.clips
+    assert wav.gain_db == pytest.approx(gain_for(before.integrated_lufs, TARGET_LUFS))
+    assert ogg.gain_db == wav.gain_db
+    assert mp3.gain_db == pytest.approx(wav.gain_db - encode.lame_input_gain_db(64, rate))
+    assert mp3.gain_db > wav.gain_db
+
+
+def test_level_limits_the_peaks_that_would_hold_a_routine_under_the_target(
+    fake_engine: type[FakeEngine], cache_dir: Path
+) -> None:
+    """A routine of short lines reads well under its lines, so the gain it needs would
+    take their peaks past the room kept for the encoder: the peaks are limited instead,
+    and the routine still reaches the target."""
+    ready = full_routine(cache_dir)
+    rate, timeline = ready.sample_rate, ready.timeline
+    clips = {text: line_with_a_click(clip.frames, rate) for text, clip in ready.clips.items()}
+    spec = FORMATS["m4a"]
+    ceiling_dbtp = spec.true_peak_ceiling_dbtp(None)
+    before = measure_program(timeline, clips, rate)
+    needed_db = gain_for(before.integrated_lufs, TARGET_LUFS)
+    held_db = program_gain_db(before, ceiling_dbtp=ceiling_dbtp)
+    assert needed_db - held_db > encode.PEAK_LIMIT_FROM_LU  # the case under test
+
+    leveled = level(timeline, clips, rate, spec, None, None)
+
+    after = measure_program(timeline, leveled.clips, rate)
+    assert after.integrated_lufs + leveled.gain_db == pytest.approx(
+        TARGET_LUFS, abs=encode.LIMITED_WITHIN_LU
+    )
+    assert after.true_peak_dbtp + leveled.gain_db <= ceiling_dbtp
 
 
 # --- ffmpeg's ebur128 summary ---------------------------------------------------------

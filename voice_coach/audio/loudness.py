@@ -574,6 +574,23 @@ def normalize_clip(
     return out
 
 
+def limit_clip(clip: Clip, ceiling_dbtp: float) -> Clip:
+    """`clip` with its true peak held at about `ceiling_dbtp` by the limiter (near its
+    peaks only, so a hair quieter where it acts); `clip` itself if already under.
+    Unlike `normalize_clip` it does not measure the result: "about" is `limit`'s hair
+    over, which a caller that measures the result anyway can allow for."""
+    if clip.frames == 0:
+        return clip
+    x = clip.samples().astype(np.float64)
+    aim = min(10 ** (ceiling_dbtp / 20) * FULL_SCALE, 32767.0) - _ROUNDING * _peak_gain()
+    envelope = true_peak_envelope(x)
+    if envelope.max() <= aim:
+        return clip
+    window = max(1, clip.sample_rate * LIMITER_WINDOW_MS // 1000)
+    y = np.round(limit(x, aim, window, envelope))
+    return dataclasses.replace(clip, pcm=y.astype("<i2").tobytes())
+
+
 FILTERED_CLIPS_KEPT = 32
 """K-weighted clips `measure_placed` keeps at once."""
 
@@ -602,13 +619,14 @@ def measure_placed(
         return measure_pcm(mixed(), sample_rate)
     h = k_weighting_impulse_response(sample_rate)
     distinct = {id(clip): clip for _, clip in order}
-    peak = max(
-        (
-            float(true_peak_envelope(c.samples() / FULL_SCALE).max(initial=0.0))
-            for c in distinct.values()
-        ),
-        default=0.0,
-    )
+    # Loudest first: a clip's peak is then worked out only where it could beat the
+    # peak so far (`_oversampled_peak`), with silence on both sides as in the program.
+    edge = np.zeros(taps - 1)
+    peak = 0.0
+    for c in sorted(distinct.values(), key=lambda c: -int(np.abs(c.samples()).max(initial=0))):
+        x = c.samples() / FULL_SCALE
+        floor = max(peak, float(np.abs(x).max(initial=0.0)))
+        peak = _oversampled_peak(np.concatenate((edge, x, edge)), floor)
 
     # Filtered clips as they are needed: memory stays flat with the number of distinct
     # lines, and the lines a routine repeats (the cue words) stay filtered.

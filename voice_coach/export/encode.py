@@ -10,6 +10,7 @@ leaves a file there, and one killed outright leaves a partial the next export re
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -21,7 +22,17 @@ from pathlib import Path
 from .. import proc
 from ..atomic import partial_beside, sweep_partials
 from ..audio.clip import Clip
-from ..audio.loudness import apply_gain, measure_placed, program_gain_db
+from ..audio.loudness import (
+    TARGET_LUFS,
+    TRUE_PEAK_CEILING_DBTP,
+    TRUE_PEAK_MARGIN_DB,
+    Measurement,
+    apply_gain,
+    gain_for,
+    limit_clip,
+    measure_placed,
+    program_gain_db,
+)
 from ..audio.mix import event_clips, render, total_frames
 from ..errors import ExportError
 from ..timeline import Chapter, Timeline
@@ -30,6 +41,22 @@ from .tags import TAGGERS, Tags, ffmetadata
 Progress = Callable[[int, int], None]
 Cover = Callable[[], bytes | None]
 """Makes the cover picture (a PNG), or None for none."""
+
+
+def lame_input_gain_db(kbps: int, sample_rate: int) -> float:
+    """The gain libmp3lame applies to its input at a constant (or average) bitrate.
+
+    LAME's presets for those modes scale the input down against clipping at low
+    bitrates: by 0.95 (-0.45 dB) up to 160 kbit/s, 0.97 at 192, 0.98 at 224, not at
+    all from 256. ffmpeg has no option to turn that off, so the export's gain makes up
+    for it: the export's own true-peak ceiling is what keeps it from clipping. Below
+    32 kHz (MPEG-2) LAME caps the bitrate at 160 kbit/s. The test derives these again
+    from ffmpeg (`tests/integration/test_loudness_real.py`).
+    """
+    if sample_rate < 32000:
+        kbps = min(kbps, 160)
+    scale = 0.95 if kbps <= 160 else {192: 0.97, 224: 0.98}.get(kbps, 1.0)
+    return 20 * math.log10(scale)
 
 
 @dataclass(frozen=True)
@@ -42,15 +69,59 @@ class Format:
     """None for uncompressed formats, where a bitrate does not apply."""
     muxer_options: tuple[str, ...] = ()
     """ffmpeg options for this muxer."""
+    encoder_gain_db: Callable[[int, int], float] | None = None
+    """The gain (dB) the encoder applies to its input by itself, at (kbit/s, sample
+    rate); None if it applies none."""
+    peak_rise_db: tuple[tuple[int, float], ...] = ()
+    """How far encoding may raise the true peak of our speech over the PCM's (dB), by
+    bitrate: (up to kbit/s, dB) in rising order. Empty for uncompressed formats."""
+
+    def kbps(self, bitrate_kbps: int | None) -> int | None:
+        """The bitrate an export asking for `bitrate_kbps` (None: the default) gets."""
+        return bitrate_kbps or self.default_kbps
+
+    def input_gain_db(self, bitrate_kbps: int | None, sample_rate: int) -> float:
+        """What the encoder itself does to the level of the PCM it is given."""
+        kbps = self.kbps(bitrate_kbps)
+        if self.encoder_gain_db is None or kbps is None:
+            return 0.0
+        return self.encoder_gain_db(kbps, sample_rate)
+
+    def true_peak_rise_db(self, bitrate_kbps: int | None) -> float:
+        """How far encoding may raise the true peak at this bitrate (None: the default)."""
+        kbps = self.kbps(bitrate_kbps)
+        if kbps is None:
+            return 0.0
+        return next((db for up_to, db in self.peak_rise_db if kbps <= up_to), 0.0)
+
+    def true_peak_ceiling_dbtp(self, bitrate_kbps: int | None) -> float:
+        """The ceiling for the PCM's true peak, so that the decoded file's stays under
+        TRUE_PEAK_CEILING_DBTP."""
+        return TRUE_PEAK_CEILING_DBTP - self.true_peak_rise_db(bitrate_kbps)
 
 
+# How far encoding may raise the true peak (`peak_rise_db`): the most measured on the
+# bundled routines and a short one at -16 LUFS (espeak-ng and piper, decoded), up to 48
+# / 56-80 / from 96 kbit/s, was MP3 1.94 / 0.92 / 0.43 dB, Ogg 2.63 / 1.41 / - (libvorbis
+# takes at most 80 kbit/s mono at 22.05 kHz), M4A 2.13 / 1.16 / 0.36 dB; synthesis
+# differs a little from run to run, and so does the rise. The integration test measures
+# it again. A routine's peaks sit about 1.1 dB under the ceiling at the target: more
+# room than that makes `level` limit them. MP3 at 64 kbit/s, the default, needs none.
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
         # No ID3 tag from ffmpeg: `tags.write_id3` writes the whole tag, once.
-        Format("mp3", "mp3", "libmp3lame", 64, ("-write_id3v2", "0")),
-        Format("ogg", "ogg", "libvorbis", 64),
-        Format("m4a", "ipod", "aac", 64),
+        Format(
+            "mp3",
+            "mp3",
+            "libmp3lame",
+            64,
+            ("-write_id3v2", "0"),
+            encoder_gain_db=lame_input_gain_db,
+            peak_rise_db=((48, 3.0), (80, 1.0), (320, 0.5)),
+        ),
+        Format("ogg", "ogg", "libvorbis", 64, peak_rise_db=((48, 3.0), (80, 1.6), (320, 0.5))),
+        Format("m4a", "ipod", "aac", 64, peak_rise_db=((48, 3.0), (80, 1.3), (320, 0.5))),
         Format("wav", "wav", "pcm_s16le", None),
     )
 }
@@ -74,18 +145,20 @@ def export_audio(
     cover picture while the audio encodes."""
     sweep_partials(target.parent)
 
+    spec = FORMATS[fmt]
+
     def gained() -> Iterator[bytes]:
         # Measured when the first chunk is asked for: ffmpeg is starting meanwhile.
-        gain_db = program_gain(timeline, clips, sample_rate, None)
-        for chunk in render(timeline, clips, sample_rate):
-            yield apply_gain(chunk, gain_db)
+        leveled = level(timeline, clips, sample_rate, spec, bitrate_kbps, None)
+        for chunk in render(timeline, leveled.clips, sample_rate):
+            yield apply_gain(chunk, leveled.gain_db)
 
     try:
         encode_pcm(
             gained(),
             sample_rate,
             target,
-            FORMATS[fmt],
+            spec,
             bitrate_kbps,
             tags or Tags(title=timeline.title),
             timeline.chapters,
@@ -104,22 +177,103 @@ def render_range(
     return render(timeline, clips, sample_rate, start_frame=start, end_frame=end)
 
 
+def measure_program(timeline: Timeline, clips: Mapping[str, Clip], sample_rate: int) -> Measurement:
+    """The routine's loudness and true peak, measured from its clips where they are
+    placed (`measure_placed`), without rendering it first."""
+    return measure_placed(
+        event_clips(timeline, clips, sample_rate),
+        total_frames(timeline, sample_rate),
+        sample_rate,
+        lambda: render(timeline, clips, sample_rate),
+    )
+
+
 def program_gain(
     timeline: Timeline, clips: Mapping[str, Clip], sample_rate: int, progress: Progress | None
 ) -> float:
     """The gain (dB) that puts the routine at TARGET_LUFS with its true peak at most
-    TRUE_PEAK_CEILING_DBTP (less gain if the peak needs it), measured from its clips
-    where they are placed (`measure_placed`), without rendering it first."""
-    frames = total_frames(timeline, sample_rate)
-    measured = measure_placed(
-        event_clips(timeline, clips, sample_rate),
-        frames,
-        sample_rate,
-        lambda: render(timeline, clips, sample_rate),
-    )
+    TRUE_PEAK_CEILING_DBTP (less gain if the peak needs it): a WAV export's, unless
+    `level` limits its peaks."""
+    gain_db = program_gain_db(measure_program(timeline, clips, sample_rate))
     if progress:
-        progress(frames, 0)
-    return program_gain_db(measured)
+        progress(total_frames(timeline, sample_rate), 0)
+    return gain_db
+
+
+PEAK_LIMIT_FROM_LU = 0.2
+"""A routine whose true peak would hold it more than this under TARGET_LUFS has its
+clips' peaks limited rather than being turned down as a whole. That happens to short
+routines and ones of short lines (they read lower against their clips), at low
+bitrates and in Ogg and M4A (their encoders need more room). A smaller shortfall is
+left: limiting costs another measurement of the routine."""
+LIMITING_TAKES = 0.5
+"""Limiting the peaks of our normalized speech by 1 dB takes about this many LU off
+its loudness (0.45-0.6 measured: its clips are limited already), which the first
+ceiling tried allows for. Too much only limits a little deeper than needed (the gain
+then reaches the target); too little is corrected by a second try."""
+LIMITED_WITHIN_LU = 0.1
+LIMIT_PASSES = 2
+"""If the limited routine's peaks still hold it back by more than LIMITED_WITHIN_LU,
+the clips are limited again from the originals, to a ceiling found by the secant
+through the two measurements."""
+LIMITED_ROOM_DB = 0.1
+"""Limited clips are held this far under what the gain leaves them: the margin
+`program_gain_db` keeps, and `limit_clip`'s hair."""
+
+
+@dataclass(frozen=True)
+class Leveled:
+    """What is encoded: the routine's clips and the gain for the PCM."""
+
+    clips: Mapping[str, Clip]
+    """The routine's clips, their peaks limited if the routine needed it."""
+    gain_db: float
+    """For the PCM given to the encoder: the decoded file is at TARGET_LUFS, its true
+    peak under TRUE_PEAK_CEILING_DBTP."""
+
+
+def level(
+    timeline: Timeline,
+    clips: Mapping[str, Clip],
+    sample_rate: int,
+    spec: Format,
+    bitrate_kbps: int | None,
+    progress: Progress | None,
+) -> Leveled:
+    """The gain that puts the encoded file at TARGET_LUFS with room under the true-peak
+    ceiling for what encoding adds to the peaks, less what the encoder does to the
+    level itself; with the clips' peaks limited if the ceiling would otherwise hold the
+    routine more than PEAK_LIMIT_FROM_LU under."""
+    ceiling_dbtp = spec.true_peak_ceiling_dbtp(bitrate_kbps)
+
+    def leveled(limited: Mapping[str, Clip]) -> tuple[float, float, Mapping[str, Clip]]:
+        """(Loudness the peaks hold the routine under the target, its gain, the clips)."""
+        measured = measure_program(timeline, limited, sample_rate)
+        gain_db = program_gain_db(measured, ceiling_dbtp=ceiling_dbtp)
+        return gain_for(measured.integrated_lufs, TARGET_LUFS) - gain_db, gain_db, limited
+
+    def limited_to(clip_ceiling_dbtp: float) -> tuple[float, float, Mapping[str, Clip]]:
+        return leveled({text: limit_clip(c, clip_ceiling_dbtp) for text, c in clips.items()})
+
+    short_lu, gain_db, _ = best = leveled(clips)
+    if short_lu > PEAK_LIMIT_FROM_LU:
+        # Peaks at `peak_dbtp` leave `short_lu`: limiting them by d lets the gain up
+        # by d but takes about LIMITING_TAKES * d of loudness off.
+        peak_dbtp = ceiling_dbtp - TRUE_PEAK_MARGIN_DB - gain_db
+        previous = (peak_dbtp, short_lu)
+        clip_ceiling_dbtp = peak_dbtp - short_lu / (1 - LIMITING_TAKES) - LIMITED_ROOM_DB
+        for _ in range(LIMIT_PASSES):
+            tried = limited_to(clip_ceiling_dbtp)
+            best = min(best, tried, key=lambda t: t[0])
+            if tried[0] <= LIMITED_WITHIN_LU:
+                break
+            (c0, s0), (c1, s1) = previous, (clip_ceiling_dbtp, tried[0])
+            previous = (c1, s1)
+            clip_ceiling_dbtp = c1 - s1 * (c1 - c0) / (s1 - s0) if s1 != s0 else c1 - s1
+    if progress:
+        progress(total_frames(timeline, sample_rate), 0)
+    _, gain_db, limited = best
+    return Leveled(limited, gain_db - spec.input_gain_db(bitrate_kbps, sample_rate))
 
 
 def counting(progress: Progress | None, offset: int, total: int) -> Progress | None:
@@ -142,7 +296,7 @@ def encode_pcm(
     """Stream PCM chunks through ffmpeg into `target`, then tag it; atomic. `cover`
     runs in a thread while ffmpeg encodes (which is what takes the time), and its
     picture goes into the tags."""
-    kbps = bitrate_kbps or spec.default_kbps
+    kbps = spec.kbps(bitrate_kbps)
     with ExitStack() as partials, ThreadPoolExecutor(1, "voice-coach-cover") as pool:
         drawn = pool.submit(cover) if cover is not None else None
         tmp = partials.enter_context(partial_beside(target))

@@ -24,7 +24,7 @@ from ..audio.loudness import apply_gain
 from ..audio.mix import total_frames
 from ..errors import ExportError
 from ..timeline import Timeline
-from .encode import FORMATS, Cover, Progress, counting, encode_pcm, program_gain, render_range
+from .encode import FORMATS, Cover, Progress, counting, encode_pcm, level, render_range
 from .tags import Tags
 
 PLAYLIST_SUFFIX = ".m3u8"
@@ -66,7 +66,9 @@ def export_split(
     ]
     total = total_frames(timeline, sample_rate)
     # One gain for the whole routine, so its tracks keep their levels relative to each other.
-    gain_db = program_gain(timeline, clips, sample_rate, counting(progress, 0, 2 * total))
+    leveled = level(
+        timeline, clips, sample_rate, spec, bitrate_kbps, counting(progress, 0, 2 * total)
+    )
     width = max(2, len(str(len(chapters))))
     names = [
         f"{n:0{width}d} {safe_file_name(c.title)}.{spec.name}"
@@ -89,8 +91,8 @@ def export_split(
                 )
                 encode_pcm(
                     (
-                        apply_gain(c, gain_db)
-                        for c in render_range(timeline, clips, sample_rate, a, b)
+                        apply_gain(c, leveled.gain_db)
+                        for c in render_range(timeline, leveled.clips, sample_rate, a, b)
                     ),
                     sample_rate,
                     tmp / name,
