@@ -63,9 +63,7 @@ def _value(obj: object) -> object:
     """A dataclass as plain data, without the fields that do not make its value (where
     in a file something was written, kept for messages: `compare=False`)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {
-            f.name: _value(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.compare
-        }
+        return {f.name: _value(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.compare}
     if isinstance(obj, tuple | list):
         return [_value(x) for x in obj]
     return obj
