@@ -167,3 +167,16 @@ def test_where_a_setting_was_written_is_not_part_of_the_key() -> None:
     assert export_key(moved, "", voice, "mp3", 64, False) == export_key(
         again, "", voice, "mp3", 64, False
     )
+
+
+def test_a_bed_file_changed_in_place_changes_the_key(tmp_path: Path) -> None:
+    voice = ResolvedVoice("fake", "1", "tone", 160, 1.0)
+    music = tmp_path / "calm.wav"
+    music.write_bytes(b"one")
+    routine = dataclasses.replace(
+        load_routine(ROUTINES / "minimal.yaml"), bed=Bed("file", path=str(music))
+    )
+    before = export_key(routine, "", voice, "mp3", 64, False)
+    assert export_key(routine, "", voice, "mp3", 64, False) == before
+    music.write_bytes(b"other music")
+    assert export_key(routine, "", voice, "mp3", 64, False) != before

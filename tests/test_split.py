@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import wave
 from pathlib import Path
@@ -20,6 +21,7 @@ from voice_coach.export import encode as export_encode
 from voice_coach.export import split as export_split_module
 from voice_coach.export.split import safe_file_name
 from voice_coach.loader import load_routine
+from voice_coach.model import Bed
 from voice_coach.prepare import Prepared, prepare
 
 runner = CliRunner()
@@ -32,8 +34,8 @@ TRACKS = [
 ]
 
 
-def full_prepared(cache_dir: Path) -> Prepared:
-    return prepare(load_routine(FULL), cache_dir=cache_dir)
+def full_prepared(cache_dir: Path, bed: Bed | None = None) -> Prepared:
+    return prepare(dataclasses.replace(load_routine(FULL), bed=bed), cache_dir=cache_dir)
 
 
 def split(folder: Path, *args: str) -> None:
@@ -51,16 +53,30 @@ def decoded_frames(path: Path) -> int:
     return len(pcm) // 2
 
 
+@pytest.mark.parametrize("bed", [None, "rain", "pace"])
 def test_wav_tracks_are_the_chapters_exactly(
-    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path
+    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path, bed: str | None
 ) -> None:
+    """With a bed too: it runs on across the tracks' edges as in the one file."""
     require_program("ffmpeg")
     folder = tmp_path / "full"
-    split(folder, "--format", "wav")
-    ready = full_prepared(cache_dir)
-    gain_db = export_encode.program_gain(ready.timeline, ready.clips, ready.sample_rate, None)
-    chunks = render(ready.timeline, ready.clips, ready.sample_rate)
-    whole = b"".join(apply_gain(c, gain_db) for c in chunks)
+    spec = None if bed is None else Bed("pace", pace_spm=100) if bed == "pace" else Bed("rain")
+    split(
+        folder, "--format", "wav", *(["--bed", "pace:100" if bed == "pace" else bed] if bed else [])
+    )
+    ready = full_prepared(cache_dir, spec)
+    assert (ready.bed is None) == (bed is None)
+    leveled = export_encode.level(
+        ready.timeline,
+        ready.clips,
+        ready.sample_rate,
+        export_encode.FORMATS["wav"],
+        None,
+        None,
+        ready.bed,
+    )
+    chunks = render(ready.timeline, leveled.clips, ready.sample_rate, bed=leveled.bed)
+    whole = b"".join(apply_gain(c, leveled.gain_db) for c in chunks)
     pcm = b""
     for name, chapter in zip(TRACKS, ready.timeline.chapters, strict=True):
         with wave.open(str(folder / f"{name}.wav"), "rb") as w:
@@ -160,7 +176,7 @@ def test_interrupted_split_leaves_nothing_half_written(
     if earlier:
         split(folder, "-f", "wav")
     before = sorted(p.name for p in folder.iterdir()) if earlier else []
-    real = export_split_module.render_range
+    real = export_split_module._take_frames
     calls = []
 
     def interrupted(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -169,7 +185,7 @@ def test_interrupted_split_leaves_nothing_half_written(
             raise KeyboardInterrupt
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(export_split_module, "render_range", interrupted)
+    monkeypatch.setattr(export_split_module, "_take_frames", interrupted)
     result = runner.invoke(app, ["export", str(FULL), "--split", "-o", str(folder)])
     assert result.exit_code == 130
     assert len(calls) == 3

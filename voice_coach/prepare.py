@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .audio.bed import BedPlan, check_files, routine_bed_plan
 from .audio.clip import Clip
 from .model import Routine, VoiceSettings
 from .paths import cache_dir as default_cache_dir
@@ -34,6 +35,8 @@ class Prepared:
     cache: CacheStats
     note: str | None = None
     """For the person: the natural voice could not be used, and how to get it."""
+    bed: BedPlan | None = None
+    """What sounds under the speech, and where; None for nothing."""
 
 
 OLD_RECORDS = "quickstart"
@@ -55,6 +58,7 @@ def prepare(
     pacing: Pacing = Pacing(),
     progress: Progress | None = None,
 ) -> Prepared:
+    check_files(routine)  # a missing or broken bed file: said before any synthesis
     settings = routine.voice.merged(voice_override)
     cache = speech_cache(settings, cache_dir)
     voice = cache.voice
@@ -63,8 +67,9 @@ def prepare(
     # The output runs at the most common clip rate; others are resampled to it.
     rates = [c.sample_rate for c in clips.values()]
     sample_rate = max(set(rates), key=rates.count) if rates else 22050
+    bed = routine_bed_plan(routine, [c.start_ms for c in timeline.chapters])
     return Prepared(
-        routine, voice, timeline, clips, sample_rate, cache.stats, fallback_note(settings)
+        routine, voice, timeline, clips, sample_rate, cache.stats, fallback_note(settings), bed
     )
 
 

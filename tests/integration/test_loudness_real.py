@@ -9,7 +9,9 @@ prints one decimal: a difference of 0.1 allows 0.05 for that rounding.
 
 from __future__ import annotations
 
+import json
 import math
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 
@@ -265,3 +267,70 @@ def test_encoding_raises_the_true_peak_within_the_room_kept_for_it(
     )
 
     assert rise_db <= spec.true_peak_rise_db(kbps) + TRUE_PEAK_MARGIN_DB
+
+
+BED_ROUTINE = """\
+title: Bed check
+intro: [Go gently, and breathe.]
+steps:
+  - name: Knee hug
+    setup: [Lie on your back., Draw both knees toward your chest.]
+    hold: 12
+    remaining: [6]
+    during: [Breathe slowly, and let your back sink down.]
+    release: Lower your feet to the floor.
+  - rest: 6
+  - name: Reach
+    setup: [Stand tall, and reach both arms up.]
+    hold: 12
+    remaining: [6]
+"""
+
+
+def test_a_file_bed_is_ducked_under_every_cue_and_the_targets_hold(tmp_path: Path) -> None:
+    """A real sound file (an MP3 of a low tone, shorter than the routine: it loops),
+    decoded by ffmpeg under a real export: the file still reads -16 LUFS and at most
+    -1 dBTP; in the silences the bed sits at its level under the speech (-20 LU, against
+    the cues as they are in the file: the export's gain moves both); under every cue it
+    is 12 dB lower."""
+    require_program("ffmpeg")
+    require_program("espeak-ng")
+    from typer.testing import CliRunner
+
+    from voice_coach.audio.loudness import clip_loudness_lufs
+    from voice_coach.cli.app import app
+
+    from .bedtone import bed_levels, tone_file
+
+    bed = tone_file(tmp_path / "tone.mp3", seconds=7)
+    routine = tmp_path / "bed.yaml"
+    routine.write_text(BED_ROUTINE)
+    out = tmp_path / "bed.mp3"
+    common = ["--engine", "pyttsx3", "--cache-dir", str(tmp_path / "c")]
+    runner = CliRunner()
+    done = runner.invoke(app, ["export", str(routine), "-o", str(out), "--bed", str(bed), *common])
+    assert done.exit_code == 0, done.output
+    shown = runner.invoke(app, ["show", str(routine), "--json", *common])
+    assert shown.exit_code == 0, shown.output
+    timeline = json.loads(shown.stdout)
+
+    theirs = ffmpeg_ebur128(out)
+    assert theirs.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.3)
+    assert theirs.true_peak_dbtp is not None
+    assert theirs.true_peak_dbtp <= TRUE_PEAK_CEILING_DBTP + 0.1  # the summary's rounding
+
+    rate = 22050
+    samples = decoded(out).astype(np.int16)
+    quiet_db, under_db = bed_levels(samples, rate, timeline["events"], timeline["total_ms"])
+    unit_tone = np.round(32767 * np.sin(2 * np.pi * 60 * np.arange(rate) / rate)).astype("<i2")
+    full_scale_lufs = clip_loudness_lufs(Clip(unit_tone.tobytes(), rate))
+    speech_lufs = statistics.median(
+        clip_loudness_lufs(Clip(samples[a:b].tobytes(), rate))
+        for e in timeline["events"]
+        if e["kind"] != "chime" and e["duration_ms"] >= 1000
+        for a, b in [
+            (e["start_ms"] * rate // 1000, (e["start_ms"] + e["duration_ms"]) * rate // 1000)
+        ]
+    )
+    assert quiet_db + full_scale_lufs - speech_lufs == pytest.approx(-20, abs=1.0)
+    assert under_db - quiet_db == pytest.approx(-12, abs=1.5)

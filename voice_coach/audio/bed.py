@@ -16,6 +16,7 @@ output callback, with the bed running on when the routine jumps.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import math
 import subprocess
@@ -393,6 +394,11 @@ class BedPlan:
         """The beds used, for the cover, tags and `show`: "rain", "pace 90, pace 115"."""
         names = [spec.label() for _, spec in self.segments if spec is not None]
         return ", ".join(dict.fromkeys(names))
+
+    def shifted(self, lu: float) -> BedPlan:
+        """The same beds, `lu` louder (negative: quieter)."""
+        levels = dataclasses.replace(self.levels, level_lu=self.levels.level_lu + lu)
+        return dataclasses.replace(self, levels=levels)
 
 
 def step_bed(routine: Routine, step: int) -> Bed | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -99,9 +99,11 @@ def render(
     start_frame: int = 0,
     end_frame: int | None = None,
     bed: BedPlan | None = None,
-) -> Iterator[bytes]:
+    breaks: Sequence[int] = (),
+) -> Generator[bytes, None, None]:
     """The timeline as PCM chunks, frames [start_frame, end_frame) (default: to the end),
-    in one pass, with `bed` under it."""
+    in one pass, with `bed` under it. No chunk spans one of the frames in `breaks`: a
+    split export cuts its tracks there from the one pass."""
     chunk_frames = chunk_frames or sample_rate
     mixer = Mixer(event_clips(timeline, speech, sample_rate))
     total = total_frames(timeline, sample_rate)
@@ -112,8 +114,7 @@ def render(
         for skip in range(0, start_frame, chunk_frames):  # a bed plays forward only
             track.frames(skip, min(chunk_frames, start_frame - skip))
     try:
-        for pos in range(start_frame, end, chunk_frames):
-            n = min(end, pos + chunk_frames) - pos
+        for pos, n in chunk_spans(start_frame, end, chunk_frames, breaks):
             if track is None:
                 yield mixer.frames(pos, pos + n).tobytes()
                 continue
@@ -122,3 +123,16 @@ def render(
     finally:
         if track is not None:
             track.close()
+
+
+def chunk_spans(
+    start: int, end: int, chunk_frames: int, breaks: Sequence[int] = ()
+) -> Iterator[tuple[int, int]]:
+    """(start, length) of chunks of at most `chunk_frames` covering [start, end), cut at
+    every frame in `breaks`."""
+    pos = start
+    for stop in [*sorted(b for b in set(breaks) if start < b < end), end]:
+        while pos < stop:
+            n = min(stop, pos + chunk_frames) - pos
+            yield pos, n
+            pos += n

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -45,9 +46,11 @@ def export_key(
     """A hash of everything an export's content depends on, none of it listed by hand:
     the routine with every setting applied (each of its values, whatever layer set
     it), the progression stage the cover shows, the exact voice (engine version
-    included), the format, and the program's own code."""
+    included), the format, the program's own code, and the size and time of every
+    sound file a bed plays (a file changed in place makes the export again)."""
     fields = {
         "routine": _value(routine),
+        "bed_files": _bed_files(routine),
         "stage": stage,
         "voice": dataclasses.asdict(voice),
         "format": fmt,
@@ -57,6 +60,19 @@ def export_key(
     }
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
+
+
+def _bed_files(routine: Routine) -> list[tuple[str, int, int]]:
+    """(path, size, modification time in ns) of each sound file under `routine`."""
+    paths = {b.path for b in (routine.bed, *(s.bed for s in routine.steps)) if b and b.path}
+    found = []
+    for path in sorted(paths):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue  # said before anything is made (`audio.bed.check_files`)
+        found.append((path, st.st_size, st.st_mtime_ns))
+    return found
 
 
 def _value(obj: object) -> object:

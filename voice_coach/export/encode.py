@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .. import proc
 from ..atomic import partial_beside, sweep_partials
+from ..audio.bed import BedPlan
 from ..audio.clip import Clip
 from ..audio.loudness import (
     TARGET_LUFS,
@@ -30,6 +31,7 @@ from ..audio.loudness import (
     apply_gain,
     gain_for,
     limit_clip,
+    measure_pcm,
     measure_placed,
     program_gain_db,
 )
@@ -139,18 +141,19 @@ def export_audio(
     tags: Tags | None = None,
     progress: Progress | None = None,
     cover: Cover | None = None,
+    bed: BedPlan | None = None,
 ) -> Path:
-    """Encode `timeline` into `target`; return it. Nothing is left at `target` on failure,
-    and what earlier exports killed mid-way left beside it is removed. `cover` makes the
-    cover picture while the audio encodes."""
+    """Encode `timeline`, with `bed` under it, into `target`; return it. Nothing is left
+    at `target` on failure, and what earlier exports killed mid-way left beside it is
+    removed. `cover` makes the cover picture while the audio encodes."""
     sweep_partials(target.parent)
 
     spec = FORMATS[fmt]
 
     def gained() -> Iterator[bytes]:
         # Measured when the first chunk is asked for: ffmpeg is starting meanwhile.
-        leveled = level(timeline, clips, sample_rate, spec, bitrate_kbps, None)
-        for chunk in render(timeline, leveled.clips, sample_rate):
+        leveled = level(timeline, clips, sample_rate, spec, bitrate_kbps, None, bed)
+        for chunk in render(timeline, leveled.clips, sample_rate, bed=leveled.bed):
             yield apply_gain(chunk, leveled.gain_db)
 
     try:
@@ -170,34 +173,23 @@ def export_audio(
     return target
 
 
-def render_range(
-    timeline: Timeline, clips: Mapping[str, Clip], sample_rate: int, start: int, end: int
-) -> Iterator[bytes]:
-    """PCM of frames [start, end), from the one-pass renderer."""
-    return render(timeline, clips, sample_rate, start_frame=start, end_frame=end)
-
-
-def measure_program(timeline: Timeline, clips: Mapping[str, Clip], sample_rate: int) -> Measurement:
-    """The routine's loudness and true peak, measured from its clips where they are
-    placed (`measure_placed`), without rendering it first."""
+def measure_program(
+    timeline: Timeline,
+    clips: Mapping[str, Clip],
+    sample_rate: int,
+    bed: BedPlan | None = None,
+) -> Measurement:
+    """The routine's loudness and true peak: measured from its clips where they are
+    placed (`measure_placed`), without rendering it first; with a bed, from the mix
+    (a bed sounds everywhere, so there is no short cut)."""
+    if bed is not None and not bed.silent:
+        return measure_pcm(render(timeline, clips, sample_rate, bed=bed), sample_rate)
     return measure_placed(
         event_clips(timeline, clips, sample_rate),
         total_frames(timeline, sample_rate),
         sample_rate,
         lambda: render(timeline, clips, sample_rate),
     )
-
-
-def program_gain(
-    timeline: Timeline, clips: Mapping[str, Clip], sample_rate: int, progress: Progress | None
-) -> float:
-    """The gain (dB) that puts the routine at TARGET_LUFS with its true peak at most
-    TRUE_PEAK_CEILING_DBTP (less gain if the peak needs it): a WAV export's, unless
-    `level` limits its peaks."""
-    gain_db = program_gain_db(measure_program(timeline, clips, sample_rate))
-    if progress:
-        progress(total_frames(timeline, sample_rate), 0)
-    return gain_db
 
 
 PEAK_LIMIT_FROM_LU = 0.2
@@ -223,13 +215,18 @@ LIMITED_ROOM_DB = 0.1
 
 @dataclass(frozen=True)
 class Leveled:
-    """What is encoded: the routine's clips and the gain for the PCM."""
+    """What is encoded: the routine's clips, its bed, and the gain for the PCM."""
 
     clips: Mapping[str, Clip]
     """The routine's clips, their peaks limited if the routine needed it."""
     gain_db: float
     """For the PCM given to the encoder: the decoded file is at TARGET_LUFS, its true
     peak under TRUE_PEAK_CEILING_DBTP."""
+    bed: BedPlan | None = None
+    """The bed to render under them: lowered by what limiting took off the speech, so
+    it stays at its level under the speech as heard."""
+    short_lu: float = 0.0
+    """How far the true-peak ceiling holds the file under TARGET_LUFS."""
 
 
 def level(
@@ -239,41 +236,52 @@ def level(
     spec: Format,
     bitrate_kbps: int | None,
     progress: Progress | None,
+    bed: BedPlan | None = None,
 ) -> Leveled:
     """The gain that puts the encoded file at TARGET_LUFS with room under the true-peak
     ceiling for what encoding adds to the peaks, less what the encoder does to the
     level itself; with the clips' peaks limited if the ceiling would otherwise hold the
-    routine more than PEAK_LIMIT_FROM_LU under."""
+    routine more than PEAK_LIMIT_FROM_LU under. Measured with `bed` under the speech:
+    the targets hold for the mix."""
     ceiling_dbtp = spec.true_peak_ceiling_dbtp(bitrate_kbps)
+    speech_lufs: list[float] = []  # the clips' own loudness, measured once if needed
 
-    def leveled(limited: Mapping[str, Clip]) -> tuple[float, float, Mapping[str, Clip]]:
-        """(Loudness the peaks hold the routine under the target, its gain, the clips)."""
-        measured = measure_program(timeline, limited, sample_rate)
+    def leveled(limited: Mapping[str, Clip]) -> Leveled:
+        under = bed
+        if bed is not None and not bed.silent and limited is not clips:
+            # Limiting took loudness off the speech: the bed goes down with it.
+            if not speech_lufs:
+                speech_lufs.append(measure_program(timeline, clips, sample_rate).integrated_lufs)
+            now = measure_program(timeline, limited, sample_rate).integrated_lufs
+            under = bed.shifted(now - speech_lufs[0])
+        measured = measure_program(timeline, limited, sample_rate, under)
         gain_db = program_gain_db(measured, ceiling_dbtp=ceiling_dbtp)
-        return gain_for(measured.integrated_lufs, TARGET_LUFS) - gain_db, gain_db, limited
+        short_lu = gain_for(measured.integrated_lufs, TARGET_LUFS) - gain_db
+        return Leveled(limited, gain_db, under, short_lu)
 
-    def limited_to(clip_ceiling_dbtp: float) -> tuple[float, float, Mapping[str, Clip]]:
+    def limited_to(clip_ceiling_dbtp: float) -> Leveled:
         return leveled({text: limit_clip(c, clip_ceiling_dbtp) for text, c in clips.items()})
 
-    short_lu, gain_db, _ = best = leveled(clips)
-    if short_lu > PEAK_LIMIT_FROM_LU:
+    best = leveled(clips)
+    if best.short_lu > PEAK_LIMIT_FROM_LU:
         # Peaks at `peak_dbtp` leave `short_lu`: limiting them by d lets the gain up
         # by d but takes about LIMITING_TAKES * d of loudness off.
-        peak_dbtp = ceiling_dbtp - TRUE_PEAK_MARGIN_DB - gain_db
-        previous = (peak_dbtp, short_lu)
-        clip_ceiling_dbtp = peak_dbtp - short_lu / (1 - LIMITING_TAKES) - LIMITED_ROOM_DB
+        peak_dbtp = ceiling_dbtp - TRUE_PEAK_MARGIN_DB - best.gain_db
+        previous = (peak_dbtp, best.short_lu)
+        clip_ceiling_dbtp = peak_dbtp - best.short_lu / (1 - LIMITING_TAKES) - LIMITED_ROOM_DB
         for _ in range(LIMIT_PASSES):
             tried = limited_to(clip_ceiling_dbtp)
-            best = min(best, tried, key=lambda t: t[0])
-            if tried[0] <= LIMITED_WITHIN_LU:
+            best = min(best, tried, key=lambda t: t.short_lu)
+            if tried.short_lu <= LIMITED_WITHIN_LU:
                 break
-            (c0, s0), (c1, s1) = previous, (clip_ceiling_dbtp, tried[0])
+            (c0, s0), (c1, s1) = previous, (clip_ceiling_dbtp, tried.short_lu)
             previous = (c1, s1)
             clip_ceiling_dbtp = c1 - s1 * (c1 - c0) / (s1 - s0) if s1 != s0 else c1 - s1
     if progress:
         progress(total_frames(timeline, sample_rate), 0)
-    _, gain_db, limited = best
-    return Leveled(limited, gain_db - spec.input_gain_db(bitrate_kbps, sample_rate))
+    return dataclasses.replace(
+        best, gain_db=best.gain_db - spec.input_gain_db(bitrate_kbps, sample_rate)
+    )
 
 
 def counting(progress: Progress | None, offset: int, total: int) -> Progress | None:

@@ -104,5 +104,5 @@ def write_export(
     args = (ready.timeline, ready.clips, ready.sample_rate, target, fmt, bitrate_kbps)
     if split:
         album = dataclasses.replace(tags, album=plan.routine.title)
-        return export_split(*args, album, progress, draw)
-    return export_audio(*args, tags, progress, draw)
+        return export_split(*args, album, progress, draw, ready.bed)
+    return export_audio(*args, tags, progress, draw, ready.bed)

@@ -14,17 +14,18 @@ import functools
 import os
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import partial_beside, sweep_partials, write_atomically
+from ..audio.bed import BedPlan
 from ..audio.clip import Clip, ms_to_frames
 from ..audio.loudness import apply_gain
-from ..audio.mix import total_frames
+from ..audio.mix import render, total_frames
 from ..errors import ExportError
 from ..timeline import Timeline
-from .encode import FORMATS, Cover, Progress, counting, encode_pcm, level, render_range
+from .encode import FORMATS, Cover, Progress, counting, encode_pcm, level
 from .tags import Tags
 
 PLAYLIST_SUFFIX = ".m3u8"
@@ -50,12 +51,14 @@ def export_split(
     tags: Tags | None = None,
     progress: Progress | None = None,
     cover: Cover | None = None,
+    bed: BedPlan | None = None,
 ) -> SplitExport:
     """One track per chapter and a playlist, in `folder` (replaced if it holds an earlier
     split export). Track k holds exactly the frames of chapter k, so the tracks played
     in order are the whole routine. Nothing is left behind on failure, and what earlier
     exports killed mid-way left beside `folder` is removed. `cover` makes the picture
-    every track carries, while the first one encodes."""
+    every track carries, while the first one encodes. The routine is rendered once, with
+    `bed` under it, and cut into the tracks as it goes."""
     cover = functools.cache(cover) if cover is not None else None
     spec = FORMATS[fmt]
     base = tags or Tags(title=timeline.title, album=timeline.title)
@@ -67,7 +70,7 @@ def export_split(
     total = total_frames(timeline, sample_rate)
     # One gain for the whole routine, so its tracks keep their levels relative to each other.
     leveled = level(
-        timeline, clips, sample_rate, spec, bitrate_kbps, counting(progress, 0, 2 * total)
+        timeline, clips, sample_rate, spec, bitrate_kbps, counting(progress, 0, 2 * total), bed
     )
     width = max(2, len(str(len(chapters))))
     names = [
@@ -81,6 +84,9 @@ def export_split(
             "split export; choose another folder with -o"
         )
     sweep_partials(folder.parent)
+    pcm = render(
+        timeline, leveled.clips, sample_rate, bed=leveled.bed, breaks=[a for a, _ in bounds]
+    )
     try:
         with partial_beside(folder, folder=True) as tmp:
             for n, (chapter, (a, b), name) in enumerate(
@@ -90,10 +96,7 @@ def export_split(
                     base, title=chapter.title, track=n, track_total=len(chapters)
                 )
                 encode_pcm(
-                    (
-                        apply_gain(c, leveled.gain_db)
-                        for c in render_range(timeline, leveled.clips, sample_rate, a, b)
-                    ),
+                    (apply_gain(c, leveled.gain_db) for c in _take_frames(pcm, b - a)),
                     sample_rate,
                     tmp / name,
                     spec,
@@ -111,12 +114,22 @@ def export_split(
             _swap_in(tmp, folder)
     except OSError as exc:
         raise ExportError(f"cannot write {folder}: {exc.strerror or exc}") from None
+    finally:
+        pcm.close()
     return SplitExport(folder, tuple(folder / n for n in names), folder / playlist_name)
 
 
 _SEPARATORS = re.compile(r"[/\\|]+")
 _UNSAFE = re.compile(r'[<>:"?*\x00-\x1f\x7f]+')
 MAX_NAME_CHARS = 80
+
+
+def _take_frames(pcm: Iterator[bytes], frames: int) -> Iterator[bytes]:
+    """The next chunks of `pcm` up to `frames` frames (chunks end on a track's edge)."""
+    while frames > 0:
+        chunk = next(pcm)
+        frames -= len(chunk) // 2
+        yield chunk
 
 
 def safe_file_name(text: str) -> str:
