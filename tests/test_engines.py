@@ -34,7 +34,7 @@ from voice_coach.speech import pyttsx3_engine as pyttsx3_module
 from voice_coach.speech.cache import SpeechCache
 from voice_coach.speech.contract import match_voice, voice_for_language
 from voice_coach.speech.espeak_engine import clip_from_wav_stream, parse_version, parse_voices
-from voice_coach.speech.piper_engine import join_sentences, length_scale
+from voice_coach.speech.piper_engine import join_sentences, length_scale, piper_input
 
 VOICES_TXT = FIXTURES / "espeak-voices.txt"
 REQUIRED_IN_CI = {"pyttsx3", "espeak-ng"}
@@ -242,6 +242,43 @@ def test_piper_sentences_join_into_int16_with_a_pause() -> None:
     gap = piper_module.SENTENCE_GAP_MS  # at 1000 Hz, one sample per millisecond
     assert pcm.size == 100 + gap + 50
     assert pcm[0] == 16384 and pcm[100 : 100 + gap].max() == 0 and pcm[-1] == -32767
+
+
+@pytest.mark.parametrize(
+    ("line", "given"),
+    [
+        ("Two.", "Two,"),
+        ("Halten.", "Halten,"),
+        (" Three. ", "Three,"),
+        ("Switch sides.", "Switch sides."),
+        ("Ten seconds left.", "Ten seconds left."),
+        ("Stop!", "Stop!"),
+        ("Ready?", "Ready?"),
+        ("Wait...", "Wait..."),
+        ("Again", "Again"),
+    ],
+)
+def test_piper_says_a_one_word_line_as_a_call(line: str, given: str) -> None:
+    assert piper_input(line) == given
+
+
+def test_piper_synthesizes_the_line_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    said: list[str] = []
+
+    class FakeVoice:
+        config = SimpleNamespace(sample_rate=1000)
+
+        def synthesize(self, text: str, syn_config: object) -> Iterator[SimpleNamespace]:
+            said.append(text)
+            yield SimpleNamespace(audio_float_array=np.full(100, 0.5, dtype=np.float32))
+
+    monkeypatch.setitem(sys.modules, "piper", SimpleNamespace(SynthesisConfig=SimpleNamespace))
+    engine = PiperEngine()
+    engine._loaded["fake"] = FakeVoice()
+    voice = ResolvedVoice("piper", "fake", "fake", 160, 1.0)
+    assert engine.synthesize("Two.", voice).frames == 100
+    engine.synthesize("Switch sides.", voice)
+    assert said == ["Two,", "Switch sides."]
 
 
 def test_piper_missing_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:

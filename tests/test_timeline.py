@@ -43,7 +43,7 @@ def test_minimal_routine_layout_to_the_millisecond() -> None:
         (500, 100, "intro", "Minimal.", None),
         (1300, 100, "step", "Stretch.", 1),
         (3550, 200, "chime", "start", 1),
-        (3900, 100, "hold", "Hold.", 1),
+        (3900, 500, "hold", "Hold it and stay relaxed.", 1),
         (13900, 300, "remaining", "Ten seconds left.", 1),
         (20900, 100, "countdown", "Three.", 1),
         (21900, 100, "countdown", "Two.", 1),
@@ -87,7 +87,7 @@ def test_halfway_is_in_the_middle() -> None:
 
 
 def test_cues_that_do_not_apply_to_a_short_hold_are_skipped_silently() -> None:
-    tl = layout(one_step(hold_s=2.5, cues=CueOptions(countdown=3, remaining_s=(10,))))
+    tl = layout(one_step(hold_s=2.9, cues=CueOptions(countdown=3, remaining_s=(10,))))
     assert [e.text for e in tl.events if e.kind == "countdown"] == ["Two.", "One."]
     assert starts(tl, "remaining") == []
     assert tl.warnings == ()

@@ -231,7 +231,10 @@ class Phrases:
     """Templates for every cue that is not written in the routine script."""
 
     language: str = "en"
-    hold: str = "Hold."
+    hold: str = "Hold it and stay relaxed."
+    """At the start of each hold. Not a bare "Hold.": said alone, one syllable is easily
+    missed; a recognizer heard espeak-ng's "Hold." as "that will" every time (see
+    benchmarks/README.md, intelligibility)."""
     halfway: str = "Halfway there."
     remaining: str = "{duration} left."
     """Said at the `remaining` marks; {duration} in words, e.g. "ten seconds"."""

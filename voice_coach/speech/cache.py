@@ -32,9 +32,9 @@ from .contract import SYNTHESIS_TIMEOUT_S, Engine, Parallelism, ResolvedVoice
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bump when what is stored for the same inputs changes (silence trimming, loudness
-normalization, how an engine is driven)."""
+normalization, how an engine is driven). 4: piper says one-word lines as calls."""
 PARALLEL_MIN_PHRASES = 8
 """Fewer missing phrases than this are synthesized one by one: starting workers for
 them would cost more than it saves."""
