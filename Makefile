@@ -12,7 +12,8 @@ run: system-deps $(VENV)/.installed-neural
 	$(BIN)/voice-coach export $(ROUTINE)
 
 ## make test: set everything up, then ruff, mypy and the whole pytest suite
-## (with the optional neural voice, so every engine's contract test runs)
+## (with the optional neural voice, so every engine's contract test runs, and the
+## recognizer for voice commands)
 test: system-deps-test $(VENV)/.installed-neural lint typecheck unit
 
 lint: $(VENV)/.installed
@@ -39,7 +40,7 @@ system-deps-test:
 	@tools/system-deps.sh test
 
 $(VENV)/.installed-neural: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev,neural]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,neural,listen]'
 	touch $@
 
 $(VENV)/.installed: pyproject.toml

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the system programs voice_coach needs, or say exactly how to.
 #   tools/system-deps.sh run    espeak-ng (speech) and ffmpeg (encoding)
-#   tools/system-deps.sh test   the same plus PulseAudio, PortAudio and Chromium for playback and browser tests
+#   tools/system-deps.sh test   the same plus PulseAudio, PortAudio and Chromium for playback and browser
+#                               tests, and a D-Bus daemon with playerctl for the MPRIS tests
 set -euo pipefail
 
 want=(espeak-ng ffmpeg)
@@ -9,6 +10,8 @@ if [[ "${1:-run}" == "test" ]]; then
   # fonts-liberation: only "recommended" by chromium, and --no-install-recommends skips it;
   # without a font the page test would screenshot text that never rendered.
   want+=(pulseaudio pulseaudio-utils libportaudio2 chromium fonts-liberation)
+  # dbus: dbus-daemon for a private session bus; playerctl: an MPRIS client
+  want+=(dbus playerctl)
 fi
 
 missing=()

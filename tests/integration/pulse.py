@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -68,10 +69,14 @@ def _stop(proc: subprocess.Popen[bytes], timeout_s: float = STOP_TIMEOUT_S) -> N
 
 
 class Recorder:
-    """`parec` recording the sink's monitor as mono s16le at `rate` into `path`."""
+    """`parec` recording the sink's monitor (or another `source`) as mono s16le at
+    `rate` into `path`."""
 
-    def __init__(self, server: PulseServer, path: Path, rate: int = RATE) -> None:
+    def __init__(
+        self, server: PulseServer, path: Path, rate: int = RATE, source: str | None = None
+    ) -> None:
         self.server, self.path, self.rate = server, path, rate
+        self.source = source or f"{server.sink}.monitor"
         self._proc: subprocess.Popen[bytes] | None = None
         self._out: IO[bytes] | None = None
         self._err: IO[bytes] | None = None
@@ -104,7 +109,7 @@ class Recorder:
             [
                 "parec",
                 "-d",
-                f"{self.server.sink}.monitor",
+                self.source,
                 "--format=s16le",
                 f"--rate={self.rate}",
                 "--channels=1",
@@ -346,3 +351,86 @@ def best_offset(
         if m.onset_ms is not None
     ]
     return float(statistics.median(pairs))
+
+
+# -- a virtual microphone ------------------------------------------------------------
+
+MIC = "voice_coach_mic"
+
+
+@dataclass
+class Microphone:
+    """A null sink whose monitor is the server's default source: whatever is played
+    into the sink is what a client hears from "the default microphone"."""
+
+    server: PulseServer
+    sink: str
+
+    def say(self, wav: Path, timeout_s: float = 30) -> None:
+        """Play a sound file into the microphone; returns when it has played."""
+        subprocess.run(
+            ["paplay", "-d", self.sink, str(wav)],
+            env=self.server.env(),
+            capture_output=True,
+            check=True,
+            timeout=timeout_s,
+        )
+
+    def recorder(self, path: Path, rate: int = RATE) -> Recorder:
+        """A started recorder of what the microphone hears."""
+        rec = Recorder(self.server, path, rate, source=f"{self.sink}.monitor")
+        self.server._recorders.append(rec)
+        return rec.start()
+
+    def stream(self, rate: int, latency_ms: int = 20) -> subprocess.Popen[bytes]:
+        """`pacat` playing mono s16le at `rate` from its stdin into the microphone (the
+        caller paces what it writes and closes stdin to end it)."""
+        return subprocess.Popen(
+            [
+                "pacat",
+                "--playback",
+                "-d",
+                self.sink,
+                "--format=s16le",
+                f"--rate={rate}",
+                "--channels=1",
+                f"--latency-msec={latency_ms}",
+                "--raw",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=self.server.env(),
+            preexec_fn=_die_with_parent,
+        )
+
+    def leak(self, sink: str, volume_db: float) -> None:
+        """Feed what `sink` plays back into the microphone at `volume_db` (an echo: a
+        speaker heard by the microphone)."""
+        module = self.server.pactl(
+            "load-module",
+            "module-loopback",
+            f"source={sink}.monitor",
+            f"sink={self.sink}",
+            "latency_msec=20",
+            "source_dont_move=true",
+            "sink_dont_move=true",
+        ).strip()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            listing = self.server.pactl("list", "sink-inputs")
+            for block in listing.split("Sink Input #")[1:]:
+                if re.search(rf"Owner Module: {module}\b", block):
+                    index = block.split(None, 1)[0]
+                    self.server.pactl("set-sink-input-volume", index, f"{volume_db:g}dB")
+                    return
+            if time.monotonic() > deadline:
+                raise PulseError(f"the loopback from {sink} did not start")
+            time.sleep(0.05)
+
+
+def virtual_microphone(server: PulseServer, name: str = MIC) -> Microphone:
+    """Add a virtual microphone to `server` and make it the default source."""
+    server.pactl("load-module", "module-null-sink", f"sink_name={name}")
+    server.pactl("set-default-source", f"{name}.monitor")
+    return Microphone(server, name)

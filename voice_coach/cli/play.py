@@ -31,6 +31,20 @@ def play(
         Optional[str],
         typer.Option("--device", help="Output device: index or part of its name (see `devices`)."),
     ] = None,
+    listen: Annotated[
+        bool,
+        typer.Option(
+            "--listen",
+            help='Voice commands from the default microphone, offline: "coach" and one word '
+            "(pause, go on, next, back, longer, shorter, stop, time).",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Log to stderr what the voice heard and whether media keys are on."
+        ),
+    ] = False,
     *,
     choices: Choices,
 ) -> None:
@@ -38,9 +52,11 @@ def play(
 
     Keys (no Enter needed): space pause/resume, n or → next step, b or ← back,
     + / - lengthen or shorten the current hold by 5 s, q quit. Ctrl+C also stops;
-    `--resume` continues from the step you stopped in.
+    `--resume` continues from the step you stopped in. With `--listen`, say
+    "coach pause", "coach go on", "coach next", "coach stop"... Media keys and headset
+    buttons work through MPRIS on Linux.
 
-    Example: voice-coach play sciatica-relief --resume
+    Example: voice-coach play sciatica-relief --resume --listen
     """
     # First the sound stream and its start tone, before the rest of the program loads:
     # the person hears at once that the coach has started. On the default device the
@@ -55,15 +71,27 @@ def play(
         except VoiceCoachError as exc:
             speaker = exc  # reported once the routine is known to be valid
 
-    from ..live.keys import KEY_HELP, keyboard
-    from ..live.player import status_line
+    from ..live.handsfree import hands_free
+    from ..live.keys import KEY_HELP
     from ..live.run import play_routine
 
+    if debug:
+        import logging
+
+        logging.basicConfig(format="debug: %(message)s")
+        logging.getLogger("voice_coach").setLevel(logging.DEBUG)
     live = sys.stderr.isatty()
+
+    def voice_off(line: str) -> None:
+        if live:
+            sys.stderr.write("\r\x1b[2K")  # over the status line
+        warn(line)
+
+    hands = hands_free(listen, notify=voice_off)
 
     def show_status(status: Status) -> None:
         if live:
-            sys.stderr.write("\r\x1b[2K" + status_line(status)[: status_width()])
+            sys.stderr.write("\r\x1b[2K" + hands.status_line(status)[: status_width()])
             sys.stderr.flush()
 
     def ready() -> None:
@@ -78,7 +106,7 @@ def play(
             resume=resume,
             notify=note,
             on_status=show_status,
-            controls=keyboard,
+            controls=hands.controls,
             on_ready=ready,
         )
     if live:

@@ -8,14 +8,17 @@ timeline order; the keyboard is read in another, one key per command.
 The start tone plays on a stream of its own while the program loads; once it has
 played out, the player opens the routine's stream, so the first cue is at the front
 of the device buffer. The routine's clock starts there.
+
+Every block handed to the device goes through an `Airtime`, which mixes in short
+answers (the voice commands' acknowledgement) and remembers what sounded when, so
+that voice control does not obey the coach's own words.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..audio.clip import Clip
@@ -23,12 +26,10 @@ from ..model import Routine
 from ..speech.cache import SpeechCache
 from ..timefmt import clock
 from ..timeline import Pacing, spoken_texts
-from .session import Command, LiveSession, Status
-from .stream import SAMPLE_RATE, Output, Source
+from .remote import Airtime, Controls, Remote, no_controls
+from .session import LiveSession, Status
+from .stream import LATENCY_S, SAMPLE_RATE, Output, Source
 
-Controls = Callable[[Callable[[Command], None]], AbstractContextManager[bool]]
-"""Starts delivering commands to a handler for the duration of a `with` block (the
-terminal's keys, say); the block's value says whether it does."""
 WAIT_WORTH_SAYING_MS = 100
 """Less waiting for speech than this goes unremarked."""
 FIRST_FILL_WAIT_S = 0.5
@@ -131,11 +132,14 @@ class _Synthesizer(threading.Thread):
 class _SessionSource:
     """The session as the output stream's `Source`."""
 
-    def __init__(self, session: LiveSession) -> None:
+    def __init__(self, session: LiveSession, airtime: Airtime) -> None:
         self.session = session
+        self.airtime = airtime
 
     def read(self, frames: int) -> bytes:
-        return self.session.read(frames).tobytes()
+        from_ms = self.session.position_ms
+        block = self.session.read(frames)
+        return self.airtime.mix(block, from_ms, self.session.position_ms).tobytes()
 
     def catch_up(self, frames: int) -> None:
         self.session.catch_up(frames)
@@ -167,11 +171,6 @@ def new_session(
     return session, texts
 
 
-@contextmanager
-def no_controls(_handler: Callable[[Command], None]) -> Iterator[bool]:
-    yield False
-
-
 def play(
     routine: Routine,
     cache: SpeechCache,
@@ -193,14 +192,15 @@ def play(
         if tone is not None:
             tone.close()
     synth = _Synthesizer(cache, texts[1:], session)
+    airtime = Airtime(SAMPLE_RATE, LATENCY_S)
     interrupted = False
     output: Output | None = None
     try:
-        output = open_stream(_SessionSource(session))
+        output = open_stream(_SessionSource(session, airtime))
         # The rest loads once the device holds the first cue, so as not to delay it.
         output.started.wait(FIRST_FILL_WAIT_S)
         synth.start()
-        with controls(session.handle):
+        with controls(Remote(session, airtime, cache.clip, cache.root)):
             while not output.done.wait(0.2):
                 if synth.error is not None:
                     raise synth.error

@@ -17,8 +17,9 @@ from ..prepare import speech_cache
 from ..settings import Choices
 from ..speech import fallback_note
 from .devices import Speaker
-from .player import Controls, PlayResult, no_controls, play
+from .player import PlayResult, play
 from .positions import clear_position, load_position, save_position
+from .remote import Controls, no_controls
 from .session import Status
 
 Notify = Callable[[str], None]

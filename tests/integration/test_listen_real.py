@@ -1,0 +1,214 @@
+"""`voice-coach play --listen` end to end: a real process, real PortAudio, a private
+PulseAudio server whose default source is a virtual microphone (a second null sink's
+monitor), commands spoken into it by espeak-ng, the real recognizer (pocketsphinx).
+
+What the player did is read from its `--debug` lines ("voice: heard: ... -> pause")
+and from the recording of its output sink.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import require_program
+
+from . import onsets
+from .pulse import Microphone, PulseServer, Recorder, pulse_server, virtual_microphone
+from .test_play_real import Env, Play, assert_on_time, wait_for_sound
+
+pytestmark = pytest.mark.integration
+
+VOICE = ("en-us", 160)
+"""espeak-ng voice and rate of the spoken commands."""
+STOP_WITHIN_S = 2.5
+"""From the end of "coach stop" to the process gone: voice activity ends the
+utterance (0.3 s), the recognizer decodes it, then `play` stops as for `q`."""
+READY_TIMEOUT_S = 30
+PAUSE_S = 4.0
+
+# "Hold it..." then about 13 s of silence: room to speak.
+HOLD_ROUTINE = """\
+    title: Voice check
+    steps:
+      - name: Reach up
+        hold: 14
+        remaining: []
+"""
+# The coach's own lines hold the command words, "Stop at once..." among them.
+LEAKY_ROUTINE = """\
+    title: Echo check
+    intro:
+      - Stop at once if anything hurts, and take your time.
+    steps:
+      - name: Seated hamstring stretch
+        setup:
+          - Sit tall and go on breathing.
+          - Pause here, then reach a little longer.
+        hold: 8
+        countdown: 3
+        release: Come back to the middle.
+      - name: Calf stretch
+        hold: 6
+        release: Stop, and come back slowly.
+"""
+
+
+def require_recognizer() -> None:
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        if os.environ.get("VOICE_COACH_REQUIRE_TOOLS") or os.environ.get("CI"):
+            pytest.fail("pocketsphinx is required here (CI): pip install -e '.[listen]'")
+        pytest.skip("pocketsphinx is not installed")
+
+
+@pytest.fixture(scope="module")
+def pulse() -> Iterator[PulseServer]:
+    for program in ("pulseaudio", "parec", "pactl", "paplay", "espeak-ng"):
+        require_program(program)
+    require_recognizer()
+    with pulse_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def mic(pulse: PulseServer) -> Microphone:
+    return virtual_microphone(pulse)
+
+
+@pytest.fixture(scope="module")
+def env(pulse: PulseServer, tmp_path_factory: pytest.TempPathFactory) -> Env:
+    root = tmp_path_factory.mktemp("listen")
+    return Env(pulse, root, root / "cache")
+
+
+def spoken(env: Env, words: str) -> Path:
+    path = env.root / f"{words.replace(' ', '_')}.wav"
+    if not path.exists():
+        voice, rate = VOICE
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(path), words], check=True
+        )
+    return path
+
+
+def wait_until_quiet(rec: Recorder, quiet_ms: int, timeout_s: float = 20) -> None:
+    """Until the recording has had `quiet_ms` of silence at its end (in a hold)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        samples = rec.samples()
+        heard = onsets.onsets(onsets.levels(samples, rec.rate))
+        # An onset is where a sound starts: allow 2 s for the sound itself.
+        if heard and samples.size * 1000 // rec.rate - heard[-1] > quiet_ms + 2000:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the routine never went quiet")
+
+
+def actions(stderr: str) -> list[str]:
+    return re.findall(r"voice: heard: .* -> (\w+)", stderr)
+
+
+class Stderr:
+    """All of a play's stderr: `Play.read_stderr_until` and `Play.wait` each keep only
+    what they read themselves."""
+
+    def __init__(self, play: Play) -> None:
+        self.play = play
+        self.read = ""
+
+    def until(self, needle: str, timeout_s: float) -> str | None:
+        line = self.play.read_stderr_until(needle, timeout_s)
+        self.read += self.play.stderr
+        return line
+
+    def wait(self, timeout_s: float) -> int:
+        code = self.play.wait(timeout_s)
+        self.play.stderr = self.read + self.play.stderr
+        return code
+
+
+def listening_in_a_hold(env: Env, routine: Path, rec: Recorder) -> tuple[Play, Stderr]:
+    """A play that listens, gone quiet in the hold."""
+    play = env.start_play(routine, "--listen", "--debug")
+    err = Stderr(play)
+    try:
+        assert err.until("voice: listening", READY_TIMEOUT_S), str(play)
+        wait_for_sound(rec, timeout_s=15, n=1)
+        wait_until_quiet(rec, 500)
+    except BaseException:
+        play.kill()
+        raise
+    return play, err
+
+
+def test_spoken_pause_and_go_on_pause_and_resume(env: Env, mic: Microphone) -> None:
+    routine = env.routine("hold", HOLD_ROUTINE)
+    timeline = env.show(routine)
+    with env.pulse.recorder(env.root / "pause.raw") as rec:
+        play, err = listening_in_a_hold(env, routine, rec)
+        try:
+            mic.say(spoken(env, "coach pause"))
+            assert err.until("-> pause", 5), str(play)
+            paused_at = time.monotonic()
+            time.sleep(PAUSE_S)
+            mic.say(spoken(env, "coach go on"))
+            assert err.until("-> resume", 5), str(play)
+            paused_s = time.monotonic() - paused_at
+            code = err.wait(timeline["total_ms"] / 1000 + 20)
+        finally:
+            play.kill()
+        rec.stop()
+    assert code == 0 and "finished" in play.stdout, str(play)
+    assert actions(play.stderr) == ["pause", "resume"], str(play)
+    heard = onsets.onsets(onsets.levels(rec.samples(), rec.rate))
+    played_ms = heard[-1] - heard[1]  # first cue to the last one
+    expected_ms = timeline["events"][-1]["start_ms"] - timeline["events"][0]["start_ms"]
+    # Paused for paused_s; resuming repeats nothing in a silent hold but says the time left.
+    assert played_ms >= expected_ms + (paused_s - 1.0) * 1000, (played_ms, expected_ms, str(play))
+
+
+def test_coach_stop_ends_it_the_way_q_does(env: Env, mic: Microphone) -> None:
+    routine = env.routine("hold", HOLD_ROUTINE)
+    env.show(routine)
+    with env.pulse.recorder(env.root / "stop.raw") as rec:
+        play, err = listening_in_a_hold(env, routine, rec)
+        try:
+            mic.say(spoken(env, "coach stop"))
+            said = time.monotonic()
+            code = err.wait(10)
+            took = time.monotonic() - said
+        finally:
+            play.kill()
+    assert code == 0, str(play)
+    assert took <= STOP_WITHIN_S, f"took {took:.2f} s to stop after the command\n{play}"
+    assert re.search(r"stopped in step 1; continue with: .*--resume", play.stdout), str(play)
+    assert "Traceback" not in play.stderr, str(play)
+
+
+def test_its_own_voice_leaking_into_the_microphone_changes_nothing(
+    env: Env, mic: Microphone
+) -> None:
+    routine = env.routine("leaky", LEAKY_ROUTINE)
+    timeline = env.show(routine)
+    mic.leak(env.pulse.sink, volume_db=-6)
+    with env.pulse.recorder(env.root / "leak.raw") as rec:
+        play = env.start_play(routine, "--listen", "--debug")
+        try:
+            code = play.wait(timeout=timeline["total_ms"] / 1000 + 30)
+        finally:
+            play.kill()
+        time.sleep(0.3)
+        rec.stop()
+    assert code == 0 and "finished" in play.stdout, str(play)
+    assert "voice: listening" in play.stderr, str(play)
+    assert actions(play.stderr) == [], f"the coach obeyed itself\n{play}"
+    decided = re.findall(r"voice: (no command|the coach's own words|too long)", play.stderr)
+    assert decided, f"the microphone heard the coach (the test's premise)\n{play}"
+    assert_on_time(timeline["events"], rec, play)

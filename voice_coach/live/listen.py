@@ -1,0 +1,602 @@
+"""Voice commands in `play --listen`: "coach" and one word, heard offline through the
+default microphone.
+
+    microphone (16 kHz mono)
+      -> `Utterances`: one stretch of speech at a time (voice activity), with a little
+         audio before and after; longer than a command: ignored
+      -> `Recognizer`: pocketsphinx with the en-us model its wheel ships, decoding with
+         a small language model made at start from the routine's own lines, everyday
+         words and the commands, each command one token ("coach_pause") whose weight
+         in the model is its threshold
+      -> `judge`: against what the coach itself sounded then (`Airtime`): while it
+         speaks, and just after, only the strict model counts, and never a command
+         whose word the coach was saying
+      -> the session, and a short note or spoken answer as acknowledgement.
+
+The coach must not obey itself: "Next: seated hamstring stretch" or "Stop at once if
+it hurts" spoken by the coach and picked up by the microphone are the routine's own
+lines, which the language model knows word for word, and they sound while `Airtime`
+says the coach is on the air.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import os
+import queue
+import re
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .remote import Remote
+from .session import Command
+
+log = logging.getLogger(__name__)
+
+WAKE_WORD = "coach"
+SAMPLE_RATE = 16000
+"""What the acoustic model was trained on; the sound server resamples the microphone."""
+BLOCK_S = 0.03
+"""One voice-activity frame."""
+PRE_S = 0.3
+POST_S = 0.2
+"""Audio kept before and after the detected speech: the recognizer needs some silence
+around the words (cut tight, the last consonant of "next" was lost)."""
+VAD_WINDOW_S = 0.3
+"""Silence that ends an utterance: the wait between the end of a command and its
+recognition."""
+MAX_UTTERANCE_S = 3.0
+"""Longer stretches of speech are not a command (a command spoken slowly is ~1.6 s)."""
+ECHO_TAIL_S = 0.35
+"""After a sound leaves the device, how long its echo may still be in the microphone
+(device and microphone latency, room)."""
+RECOGNIZER_NICENESS = 10
+DITHER = 8.0
+"""Noise (in 16-bit steps) added before recognition: a digitally silent input (a
+virtual microphone) makes the recognizer's feature normalization fail."""
+
+
+class Action(enum.Enum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    NEXT = "next"
+    BACK = "back"
+    LONGER = "longer"
+    SHORTER = "shorter"
+    STOP = "stop"
+    TIME = "time"
+    """Say how long is left in the hold."""
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A command: the wake word, then `words`."""
+
+    words: str
+    action: Action
+    pronunciations: tuple[str, ...]
+    """Of `words`, in the CMU dictionary's phones (ARPAbet)."""
+    weight: int
+    """How many times the command stands in the language model's text: the higher,
+    the more readily it is heard (and the more readily imagined). Tuned per phrase
+    with benchmarks/bench_listen.py on voices the benchmark does not score."""
+
+    @property
+    def token(self) -> str:
+        return f"{WAKE_WORD}_{self.words.replace(' ', '_')}"
+
+    @property
+    def spoken(self) -> str:
+        return f"{WAKE_WORD} {self.words}"
+
+
+PHRASES: tuple[Phrase, ...] = (
+    # American and British (non-rhotic) pronunciations.
+    Phrase("pause", Action.PAUSE, ("P AO Z",), 200),
+    Phrase("go on", Action.RESUME, ("G OW AA N", "G OW AO N"), 200),
+    Phrase("resume", Action.RESUME, ("R IH Z UW M", "R IY Z UW M", "R IH Z Y UW M"), 200),
+    Phrase("next", Action.NEXT, ("N EH K S T", "N EH K S", "EH K S T", "N EH IH K S T"), 200),
+    Phrase("back", Action.BACK, ("B AE K", "B AA K"), 200),
+    Phrase("longer", Action.LONGER, ("L AO NG G ER", "L AO NG ER", "L AA NG G AH"), 200),
+    Phrase("shorter", Action.SHORTER, ("SH AO R T ER", "SH AO T AH"), 200),
+    Phrase("stop", Action.STOP, ("S T AA P", "S T AO P"), 200),
+    Phrase("time", Action.TIME, ("T AY M",), 200),
+)
+STRICT_WEIGHT = 20
+"""Every command's weight in the model used while the coach is on the air."""
+
+EVERYDAY = """
+a about after again all also always am an and any are around as ask at away bad be
+because been before being best better between big both but by call came can car
+cause close cold come could course cup day did do does dog done down each easy end
+enough even ever every eye face fact feel few find fine first five food for four
+friend from full get give glad go going gone good got great had half hand hard has
+have he head hear help her here high him his hold home hope hot house how i if in
+into is it its just keep kind know last late left less let life like line little
+live look lot love made make man many may me mean might mind money more morning most
+move much must my name need never new nice night no not nothing now of off oh ok okay
+old once one only open or other our out over own part people place play please point
+put quite rather read ready real really right room round run said same saw say see
+seem set she should show side since sit six slow small so some something soon sorry
+start still such sure take talk tell ten than thank that the their them then there
+these they thing think this those though three through to today together told too
+took top towards try turn two under until up us use very wait walk want was watch
+water way we week well went were what when where which while who why will with word
+work world would write yeah year yes yet you your
+couch coat code cope poach pouch coast ghost post toast road load boat goat note cold
+gold pose paws pass pours peace piece text nest neck best test desk bag black pack
+lack track stock shop drop step stuck tip type tight tie nine mine fine long longing
+shorten shore shirt short sort assume zoom moon tune news knew nights later letter
+"""
+"""Words anyone may say near the microphone, and words that sound like the commands:
+the language model's alternatives to hearing a command."""
+
+
+@dataclass(frozen=True)
+class Hearing:
+    text: str
+    """What the recognizer made of the utterance."""
+    phrase: Phrase | None
+    """The command in it, if any."""
+
+
+class Recognizer(Protocol):
+    def hear(self, pcm: bytes, strict: bool) -> Hearing:
+        """Decode one utterance (16 kHz mono s16le); `strict`: the coach was on the air."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ListenError(Exception):
+    """Voice commands cannot run here (no recognizer, no model for the language, no
+    microphone); the message says why in one line."""
+
+
+def sentences(texts: Sequence[str]) -> list[str]:
+    """Lines as the language model reads them: lower case words, nothing else."""
+    out = []
+    for text in texts:
+        words = re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower())
+        if words:
+            out.append(" ".join(words))
+    return out
+
+
+def model_text(routine_texts: Sequence[str], weights: dict[str, int]) -> str:
+    """The language model's training text: the routine's own lines, everyday words (one
+    per line), and each command token as often as its weight."""
+    lines = sentences(routine_texts) + EVERYDAY.split()
+    for phrase in PHRASES:
+        lines += [phrase.token] * weights[phrase.words]
+    return "\n".join(lines) + "\n"
+
+
+def find_phrase(text: str) -> Phrase | None:
+    """The command a transcript holds, if any."""
+    tokens = {p.token: p for p in PHRASES}
+    for word in text.split():
+        phrase = tokens.get(word.split("(")[0])
+        if phrase is not None:
+            return phrase
+    return None
+
+
+class SphinxRecognizer:
+    """pocketsphinx 5 with the en-us model in its wheel; nothing is downloaded."""
+
+    def __init__(self, routine_texts: Sequence[str]) -> None:
+        try:
+            import pocketsphinx
+            from pocketsphinx.lm import ArpaBoLM
+        except ImportError:
+            raise ListenError(
+                "voice commands need pocketsphinx: pip install 'voice-coach[listen]'"
+            ) from None
+        self._decoder = pocketsphinx.Decoder(loglevel="FATAL", lm=None, jsgf=None)
+        words = [
+            (phrase.token if i == 0 else f"{phrase.token}({i + 1})", f"K OW CH {phones}")
+            for phrase in PHRASES
+            for i, phones in enumerate(phrase.pronunciations)
+        ]
+        for n, (name, phones) in enumerate(words, 1):
+            self._decoder.add_word(name, phones, n == len(words))  # the last one applies all
+        normal = {p.words: p.weight for p in PHRASES}
+        strict = {p.words: STRICT_WEIGHT for p in PHRASES}
+        with tempfile.TemporaryDirectory(prefix="voice-coach-lm-") as tmp:
+            for name, weights in (("normal", normal), ("strict", strict)):
+                lm = ArpaBoLM(text=model_text(routine_texts, weights), add_start=True)
+                lm.compute()
+                path = Path(tmp) / f"{name}.arpa"
+                with path.open("w", encoding="utf-8") as f:
+                    lm.write(f)
+                self._decoder.add_lm_file(name, str(path))
+        self._noise = np.random.default_rng(0)
+
+    def hear(self, pcm: bytes, strict: bool) -> Hearing:
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        samples += self._noise.normal(0.0, DITHER, samples.size)
+        data = np.clip(samples, -32768, 32767).astype("<i2").tobytes()
+        decoder = self._decoder
+        decoder.activate_search("strict" if strict else "normal")
+        decoder.start_utt()
+        decoder.process_raw(data, full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        text = hyp.hypstr if hyp is not None else ""
+        return Hearing(text, find_phrase(text))
+
+    def close(self) -> None:
+        """Nothing to release but memory."""
+
+
+class RecognizerProcess:
+    """A `SphinxRecognizer` in a process of its own. pocketsphinx holds the GIL while
+    it loads its model (measured: 0.8 s) and while it decodes (0.2 s an utterance): in
+    the player's process that would starve the sound device's callback, and every
+    cue after it would come late."""
+
+    def __init__(self, routine_texts: Sequence[str]) -> None:
+        import multiprocessing
+
+        # spawn, not fork: the player's process runs PortAudio and threads.
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve_recognizer,
+            args=(child, list(routine_texts)),
+            name="voice-coach-recognizer",
+            daemon=True,
+        )
+        self._process.start()
+        child.close()
+        try:
+            problem = self._conn.recv()
+        except EOFError:
+            problem = "the recognizer process ended at start"
+        if problem is not None:
+            self.close()
+            raise ListenError(problem)
+
+    def hear(self, pcm: bytes, strict: bool) -> Hearing:
+        self._conn.send((pcm, strict))
+        text: str = self._conn.recv()
+        return Hearing(text, find_phrase(text))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self._process.join(timeout=2)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._conn.close()
+
+
+def _serve_recognizer(conn: Any, routine_texts: list[str]) -> None:
+    """The recognizer process: None (or why not) once ready, then one transcript per
+    utterance, until it is sent None or its parent goes."""
+    # Below the player: on a busy machine the sound device's callback comes first.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(RECOGNIZER_NICENESS)
+    try:
+        recognizer = SphinxRecognizer(routine_texts)
+    except ListenError as exc:
+        conn.send(str(exc))
+        return
+    conn.send(None)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        pcm, strict = request
+        conn.send(recognizer.hear(pcm, strict).text)
+
+
+# -- utterances -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Utterance:
+    start_s: float
+    end_s: float
+    """Clock times of the speech (without the audio kept around it)."""
+    pcm: bytes
+    """The speech with PRE_S before and POST_S after (as far as recorded)."""
+    too_long: bool = False
+
+
+class Utterances:
+    """Stretches of speech in a stream of 16 kHz audio, found by pocketsphinx's voice
+    activity detector. `feed` takes the audio as it comes, with the clock time of its
+    end; the stream's own sample count places each sample on that clock."""
+
+    def __init__(self, max_s: float = MAX_UTTERANCE_S) -> None:
+        from pocketsphinx import Endpointer
+
+        self._ep = Endpointer(window=VAD_WINDOW_S, ratio=0.9, sample_rate=SAMPLE_RATE)
+        self._frame_bytes: int = self._ep.frame_bytes
+        self._pending = b""
+        self._fed = 0
+        """Samples fed to the detector (its own time, in samples)."""
+        self._end_clock = 0.0
+        self._end_sample = 0
+        self._kept: deque[bytes] = deque()
+        self._kept_from = 0
+        """Stream sample index of the first kept byte."""
+        self._keep_samples = int((max_s + PRE_S + 1.0) * SAMPLE_RATE)
+        self._max_s = max_s
+
+    def _clock(self, sample: float) -> float:
+        return self._end_clock - (self._end_sample - sample) / SAMPLE_RATE
+
+    def _cut(self, from_sample: int, to_sample: int) -> bytes:
+        data = b"".join(self._kept)
+        a = max(0, from_sample - self._kept_from) * 2
+        b = max(0, to_sample - self._kept_from) * 2
+        return data[a:b]
+
+    def feed(self, pcm: bytes, end_clock_s: float) -> list[Utterance]:
+        """Audio up to clock time `end_clock_s`; the utterances that ended in it."""
+        self._kept.append(pcm)
+        kept_samples = sum(len(b) for b in self._kept) // 2
+        while kept_samples - len(self._kept[0]) // 2 > self._keep_samples:
+            kept_samples -= len(self._kept[0]) // 2
+            self._kept_from += len(self._kept.popleft()) // 2
+        self._end_sample = self._kept_from + kept_samples
+        self._end_clock = end_clock_s
+        self._pending += pcm
+        found = []
+        while len(self._pending) >= self._frame_bytes:
+            frame, self._pending = (
+                self._pending[: self._frame_bytes],
+                self._pending[self._frame_bytes :],
+            )
+            was = self._ep.in_speech
+            self._ep.process(frame)
+            self._fed += len(frame) // 2
+            if was and not self._ep.in_speech:
+                start = int(self._ep.speech_start * SAMPLE_RATE)
+                end = int(self._ep.speech_end * SAMPLE_RATE)
+                too_long = (end - start) / SAMPLE_RATE > self._max_s
+                pcm_out = (
+                    b""
+                    if too_long
+                    else self._cut(
+                        start - int(PRE_S * SAMPLE_RATE), end + int(POST_S * SAMPLE_RATE)
+                    )
+                )
+                found.append(Utterance(self._clock(start), self._clock(end), pcm_out, too_long))
+        return found
+
+
+# -- deciding -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    phrase: Phrase | None
+    """The command to carry out; None: nothing to do."""
+    reason: str
+    """Why, for the debug output: "heard", "no command", "the coach's own words"."""
+
+
+def says_word(texts: Sequence[str], words: str) -> bool:
+    """Whether any of `texts` contains `words` as whole words ("next" in "Next: lunge")."""
+    pattern = re.compile(r"\b" + re.escape(words) + r"\b", re.IGNORECASE)
+    return any(pattern.search(t) for t in texts)
+
+
+def judge(
+    utterance: Utterance,
+    recognizer: Recognizer,
+    remote: Remote,
+) -> tuple[Verdict, Hearing | None]:
+    """What to do about one utterance, given what the coach sounded while it was spoken."""
+    if utterance.too_long:
+        return Verdict(None, "too long for a command"), None
+    on_air = remote.airtime.sounding(utterance.start_s, utterance.end_s, ECHO_TAIL_S)
+    hearing = recognizer.hear(utterance.pcm, strict=bool(on_air))
+    phrase = hearing.phrase
+    if phrase is None:
+        return Verdict(None, "no command"), hearing
+    if on_air:
+        said = [s.said for s in on_air if s.said]
+        lines = remote.spoken_between(min(s.from_ms for s in on_air), max(s.to_ms for s in on_air))
+        if says_word([*said, *lines], phrase.words) or says_word([*said, *lines], WAKE_WORD):
+            return Verdict(None, "the coach's own words"), hearing
+    return Verdict(phrase, "heard"), hearing
+
+
+def carry_out(phrase: Phrase, remote: Remote) -> None:
+    """Do what the command asks, and acknowledge it out loud."""
+    status = remote.status()
+    action = phrase.action
+    if action is Action.TIME:
+        if status.hold_left_ms is not None and status.hold_left_ms >= 1000:
+            remote.say(remote.remaining_text(round(status.hold_left_ms / 1000)))
+        else:
+            remote.acknowledge()
+        return
+    remote.acknowledge()
+    if action is Action.PAUSE:
+        if not status.paused:
+            remote.handle(Command.PAUSE)
+    elif action is Action.RESUME:
+        if status.paused:
+            remote.handle(Command.PAUSE)
+    else:
+        remote.handle(COMMANDS[action])
+
+
+COMMANDS = {
+    Action.NEXT: Command.NEXT,
+    Action.BACK: Command.BACK,
+    Action.LONGER: Command.LONGER,
+    Action.SHORTER: Command.SHORTER,
+    Action.STOP: Command.QUIT,
+}
+
+
+# -- the microphone -------------------------------------------------------------------
+
+Blocks = Callable[[Callable[[bytes, float], None]], contextlib.AbstractContextManager[None]]
+"""Opens a microphone that calls back with each block of 16 kHz audio and the clock
+time of its end, for the duration of a `with` block; `ListenError` if there is none."""
+
+
+@contextmanager
+def microphone(on_block: Callable[[bytes, float], None]) -> Iterator[None]:
+    """The default input device through PortAudio."""
+    from .devices import sounddevice
+
+    try:
+        sd = sounddevice()
+    except Exception as exc:
+        raise ListenError(str(exc)) from None
+
+    def callback(indata: Any, _frames: int, _time: Any, _status: Any) -> None:
+        on_block(bytes(indata), time.monotonic())
+
+    try:
+        sd.query_devices(kind="input")
+        stream = sd.RawInputStream(
+            samplerate=SAMPLE_RATE,
+            channels=1,
+            dtype="int16",
+            blocksize=int(BLOCK_S * SAMPLE_RATE),
+            callback=callback,
+        )
+        stream.start()
+    except (sd.PortAudioError, ValueError) as exc:
+        raise ListenError(f"no microphone to listen to ({exc})") from None
+    try:
+        yield
+    finally:
+        stream.close()
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One utterance the listener acted on or let go, for the status line and tests."""
+
+    at_s: float
+    """Clock time of the decision."""
+    utterance_end_s: float
+    text: str
+    verdict: Verdict
+
+
+class Listener:
+    """Voice control as a source of commands for `play` (a `Controls`).
+
+    Problems that keep it from listening (no recognizer, a language it has no model
+    for, no microphone) go to `notify` as one line; playback goes on with the keys."""
+
+    def __init__(
+        self,
+        notify: Callable[[str], None],
+        make_recognizer: Callable[[Sequence[str]], Recognizer] = RecognizerProcess,
+        blocks: Blocks = microphone,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._notify = notify
+        self._make_recognizer = make_recognizer
+        self._blocks = blocks
+        self._clock = clock
+        self.listening = False
+        self.heard: list[Heard] = []
+        """Every utterance decided on, oldest first."""
+
+    def note(self) -> str:
+        """For the status line: listening, and the last command heard."""
+        if not self.listening:
+            return ""
+        acted = [h.verdict.phrase for h in self.heard if h.verdict.phrase is not None]
+        return f'listening · heard "{acted[-1].spoken}"' if acted else "listening"
+
+    @contextmanager
+    def __call__(self, remote: Remote) -> Iterator[bool]:
+        try:
+            self._check(remote)
+            audio: queue.Queue[tuple[bytes, float] | None] = queue.Queue()
+            with self._blocks(lambda pcm, at: audio.put((pcm, at))):
+                # The recognizer takes a second or two to build: in the worker, while
+                # the routine plays; what the microphone hears meanwhile waits in `audio`.
+                worker = threading.Thread(
+                    target=self._work, args=(audio, remote), name="voice-coach-listen", daemon=True
+                )
+                worker.start()
+                try:
+                    yield True
+                finally:
+                    self.listening = False
+                    audio.put(None)
+                    worker.join(timeout=2)
+        except ListenError as exc:
+            self._notify(f"{exc}; voice commands are off, the keys still work")
+            yield False
+
+    def _check(self, remote: Remote) -> None:
+        language = (remote.routine.language or "en").lower()
+        if not language.startswith("en"):
+            raise ListenError(
+                f"voice commands know English only, and this routine is in {language!r}"
+            )
+
+    def _work(self, audio: queue.Queue[tuple[bytes, float] | None], remote: Remote) -> None:
+        from ..timeline import spoken_texts
+
+        started = self._clock()
+        try:
+            recognizer = self._make_recognizer(spoken_texts(remote.routine))
+            utterances = Utterances()
+        except ListenError as exc:
+            self._notify(f"{exc}; voice commands are off, the keys still work")
+            return
+        log.debug("voice: listening (the recognizer took %.1f s to start)", self._clock() - started)
+        self.listening = True
+        try:
+            self._decide(audio, recognizer, utterances, remote)
+        finally:
+            recognizer.close()
+
+    def _decide(
+        self,
+        audio: queue.Queue[tuple[bytes, float] | None],
+        recognizer: Recognizer,
+        utterances: Utterances,
+        remote: Remote,
+    ) -> None:
+        while True:
+            item = audio.get()
+            if item is None:
+                return
+            for utterance in utterances.feed(*item):
+                verdict, hearing = judge(utterance, recognizer, remote)
+                now = self._clock()
+                if verdict.phrase is not None:
+                    carry_out(verdict.phrase, remote)
+                text = hearing.text if hearing else ""
+                self.heard.append(Heard(now, utterance.end_s, text, verdict))
+                log.debug(
+                    "voice: %s: %r, %.0f ms after the utterance%s",
+                    verdict.reason,
+                    text,
+                    (now - utterance.end_s) * 1000,
+                    f" -> {verdict.phrase.action.value}" if verdict.phrase else "",
+                )
