@@ -33,7 +33,7 @@ from voice_coach.audio.mix import event_clips, render
 from voice_coach.export.encode import FORMATS, export_audio
 from voice_coach.export.tags import Tags
 from voice_coach.loader import parse_routine
-from voice_coach.model import Routine
+from voice_coach.model import Bed, Routine
 from voice_coach.phrases import number_words
 from voice_coach.prepare import Prepared, prepare, settings_comment
 from voice_coach.timeline import Timeline, build_timeline
@@ -159,8 +159,23 @@ def export_mp3(routine: Routine, cache: Path, target: Path) -> Prepared:
     """What `voice-coach export` does, in process: prepare (warm cache) and encode."""
     p = prepare(routine, cache_dir=cache)
     tags = Tags(title=routine.title, comment=settings_comment(p))
-    export_audio(p.timeline, p.clips, p.sample_rate, target, "mp3", tags=tags)
+    export_audio(p.timeline, p.clips, p.sample_rate, target, "mp3", tags=tags, bed=p.bed)
     return p
+
+
+def bed_file(path: Path, seconds: int) -> Path:
+    """An MP3 of a soft chord with pink noise, `seconds` long, made by ffmpeg."""
+    chord = "+".join(f"0.2*sin(2*PI*{f}*t)" for f in (110, 165, 220))
+    subprocess.run(
+        [
+            "ffmpeg", "-nostdin", "-v", "error", "-y",
+            "-f", "lavfi", "-i", f"aevalsrc={chord}:s=44100:d={seconds}",
+            "-f", "lavfi", "-i", f"anoisesrc=color=pink:amplitude=0.05:d={seconds}",
+            "-filter_complex", "amix=inputs=2", "-ac", "2", "-b:a", "128k", str(path),
+        ],
+        check=True,
+    )  # fmt: skip
+    return path
 
 
 def export_process(script: Path, cache: Path, target: Path) -> None:
@@ -266,13 +281,17 @@ def measure_ffmpeg(folder: Path, log: Path) -> bool:
     return True
 
 
-def child_main(minutes: int, cache: Path, out: Path) -> None:
-    """Export one synthetic routine; print this process's and ffmpeg's peak RSS (KiB)."""
+def child_main(minutes: int, cache: Path, out: Path, bed: str = "") -> None:
+    """Export one synthetic routine, with the sound file `bed` under it if given; print
+    this process's and ffmpeg's peak RSS (KiB)."""
     with tempfile.TemporaryDirectory(prefix="voice-coach-bench-child-") as tmp:
         log = Path(tmp) / "ffmpeg-rss.txt"
         timed_ffmpeg = measure_ffmpeg(Path(tmp), log)
         start_kb = vm_kb("VmHWM")
-        p = export_mp3(synthetic_routine(minutes), cache, out)
+        routine = synthetic_routine(minutes)
+        if bed:
+            routine = dataclasses.replace(routine, bed=Bed("file", path=bed))
+        p = export_mp3(routine, cache, out)
         ffmpeg_kb = max(map(int, log.read_text().split())) if timed_ffmpeg else None
         report = {
             "total_ms": p.timeline.total_ms,
@@ -284,10 +303,11 @@ def child_main(minutes: int, cache: Path, out: Path) -> None:
     print(json.dumps(report))
 
 
-def peak_memory(minutes: int, cache: Path, out: Path) -> dict[str, Any]:
-    """Export in a fresh process; its report of peak memory."""
+def peak_memory(minutes: int, cache: Path, out: Path, bed: Path | None = None) -> dict[str, Any]:
+    """Export in a fresh process, with the sound file `bed` under it if given; its
+    report of peak memory."""
     args = [sys.executable, "-m", "benchmarks.bench_export", "--child", str(minutes)]
-    args += [str(cache), str(out)]
+    args += [str(cache), str(out), str(bed or "")]
     done = subprocess.run(args, cwd=ROOT, stdout=subprocess.PIPE, check=False)
     if done.returncode != 0:
         raise SystemExit(f"the {minutes}-minute export child failed ({done.returncode})")
@@ -424,6 +444,26 @@ def run() -> int:
                 mem_ratio <= MEMORY_RATIO_TARGET,
             )
         )
+        # The same with a sound file under it (3 minutes of music-like sound: it
+        # loops), decoded by ffmpeg as the export goes.
+        music = bed_file(tmp / "bed.mp3", seconds=180)
+        b5 = peak_memory(5, cache, tmp / "bed5.mp3", music)
+        b60 = peak_memory(60, cache, tmp / "bed60.mp3", music)
+        bed_ratio = b60["self_kb"] / b5["self_kb"]
+        rows.append(
+            Row(
+                "peak RSS with a file bed, 5 min / 60 min",
+                f"{b5['self_kb'] / 1024:.1f} / {b60['self_kb'] / 1024:.1f} MiB",
+            )
+        )
+        rows.append(
+            Row(
+                "  60 min / 5 min, with the bed",
+                f"{bed_ratio:.2f}",
+                f"<= {MEMORY_RATIO_TARGET}",
+                bed_ratio <= MEMORY_RATIO_TARGET,
+            )
+        )
         if m5["ffmpeg_kb"] and m60["ffmpeg_kb"]:
             rows.append(
                 Row(
@@ -468,12 +508,12 @@ def print_table(rows: list[Row]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--child", nargs=3, metavar=("MINUTES", "CACHE", "OUT"), help=argparse.SUPPRESS
+        "--child", nargs=4, metavar=("MINUTES", "CACHE", "OUT", "BED"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     if args.child:
-        minutes, cache, out = args.child
-        child_main(int(minutes), Path(cache), Path(out))
+        minutes, cache, out, bed = args.child
+        child_main(int(minutes), Path(cache), Path(out), bed)
         return 0
     return run()
 

@@ -310,6 +310,44 @@ def test_every_cue_is_heard_on_time(env: Env, tmp_path: Path) -> None:
     assert_on_time(events, rec, play)
 
 
+BED_ROUTINE = """\
+    title: Bed check
+    intro: [Go gently, and breathe slowly all the way through.]
+    steps:
+      - name: Knee hug
+        setup: [Lie on your back., Draw both knees toward your chest.]
+        hold: 12
+        remaining: []
+        countdown: 0
+        release: Lower your feet to the floor, one at a time.
+"""
+
+
+def test_a_file_bed_plays_live_ducked_under_every_cue(env: Env, tmp_path: Path) -> None:
+    """A real sound file (an MP3 of a low tone, shorter than the routine: it loops),
+    decoded by ffmpeg while `play` runs: under every cue it is 12 dB down, in the
+    silences up, with the same envelope as the export."""
+    require_program("ffmpeg")
+    from .bedtone import bed_levels, tone_file, without_tone
+
+    bed = tone_file(tmp_path / "tone.mp3", seconds=7)
+    routine = env.routine("bed", BED_ROUTINE)
+    timeline = env.show(routine)
+    events, total_ms = timeline["events"], timeline["total_ms"]
+    with env.pulse.recorder(tmp_path / "bed.raw") as rec:
+        play = env.start_play(routine, "--bed", bed)
+        code = play.wait(timeout=total_ms / 1000 + 20)
+        time.sleep(0.3)
+        rec.stop()
+    assert code == 0 and "Traceback" not in play.stderr, str(play)
+    samples = rec.samples()
+    heard = onsets.onsets(onsets.levels(without_tone(samples, rec.rate), rec.rate))
+    offset = best_offset([e["start_ms"] for e in events], heard, ONSET_TOLERANCE_MS)
+    quiet_db, under_db = bed_levels(samples, rec.rate, events, total_ms, offset)
+    assert quiet_db > -50, f"the bed is heard in the silences: {quiet_db:.1f} dBFS\n{play}"
+    assert under_db - quiet_db == pytest.approx(-12, abs=1.5), (quiet_db, under_db)
+
+
 def test_time_lost_when_the_player_stalls_is_made_up(env: Env, tmp_path: Path) -> None:
     """The player process is stopped (SIGSTOP) for 1 s in a hold, so the device runs
     dry; afterwards the later cues are back where the timeline puts them."""

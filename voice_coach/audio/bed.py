@@ -32,8 +32,7 @@ from .. import proc
 from ..errors import Problem, ToolError, ValidationError
 from ..model import DEFAULT_BED_LEVEL_LU, Bed, BedLevels, Routine
 from ..timeline import Event
-from .clip import Clip
-from .loudness import TARGET_LUFS, clip_loudness_lufs, gain_for
+from .loudness import TARGET_LUFS, LoudnessMeter, gain_for
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -286,8 +285,11 @@ def unit_gain(spec: Bed, sample_rate: int) -> float:
     if not x.any():
         return 0.0
     peak = float(np.abs(x).max())
-    pcm = np.clip(np.round(x / peak * 16384), -32768, 32767).astype("<i2").tobytes()
-    lufs = clip_loudness_lufs(Clip(pcm, sample_rate))
+    pcm = np.clip(np.round(x / peak * 16384), -32768, 32767).astype("<i2")
+    meter = LoudnessMeter(sample_rate)  # streaming: a minute in one FFT would take 100 MB
+    for at in range(0, pcm.size, sample_rate):
+        meter.add(pcm[at : at + sample_rate])
+    lufs = meter.integrated_lufs()
     if not math.isfinite(lufs):
         return 0.0
     return 0.5 / peak * 10 ** (gain_for(lufs, TARGET_LUFS) / 20)
