@@ -102,6 +102,24 @@ def test_bad_export_options_are_reported_together(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("fmt", "kbps", "said"),
+    [
+        ("ogg", "96", "ogg takes at most 80 kbit/s for mono speech"),
+        ("wav", "64", "does not apply to wav (uncompressed)"),
+        ("flac", "96", "unknown format 'flac'"),
+    ],
+)
+def test_a_bitrate_the_format_cannot_take_is_refused_before_encoding(
+    fake_engine: type[FakeEngine], tmp_path: Path, fmt: str, kbps: str, said: str
+) -> None:
+    out = tmp_path / f"x.{fmt}"
+    result = runner.invoke(app, ["export", FULL, "-f", fmt, "--bitrate", kbps, "-o", str(out)])
+    assert result.exit_code == 2
+    assert said in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
 def test_invalid_routine_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "x.mp3"
     result = runner.invoke(

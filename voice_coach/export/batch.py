@@ -276,7 +276,7 @@ def export_all(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         index = Index.load(folder)
-        kbps = bitrate_kbps or FORMATS[fmt].default_kbps
+        kbps = FORMATS[fmt].kbps(bitrate_kbps)
         work = [Job(f, folder, fmt, kbps, split, choices, dict(index.hashes)) for f in files]
         outcomes: list[Outcome] = []
         with running(work, export_one, workers) as pool:

@@ -77,6 +77,8 @@ class Format:
     peak_rise_db: tuple[tuple[int, float], ...] = ()
     """How far encoding may raise the true peak of our speech over the PCM's (dB), by
     bitrate: (up to kbit/s, dB) in rising order. Empty for uncompressed formats."""
+    max_kbps: int | None = None
+    """The most its encoder takes for mono speech (22.05 kHz); None: any listed."""
 
     def kbps(self, bitrate_kbps: int | None) -> int | None:
         """The bitrate an export asking for `bitrate_kbps` (None: the default) gets."""
@@ -122,7 +124,14 @@ FORMATS: dict[str, Format] = {
             encoder_gain_db=lame_input_gain_db,
             peak_rise_db=((48, 3.0), (80, 1.0), (320, 0.5)),
         ),
-        Format("ogg", "ogg", "libvorbis", 64, peak_rise_db=((48, 3.0), (80, 1.6), (320, 0.5))),
+        Format(
+            "ogg",
+            "ogg",
+            "libvorbis",
+            64,
+            peak_rise_db=((48, 3.0), (80, 1.6), (320, 0.5)),
+            max_kbps=80,  # libvorbis refuses more for mono at 22.05 kHz
+        ),
         Format("m4a", "ipod", "aac", 64, peak_rise_db=((48, 3.0), (80, 1.3), (320, 0.5))),
         Format("wav", "wav", "pcm_s16le", None),
     )

@@ -36,6 +36,11 @@ def check_format(fmt: str, bitrate_kbps: int | None) -> None:
                 f"{bitrate_kbps} is not allowed; allowed: {', '.join(map(str, BITRATES_KBPS))}",
             )
         )
+    elif bitrate_kbps is not None and fmt in FORMATS:
+        top = FORMATS[fmt].max_kbps
+        if top is not None and bitrate_kbps > top:
+            message = f"{fmt} takes at most {top} kbit/s for mono speech"
+            problems.append(Problem("--bitrate", None, "", message))
     if problems:
         raise ValidationError(problems)
 

@@ -95,7 +95,7 @@ class RenderQueue:
     ) -> Render:
         """The render of `plan`: the one already made, being made or waiting, else a
         new one at the end of the queue. `Busy` when too many wait."""
-        kbps = bitrate_kbps or FORMATS[fmt].default_kbps
+        kbps = FORMATS[fmt].kbps(bitrate_kbps)
         key = plan_key(plan, voice, fmt, kbps, False)
         with self._wake:
             known = self._renders.get(key)
