@@ -188,6 +188,7 @@ def private_dirs(root: Path) -> dict[str, str]:
         "VOICE_COACH_STATE": str(root / "state"),
         "VOICE_COACH_DATA": str(root / "data"),
         "VOICE_COACH_CONFIG": str(root / "config"),
+        "VOICE_COACH_ROUTINES": str(root / "routines"),
     }
 
 

@@ -54,7 +54,12 @@ OPTIONS = (
         list,
         "Seconds for every hold, or NAME=SECONDS / NUMBER=SECONDS for one step (repeatable).",
     ),
-    Opt("scale", float, "Multiply every hold and rest, e.g. 1.5 (not --settle or --recover)."),
+    Opt(
+        "scale",
+        float,
+        "Multiply every hold and rest, flow beat and count tempo, e.g. 1.5 "
+        "(not --settle or --recover).",
+    ),
     Opt("reps", list, "Reps for every step, or NAME=N for one step (repeatable)."),
     Opt("rest", float, "Seconds for every rest."),
     Opt(

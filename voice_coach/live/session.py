@@ -12,7 +12,6 @@ is laid out, waits in silence rather than skipping anything.
 from __future__ import annotations
 
 import enum
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -157,18 +156,6 @@ class LiveSession:
         layout = self._layout
         end_ms = layout.total_ms if isinstance(layout, Timeline) else layout.ready_until_ms
         return ms_to_frames(end_ms, self.sample_rate)
-
-    @property
-    def ready_ahead_frames(self) -> int:
-        """Frames laid out past the position: how far playback can go without waiting
-        for more lines (0 while a start step is not laid out yet; unbounded once the
-        timeline is complete)."""
-        with self._lock:
-            if self.complete:
-                return sys.maxsize
-            if self._seek_step is not None:
-                return 0
-            return max(0, self._limit_frames() - self._pos)
 
     # -- the clock ----------------------------------------------------------------
 
