@@ -727,3 +727,25 @@ def test_a_failing_phrase_in_a_worker_names_phrase_and_engine(
     with pytest.raises(EngineError, match=r"engine tone could not speak 'Now fail\.'"):
         cache.clips([f"Line {n}." for n in range(9)] + ["Now fail."])
     assert cache.path("Now fail.") not in files_in(tmp_path / "cache")
+
+
+@pytest.mark.integration
+def test_piper_keeps_its_optimized_model_in_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Made once, loaded from then on; a damaged one is made again."""
+    if PiperEngine().unavailable_reason():
+        pytest.skip("piper is not installed")
+    monkeypatch.setenv("VOICE_COACH_CACHE", str(tmp_path))
+    model = piper_module._package_model(PiperEngine().voices()[0].id)
+    piper_module._session(model)
+    (kept,) = files_in(tmp_path / piper_module.OPTIMIZED_FOLDER)
+    assert kept.suffix == ".ort" and kept.stat().st_size > 1_000_000
+    made = kept.stat().st_mtime_ns
+    session = piper_module._session(model)
+    assert kept.stat().st_mtime_ns == made  # loaded, not made again
+    assert [i.name for i in session.get_inputs()][:1] == ["input"]
+    kept.write_bytes(b"damaged")
+    piper_module._session(model)
+    assert files_in(tmp_path / piper_module.OPTIMIZED_FOLDER) == [kept]
+    assert kept.stat().st_size > 1_000_000
