@@ -9,6 +9,7 @@ callback as an underflow. The real device is tested in integration/test_play_rea
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -93,6 +94,7 @@ def test_status_line_shows_step_side_rep_and_time_left() -> None:
         Status(0, None, None, 7, "Introduction", None, None, None, None, True, False, False)
     )
     assert paused.startswith("paused") and "0:00 / …" in paused
+    assert "flow 0:12 left" in status_line(dataclasses.replace(st, hold_kind="flow"))
 
 
 DEVICES = [

@@ -321,6 +321,7 @@ def test_plus_and_minus_change_the_rounds_of_the_flow_being_played() -> None:
     flow = tl.holds[0]
     s = flow_session()
     drive(s, limit_frames=f(flow.start_ms + 1000))
+    assert s.status().hold_kind == "flow"
     s.handle(Command.LONGER)
     new = s.timeline
     assert new is not None

@@ -47,7 +47,7 @@ def status_line(st: Status) -> str:
     if st.rep and st.reps and st.reps > 1:
         parts.append(f"rep {st.rep}/{st.reps}")
     if st.hold_left_ms is not None:
-        parts.append(f"hold {clock(st.hold_left_ms)} left")
+        parts.append(f"{st.hold_kind} {clock(st.hold_left_ms)} left")
     total = clock(st.total_ms) if st.total_ms else "…"
     parts.append(f"{clock(st.position_ms)} / {total}")
     return " · ".join(parts)

@@ -74,6 +74,8 @@ class Status:
     waiting: bool
     """Playback reached lines that are not synthesized yet."""
     finished: bool
+    hold_kind: str = "hold"
+    """What `hold_left_ms` is the rest of: "hold", "flow" or "count"."""
 
 
 Speak = Callable[[str], Clip]
@@ -310,6 +312,7 @@ class LiveSession:
                 rep=upcoming.rep if upcoming else None,
                 reps=reps,
                 hold_left_ms=held[1].end_ms - pos_ms if held else None,
+                hold_kind=held[1].kind if held else "hold",
                 paused=self._paused,
                 waiting=self._seek_step is not None
                 or (not self.complete and self._pos >= self._limit_frames()),
