@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -92,6 +93,13 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "cache"
     monkeypatch.setenv("VOICE_COACH_CACHE", str(path))
     return path
+
+
+def ctrl_c_back() -> None:
+    """`preexec_fn` for a child that is sent SIGINT: a shell that started the tests in
+    the background may have SIGINT ignored, and an ignored SIGINT stays ignored in a
+    child (Python then installs no KeyboardInterrupt): give Ctrl+C back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def require_program(name: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from conftest import ROUTINES, FakeEngine, require_program
+from conftest import ROUTINES, FakeEngine, ctrl_c_back, require_program
 from typer.testing import CliRunner
 
 from voice_coach import speech
@@ -761,6 +761,7 @@ def test_serve_prints_the_address_with_the_key_and_new_key_replaces_it(
             stderr=subprocess.PIPE,
             text=True,
             env=os.environ.copy(),
+            preexec_fn=ctrl_c_back,
         )
         try:
             assert proc.stdout is not None

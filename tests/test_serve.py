@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import ROUTINES, FakeEngine, require_program
+from conftest import ROUTINES, FakeEngine, ctrl_c_back, require_program
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -355,6 +355,7 @@ def test_serve_command_prints_url_and_qr_and_stops_on_ctrl_c(tmp_path: Path) -> 
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "120"},
+        preexec_fn=ctrl_c_back,
     )
     try:
         assert proc.stdout is not None

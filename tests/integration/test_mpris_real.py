@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import require_program
+from conftest import ctrl_c_back, require_program
 
 from .pulse import PulseServer, pulse_server
 from .test_play_real import Env, Play, wait_for_sound
@@ -147,6 +147,7 @@ def test_no_session_bus_plays_on_and_says_why_only_in_debug(env: BusEnv, tmp_pat
         proc = subprocess.Popen(
             [*env_play_args(env, routine), *extra],
             env=no_bus,
+            preexec_fn=ctrl_c_back,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_program
+from conftest import ctrl_c_back, require_program
 
 from . import onsets
 from .pulse import PulseServer, Recorder, best_offset, match, no_server_env, pulse_server
@@ -129,9 +129,7 @@ class Env:
             stderr=subprocess.PIPE,
             text=True,
             env=self.env(),
-            # A shell that started us in the background may have SIGINT ignored, and
-            # an ignored SIGINT would stay ignored in the child: give Ctrl+C back.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            preexec_fn=ctrl_c_back,
         )
         return Play(proc)
 
