@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from benchmarks import bench_intelligibility as bench
 from benchmarks.bench_intelligibility import (
     Cut,
     Heard,
@@ -46,6 +50,11 @@ def test_words_are_normalized_the_same_way_on_both_sides(text: str, expected: li
         ("", "thank you", 2),
         ("ten seconds left", "", 3),
         ("lie on your back", "lie on your mark", 1),
+        # The same sounds written as one word or two: no error.
+        ("round your back up", "round your backup", 0),
+        ("cooldown", "cool down", 0),
+        ("round your back up and", "round your backup", 1),
+        ("four to five", "forty five", 2),
     ],
 )
 def test_edit_distance_counts_words(reference: str, hypothesis: str, distance: int) -> None:
@@ -119,3 +128,28 @@ def test_runs_are_pooled_and_each_one_kept() -> None:
     assert score.exact == 0.75
     assert score.reference_words == 2
     assert len(score.cues) == 4
+
+
+@pytest.mark.parametrize(("bed", "passed"), [(None, []), ("rain", ["--bed", "rain"])])
+def test_the_bed_goes_to_both_export_and_show(
+    monkeypatch: pytest.MonkeyPatch, bed: str | None, passed: list[str]
+) -> None:
+    calls: list[list[str]] = []
+
+    def fake_voice_coach(args: list[str], folder: Path, timeout_s: float = 0) -> bytes:
+        calls.append(args)
+        timeline = {"events": [event(0, 500, kind="cue", text="Two.")]}
+        return json.dumps(timeline).encode() if "show" in args else b""
+
+    class FakeRecognizer:
+        def transcribe(self, audio: Any) -> str:
+            return "Two."
+
+    monkeypatch.setattr(bench, "voice_coach", fake_voice_coach)
+    monkeypatch.setattr(bench, "decode", lambda path: np.zeros(16_000, np.float32))
+    score = bench.measure("piper", "minimal", FakeRecognizer(), bed=bed)  # type: ignore[arg-type]
+    export, show = calls
+    assert export[:4] == ["export", "minimal", "--engine", "piper"]
+    assert export[4:-2] == passed and export[-2] == "-o"
+    assert show == ["show", "minimal", "--engine", "piper", *passed, "--json"]
+    assert (score.bed, score.wer) == (bed, 0.0)

@@ -33,7 +33,12 @@ from voice_coach.speech import piper_engine as piper_module
 from voice_coach.speech import pyttsx3_engine as pyttsx3_module
 from voice_coach.speech.cache import SpeechCache
 from voice_coach.speech.contract import match_voice, voice_for_language
-from voice_coach.speech.espeak_engine import clip_from_wav_stream, parse_version, parse_voices
+from voice_coach.speech.espeak_engine import (
+    clip_from_wav_stream,
+    espeak_rate,
+    parse_version,
+    parse_voices,
+)
 from voice_coach.speech.piper_engine import join_sentences, length_scale, piper_input
 
 VOICES_TXT = FIXTURES / "espeak-voices.txt"
@@ -219,6 +224,17 @@ def test_clip_from_a_streamed_wav() -> None:
     assert clip_from_wav_stream(streamed_wav(b"")).frames == 0
 
 
+def test_espeak_speaks_a_little_slower_than_the_rate_asked() -> None:
+    assert espeak_rate(160, "Switch sides.") == 140
+    assert espeak_rate(200, "Breathe slowly, and let your hip soften.") == 175
+    assert espeak_rate(80) < espeak_rate(81) < espeak_rate(240) < 240
+
+
+@pytest.mark.parametrize("line", ["Three.", " Drei. ", "Again"])
+def test_espeak_counts_at_the_rate_itself(line: str) -> None:
+    assert espeak_rate(160, line) == 160
+
+
 @pytest.mark.parametrize(
     "data",
     [b"", b"not a wav at all", streamed_wav(b"\x00\x00", channels=2), streamed_wav(b"")[:30]],
@@ -339,7 +355,7 @@ def test_text_goes_on_stdin_never_as_an_argument(fake_espeak: Path) -> None:
     clip = engine.synthesize("-5 degrees.", voice)
     assert clip == Clip(TONE_PCM, 22050)
     argv = (fake_espeak / "argv.log").read_text()
-    assert argv == "--stdin --stdout -b 1 -v gmw/en-US -s 150 -a 50\n"
+    assert argv == "--stdin --stdout -b 1 -v gmw/en-US -s 131 -a 50\n"  # 150 wpm asked
     assert (fake_espeak / "stdin.log").read_text() == "-5 degrees.\n"
     assert voice.engine_version == "1.51-fake"
 
@@ -558,6 +574,37 @@ def test_libespeak_voice_records_are_read(
         identifier=b"gmw/en-US", name=b"English (America)", languages=languages, gender=gender
     )
     assert pyttsx3_module._espeak_voice_info(record) == info
+
+
+def test_libespeak_through_pyttsx3_speaks_at_the_espeak_rate() -> None:
+    set_to: dict[int, int] = {}
+
+    class FakeLib:
+        EE_OK, RATE, VOLUME, CHARS_UTF8, ENDPAUSE = 0, 1, 2, 4, 8
+
+        def SetSynthCallback(self, callback: object) -> None:
+            pass
+
+        def SetVoiceByName(self, name: bytes) -> int:
+            return 0
+
+        def SetParameter(self, parameter: int, value: int, relative: int) -> None:
+            set_to[parameter] = value
+
+        def Synth(self, text: str, flags: int) -> int:
+            driver._collect(b"\x01\x00" * 10, 10, None)
+            return 0
+
+        def Synchronize(self) -> None:
+            pass
+
+    driver = object.__new__(pyttsx3_module._SyncEspeak)
+    driver.lib, driver._chunks = FakeLib(), []
+    voice = ResolvedVoice("pyttsx3", "1", "gmw/en", 160, 0.5)
+    assert driver.speak("Switch sides.", voice).frames == 10
+    assert set_to == {FakeLib.RATE: 140, FakeLib.VOLUME: 50}
+    driver.speak("Two.", voice)
+    assert set_to[FakeLib.RATE] == 160
 
 
 # -- parallel cold-cache synthesis ------------------------------------------------------

@@ -32,9 +32,11 @@ from .contract import SYNTHESIS_TIMEOUT_S, Engine, Parallelism, ResolvedVoice
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 """Bump when what is stored for the same inputs changes (silence trimming, loudness
-normalization, how an engine is driven). 4: piper says one-word lines as calls."""
+normalization, how an engine is driven). 4: piper says one-word lines as calls. 5:
+espeak-ng (and pyttsx3 through libespeak-ng) says lines of more than one word a little
+slower than the rate."""
 PARALLEL_MIN_PHRASES = 8
 """Fewer missing phrases than this are synthesized one by one: starting workers for
 them would cost more than it saves."""

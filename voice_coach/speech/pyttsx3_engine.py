@@ -32,6 +32,7 @@ from .contract import (
     phrase_failed,
     resolved,
 )
+from .espeak_engine import espeak_rate
 
 ATTEMPTS = 3
 """Tries per phrase before giving up (see `_SaveToFile.speak`)."""
@@ -125,7 +126,7 @@ class _SyncEspeak:
             lib.SetSynthCallback(self._collect)
             if lib.SetVoiceByName(voice.voice.encode("utf-8")) != lib.EE_OK:
                 raise RuntimeError(f"libespeak-ng has no voice {voice.voice!r}")
-            lib.SetParameter(lib.RATE, voice.rate_wpm, 0)
+            lib.SetParameter(lib.RATE, espeak_rate(voice.rate_wpm, text), 0)
             lib.SetParameter(lib.VOLUME, round(voice.volume * 100), 0)
             self._chunks = []
             if lib.Synth(text, flags=lib.CHARS_UTF8 | lib.ENDPAUSE) != lib.EE_OK:
