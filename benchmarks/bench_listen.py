@@ -29,9 +29,12 @@ a second null sink whose monitor is the default source.
 3. Unrelated speech: 10 minutes of the GPL-3 text read by the same voices, with
    noise, no wake word. Target: 0 actions.
 
-Tuning (the weights in voice_coach/live/listen.py) used other voices: en-us,
-en-us+m3, en-us+f2, en-gb-x-gbclan, and other text (the Apache-2.0 license, the
-routines' lines). Exit code 1 if a target fails.
+Tuning (the weights, pronunciations and OTHER_WORDS_MAX in
+voice_coach/live/listen.py) used other voices: en-us, en-us+m3, en-us+f2, en-us+m1,
+en-us+f4, en-us+klatt2, en-us+klatt6, en-us+croak, en-gb-x-gbclan, en-gb-x-gbclan+f1,
+en-gb-x-gbcwmd, en-gb-x-gbcwmd+m6 at 100-200 wpm and pitch 35-65, and other text
+(the Apache-2.0 license, the routines' lines), decoded offline. Exit code 1 if a
+target fails.
 """
 
 from __future__ import annotations
@@ -331,6 +334,9 @@ def report_commands(trials: list[Trial]) -> bool:
         )
     else:
         print()
+    right = sum(t.correct for t in trials)
+    share_any = f"{right}/{len(trials)} ({100 * right / max(1, len(trials)):.0f} %)"
+    print(f"  right action at any latency: {share_any}")
     if latencies:
         p = np.percentile(latencies, [50, 90, 99])
         print(

@@ -12,9 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import SAMPLE_RATE, FakeEngine
 
 from voice_coach.audio.clip import Clip
+from voice_coach.errors import ValidationError
 from voice_coach.live.listen import (
     PHRASES,
     Action,
@@ -33,6 +35,8 @@ from voice_coach.live.remote import Airtime, Remote, ack_tone, combined
 from voice_coach.live.session import Command, LiveSession
 from voice_coach.model import Exercise, Routine
 from voice_coach.phrases import Phrases
+from voice_coach.plan import listens, make_plan
+from voice_coach.settings import Choices
 from voice_coach.speech import ResolvedVoice
 from voice_coach.timeline import spoken_texts
 
@@ -120,7 +124,11 @@ def utterance_now(played: Played, length_s: float = 0.9) -> Utterance:
 def test_a_transcript_names_the_command_in_it() -> None:
     assert find_phrase("coach_pause") is not None
     assert find_phrase("coach_pause").action is Action.PAUSE  # type: ignore[union-attr]
-    assert find_phrase("okay coach_go_on you").action is Action.RESUME  # type: ignore[union-attr]
+    assert find_phrase("okay coach_go_on").action is Action.RESUME  # type: ignore[union-attr]
+    assert find_phrase("<sil> coach_next you [NOISE]").action is Action.NEXT  # type: ignore[union-attr]
+    assert find_phrase("okay coach_go_on you") is None, "amid other words: not a command"
+    assert find_phrase("or coach_resume should") is None
+    assert find_phrase("coach_next coach_back") is None
     assert find_phrase("coach_resume(2)").action is Action.RESUME  # type: ignore[union-attr]
     assert find_phrase("cope good") is None
     assert find_phrase("coach pause") is None, "the command is one token, not two words"
@@ -372,3 +380,19 @@ def test_a_remote_is_a_plain_handler_for_the_keys() -> None:
     played = Played()
     played.remote(Command.PAUSE)
     assert played.session.status().paused
+
+
+def test_the_profile_can_turn_listening_on_and_the_command_line_wins(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.yaml"
+    choices = Choices(profile=profile)
+    profile.write_text("defaults: {hold: 30}\n")
+    assert not listens("sciatica-relief", choices)
+    profile.write_text("defaults: {listen: true}\nroutines:\n  walking: {listen: false}\n")
+    assert listens("sciatica-relief", choices)
+    assert not listens("walking", choices), "the routine's section over the defaults"
+    assert not listens("sciatica-relief", choices, asked=False), "--no-listen wins"
+    assert listens("walking", choices, asked=True), "--listen wins"
+    profile.write_text("defaults: {listen: maybe}\n")
+    assert not listens("sciatica-relief", choices), "make_plan reports a bad profile"
+    with pytest.raises(ValidationError, match="listen"):
+        make_plan("sciatica-relief", choices)

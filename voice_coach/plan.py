@@ -47,6 +47,26 @@ def make_plan(name: str, choices: Choices = Choices()) -> Plan:
     return Plan(routine, resolve(routine, layers, stage), stage, choices)
 
 
+def listens(name: str, choices: Choices = Choices(), asked: bool | None = None) -> bool:
+    """Whether `play` listens for voice commands: `asked` (--listen/--no-listen) if
+    given, else the profile's `listen:` for routine `name` (its section over the
+    defaults), else no. A routine or profile that cannot be read: no, and `make_plan`
+    reports why."""
+    if asked is not None:
+        return asked
+    from .errors import VoiceCoachError
+
+    try:
+        layers = load_profile(choices.profile, load(name).slug)
+    except VoiceCoachError:
+        return False
+    wanted = False
+    for layer in layers:
+        if layer.overrides.listen is not None:
+            wanted = layer.overrides.listen
+    return wanted
+
+
 def find_stage(routine: Routine, layers: list[Layer], week: int | None) -> Stage:
     """The progression stage: `week`, else from the history (only if a ramp exists)."""
     if week is not None:

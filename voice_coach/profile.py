@@ -102,6 +102,8 @@ class OverrideFile(_Strict):
     """Relative to the profile's folder."""
     bed_level: BedLevel | None = None
     bed_duck: BedDuck | None = None
+    listen: bool | None = None
+    """`play` listens for voice commands (as with --listen)."""
     voice: VoiceFile = VoiceFile()
     progression: ProgressionFile | None = None
 
@@ -153,6 +155,7 @@ def _overrides(
         bed=bed,
         bed_level_lu=o.bed_level,
         bed_duck_db=o.bed_duck,
+        listen=o.listen,
         voice=extra_voice.merged(_voice(o.voice)),
         progression=progression_from_file(o.progression),
     )

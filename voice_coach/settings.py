@@ -85,6 +85,9 @@ class Overrides:
     """The bed's level relative to the speech (see `BedLevels.level_lu`)."""
     bed_duck_db: float | None = None
     """How far the bed drops under every cue (see `BedLevels.duck_db`)."""
+    listen: bool | None = None
+    """`play` listens for voice commands; only `play` reads it (its --listen/--no-listen
+    win), so it names no file and changes no timeline."""
     voice: VoiceSettings = VoiceSettings()
     progression: Progression | None = None
 

@@ -155,11 +155,11 @@ def test_spoken_pause_and_go_on_pause_and_resume(env: Env, mic: Microphone) -> N
         play, err = listening_in_a_hold(env, routine, rec)
         try:
             mic.say(spoken(env, "coach pause"))
-            assert err.until("-> pause", 5), str(play)
+            assert err.until("-> pause", 10), str(play)
             paused_at = time.monotonic()
             time.sleep(PAUSE_S)
             mic.say(spoken(env, "coach go on"))
-            assert err.until("-> resume", 5), str(play)
+            assert err.until("-> resume", 10), str(play)
             paused_s = time.monotonic() - paused_at
             code = err.wait(timeline["total_ms"] / 1000 + 20)
         finally:

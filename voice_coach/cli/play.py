@@ -32,13 +32,15 @@ def play(
         typer.Option("--device", help="Output device: index or part of its name (see `devices`)."),
     ] = None,
     listen: Annotated[
-        bool,
+        Optional[bool],
         typer.Option(
-            "--listen",
+            "--listen/--no-listen",
             help='Voice commands from the default microphone, offline: "coach" and one word '
-            "(pause, go on, next, back, longer, shorter, stop, time).",
+            "(pause, go on, next, back, longer, shorter, stop, time). Default: the "
+            "profile's `listen:` (else off).",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     debug: Annotated[
         bool,
         typer.Option(
@@ -87,7 +89,9 @@ def play(
             sys.stderr.write("\r\x1b[2K")  # over the status line
         warn(line)
 
-    hands = hands_free(listen, notify=voice_off)
+    from ..plan import listens
+
+    hands = hands_free(listens(routine, choices, listen), notify=voice_off)
 
     def show_status(status: Status) -> None:
         if live:

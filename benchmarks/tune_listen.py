@@ -1,0 +1,146 @@
+"""Offline tuning of the voice commands (voice_coach/live/listen.py): the weights,
+pronunciations and OTHER_WORDS_MAX, on voices and text that benchmarks/bench_listen.py
+does NOT score. No sound server, no real time: the audio is made as the benchmark
+makes it (espeak-ng, room noise 30 dB under), cut by the listener's own `Utterances`
+and decoded by `SphinxRecognizer` with the normal model.
+
+    .venv/bin/python -m benchmarks.tune_listen            # ~3 min on 2 cores
+
+Commands: the nine, by 12 espeak-ng voices/variants (below) at 100, 130, 170 and
+200 wpm, pitch 35-65: 432. Unrelated speech: 600 pieces of 2-7 words of the
+Apache-2.0 license (the benchmark reads the GPL-3), the voices in turn, at 170 wpm.
+Prints the share heard right, wrong and missed per command, and the false commands
+in unrelated speech, for "any" (a command token anywhere in the transcript), "le1"
+(the rule in listen.py: at most OTHER_WORDS_MAX other words) and "only".
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from benchmarks.bench_listen import (
+    COMMANDS,
+    ESPEAK_VOICES,
+    RATE,
+    SPEECH_DBFS,
+    at_level,
+    resample,
+    room_noise,
+    trimmed,
+)
+from voice_coach.live import listen
+
+TUNING_VOICES = (
+    "en-us",
+    "en-us+m3",
+    "en-us+f2",
+    "en-us+m1",
+    "en-us+f4",
+    "en-us+klatt2",
+    "en-us+klatt6",
+    "en-us+croak",
+    "en-gb-x-gbclan",
+    "en-gb-x-gbclan+f1",
+    "en-gb-x-gbcwmd",
+    "en-gb-x-gbcwmd+m6",
+)
+assert not set(TUNING_VOICES) & set(ESPEAK_VOICES), "tune on voices the benchmark does not score"
+RATES_WPM = (100, 130, 170, 200)
+PITCHES = (35, 50, 65)
+RESUME = {"go on", "resume"}
+
+
+def espeak(voice: str, rate_wpm: int, pitch: int, text: str) -> npt.NDArray[np.float64]:
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(rate_wpm), "-p", str(pitch), "-w", f.name, text],
+            check=True,
+            capture_output=True,
+        )
+        with wave.open(f.name) as w:
+            rate = w.getframerate()
+            data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+    return resample(data, rate)
+
+
+def utterances(speech: npt.NDArray[np.float64], rng: np.random.Generator) -> list[bytes]:
+    """`speech` in room noise, cut as the listener cuts the microphone's audio."""
+    lead, tail = RATE, 2 * RATE
+    feed = room_noise(lead + speech.size + tail, rng)
+    feed[lead : lead + speech.size] += at_level(speech, SPEECH_DBFS)
+    pcm = np.clip(np.round(feed), -32768, 32767).astype("<i2").tobytes()
+    cutter = listen.Utterances()
+    block = int(listen.BLOCK_S * RATE) * 2
+    found = []
+    for i in range(0, len(pcm), block):
+        found += cutter.feed(pcm[i : i + block], (i + block) / 2 / RATE)
+    return [u.pcm for u in found if not u.too_long]
+
+
+def accepted(text: str, rule: str) -> listen.Phrase | None:
+    words = [w.split("(")[0] for w in text.split() if not w.startswith(("<", "["))]
+    tokens = {p.token: p for p in listen.PHRASES}
+    found = [tokens[w] for w in words if w in tokens]
+    if not found:
+        return None
+    others = len(words) - 1
+    limit = {"any": len(words), "le1": listen.OTHER_WORDS_MAX, "only": 0}[rule]
+    return found[0] if len(found) == 1 and others <= limit else None
+
+
+def main() -> None:
+    from voice_coach.plan import load
+    from voice_coach.timeline import spoken_texts
+
+    rng = np.random.default_rng(99)
+    commands = []
+    for v, voice in enumerate(TUNING_VOICES):
+        for rate in RATES_WPM:
+            for c, command in enumerate(COMMANDS):
+                pitch = PITCHES[(v + rate // 10 + c) % len(PITCHES)]
+                speech = trimmed(espeak(voice, rate, pitch, f"coach {command}"))
+                commands.append((voice, rate, command, utterances(speech, rng)))
+    text = re.sub(r"\s+", " ", Path("/usr/share/common-licenses/Apache-2.0").read_text())
+    words = text.split()
+    pieces_rng = np.random.default_rng(5)
+    pieces, i = [], 0
+    while i < len(words) and len(pieces) < 600:
+        k = int(pieces_rng.integers(2, 8))
+        pieces.append(" ".join(words[i : i + k]))
+        i += k
+    unrelated = []
+    for n, piece in enumerate(pieces):
+        voice = TUNING_VOICES[n % len(TUNING_VOICES)]
+        unrelated += utterances(trimmed(espeak(voice, 170, 50, piece)), rng)
+
+    recognizer = listen.SphinxRecognizer(spoken_texts(load("sciatica-relief")))
+    heard = [(v, r, c, [recognizer.hear(u, False).text for u in us]) for v, r, c, us in commands]
+    other = [recognizer.hear(u, False).text for u in unrelated]
+    for rule in ("any", "le1", "only"):
+        right = wrong = 0
+        per: dict[str, int] = {}
+        for _v, _r, command, texts in heard:
+            got = next((p for t in texts if (p := accepted(t, rule))), None)
+            ok = got is not None and (
+                got.words == command or (got.words in RESUME and command in RESUME)
+            )
+            right += ok
+            wrong += got is not None and not ok
+            per[command] = per.get(command, 0) + ok
+        false = sum(accepted(t, rule) is not None for t in other)
+        print(
+            f"[{rule}] commands right {right}/{len(heard)} ({100 * right / len(heard):.1f} %), "
+            f"wrong {wrong}; unrelated speech: {false} false of {len(other)} utterances"
+        )
+        print("    " + "  ".join(f"{c} {n}/{len(heard) // len(COMMANDS)}" for c, n in per.items()))
+
+
+if __name__ == "__main__":
+    main()
