@@ -420,7 +420,7 @@ def stage(what, fn):
     except Exception as exc:
         marks.append((what + f" (failed: {type(exc).__name__})", float("nan"))); return None
 from voice_coach.live import devices; mark("import voice_coach.live.devices")
-started = stage("PortAudio and the stream open: the tone plays", devices.open_output)
+started = stage("PortAudio and the stream open: the tone plays", devices.start_tone)
 import voice_coach.cli.app; mark("import the command line (typer)")
 from voice_coach.live import run, keys, player; mark("import the player (numpy and the rest)")
 from voice_coach import plan, prepare; mark("import plan and prepare")
@@ -432,7 +432,7 @@ cache = stage("start the speech engine", engine)
 from voice_coach.timeline import spoken_texts
 stage("first clip from the warm cache", lambda: cache.clip(spoken_texts(p.routine)[0]))
 if started is not None:
-    started.output.close()
+    started.tone.close()
 for what, s in marks:
     print(f"{what}\t{s * 1000:.0f}")
 """
