@@ -121,10 +121,14 @@ def at_level(samples: npt.NDArray[np.float64], dbfs: float) -> npt.NDArray[np.fl
     return samples * (32768 * 10 ** (dbfs / 20) / rms)
 
 
-def espeak(voice: str, rate_wpm: int, text: str) -> npt.NDArray[np.float64]:
+def espeak(
+    voice: str, rate_wpm: int, text: str, pitch: int | None = None
+) -> npt.NDArray[np.float64]:
+    """`text` said by espeak-ng, at the microphone's rate (`pitch`: espeak-ng's -p, 0-99)."""
+    pitched = [] if pitch is None else ["-p", str(pitch)]
     with tempfile.NamedTemporaryFile(suffix=".wav") as f:
         subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", str(rate_wpm), "-w", f.name, text],
+            ["espeak-ng", "-v", voice, "-s", str(rate_wpm), *pitched, "-w", f.name, text],
             check=True,
             capture_output=True,
         )

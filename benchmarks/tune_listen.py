@@ -17,9 +17,6 @@ in unrelated speech, for "any" (a command token anywhere in the transcript), "le
 from __future__ import annotations
 
 import re
-import subprocess
-import tempfile
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +28,7 @@ from benchmarks.bench_listen import (
     RATE,
     SPEECH_DBFS,
     at_level,
-    resample,
+    espeak,
     room_noise,
     trimmed,
 )
@@ -55,19 +52,6 @@ assert not set(TUNING_VOICES) & set(ESPEAK_VOICES), "tune on voices the benchmar
 RATES_WPM = (100, 130, 170, 200)
 PITCHES = (35, 50, 65)
 RESUME = {"go on", "resume"}
-
-
-def espeak(voice: str, rate_wpm: int, pitch: int, text: str) -> npt.NDArray[np.float64]:
-    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
-        subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", str(rate_wpm), "-p", str(pitch), "-w", f.name, text],
-            check=True,
-            capture_output=True,
-        )
-        with wave.open(f.name) as w:
-            rate = w.getframerate()
-            data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
-    return resample(data, rate)
 
 
 def utterances(speech: npt.NDArray[np.float64], rng: np.random.Generator) -> list[bytes]:
@@ -105,7 +89,7 @@ def main() -> None:
         for rate in RATES_WPM:
             for c, command in enumerate(COMMANDS):
                 pitch = PITCHES[(v + rate // 10 + c) % len(PITCHES)]
-                speech = trimmed(espeak(voice, rate, pitch, f"coach {command}"))
+                speech = trimmed(espeak(voice, rate, f"coach {command}", pitch))
                 commands.append((voice, rate, command, utterances(speech, rng)))
     text = re.sub(r"\s+", " ", Path("/usr/share/common-licenses/Apache-2.0").read_text())
     words = text.split()
@@ -118,7 +102,7 @@ def main() -> None:
     unrelated = []
     for n, piece in enumerate(pieces):
         voice = TUNING_VOICES[n % len(TUNING_VOICES)]
-        unrelated += utterances(trimmed(espeak(voice, 170, 50, piece)), rng)
+        unrelated += utterances(trimmed(espeak(voice, 170, piece, 50)), rng)
 
     recognizer = listen.SphinxRecognizer(spoken_texts(load("sciatica-relief")))
     heard = [(v, r, c, [recognizer.hear(u, False).text for u in us]) for v, r, c, us in commands]
