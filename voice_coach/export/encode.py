@@ -10,6 +10,7 @@ leaves a file there, and one killed outright leaves a partial the next export re
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import struct
@@ -253,16 +254,17 @@ def level(
     routine more than PEAK_LIMIT_FROM_LU under. Measured with `bed` under the speech:
     the targets hold for the mix."""
     ceiling_dbtp = spec.true_peak_ceiling_dbtp(bitrate_kbps)
-    speech_lufs: list[float] = []  # the clips' own loudness, measured once if needed
+
+    def speech_lufs(speech: Mapping[str, Clip]) -> float:
+        return measure_program(timeline, speech, sample_rate).integrated_lufs
+
+    unlimited_lufs = functools.cache(lambda: speech_lufs(clips))
 
     def leveled(limited: Mapping[str, Clip]) -> Leveled:
         under = bed
         if bed is not None and not bed.silent and limited is not clips:
             # Limiting took loudness off the speech: the bed goes down with it.
-            if not speech_lufs:
-                speech_lufs.append(measure_program(timeline, clips, sample_rate).integrated_lufs)
-            now = measure_program(timeline, limited, sample_rate).integrated_lufs
-            under = bed.shifted(now - speech_lufs[0])
+            under = bed.shifted(speech_lufs(limited) - unlimited_lufs())
         measured = measure_program(timeline, limited, sample_rate, under)
         gain_db = program_gain_db(measured, ceiling_dbtp=ceiling_dbtp)
         short_lu = gain_for(measured.integrated_lufs, TARGET_LUFS) - gain_db
