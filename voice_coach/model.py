@@ -263,6 +263,11 @@ class Routine:
     def exercises(self) -> tuple[Exercise, ...]:
         return tuple(s for s in self.steps if isinstance(s, Exercise))
 
+    def bed_files(self) -> tuple[Bed, ...]:
+        """The beds of sound files the routine names (at the top or in a step), once each."""
+        beds = (self.bed, *(s.bed for s in self.steps))
+        return tuple(dict.fromkeys(b for b in beds if b is not None and b.kind == "file"))
+
     def bed_label(self) -> str:
         """The beds under this routine, in order, for the cover, tags and `show`:
         "rain", "pace 90, pace 115"; "" when there is none."""

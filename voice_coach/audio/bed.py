@@ -427,9 +427,8 @@ def routine_bed_plan(routine: Routine, chapter_starts_ms: Sequence[int]) -> BedP
 def check_files(routine: Routine) -> None:
     """Every sound file `routine`'s beds name exists, decodes and is at most 3 hours
     long; else a `ValidationError` naming it (before anything is written or played)."""
-    for spec in {routine.bed, *(s.bed for s in routine.steps)}:
-        if spec is not None and spec.kind == "file":
-            probe_file(Path(spec.path or ""), spec.where or "bed")
+    for spec in routine.bed_files():
+        probe_file(Path(spec.path or ""), spec.where or "bed")
 
 
 def plan_bed(

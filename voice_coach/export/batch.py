@@ -64,9 +64,8 @@ def export_key(
 
 def _bed_files(routine: Routine) -> list[tuple[str, int, int]]:
     """(path, size, modification time in ns) of each sound file under `routine`."""
-    paths = {b.path for b in (routine.bed, *(s.bed for s in routine.steps)) if b and b.path}
     found = []
-    for path in sorted(paths):
+    for path in sorted({b.path for b in routine.bed_files() if b.path}):
         try:
             st = os.stat(path)
         except OSError:
