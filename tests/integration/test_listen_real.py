@@ -8,19 +8,21 @@ and from the recording of its output sink.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import require_program
 
 from . import onsets
 from .pulse import Microphone, PulseServer, Recorder, pulse_server, virtual_microphone
-from .test_play_real import Env, Play, assert_on_time, wait_for_sound
+from .test_play_real import Env, Play, assert_on_time
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +33,10 @@ STOP_WITHIN_S = 2.5
 utterance (0.3 s), the recognizer decodes it, then `play` stops as for `q`."""
 READY_TIMEOUT_S = 30
 PAUSE_S = 4.0
+COMMAND_ROOM_MS = 4000
+"""Room in the hold's silence for a command, its recognition and the action."""
 
-# "Hold it..." then about 13 s of silence: room to speak.
+# "Hold it..." then about 9 s of silence: room to speak.
 HOLD_ROUTINE = """\
     title: Voice check
     steps:
@@ -98,14 +102,34 @@ def spoken(env: Env, words: str) -> Path:
     return path
 
 
-def wait_until_quiet(rec: Recorder, quiet_ms: int, timeout_s: float = 20) -> None:
-    """Until the recording has had `quiet_ms` of silence at its end (in a hold)."""
+def quiet_before_the_hold(timeline: dict[str, Any]) -> int:
+    """Silence (ms) that can only be the hold's: longer than every gap between the
+    cues before it (the start tone comes well within a second of the first cue), and
+    short enough to leave room in the hold for a command."""
+    events = timeline["events"]
+    hold = next(i for i, e in enumerate(events) if e["kind"] == "hold")
+    gaps = [
+        b["start_ms"] - (a["start_ms"] + a["duration_ms"])
+        for a, b in itertools.pairwise(events[: hold + 1])
+    ]
+    hold_silence = events[hold + 1]["start_ms"] - (
+        events[hold]["start_ms"] + events[hold]["duration_ms"]
+    )
+    quiet_ms = max(gaps) + 800
+    assert quiet_ms + COMMAND_ROOM_MS <= hold_silence, (quiet_ms, hold_silence)
+    return quiet_ms
+
+
+def wait_until_quiet(rec: Recorder, quiet_ms: int, timeout_s: float = 30) -> None:
+    """Until the recording has heard sound, then `quiet_ms` of silence at its end."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         samples = rec.samples()
-        heard = onsets.onsets(onsets.levels(samples, rec.rate))
-        # An onset is where a sound starts: allow 2 s for the sound itself.
-        if heard and samples.size * 1000 // rec.rate - heard[-1] > quiet_ms + 2000:
+        loud = onsets.levels(samples, rec.rate).loud_ms()
+        if (
+            loud.size
+            and samples.size * 1000 // rec.rate - (loud[-1] + onsets.WINDOW_MS) >= quiet_ms
+        ):
             return
         time.sleep(0.1)
     raise AssertionError("the routine never went quiet")
@@ -134,14 +158,17 @@ class Stderr:
         return code
 
 
-def listening_in_a_hold(env: Env, routine: Path, rec: Recorder) -> tuple[Play, Stderr]:
-    """A play that listens, gone quiet in the hold."""
+def listening_in_a_hold(
+    env: Env, routine: Path, timeline: dict[str, Any], rec: Recorder
+) -> tuple[Play, Stderr]:
+    """A play that listens, gone quiet in the hold: a command spoken now is heard while
+    the coach is off the air."""
+    quiet_ms = quiet_before_the_hold(timeline)
     play = env.start_play(routine, "--listen", "--debug")
     err = Stderr(play)
     try:
         assert err.until("voice: listening", READY_TIMEOUT_S), str(play)
-        wait_for_sound(rec, timeout_s=15, n=1)
-        wait_until_quiet(rec, 500)
+        wait_until_quiet(rec, quiet_ms)
     except BaseException:
         play.kill()
         raise
@@ -152,7 +179,7 @@ def test_spoken_pause_and_go_on_pause_and_resume(env: Env, mic: Microphone) -> N
     routine = env.routine("hold", HOLD_ROUTINE)
     timeline = env.show(routine)
     with env.pulse.recorder(env.root / "pause.raw") as rec:
-        play, err = listening_in_a_hold(env, routine, rec)
+        play, err = listening_in_a_hold(env, routine, timeline, rec)
         try:
             mic.say(spoken(env, "coach pause"))
             assert err.until("-> pause", 10), str(play)
@@ -176,9 +203,9 @@ def test_spoken_pause_and_go_on_pause_and_resume(env: Env, mic: Microphone) -> N
 
 def test_coach_stop_ends_it_the_way_q_does(env: Env, mic: Microphone) -> None:
     routine = env.routine("hold", HOLD_ROUTINE)
-    env.show(routine)
+    timeline = env.show(routine)
     with env.pulse.recorder(env.root / "stop.raw") as rec:
-        play, err = listening_in_a_hold(env, routine, rec)
+        play, err = listening_in_a_hold(env, routine, timeline, rec)
         try:
             mic.say(spoken(env, "coach stop"))
             said = time.monotonic()
