@@ -250,8 +250,9 @@ def test_encoding_raises_the_true_peak_within_the_room_kept_for_it(
 ) -> None:
     """The room `Format.peak_rise_db` keeps, measured again: the routine's PCM (its WAV
     export) encoded as exports encode, decoded, against the PCM's true peak (moved by
-    the encoder's own gain, which exports make up for). Synthesis differs a little
-    from run to run, and so does the rise: the room is the most seen, with a margin."""
+    the encoder's own gain, which exports make up for). Synthesis differs from run to
+    run, and so does the rise: the room is the most seen over 30 syntheses, with a
+    margin."""
     (wav,) = sciatica_exports("wav")
     pcm = clip_from_wav_bytes(wav.read_bytes())
     spec = FORMATS[fmt]
