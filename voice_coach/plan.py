@@ -14,7 +14,7 @@ from .library import find_routine
 from .loader import load_routine
 from .model import Routine
 from .profile import load_profile
-from .settings import COMMAND_LINE, Choices, Layer, Resolved, Stage, resolve
+from .settings import COMMAND_LINE, Choices, Layer, Resolved, Stage, merged_overrides, resolve
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,7 @@ def listens(name: str, choices: Choices = Choices(), asked: bool | None = None) 
         layers = load_profile(choices.profile, load(name).slug)
     except VoiceCoachError:
         return False
-    wanted = False
-    for layer in layers:
-        if layer.overrides.listen is not None:
-            wanted = layer.overrides.listen
-    return wanted
+    return bool(merged_overrides(layers).listen)
 
 
 def find_stage(routine: Routine, layers: list[Layer], week: int | None) -> Stage:

@@ -218,7 +218,7 @@ def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) 
     voice, voice_sources = _merged_voice(routine, layers)
     ramps = _ramps(routine, layers)
     ramp_labels, ramp_words = _describe_ramps(ramps, stage)
-    described = _describe(_merged_overrides(layers), routine)
+    described = _describe(merged_overrides(layers), routine)
     return Resolved(
         routine=bedded,
         settings=(*_global_settings(layers), *bed_settings, *step_settings),
@@ -531,7 +531,9 @@ def _onoff(value: bool) -> str:
     return "on" if value else "off"
 
 
-def _merged_overrides(layers: Sequence[Layer]) -> Overrides:
+def merged_overrides(layers: Sequence[Layer]) -> Overrides:
+    """`layers` (lowest precedence first) as one: each setting from the last layer that
+    sets it; per-step settings and the voice gathered across them."""
     out = Overrides()
     for layer in layers:
         o = layer.overrides
