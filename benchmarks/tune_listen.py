@@ -68,15 +68,12 @@ def utterances(speech: npt.NDArray[np.float64], rng: np.random.Generator) -> lis
     return [u.pcm for u in found if not u.too_long]
 
 
+RULES: dict[str, int | None] = {"any": None, "le1": listen.OTHER_WORDS_MAX, "only": 0}
+"""Other words a transcript may hold beside the command, by rule."""
+
+
 def accepted(text: str, rule: str) -> listen.Phrase | None:
-    words = [w.split("(")[0] for w in text.split() if not w.startswith(("<", "["))]
-    tokens = {p.token: p for p in listen.PHRASES}
-    found = [tokens[w] for w in words if w in tokens]
-    if not found:
-        return None
-    others = len(words) - 1
-    limit = {"any": len(words), "le1": listen.OTHER_WORDS_MAX, "only": 0}[rule]
-    return found[0] if len(found) == 1 and others <= limit else None
+    return listen.find_phrase(text, RULES[rule])
 
 
 def main() -> None:
@@ -107,7 +104,7 @@ def main() -> None:
     recognizer = listen.SphinxRecognizer(spoken_texts(load("sciatica-relief")))
     heard = [(v, r, c, [recognizer.hear(u, False).text for u in us]) for v, r, c, us in commands]
     other = [recognizer.hear(u, False).text for u in unrelated]
-    for rule in ("any", "le1", "only"):
+    for rule in RULES:
         right = wrong = 0
         per: dict[str, int] = {}
         for _v, _r, command, texts in heard:

@@ -197,12 +197,15 @@ and text): a command token came up in 39 of 313 fragments of unrelated speech, i
 of them with at most one other word; of 432 spoken commands, one less was heard."""
 
 
-def find_phrase(text: str) -> Phrase | None:
-    """The command a transcript holds, if it holds one and little else."""
+def find_phrase(text: str, other_words_max: int | None = OTHER_WORDS_MAX) -> Phrase | None:
+    """The command a transcript holds, if it holds one and at most `other_words_max`
+    other words (None: any number; benchmarks/tune_listen.py compares the rules)."""
     tokens = {p.token: p for p in PHRASES}
     words = [w.split("(")[0] for w in text.split() if not w.startswith(("<", "["))]
     found = [tokens[w] for w in words if w in tokens]
-    if len(found) != 1 or len(words) > 1 + OTHER_WORDS_MAX:
+    if len(found) != 1:
+        return None
+    if other_words_max is not None and len(words) > 1 + other_words_max:
         return None
     return found[0]
 
