@@ -28,10 +28,10 @@ from pathlib import Path
 
 from voice_coach.export.encode import export_audio
 from voice_coach.export.tags import Tags
-from voice_coach.library import bundled_routines
-from voice_coach.loader import load_routine
-from voice_coach.model import VoiceSettings
 from voice_coach.prepare import prepare
+from voice_coach.routine.library import bundled_routines
+from voice_coach.routine.loader import load_routine
+from voice_coach.routine.model import VoiceSettings
 from voice_coach.speech import engine_statuses, get_engine
 from voice_coach.speech.cache import SpeechCache, finish
 from voice_coach.timeline import spoken_texts

@@ -32,10 +32,10 @@ import yaml
 from voice_coach.audio.mix import event_clips, render
 from voice_coach.export.encode import FORMATS, export_audio
 from voice_coach.export.tags import Tags
-from voice_coach.loader import parse_routine
-from voice_coach.model import Bed, Routine
 from voice_coach.phrases import number_words
 from voice_coach.prepare import Prepared, prepare, settings_comment
+from voice_coach.routine.loader import parse_routine
+from voice_coach.routine.model import Bed, Routine
 from voice_coach.timeline import Timeline, build_timeline
 
 ROOT = Path(__file__).resolve().parent.parent

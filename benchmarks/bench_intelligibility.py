@@ -49,9 +49,9 @@ from typing import Any
 import numpy as np
 
 from benchmarks.bench_export import bench_env
-from voice_coach.library import bundled_routines
 from voice_coach.phrases import number_words
 from voice_coach.proc import run
+from voice_coach.routine.library import bundled_routines
 from voice_coach.speech import engine_statuses
 
 ENGINES = ("pyttsx3", "espeak-ng", "piper")

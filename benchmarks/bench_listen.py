@@ -148,7 +148,7 @@ class Piper:
         self.available = self.engine.unavailable_reason() is None
 
     def say(self, rate_wpm: int, text: str) -> npt.NDArray[np.float64]:
-        from voice_coach.model import VoiceSettings
+        from voice_coach.routine.model import VoiceSettings
 
         voice = self.engine.resolve(VoiceSettings(engine="piper", rate_wpm=rate_wpm))
         clip = self.engine.synthesize(text, voice)
@@ -435,7 +435,7 @@ def part_echo(pulse: object, mic: object, names: Sequence[str], keep: Path | Non
 
     from tests.integration import onsets
     from tests.integration.pulse import best_offset, match
-    from voice_coach.library import bundled_routines
+    from voice_coach.routine.library import bundled_routines
 
     work = Path(tempfile.mkdtemp(prefix="bench-listen-"))
     env = {

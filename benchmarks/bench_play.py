@@ -294,9 +294,9 @@ def naive_play(routine_path: Path, cache_dir: Path, engine: str | None) -> None:
     import sounddevice as sd
 
     from voice_coach.audio.mix import chime
-    from voice_coach.loader import load_routine
-    from voice_coach.model import VoiceSettings
     from voice_coach.prepare import prepare
+    from voice_coach.routine.loader import load_routine
+    from voice_coach.routine.model import VoiceSettings
 
     routine = load_routine(routine_path)
     prepared = prepare(routine, VoiceSettings(engine=engine), cache_dir=cache_dir)

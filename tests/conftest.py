@@ -18,7 +18,7 @@ import pytest
 
 from voice_coach import speech
 from voice_coach.audio.clip import Clip
-from voice_coach.model import VoiceSettings
+from voice_coach.routine.model import VoiceSettings
 from voice_coach.speech import ResolvedVoice, VoiceInfo
 
 FIXTURES = Path(__file__).parent / "fixtures"

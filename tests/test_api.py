@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from voice_coach import speech
 from voice_coach.cli.app import app
-from voice_coach.library import bundled_routines
+from voice_coach.routine.library import bundled_routines
 from voice_coach.serve import renders
 from voice_coach.serve.http import ExportServer
 from voice_coach.serve.keys import COOKIE, KEY_FILE, load_key

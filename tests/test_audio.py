@@ -8,7 +8,7 @@ from conftest import SAMPLE_RATE, FakeEngine
 
 from voice_coach.audio.clip import Clip, clip_from_wav_bytes, resample, trim_silence
 from voice_coach.audio.mix import Mixer, chime, render
-from voice_coach.model import Exercise, Routine
+from voice_coach.routine.model import Exercise, Routine
 from voice_coach.speech import ResolvedVoice
 from voice_coach.timeline import build_timeline, spoken_texts
 

@@ -25,7 +25,7 @@ from voice_coach.audio.bed import (
 from voice_coach.audio.clip import Clip
 from voice_coach.audio.loudness import TARGET_LUFS, clip_loudness_lufs
 from voice_coach.errors import ValidationError
-from voice_coach.model import Bed, BedLevels
+from voice_coach.routine.model import Bed, BedLevels
 from voice_coach.timeline import Event
 
 RATE = 22050
@@ -235,7 +235,7 @@ def test_rendering_with_a_bed_ducks_it_under_the_cues() -> None:
 
 
 def test_a_routine_names_its_beds_in_order() -> None:
-    from voice_coach.model import Exercise, Rest, Routine
+    from voice_coach.routine.model import Exercise, Rest, Routine
 
     steps = (
         Exercise("Walk", 60, bed=Bed("pace", 90)),

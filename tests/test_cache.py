@@ -113,8 +113,8 @@ def test_cache_dir_comes_from_the_environment(
 def test_records_an_earlier_version_left_in_the_cache_are_removed(
     fake_engine: type[FakeEngine], tmp_path: Path
 ) -> None:
-    from voice_coach.model import VoiceSettings
     from voice_coach.prepare import speech_cache
+    from voice_coach.routine.model import VoiceSettings
 
     old = tmp_path / "cache" / "quickstart"
     old.mkdir(parents=True)

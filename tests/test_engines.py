@@ -25,7 +25,7 @@ from conftest import FIXTURES
 from voice_coach import speech
 from voice_coach.audio.clip import Clip
 from voice_coach.errors import EngineError
-from voice_coach.model import VoiceSettings
+from voice_coach.routine.model import VoiceSettings
 from voice_coach.speech import Engine, EspeakNgEngine, PiperEngine, ResolvedVoice, VoiceInfo
 from voice_coach.speech import cache as cache_module
 from voice_coach.speech import espeak_engine as espeak_module

@@ -13,10 +13,11 @@ from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
 from voice_coach.cli.app import app
-from voice_coach.export import batch
-from voice_coach.export.batch import INDEX_NAME, Index, export_key
-from voice_coach.loader import load_routine
-from voice_coach.model import Bed, Exercise, Routine
+from voice_coach.export import key as key_module
+from voice_coach.export.batch import INDEX_NAME, Index
+from voice_coach.export.key import export_key
+from voice_coach.routine.loader import load_routine
+from voice_coach.routine.model import Bed, Exercise, Routine
 from voice_coach.speech import ResolvedVoice
 
 runner = CliRunner()
@@ -147,7 +148,7 @@ def test_the_export_key_follows_every_input(monkeypatch: pytest.MonkeyPatch) -> 
         key(split=True),
     ]
     assert base not in changed and len(set(changed)) == len(changed)
-    monkeypatch.setattr(batch, "code_identity", lambda: "another program")
+    monkeypatch.setattr(key_module, "code_identity", lambda: "another program")
     assert key() != base
 
 

@@ -33,10 +33,10 @@ from voice_coach.live.listen import (
 )
 from voice_coach.live.remote import Airtime, Remote, ack_tone, combined
 from voice_coach.live.session import Command, LiveSession
-from voice_coach.model import Exercise, Routine
 from voice_coach.phrases import Phrases
 from voice_coach.plan import listens, make_plan
-from voice_coach.settings import Choices
+from voice_coach.routine.model import Exercise, Routine
+from voice_coach.settings.layers import Choices
 from voice_coach.speech import ResolvedVoice
 from voice_coach.timeline import spoken_texts
 

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from voice_coach.cli.app import app
 from voice_coach.errors import ValidationError
-from voice_coach.library import bundled_routines
-from voice_coach.loader import load_routine, parse_routine
-from voice_coach.model import (
+from voice_coach.routine.library import bundled_routines
+from voice_coach.routine.loader import load_routine, parse_routine
+from voice_coach.routine.model import (
     Beat,
     Bed,
     BedLevels,
@@ -23,7 +23,7 @@ from voice_coach.model import (
     Rest,
     VoiceSettings,
 )
-from voice_coach.textsplit import split_for_speech
+from voice_coach.routine.textsplit import split_for_speech
 
 
 def test_full_routine_loads_with_defaults_resolved() -> None:

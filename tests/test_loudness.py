@@ -41,8 +41,8 @@ from voice_coach.audio.loudness import (
 )
 from voice_coach.export import encode
 from voice_coach.export.encode import FORMATS, level, measure_program
-from voice_coach.loader import load_routine
 from voice_coach.prepare import Prepared, prepare
+from voice_coach.routine.loader import load_routine
 
 RATES = (16000, 22050, 24000, 44100, 48000)
 Samples = npt.NDArray[np.int16]

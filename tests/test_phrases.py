@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from voice_coach.errors import ValidationError
-from voice_coach.loader import load_routine
 from voice_coach.phrases import (
     ENGLISH,
     OVERRIDABLE,
@@ -20,6 +19,7 @@ from voice_coach.phrases import (
     placeholders,
     spanish_number,
 )
+from voice_coach.routine.loader import load_routine
 from voice_coach.timeline import build_timeline
 
 TEXT_FIELDS = [

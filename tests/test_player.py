@@ -30,7 +30,7 @@ from voice_coach.live.keys import parse_keys
 from voice_coach.live.player import PlayResult, play, status_line
 from voice_coach.live.session import Command, Status
 from voice_coach.live.stream import TONE_GAP_MS, Output, Source, StartTone, start_tone
-from voice_coach.model import Exercise, Routine
+from voice_coach.routine.model import Exercise, Routine
 from voice_coach.speech.cache import SpeechCache
 from voice_coach.speech.contract import ResolvedVoice
 from voice_coach.timeline import Pacing, build_timeline, spoken_texts

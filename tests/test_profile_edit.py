@@ -11,12 +11,12 @@ import pytest
 from conftest import ROUTINES
 from typer.testing import CliRunner
 
-from voice_coach import yamlsafe
 from voice_coach.cli.app import app
 from voice_coach.errors import ValidationError
 from voice_coach.plan import make_plan
-from voice_coach.profile_edit import save_routine_settings, with_section
-from voice_coach.settings import Choices
+from voice_coach.routine import yamlsafe
+from voice_coach.settings.layers import Choices
+from voice_coach.settings.profile_edit import save_routine_settings, with_section
 
 runner = CliRunner()
 FULL = str(ROUTINES / "full.yaml")  # steps: 1 Side stretch (sides), 2 rest, 3 Seated stretch

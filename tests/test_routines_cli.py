@@ -13,12 +13,12 @@ from conftest import FIXTURES, ROUTINES, FakeEngine, word_ms
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner, Result
 
-from voice_coach import yamlsafe
 from voice_coach.cli.app import app
-from voice_coach.library import bundled_routines, find_routine
-from voice_coach.loader import load_routine
-from voice_coach.schema import SCHEMA_FILE, routine_schema
-from voice_coach.starter import starter_script
+from voice_coach.routine import yamlsafe
+from voice_coach.routine.library import bundled_routines, find_routine
+from voice_coach.routine.loader import load_routine
+from voice_coach.routine.schema import SCHEMA_FILE, routine_schema
+from voice_coach.routine.starter import starter_script
 from voice_coach.timeline import build_timeline
 
 runner = CliRunner()
@@ -138,7 +138,7 @@ def test_the_starter_names_its_routine_in_its_comments() -> None:
 
 
 def load_routine_text(text: str) -> object:
-    from voice_coach.loader import parse_routine
+    from voice_coach.routine.loader import parse_routine
 
     return parse_routine(text)
 

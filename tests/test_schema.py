@@ -12,12 +12,12 @@ from conftest import ROUTINES
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
-from voice_coach import yamlsafe
 from voice_coach.cli.app import app
 from voice_coach.errors import ValidationError
-from voice_coach.library import bundled_routines
-from voice_coach.loader import load_routine, parse_routine
-from voice_coach.schema import DIALECT, SCHEMA_FILE, routine_schema, schema_text
+from voice_coach.routine import yamlsafe
+from voice_coach.routine.library import bundled_routines
+from voice_coach.routine.loader import load_routine, parse_routine
+from voice_coach.routine.schema import DIALECT, SCHEMA_FILE, routine_schema, schema_text
 
 VALIDATOR = Draft202012Validator(routine_schema())
 

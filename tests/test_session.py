@@ -17,7 +17,7 @@ from voice_coach.audio.clip import Clip
 from voice_coach.audio.loudness import FULL_SCALE
 from voice_coach.audio.mix import render
 from voice_coach.live.session import BED_FADE_MS, Command, LiveSession
-from voice_coach.model import Beat, Bed, BedLevels, Count, Exercise, Flow, Rest, Routine
+from voice_coach.routine.model import Beat, Bed, BedLevels, Count, Exercise, Flow, Rest, Routine
 from voice_coach.speech import ResolvedVoice
 from voice_coach.timeline import HOLD_STEP_MS, Timeline, build_timeline, spoken_texts
 

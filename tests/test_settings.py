@@ -10,8 +10,8 @@ import pytest
 from conftest import ROUTINES, word_ms
 
 from voice_coach.errors import ValidationError
-from voice_coach.loader import load_routine
-from voice_coach.model import (
+from voice_coach.routine.loader import load_routine
+from voice_coach.routine.model import (
     Bed,
     BedLevels,
     Exercise,
@@ -21,8 +21,7 @@ from voice_coach.model import (
     Routine,
     VoiceSettings,
 )
-from voice_coach.profile import load_profile
-from voice_coach.settings import (
+from voice_coach.settings.layers import (
     COMMAND_LINE,
     Layer,
     Overrides,
@@ -32,6 +31,7 @@ from voice_coach.settings import (
     parse_command_line,
     resolve,
 )
+from voice_coach.settings.profile import load_profile
 from voice_coach.timeline import build_timeline
 
 ROUTINE = Routine(

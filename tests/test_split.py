@@ -20,9 +20,9 @@ from voice_coach.cli.app import app
 from voice_coach.export import encode as export_encode
 from voice_coach.export import split as export_split_module
 from voice_coach.export.split import safe_file_name
-from voice_coach.loader import load_routine
-from voice_coach.model import Bed
 from voice_coach.prepare import Prepared, prepare
+from voice_coach.routine.loader import load_routine
+from voice_coach.routine.model import Bed
 
 runner = CliRunner()
 FULL = ROUTINES / "full.yaml"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from voice_coach.model import MAX_TEXT_CHARS
-from voice_coach.textsplit import LONG_SENTENCE_CHARS, UnbreakableText, split_for_speech
+from voice_coach.routine.model import MAX_TEXT_CHARS
+from voice_coach.routine.textsplit import LONG_SENTENCE_CHARS, UnbreakableText, split_for_speech
 
 PELVIC_TILT = (
     "Lie on your back with your knees bent and your feet flat on the floor, hip-width "

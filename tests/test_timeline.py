@@ -11,10 +11,10 @@ import pytest
 from conftest import FIXTURES, ROUTINES, word_ms
 
 from voice_coach.errors import TimelineError
-from voice_coach.library import bundled_routines
-from voice_coach.loader import load_routine, parse_routine
-from voice_coach.model import Beat, Count, CueOptions, Exercise, Flow, Rest, Routine
-from voice_coach.settings import COMMAND_LINE, Layer, Overrides, resolve
+from voice_coach.routine.library import bundled_routines
+from voice_coach.routine.loader import load_routine, parse_routine
+from voice_coach.routine.model import Beat, Count, CueOptions, Exercise, Flow, Rest, Routine
+from voice_coach.settings.layers import COMMAND_LINE, Layer, Overrides, resolve
 from voice_coach.timeline import Event, HoldSpan, Pacing, Timeline, build_timeline, spoken_texts
 
 P = Pacing()

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import EngineError, ValidationError
-from .model import Routine, VoiceSettings
 from .plan import load
 from .prepare import Progress, prepare
+from .routine.model import Routine, VoiceSettings
 from .timeline import CueTooLongError
 
 

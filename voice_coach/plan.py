@@ -10,11 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from .library import find_routine
-from .loader import load_routine
-from .model import Routine
-from .profile import load_profile
-from .settings import COMMAND_LINE, Choices, Layer, Resolved, Stage, merged_overrides, resolve
+from .routine.library import find_routine
+from .routine.loader import load_routine
+from .routine.model import Routine
+from .settings.layers import (
+    COMMAND_LINE,
+    Choices,
+    Layer,
+    Resolved,
+    Stage,
+    merged_overrides,
+    resolve,
+)
+from .settings.profile import load_profile
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from .audio.bed import BedPlan, check_files, routine_bed_plan
 from .audio.clip import Clip
-from .model import Routine, VoiceSettings
 from .paths import cache_dir as default_cache_dir
 from .plan import Plan
+from .routine.model import Routine, VoiceSettings
 from .speech import engine_name, fallback_note, get_engine
 from .speech.cache import CacheStats, SpeechCache
 from .speech.contract import ResolvedVoice

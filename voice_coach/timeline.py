@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from .errors import Problem, TimelineError
-from .model import MAX_COUNT, OTHER_SIDE, Beat, Count, Exercise, Flow, Rest, Routine, Side
 from .phrases import Phrases, phrases_for
+from .routine.model import MAX_COUNT, OTHER_SIDE, Beat, Count, Exercise, Flow, Rest, Routine, Side
 
 Kind: TypeAlias = Literal[
     "intro",

@@ -30,8 +30,8 @@ import voice_coach.export.encode
 from voice_coach.audio.clip import clip_from_wav_bytes
 from voice_coach.cli.app import app
 from voice_coach.export.tags import read_chapters
-from voice_coach.loader import load_routine
 from voice_coach.prepare import prepare
+from voice_coach.routine.loader import load_routine
 from voice_coach.speech import default_engine
 from voice_coach.timeline import Chapter
 

@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from .. import proc
 from ..errors import Problem, ToolError, ValidationError
-from ..model import DEFAULT_BED_LEVEL_LU, Bed, BedLevels, Routine
+from ..routine.model import DEFAULT_BED_LEVEL_LU, Bed, BedLevels, Routine
 from ..timeline import Event
 from .loudness import TARGET_LUFS, LoudnessMeter, gain_for
 

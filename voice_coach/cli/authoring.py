@@ -41,7 +41,7 @@ def new(
 
     Example: voice-coach new my-relief --from sciatica-relief
     """
-    from ..starter import new_routine
+    from ..routine.starter import new_routine
 
     with reported():
         written = new_routine(name, source, force)
@@ -65,6 +65,6 @@ def schema(
 
     Example: voice-coach schema --path
     """
-    from ..schema import SCHEMA_FILE, schema_text
+    from ..routine.schema import SCHEMA_FILE, schema_text
 
     sys.stdout.write(f"{SCHEMA_FILE}\n" if path else schema_text())

@@ -22,7 +22,7 @@ BitrateOpt = Annotated[
 
 
 if TYPE_CHECKING:
-    from ..settings import Choices
+    from ..settings.layers import Choices
 
 
 @app.command()

@@ -13,7 +13,7 @@ from .common import RoutineArg, progress_bar, progress_callback, reported, say, 
 from .options import with_settings
 
 if TYPE_CHECKING:
-    from ..settings import Choices
+    from ..settings.layers import Choices
 
 
 @app.command()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from ..settings import Choices  # noqa: F401  (named in the commands' signatures)
+    from ..settings.layers import Choices  # noqa: F401  (named in the commands' signatures)
 
 F = TypeVar("F", bound=Callable[..., Any])
 SETTINGS, VOICE, BED = "Settings", "Voice", "Sound bed"
@@ -141,7 +141,7 @@ def with_settings(fn: F) -> F:
 
     @functools.wraps(fn)
     def command(*args: Any, **kwargs: Any) -> Any:
-        from ..settings import Choices
+        from ..settings.layers import Choices
 
         values = {o.name: kwargs.pop(o.name) for o in OPTIONS}
         for o in OPTIONS:

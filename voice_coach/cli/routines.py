@@ -17,8 +17,8 @@ def list_routines() -> None:
 
     Example: voice-coach list
     """
-    from ..library import all_routines, summarize
     from ..paths import routines_dir
+    from ..routine.library import all_routines, summarize
 
     with reported():
         rows = []

@@ -10,8 +10,8 @@ from pathlib import Path
 from ..errors import Problem, ValidationError
 from ..plan import Plan
 from ..prepare import Prepared, Progress, settings_comment
-from ..speech.contract import ResolvedVoice
 from .encode import BITRATES_KBPS, FORMATS, default_export_path, export_audio
+from .key import stage_label
 from .split import SplitExport, default_split_folder, export_split
 from .tags import Tags
 
@@ -59,25 +59,6 @@ def default_target(plan: Plan, fmt: str, split: bool, directory: Path = EXPORTS_
         if split
         else default_export_path(name, fmt, directory)
     )
-
-
-def stage_label(plan: Plan) -> str:
-    """ "Week 3" (or "Session 3") when a progression applies; "" otherwise."""
-    note = plan.resolved.progression_note
-    if not note:
-        return ""
-    unit = "Session" if "every session" in note and "every week" not in note else "Week"
-    return f"{unit} {plan.stage.number}"
-
-
-def plan_key(
-    plan: Plan, voice: ResolvedVoice, fmt: str, bitrate_kbps: int | None, split: bool
-) -> str:
-    """The `export_key` of a planned routine: what names a finished export, so that
-    one is reused (export-all, the page) and identical requests share a render."""
-    from .batch import export_key
-
-    return export_key(plan.routine, stage_label(plan), voice, fmt, bitrate_kbps, split)
 
 
 def write_export(

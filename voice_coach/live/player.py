@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..audio.clip import Clip
-from ..model import Routine
+from ..routine.model import Routine
 from ..speech.cache import SpeechCache
 from ..timefmt import clock
 from ..timeline import Pacing, spoken_texts

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..audio.clip import Clip, resample
-from ..model import Routine
+from ..routine.model import Routine
 from ..timeline import Event, routine_phrases, spoken_texts
 from .session import Command, LiveSession, Status
 

@@ -23,8 +23,8 @@ from ..audio.bed import BedPlayer, Ducking, fade_out, has_bed, step_bed
 from ..audio.clip import Clip, ms_to_frames, resample
 from ..audio.loudness import FULL_SCALE
 from ..audio.mix import Mixer, event_clips
-from ..model import Routine, Side
 from ..phrases import Phrases
+from ..routine.model import Routine, Side
 from ..timeline import (
     Event,
     HoldSpan,

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RoutineNotFoundError, ValidationError, VoiceCoachError
-from ..library import all_routines
-from ..model import Exercise, Flow, Rest, Routine, VoiceSettings
 from ..paths import cache_dir
 from ..plan import Plan, make_plan
 from ..prepare import Prepared, prepare_plan
-from ..profile import load_profile
-from ..settings import COMMAND_LINE, Choices, Layer
+from ..routine.library import all_routines
+from ..routine.model import Exercise, Flow, Rest, Routine, VoiceSettings
+from ..settings.layers import COMMAND_LINE, Choices, Layer
+from ..settings.profile import load_profile
 from ..speech import engine_name, get_engine
 from ..speech.cache import SpeechCache
 from ..speech.contract import Engine, ResolvedVoice

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..cli.options import OPTIONS, Opt
 from ..errors import Problem, ValidationError
-from ..settings import Choices, parse_bed
+from ..settings.layers import Choices, parse_bed
 
 LOCAL_ONLY = frozenset({"profile", "cache_dir"})
 """Options that name paths on this computer: never taken from the network."""

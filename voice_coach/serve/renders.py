@@ -19,7 +19,8 @@ from typing import Literal
 from ..errors import VoiceCoachError
 from ..export.batch import Index
 from ..export.encode import FORMATS
-from ..export.routine import default_target, plan_key, write_export
+from ..export.key import plan_key
+from ..export.routine import default_target, write_export
 from ..plan import Plan
 from ..prepare import prepare_plan
 from ..speech.contract import ResolvedVoice

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from ..errors import EngineError, VoiceCoachError
-from ..model import VoiceSettings
+from ..routine.model import VoiceSettings
 from .contract import (
     DEFAULT_RATE_WPM,
     DEFAULT_VOLUME,

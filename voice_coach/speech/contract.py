@@ -14,7 +14,7 @@ from typing import ClassVar, Literal, Protocol, TypeAlias
 
 from ..audio.clip import Clip
 from ..errors import EngineError
-from ..model import VoiceSettings
+from ..routine.model import VoiceSettings
 
 DEFAULT_RATE_WPM = 160
 """Calmer than most engines' default (about 175-200): cues are heard lying down."""

@@ -14,8 +14,8 @@ from typing import ClassVar
 
 from ..audio.clip import SAMPLE_WIDTH_BYTES, Clip
 from ..errors import EngineError, ToolError
-from ..model import VoiceSettings
 from ..proc import run
+from ..routine.model import VoiceSettings
 from .contract import (
     SYNTHESIS_TIMEOUT_S,
     Parallelism,

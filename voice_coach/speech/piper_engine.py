@@ -21,7 +21,7 @@ import numpy as np
 
 from ..audio.clip import Clip
 from ..errors import EngineError
-from ..model import VoiceSettings
+from ..routine.model import VoiceSettings
 from .contract import (
     Parallelism,
     ResolvedVoice,

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Protocol
 
 from ..audio.clip import Clip, clip_from_wav_bytes
 from ..errors import EngineError
-from ..model import VoiceSettings
+from ..routine.model import VoiceSettings
 from .contract import (
     SYNTHESIS_TIMEOUT_S,
     Parallelism,

@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-SCHEMA_FILE = Path(__file__).resolve().parent / "routine.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "routine.schema.json"
+"""Beside the package's top, where the bundled scripts' modelines point."""
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MODELINE_PREFIX = "# yaml-language-server: $schema="
 

@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .errors import RoutineNotFoundError
-from .paths import routines_dir
+from ..errors import RoutineNotFoundError
+from ..paths import routines_dir
 
 SUFFIXES = (".yaml", ".yml")
 
 
 def bundled_dir() -> Path:
     """The bundled scripts: inside an installed wheel, or the checkout's `scripts/`."""
-    inside = Path(__file__).resolve().parent / "scripts"
+    package = Path(__file__).resolve().parent.parent
+    inside = package / "scripts"
     if inside.is_dir():
         return inside
-    return Path(__file__).resolve().parent.parent / "scripts"
+    return package.parent / "scripts"
 
 
 def _scripts(folder: Path) -> dict[str, Path]:

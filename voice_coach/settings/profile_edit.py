@@ -19,13 +19,13 @@ from typing import Any
 
 import yaml
 
-from . import yamlsafe
-from .atomic import partial_beside
-from .errors import Problem, ProfileError, ValidationError
-from .model import Bed, Exercise, Routine
-from .plan import load
+from ..atomic import partial_beside
+from ..errors import Problem, ProfileError, ValidationError
+from ..plan import load
+from ..routine import yamlsafe
+from ..routine.model import Bed, Exercise, Routine
+from .layers import COMMAND_LINE, PER_STEP, Choices, Layer, Overrides, match_step, resolve
 from .profile import default_profile_path, load_profile
-from .settings import COMMAND_LINE, PER_STEP, Choices, Layer, Overrides, match_step, resolve
 
 SECTION_INDENT = 2
 """Indent of a new `routines:` entry, and of the lines inside it."""

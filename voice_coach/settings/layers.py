@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import Problem, ValidationError
-from .model import (
+from ..errors import Problem, ValidationError
+from ..routine.model import (
     MAX_PAUSE_S,
     MAX_SECONDS,
     PACE_RANGE_SPM,
@@ -144,8 +144,8 @@ class Resolved:
     def listing(self) -> tuple[SettingValue, ...]:
         """Every effective setting and where it came from, the voice first (what
         `voice-coach settings` shows)."""
-        from .speech import default_engine
-        from .speech.contract import DEFAULT_RATE_WPM
+        from ..speech import default_engine
+        from ..speech.contract import DEFAULT_RATE_WPM
 
         v = self.voice
         voice = [

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_atomically
-from .errors import Problem, ValidationError, VoiceCoachError
+from ..atomic import write_atomically
+from ..errors import Problem, ValidationError, VoiceCoachError
+from ..paths import routines_dir
 from .library import SUFFIXES, bundled_routines, find_routine
-from .paths import routines_dir
 from .schema import SCHEMA_FILE, with_modeline
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")

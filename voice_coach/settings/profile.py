@@ -26,8 +26,9 @@ from pydantic import Field, PlainValidator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
-from .errors import Problem, ValidationError
-from .loader import (
+from ..errors import Problem, ValidationError
+from ..paths import config_dir
+from ..routine.loader import (
     MAX_COUNTDOWN,
     MAX_REPS,
     BedDuck,
@@ -48,9 +49,8 @@ from .loader import (
     read_yaml,
     schema_problems,
 )
-from .model import Bed, VoiceSettings
-from .paths import config_dir
-from .settings import MAX_SCALE, PER_STEP, Layer, Overrides
+from ..routine.model import Bed, VoiceSettings
+from .layers import MAX_SCALE, PER_STEP, Layer, Overrides
 
 PROFILE_NAME = "profile.yaml"
 T = TypeVar("T")

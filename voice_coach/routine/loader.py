@@ -26,8 +26,10 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from ..errors import Problem, ValidationError
+from ..phrases import ENGLISH, OVERRIDABLE, placeholders
+from ..settings.layers import BED_DUCK_RANGE_DB, BED_LEVEL_RANGE_LU, file_bed, pace_bed, parse_bed
 from . import yamlsafe
-from .errors import Problem, ValidationError
 from .model import (
     DEFAULT_BED_DUCK_DB,
     DEFAULT_BED_LEVEL_LU,
@@ -54,8 +56,6 @@ from .model import (
     Step,
     VoiceSettings,
 )
-from .phrases import ENGLISH, OVERRIDABLE, placeholders
-from .settings import BED_DUCK_RANGE_DB, BED_LEVEL_RANGE_LU, file_bed, pace_bed, parse_bed
 from .textsplit import UnbreakableText, split_for_speech
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
