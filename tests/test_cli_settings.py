@@ -228,7 +228,7 @@ def test_settings_shows_the_walking_paces_as_written_and_a_bed_from_the_command_
     [
         (["--bed", "pace:250"], "--bed: pace must be 40 to 200 steps per minute, got 250"),
         (["--bed", "pace 30"], "--bed: pace must be 40 to 200 steps per minute, got 30"),
-        (["--bed", "rain", "--no-bed"], "--no-bed: cannot go with --bed; give one or the other"),
+        (["--bed", "rain", "--no-bed"], "--no-bed: given twice: 'rain' and 'off'; give one"),
         (["--bed-level", "-50"], "--bed-level: must be from -40 to 0 LU, got -50"),
         (["--bed-duck", "41"], "--bed-duck: must be from 0 to 40 dB, got 41"),
     ],

@@ -36,7 +36,7 @@ from voice_coach.live.session import Command, LiveSession
 from voice_coach.phrases import Phrases
 from voice_coach.plan import listens, make_plan
 from voice_coach.routine.model import Exercise, Routine
-from voice_coach.settings.layers import Choices
+from voice_coach.settings.words import Choices
 from voice_coach.speech import ResolvedVoice
 from voice_coach.timeline import spoken_texts
 

@@ -103,7 +103,7 @@ CASES = [
         ["329 characters with no sentence end or clause break", "'la la la", "at most 300"],
     ),
     ("invalid-bad-side", 4, "steps[1].sides[2]", ["'left' or 'right'", "'up'"]),
-    ("invalid-reps", 4, "steps[1].reps", ["greater than or equal to 1", "got 0"]),
+    ("invalid-reps", 4, "steps[1].reps", ["must be a whole number from 1 to 50", "got 0"]),
     ("invalid-duplicate-key", 5, "steps[1].hold", ["duplicate key"]),
     ("invalid-pauses", 7, "steps[2].recover", ["from 0 to 300 seconds (5 minutes)", "got 301"]),
     ("invalid-yaml-syntax", 5, "", ["not valid YAML"]),

@@ -15,8 +15,8 @@ from voice_coach.cli.app import app
 from voice_coach.errors import ValidationError
 from voice_coach.plan import make_plan
 from voice_coach.routine import yamlsafe
-from voice_coach.settings.layers import Choices
 from voice_coach.settings.profile_edit import save_routine_settings, with_section
+from voice_coach.settings.words import Choices
 
 runner = CliRunner()
 FULL = str(ROUTINES / "full.yaml")  # steps: 1 Side stretch (sides), 2 rest, 3 Seated stretch
@@ -47,7 +47,7 @@ def section(path: Path, slug: str = "full") -> object:
 
 
 def test_a_new_profile_gets_the_section(profile: Path) -> None:
-    saved = save_routine_settings(FULL, Choices(hold=("Seated stretch=45",), rate=140))
+    saved = save_routine_settings(FULL, Choices.of(hold=("Seated stretch=45",), rate=140))
     assert saved.path == profile
     assert profile.read_text() == (
         "routines:\n  full:\n    hold:\n      Seated stretch: 45\n    voice:\n      rate: 140\n"
@@ -59,7 +59,7 @@ def test_a_new_profile_gets_the_section(profile: Path) -> None:
 
 def test_the_rest_of_the_file_is_kept_and_the_section_merged(profile: Path) -> None:
     profile.write_text(WRITTEN)
-    save_routine_settings(FULL, Choices(hold=("1=40",), scale=1.5, no_chimes=True, sides="left"))
+    save_routine_settings(FULL, Choices.of(hold=("1=40",), scale=1.5, chimes=False, sides="left"))
     text = profile.read_text()
     assert text.startswith("# My profile: slow voice, gentle start.\nvoice: {rate: 150}   # slow\n")
     assert "  # walking: a longer session\n  walking:\n    reps: 2\n# the end\n" in text
@@ -71,26 +71,26 @@ def test_the_rest_of_the_file_is_kept_and_the_section_merged(profile: Path) -> N
         "sides": "left",
     }
     # Saved again with the same values: the same file.
-    save_routine_settings(FULL, Choices(hold=("Side stretch=40",)))
+    save_routine_settings(FULL, Choices.of(hold=("Side stretch=40",)))
     assert profile.read_text() == text
 
 
 def test_a_value_for_every_step_replaces_the_single_ones(profile: Path) -> None:
     profile.write_text(WRITTEN)
-    save_routine_settings(FULL, Choices(hold=("30",)))
+    save_routine_settings(FULL, Choices.of(hold=("30",)))
     assert section(profile) == {"hold": 30, "settle": {1: 10}}
     # Every step and one step at once: each exercise named.
-    save_routine_settings(FULL, Choices(hold=("20", "3=25")))
+    save_routine_settings(FULL, Choices.of(hold=("20", "3=25")))
     assert section(profile)["hold"] == {"Side stretch": 20, "Seated stretch": 25}  # type: ignore[index]
     # One step on top of a value for every step: the others keep it.
-    save_routine_settings(FULL, Choices(reps=("2",)))
-    save_routine_settings(FULL, Choices(reps=("1=3",)))
+    save_routine_settings(FULL, Choices.of(reps=("2",)))
+    save_routine_settings(FULL, Choices.of(reps=("1=3",)))
     assert section(profile)["reps"] == {"Side stretch": 3, "Seated stretch": 2}  # type: ignore[index]
 
 
 def test_another_routine_is_added_beside_the_others(profile: Path) -> None:
     profile.write_text(WRITTEN)
-    save_routine_settings(str(ROUTINES / "minimal.yaml"), Choices(reps=("2",)))
+    save_routine_settings(str(ROUTINES / "minimal.yaml"), Choices.of(reps=("2",)))
     text = profile.read_text()
     assert text.endswith("  walking:\n    reps: 2\n  minimal:\n    reps: 2\n# the end\n")
     assert section(profile, "walking") == {"reps": 2}
@@ -124,9 +124,9 @@ def test_with_section_in_every_shape(text: str, expected: str) -> None:
 def test_bad_values_and_broken_profiles_write_nothing(profile: Path) -> None:
     profile.write_text(WRITTEN)
     for choices in (
-        Choices(hold=("Nope=30",)),
-        Choices(hold=("0",)),
-        Choices(hold=("9000",), scale=2.0),
+        Choices.of(hold=("Nope=30",)),
+        Choices.of(hold=("0",)),
+        Choices.of(hold=("9000",), scale=2.0),
         Choices(week=2),
     ):
         with pytest.raises(ValidationError):
@@ -134,7 +134,7 @@ def test_bad_values_and_broken_profiles_write_nothing(profile: Path) -> None:
     assert profile.read_text() == WRITTEN
     profile.write_text("routines:\n  full:\n    hold: many\n")
     with pytest.raises(ValidationError) as error:
-        save_routine_settings(FULL, Choices(reps=("2",)))
+        save_routine_settings(FULL, Choices.of(reps=("2",)))
     assert "hold" in str(error.value)
     assert profile.read_text() == "routines:\n  full:\n    hold: many\n"
     assert [p.name for p in profile.parent.iterdir()] == ["profile.yaml"]
@@ -146,7 +146,7 @@ def test_permissions_and_links_are_kept(profile: Path, tmp_path: Path) -> None:
     real.write_text(WRITTEN)
     os.chmod(real, 0o600)
     profile.symlink_to(real)
-    save_routine_settings(FULL, Choices(reps=("2",)))
+    save_routine_settings(FULL, Choices.of(reps=("2",)))
     assert profile.is_symlink() and section(real)["reps"] == 2  # type: ignore[index]
     assert stat.S_IMODE(real.stat().st_mode) == 0o600
 
@@ -176,20 +176,20 @@ def test_beds_are_saved_in_the_profiles_words(
     profile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     profile.write_text(WRITTEN)
-    save_routine_settings(FULL, Choices(bed="pace 110", bed_level=-18.0))
+    save_routine_settings(FULL, Choices.of(bed="pace 110", bed_level=-18.0))
     assert section(profile) == {
         "hold": {"Seated stretch": 45, 1: 50},
         "settle": {1: 10},
         "bed": {"pace": 110},
         "bed_level": -18,
     }
-    save_routine_settings(FULL, Choices(no_bed=True, bed_duck=6.5))
+    save_routine_settings(FULL, Choices.of(bed="off", bed_duck=6.5))
     assert (section(profile)["bed"], section(profile)["bed_duck"]) == ("off", 6.5)  # type: ignore[index]
     assert make_plan(FULL).routine.bed is None
     # A file: relative to where the command runs, written whole, so that the profile
     # (whose own relative paths start from its folder) names the same file.
     monkeypatch.chdir(tmp_path)
-    save_routine_settings(FULL, Choices(bed="music/calm.mp3"))
+    save_routine_settings(FULL, Choices.of(bed="music/calm.mp3"))
     assert section(profile)["bed"] == {"file": str(tmp_path / "music" / "calm.mp3")}  # type: ignore[index]
     plan = make_plan(FULL)
     assert plan.routine.bed is not None and plan.routine.bed.path == str(
@@ -197,16 +197,16 @@ def test_beds_are_saved_in_the_profiles_words(
     )
     assert plan.routine.bed_levels.level_lu == -18 and plan.routine.bed_levels.duck_db == 6.5
     assert "  # walking: a longer session\n" in profile.read_text()  # the rest is kept
-    save_routine_settings(FULL, Choices(bed="rain"))
+    save_routine_settings(FULL, Choices.of(bed="rain"))
     assert section(profile)["bed"] == "rain"  # type: ignore[index]
 
 
 def test_bad_beds_write_nothing(profile: Path) -> None:
     profile.write_text(WRITTEN)
     for choices in (
-        Choices(bed="pace:250"),
-        Choices(bed="rain", no_bed=True),
-        Choices(bed_level=3.0),
+        Choices.of(bed="pace:250"),
+        Choices.of(bed=["rain", "off"]),
+        Choices.of(bed_level=3.0),
     ):
         with pytest.raises(ValidationError):
             save_routine_settings(FULL, choices)

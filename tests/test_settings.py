@@ -27,11 +27,11 @@ from voice_coach.settings.layers import (
     Overrides,
     Stage,
     match_step,
-    parse_bed,
-    parse_command_line,
     resolve,
 )
 from voice_coach.settings.profile import load_profile
+from voice_coach.settings.table import parse_bed
+from voice_coach.settings.words import Choices
 from voice_coach.timeline import build_timeline
 
 ROUTINE = Routine(
@@ -49,8 +49,13 @@ def holds(routine: Routine) -> list[float]:
     return [s.hold_s for s in routine.steps if isinstance(s, Exercise)]
 
 
+def command_line(**kw: object) -> Overrides:
+    """The command line's options as a layer, named as the settings are."""
+    return Choices.of(**kw).overrides()
+
+
 def cli(**kw: object) -> Layer:
-    return Layer(COMMAND_LINE, parse_command_line(**kw))  # type: ignore[arg-type]
+    return Layer(COMMAND_LINE, command_line(**kw))
 
 
 def test_step_matching_by_name_any_case_or_number() -> None:
@@ -87,8 +92,8 @@ def test_reps_rest_countdown_chimes_during_and_sides() -> None:
                 reps=["seated hamstring stretch=2"],
                 rest=15,
                 countdown=5,
-                no_chimes=True,
-                no_during=True,
+                chimes=False,
+                during=False,
                 sides="left",
             )
         ],
@@ -104,8 +109,8 @@ def test_reps_rest_countdown_chimes_during_and_sides() -> None:
 
 
 def test_precedence_command_line_then_profile_routine_then_defaults_then_script() -> None:
-    defaults = Layer("profile defaults", Overrides(hold_s=40, countdown=4, rest_s=10))
-    section = Layer("profile routines.test", Overrides(step_hold_s=(("1", 50),), countdown=6))
+    defaults = Layer("profile defaults", Overrides.of(hold=40, countdown=4, rest=10))
+    section = Layer("profile routines.test", Overrides.of(hold={"1": 50}, countdown=6))
     r = resolve(ROUTINE, [defaults, section])
     assert holds(r.routine) == [50, 40]
     by_name = {s.name: s for s in r.settings}
@@ -118,7 +123,7 @@ def test_precedence_command_line_then_profile_routine_then_defaults_then_script(
     assert {s.source for s in r.settings if s.name.endswith("hold")} == {COMMAND_LINE}
     untouched = resolve(ROUTINE, [])
     assert holds(untouched.routine) == [60, 30] and untouched.label == ""
-    assert all(s.source == "routine script" for s in untouched.settings)
+    assert {s.source for s in untouched.settings} == {"routine script", "built-in default"}
 
 
 def test_voice_layers_merge_and_remember_sources() -> None:
@@ -126,8 +131,8 @@ def test_voice_layers_merge_and_remember_sources() -> None:
     r = resolve(
         routine,
         [
-            Layer("profile", Overrides(voice=VoiceSettings(voice="en-us"))),
-            cli(voice=VoiceSettings(rate_wpm=140)),
+            Layer("profile", Overrides.of(voice="en-us")),
+            cli(rate=140),
         ],
     )
     assert r.voice == VoiceSettings(voice="en-us", rate_wpm=140)
@@ -149,10 +154,10 @@ def test_unknown_step_names_list_the_routine_steps() -> None:
     ("kw", "words"),
     [
         ({"hold": ["0"]}, "--hold '0': must be from 1 to 10800 seconds"),
-        ({"hold": ["abc"]}, "'abc' is not a number of seconds"),
+        ({"hold": ["abc"]}, "--hold 'abc': must be a number of seconds, got 'abc'"),
         ({"hold": ["Seated=99999"]}, "got 99999"),
         ({"reps": ["0"]}, "--reps '0': must be a whole number from 1 to 50"),
-        ({"reps": ["x=1.5"]}, "got '1.5'"),
+        ({"reps": ["x=1.5"]}, "--reps 'x=1.5': must be a whole number from 1 to 50, got 1.5"),
         ({"scale": 0.0}, "--scale: must be more than 0 and at most 10"),
         ({"scale": 11.0}, "at most 10, got 11"),
         ({"rest": 0.5}, "--rest: must be from 1 to 10800"),
@@ -160,21 +165,19 @@ def test_unknown_step_names_list_the_routine_steps() -> None:
         ({"sides": "up"}, "--sides: must be left or right, got 'up'"),
         ({"settle": ["-1"]}, "--settle '-1': must be from 0 to 300 seconds (5 minutes), got -1"),
         ({"settle": ["1=301"]}, "--settle '1=301': must be from 0 to 300 seconds"),
-        ({"recover": ["soon"]}, "--recover 'soon': 'soon' is not a number of seconds"),
+        ({"recover": ["soon"]}, "--recover 'soon': must be a number of seconds, got 'soon'"),
         ({"recover": ["Seated=400"]}, "got 400"),
     ],
 )
 def test_every_bad_override_value_says_what_is_allowed(kw: dict[str, object], words: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        parse_command_line(**kw)  # type: ignore[arg-type]
+        command_line(**kw)
     assert words in str(caught.value)
 
 
 def test_all_bad_values_are_reported_together() -> None:
     with pytest.raises(ValidationError) as caught:
-        parse_command_line(
-            hold=["0"], reps=["x"], scale=-1, sides="up", settle=["-1"], recover=["x=400"]
-        )
+        command_line(hold=["0"], reps=["x"], scale=-1, sides="up", settle=["-1"], recover=["x=400"])
     assert len(caught.value.problems) == 6
 
 
@@ -263,11 +266,9 @@ def test_profile_layers_for_a_routine(tmp_path: Path) -> None:
     path = tmp_path / "profile.yaml"
     path.write_text(PROFILE)
     defaults, section = load_profile(path, "test")
-    assert defaults.overrides == Overrides(
-        hold_s=40, countdown=5, voice=VoiceSettings(rate_wpm=150)
-    )
+    assert defaults.overrides == Overrides.of(rate=150, hold=40, countdown=5)
     assert section.source.startswith("profile routines.test")
-    assert section.overrides.step_hold_s == (("Seated hamstring stretch", 45), ("1", 70))
+    assert section.overrides.single("hold") == (("Seated hamstring stretch", 45), ("1", 70))
     assert section.overrides.progression == Progression(hold=RAMP)
     assert len(load_profile(path, "other-routine")) == 1
     r = resolve(ROUTINE, [defaults, section], Stage(2))
@@ -280,7 +281,7 @@ def test_missing_default_profile_is_no_profile(
     monkeypatch.setenv("VOICE_COACH_CONFIG", str(tmp_path))
     assert load_profile(None, "test") == []
     (tmp_path / "profile.yaml").write_text("defaults: {hold: 33}\n")
-    assert load_profile(None, "test")[0].overrides.hold_s == 33
+    assert load_profile(None, "test")[0].overrides.get("hold") == 33
     with pytest.raises(ValidationError, match="profile file not found"):
         load_profile(tmp_path / "nope.yaml", "test")
 
@@ -346,10 +347,8 @@ def test_settle_and_recover_precedence_through_every_layer() -> None:
             ROUTINE.steps[2],
         ),
     )
-    defaults = Layer("profile defaults", Overrides(settle_s=5, recover_s=6))
-    section = Layer(
-        "profile routines.test", Overrides(step_settle_s=(("3", 7),), step_recover_s=(("1", 8),))
-    )
+    defaults = Layer("profile defaults", Overrides.of(settle=5, recover=6))
+    section = Layer("profile routines.test", Overrides.of(settle={"3": 7}, recover={"1": 8}))
     assert pauses(resolve(script, []).routine) == [(4, 3), (2.5, 3)]
     assert pauses(resolve(script, [defaults]).routine) == [(5, 6), (5, 6)]
     r = resolve(script, [defaults, section])
@@ -369,8 +368,8 @@ def test_a_settle_from_every_layer_moves_the_hold_exactly() -> None:
     step = Exercise(name="Reach", hold_s=10, setup=("Sit.",), settle_s=4)
     script = Routine(title="T", steps=(step, Exercise(name="Fold", hold_s=10)))
     layers = [
-        Layer("profile defaults", Overrides(settle_s=5)),
-        Layer("profile routines.t", Overrides(step_settle_s=(("Reach", 6),))),
+        Layer("profile defaults", Overrides.of(settle=5)),
+        Layer("profile routines.t", Overrides.of(settle={"Reach": 6})),
         cli(settle=["1=7.5"], recover=["Reach=11"]),
     ]
     for top, (settle_ms, recover_ms) in enumerate(
@@ -397,8 +396,8 @@ def test_unknown_step_for_settle_or_recover_lists_the_steps() -> None:
 
 
 def test_zero_settle_and_recover_are_allowed() -> None:
-    o = parse_command_line(settle=["0"], recover=["1=0"])
-    assert (o.settle_s, o.step_recover_s) == (0, (("1", 0),))
+    o = command_line(settle=["0"], recover=["1=0"])
+    assert (o.get("settle"), o.single("recover")) == (0, (("1", 0),))
 
 
 PAUSES_PROFILE = """\
@@ -414,9 +413,9 @@ def test_profile_settle_and_recover(tmp_path: Path) -> None:
     path = tmp_path / "profile.yaml"
     path.write_text(PAUSES_PROFILE)
     defaults, section = load_profile(path, "test")
-    assert (defaults.overrides.settle_s, defaults.overrides.recover_s) == (5, 6)
-    assert section.overrides.step_settle_s == (("Seated hamstring stretch", 7),)
-    assert section.overrides.step_recover_s == (("1", 8),)
+    assert (defaults.overrides.get("settle"), defaults.overrides.get("recover")) == (5, 6)
+    assert section.overrides.single("settle") == (("Seated hamstring stretch", 7),)
+    assert section.overrides.single("recover") == (("1", 8),)
     assert pauses(resolve(ROUTINE, [defaults, section]).routine) == [(5, 8), (7, 6)]
 
 
@@ -534,17 +533,16 @@ def test_parse_bed_refuses_bad_paces_and_empty_paths(text: str, message: str) ->
 
 def test_bad_bed_options_are_refused_together() -> None:
     with pytest.raises(ValidationError) as caught:
-        parse_command_line(bed="pace:250", no_bed=True, bed_level=3, bed_duck=-1)
+        command_line(bed="pace:250", bed_level=3, bed_duck=-1)
     assert [str(p) for p in caught.value.problems] == [
         "--bed: pace must be 40 to 200 steps per minute, got 250",
-        "--no-bed: cannot go with --bed; give one or the other",
         "--bed-level: must be from -40 to 0 LU, got 3",
         "--bed-duck: must be from 0 to 40 dB, got -1",
     ]
-    with pytest.raises(ValidationError, match="--no-bed: cannot go with --bed"):
-        parse_command_line(bed="rain", no_bed=True)
-    o = parse_command_line(no_bed=True, bed_level=-40, bed_duck=0)
-    assert (o.bed, o.bed_level_lu, o.bed_duck_db) == (Bed("off"), -40, 0)
+    with pytest.raises(ValidationError, match="--no-bed: given twice: 'rain' and 'off'; give one"):
+        command_line(bed=["rain", "off"])
+    o = command_line(bed="off", bed_level=-40, bed_duck=0)
+    assert (o.get("bed"), o.get("bed_level"), o.get("bed_duck")) == (Bed("off"), -40, 0)
 
 
 BEDDED = Routine(
@@ -566,14 +564,14 @@ def beds(routine: Routine) -> list[Bed | None]:
 
 def test_a_bed_from_any_layer_replaces_the_scripts_everywhere() -> None:
     assert beds(resolve(BEDDED, []).routine) == beds(BEDDED)
-    defaults = Layer("profile defaults", Overrides(bed=Bed("drone"), bed_level_lu=-30))
-    section = Layer("profile routines.walk", Overrides(bed=Bed("pace", pace_spm=100)))
+    defaults = Layer("profile defaults", Overrides.of(bed=Bed("drone"), bed_level=-30))
+    section = Layer("profile routines.walk", Overrides.of(bed=Bed("pace", pace_spm=100)))
     r = resolve(BEDDED, [defaults])
     assert beds(r.routine) == [Bed("drone"), None, None, None]
     assert r.routine.bed_levels == BedLevels(level_lu=-30, duck_db=10)
     r = resolve(BEDDED, [defaults, section])
     assert beds(r.routine) == [Bed("pace", pace_spm=100), None, None, None]
-    r = resolve(BEDDED, [defaults, section, cli(no_bed=True, bed_duck=20)])
+    r = resolve(BEDDED, [defaults, section, cli(bed="off", bed_duck=20)])
     assert beds(r.routine) == [None, None, None, None]
     assert r.routine.bed_levels == BedLevels(level_lu=-30, duck_db=20)
     r = resolve(BEDDED, [defaults, section, cli(bed="rain")])
@@ -596,7 +594,7 @@ def test_bed_settings_are_listed_with_their_sources() -> None:
     plain = {s.name: s.value for s in resolve(ROUTINE, []).settings}
     assert (plain["bed"], plain["bed level"], plain["bed duck"]) == ("none", "-20 LU", "12 dB")
     layers = [
-        Layer("profile defaults", Overrides(bed_duck_db=6)),
+        Layer("profile defaults", Overrides.of(bed_duck=6)),
         cli(bed="/music/calm.mp3", bed_level=-18),
     ]
     rows = {s.name: (s.value, s.source) for s in resolve(BEDDED, layers).settings}
@@ -612,7 +610,7 @@ def test_bed_settings_are_listed_with_their_sources() -> None:
         ({"bed": "rain"}, "bed-rain", "bed rain"),
         ({"bed": "pace 110"}, "bed-pace-110", "bed pace 110"),
         ({"bed": "/music/Calm Sea.mp3"}, "bed-file-calm-sea-mp3", "bed file Calm Sea.mp3"),
-        ({"no_bed": True}, "nobed", "no bed"),
+        ({"bed": "off"}, "nobed", "no bed"),
         ({"bed_level": -18.0}, "bedlevel-18", "bed level -18 LU"),
         (
             {"bed": "drone", "bed_level": -30.0, "bed_duck": 6.0},
@@ -638,15 +636,16 @@ def test_profile_beds_are_relative_to_the_profile_and_say_where(tmp_path: Path) 
         "    bed: music/walk.mp3\n    bed_duck: 15\n  other:\n    bed: off\n"
     )
     defaults, section = load_profile(path, "walk")
-    assert (defaults.overrides.bed, defaults.overrides.bed_level_lu) == (Bed("rain"), -26)
-    assert defaults.overrides.bed.where == f"{path}:2"  # type: ignore[union-attr]
-    assert section.overrides.bed == Bed("file", path=str(folder.resolve() / "music" / "walk.mp3"))
-    assert section.overrides.bed.where == f"{path}:6"  # type: ignore[union-attr]
-    assert section.overrides.bed_duck_db == 15
+    d, o = defaults.overrides, section.overrides
+    assert (d.get("bed"), d.get("bed_level")) == (Bed("rain"), -26)
+    assert d.get("bed").where == f"{path}:2"
+    assert o.get("bed") == Bed("file", path=str(folder.resolve() / "music" / "walk.mp3"))
+    assert o.get("bed").where == f"{path}:6"
+    assert o.get("bed_duck") == 15
     r = resolve(BEDDED, [defaults, section])
-    assert beds(r.routine) == [section.overrides.bed, None, None, None]
+    assert beds(r.routine) == [o.get("bed"), None, None, None]
     assert r.routine.bed_levels == BedLevels(level_lu=-26, duck_db=15)
-    assert load_profile(path, "other")[1].overrides.bed == Bed("off")
+    assert load_profile(path, "other")[1].overrides.get("bed") == Bed("off")
 
 
 def test_bad_profile_beds_are_reported_with_lines(tmp_path: Path) -> None:

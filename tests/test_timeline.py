@@ -545,7 +545,7 @@ def test_a_number_longer_than_the_tempo_is_an_error() -> None:
 
 def test_scale_stretches_beats_and_tempo_and_reps_repeat_them() -> None:
     routine = load_routine(ROUTINES / "paced.yaml")
-    resolved = resolve(routine, [Layer(COMMAND_LINE, Overrides(scale=2.0, reps=2))]).routine
+    resolved = resolve(routine, [Layer(COMMAND_LINE, Overrides.of(scale=2.0, reps=2))]).routine
     flow_step_, _, count_ = resolved.steps
     assert isinstance(flow_step_, Exercise) and isinstance(count_, Exercise)
     assert flow_step_.pace == Flow(

@@ -15,7 +15,6 @@ from .routine.loader import load_routine
 from .routine.model import Routine
 from .settings.layers import (
     COMMAND_LINE,
-    Choices,
     Layer,
     Resolved,
     Stage,
@@ -23,6 +22,7 @@ from .settings.layers import (
     resolve,
 )
 from .settings.profile import load_profile
+from .settings.words import Choices
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def listens(name: str, choices: Choices = Choices(), asked: bool | None = None) 
         layers = load_profile(choices.profile, load(name).slug)
     except VoiceCoachError:
         return False
-    return bool(merged_overrides(layers).listen)
+    return bool(merged_overrides(layers).get("listen"))
 
 
 def find_stage(routine: Routine, layers: list[Layer], week: int | None) -> Stage:

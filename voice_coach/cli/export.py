@@ -22,7 +22,7 @@ BitrateOpt = Annotated[
 
 
 if TYPE_CHECKING:
-    from ..settings.layers import Choices
+    from ..settings.words import Choices
 
 
 @app.command()

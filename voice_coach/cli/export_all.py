@@ -16,7 +16,7 @@ from .options import with_settings
 
 if TYPE_CHECKING:
     from ..export.batch import Outcome
-    from ..settings.layers import Choices
+    from ..settings.words import Choices
 
 
 @app.command("export-all")

@@ -13,7 +13,7 @@ from .common import RoutineArg, progress_bar, progress_callback, reported, say, 
 from .options import with_settings
 
 if TYPE_CHECKING:
-    from ..settings.layers import Choices
+    from ..settings.words import Choices
 
 
 @app.command()

@@ -1,6 +1,10 @@
-"""The settings options every routine command takes (show, export, export-all, play,
-settings, log), declared once as a table; `with_settings` adds them to a command,
-which receives their values as one `Choices`."""
+"""The options every routine command takes (show, export, export-all, play, settings,
+log): one per setting the command line may set, derived from the settings table
+(`settings.table`), and the run's own (--profile, --week, --cache-dir). `with_settings`
+adds them to a command, which receives their values as one `Choices`.
+
+A setting's value is taken as text and checked by its setting, so the command line
+refuses what a script or a profile refuses, in the same words."""
 
 from __future__ import annotations
 
@@ -13,31 +17,33 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 
+from ..settings.table import SETTINGS_PANEL, VOICE_PANEL, BedKind, Setting, Switch, in_layer
+
 if TYPE_CHECKING:
-    from ..settings.layers import Choices  # noqa: F401  (named in the commands' signatures)
+    from ..settings.words import Choices
 
 F = TypeVar("F", bound=Callable[..., Any])
-SETTINGS, VOICE, BED = "Settings", "Voice", "Sound bed"
 
 
 @dataclass(frozen=True)
 class Opt:
+    """One command-line option: a setting's or the run's own."""
+
     name: str
-    """The `Choices` field it sets; the flag is --NAME with "_" as "-"."""
+    """The parameter's name; the flag is --NAME with "_" as "-"."""
     kind: Any
     """The value's type; `list` for a repeatable option of texts."""
     help: str
-    panel: str = SETTINGS
+    panel: str = SETTINGS_PANEL
+    flags: tuple[str, ...] = ()
+    """The flags, when not --NAME (a switch: --NAME/--no-NAME)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """More `typer.Option` arguments (bounds, an environment variable)."""
 
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
     def parameter(self) -> inspect.Parameter:
-        option = typer.Option(self.flag, help=self.help, rich_help_panel=self.panel, **self.extra)
-        if self.kind is bool:
+        flags = self.flags or ("--" + self.name.replace("_", "-"),)
+        option = typer.Option(*flags, help=self.help, rich_help_panel=self.panel, **self.extra)
+        if self.kind is bool and not self.flags:
             annotation: Any = Annotated[bool, option]
             default: Any = False
         else:
@@ -48,80 +54,54 @@ class Opt:
         )
 
 
-OPTIONS = (
-    Opt(
-        "hold",
-        list,
-        "Seconds for every hold, or NAME=SECONDS / NUMBER=SECONDS for one step (repeatable).",
-    ),
-    Opt(
-        "scale",
-        float,
-        "Multiply every hold and rest, flow beat and count tempo, e.g. 1.5 "
-        "(not --settle or --recover).",
-    ),
-    Opt("reps", list, "Reps for every step, or NAME=N for one step (repeatable)."),
-    Opt("rest", float, "Seconds for every rest."),
-    Opt(
-        "settle",
-        list,
-        "Seconds to get into position before each hold (default 2.5, 0-300), or "
-        "NAME=SECONDS / NUMBER=SECONDS for one step (repeatable). About you, not the "
-        "exercise: --scale leaves it alone.",
-    ),
-    Opt(
-        "recover",
-        list,
-        "Seconds of quiet after each release (default 3, 0-300), or NAME=SECONDS / "
-        "NUMBER=SECONDS for one step (repeatable). About you, not the exercise: --scale "
-        "leaves it alone.",
-    ),
-    Opt("countdown", int, "Count down the last N seconds of each hold (0-10)."),
-    Opt("no_chimes", bool, "No tones at the start and end of holds."),
-    Opt("no_during", bool, "Leave out the lines spoken during holds."),
-    Opt("sides", str, "left or right: do one-sided stretches on this side only."),
-    Opt(
-        "bed",
-        str,
-        "A sound bed under the whole routine, ducked under every cue: rain, drone, "
-        "pace:110 (a click at 40-200 steps per minute) or a sound file. Replaces the "
-        "script's, the beds of its steps too.",
-        BED,
-    ),
-    Opt("no_bed", bool, "No sound bed, whatever the script or profile says.", BED),
-    Opt(
-        "bed_level",
-        float,
-        "The bed's level in LU relative to the speech, -40 to 0 (default -20).",
-        BED,
-    ),
-    Opt("bed_duck", float, "dB the bed drops under every cue, 0 to 40 (default 12).", BED),
-    Opt(
-        "engine",
-        str,
-        "Speech engine: piper, pyttsx3 or espeak-ng (default: piper where it has a voice for "
-        "the language, else pyttsx3; see `voice-coach voices`).",
-        VOICE,
-    ),
-    Opt("voice", str, "Voice id, name or language code, e.g. en-us.", VOICE),
-    Opt(
-        "rate",
-        int,
-        "Speaking rate in words per minute (default 160).",
-        VOICE,
-        {"min": 80, "max": 450},
-    ),
-    Opt("volume", float, "Speech volume, 0.0 to 1.0.", VOICE, {"min": 0.0, "max": 1.0}),
+def setting_options(s: Setting) -> tuple[Opt, ...]:
+    """The options of a setting: --NAME TEXT (repeatable, NAME=VALUE for one step, when
+    per step), --NAME/--no-NAME for a switch, and --no-NAME for a bed."""
+    help = s.help_text() + "."
+    if isinstance(s.kind, Switch):
+        return (Opt(s.name, bool, help, s.panel, (f"{s.flag}/--no-{s.flag[2:]}",)),)
+    if s.per_step:
+        help += " For one step: NAME=VALUE or NUMBER=VALUE (repeatable)."
+        return (Opt(s.name, list, help, s.panel),)
+    own = Opt(s.name, str, help, s.panel)
+    if isinstance(s.kind, BedKind):
+        off = Opt(
+            "no_" + s.name, bool, f"No {s.name}, whatever the script or profile says.", s.panel
+        )
+        return (own, off)
+    return (own,)
+
+
+RUN_OPTIONS = (
     Opt("profile", Path, "Profile file (default: profile.yaml in your config directory)."),
-    Opt("week", int, "Use this stage of the routine's progression.", SETTINGS, {"min": 1}),
+    Opt(
+        "week", int, "Use this stage of the routine's progression.", SETTINGS_PANEL, (), {"min": 1}
+    ),
     Opt(
         "cache_dir",
         Path,
         "Where synthesized cues are kept (default: ./audio_cache in a checkout).",
-        VOICE,
+        VOICE_PANEL,
+        (),
         {"envvar": "VOICE_COACH_CACHE"},
     ),
 )
+"""The options of a run that are not settings: where things are, which stage."""
+OPTIONS = (*(o for s in in_layer("command line") for o in setting_options(s)), *RUN_OPTIONS)
+
+
+def choices_from(values: dict[str, Any]) -> Choices:
+    """The options' values as `Choices`: the settings in words, in table order."""
+    from ..settings.words import Choices, as_words
+
+    words: list[tuple[str, str]] = []
+    for s in in_layer("command line"):
+        value = values.get(s.name)
+        items = value if isinstance(value, list | tuple) else [value]
+        words += [(s.name, as_words(item)) for item in items if item is not None]
+        if values.get("no_" + s.name):
+            words.append((s.name, "off"))
+    return Choices(tuple(words), values.get("profile"), values.get("week"), values.get("cache_dir"))
 
 
 def with_settings(fn: F) -> F:
@@ -141,13 +121,8 @@ def with_settings(fn: F) -> F:
 
     @functools.wraps(fn)
     def command(*args: Any, **kwargs: Any) -> Any:
-        from ..settings.layers import Choices
-
         values = {o.name: kwargs.pop(o.name) for o in OPTIONS}
-        for o in OPTIONS:
-            if o.kind is list:
-                values[o.name] = tuple(values[o.name] or ())
-        return fn(*args, choices=Choices(**values), **kwargs)
+        return fn(*args, choices=choices_from(values), **kwargs)
 
     command.__signature__ = sig.replace(parameters=parameters)  # type: ignore[attr-defined]
     # What typer reads through typing.get_type_hints: evaluated, and without `choices`

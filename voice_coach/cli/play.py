@@ -13,7 +13,7 @@ from .options import with_settings
 
 if TYPE_CHECKING:
     from ..live.session import Status
-    from ..settings.layers import Choices
+    from ..settings.words import Choices
 
 
 @app.command()

@@ -12,7 +12,7 @@ from .common import RoutineArg, note, reported, say, table
 from .options import with_settings
 
 if TYPE_CHECKING:
-    from ..settings.layers import Choices
+    from ..settings.words import Choices
 
 
 @app.command()
@@ -43,8 +43,8 @@ def settings(
 
     with reported():
         if save:
-            from ..settings.layers import Choices
             from ..settings.profile_edit import save_routine_settings
+            from ..settings.words import Choices
 
             saved = save_routine_settings(routine, choices)
             note(f"saved to {saved.path}")

@@ -14,7 +14,7 @@ from .common import RoutineArg, note, progress_bar, progress_callback, reported,
 from .options import with_settings
 
 if TYPE_CHECKING:
-    from ..settings.layers import Choices
+    from ..settings.words import Choices
 
 
 @app.command()

@@ -19,7 +19,7 @@ from typing import Any, Generic, Literal, TypeVar
 from ..atomic import write_atomically
 from ..errors import ExportError, Problem, ValidationError, VoiceCoachError
 from ..routine.library import SUFFIXES, all_routines
-from ..settings.layers import Choices
+from ..settings.words import Choices
 
 INDEX_NAME = ".voice-coach-index.json"
 INDEX_VERSION = 1

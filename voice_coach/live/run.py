@@ -14,7 +14,7 @@ from ..audio.bed import check_files
 from ..errors import VoiceCoachError
 from ..plan import Plan, make_plan
 from ..prepare import speech_cache
-from ..settings.layers import Choices
+from ..settings.words import Choices
 from ..speech import fallback_note
 from .devices import Speaker
 from .player import PlayResult, play

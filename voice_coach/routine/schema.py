@@ -1,7 +1,7 @@
 """The JSON Schema (2020-12) of a routine script, for editors: completion, a description
 and an example on every key, mistakes flagged while typing.
 
-It is generated from the models the loader checks files with (`loader.RoutineFile` and
+It is generated from the models the loader checks files with (`files.RoutineFile` and
 the models it names), so the two cannot disagree about a key. A copy ships in the
 package (`SCHEMA_FILE`), where scripts can point at it with a first line such as
 
@@ -24,7 +24,7 @@ MODELINE_PREFIX = "# yaml-language-server: $schema="
 
 def routine_schema() -> dict[str, Any]:
     """The schema of a routine script, from the loader's models."""
-    from .loader import RoutineFile
+    from .files import RoutineFile
 
     generated = _without_null_defaults(RoutineFile.model_json_schema(mode="validation"))
     return {**generated, "$schema": DIALECT, "title": "voice_coach routine"}

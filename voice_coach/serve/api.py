@@ -319,8 +319,8 @@ class Api:
 
     def save(self, request: Request, parts: list[str]) -> Reply:
         from ..plan import make_plan
-        from ..settings.layers import Choices
         from ..settings.profile_edit import save_routine_settings
+        from ..settings.words import Choices
 
         body = _body(request, None)
         settings = body["settings"] if set(body) == {"settings"} else body

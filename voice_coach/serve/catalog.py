@@ -20,8 +20,9 @@ from ..plan import Plan, make_plan
 from ..prepare import Prepared, prepare_plan
 from ..routine.library import all_routines
 from ..routine.model import Exercise, Flow, Rest, Routine, VoiceSettings
-from ..settings.layers import COMMAND_LINE, Choices, Layer
+from ..settings.layers import COMMAND_LINE, Layer
 from ..settings.profile import load_profile
+from ..settings.words import Choices
 from ..speech import engine_name, get_engine
 from ..speech.cache import SpeechCache
 from ..speech.contract import Engine, ResolvedVoice
@@ -200,7 +201,8 @@ def _scale(plan: Plan) -> float:
         *load_profile(plan.choices.profile, plan.original.slug),
         Layer(COMMAND_LINE, plan.choices.overrides()),
     ]
-    return next((x.overrides.scale for x in reversed(layers) if x.overrides.scale), 1.0)
+    scales = [x.overrides.get("scale") for x in layers]
+    return next((s for s in reversed(scales) if s is not None), 1.0)
 
 
 def _step_json(

@@ -9,18 +9,14 @@ effective value came from, for `voice-coach settings` and for file names and tag
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ..errors import Problem, ValidationError
 from ..routine.model import (
-    MAX_PAUSE_S,
     MAX_SECONDS,
-    PACE_RANGE_SPM,
     Beat,
     Bed,
     BedLevels,
@@ -33,63 +29,65 @@ from ..routine.model import (
     Ramp,
     Rest,
     Routine,
-    Side,
     Step,
     VoiceSettings,
 )
+from .table import SETTINGS, setting
 
 ROUTINE_SCRIPT = "routine script"
 COMMAND_LINE = "command line"
-MAX_SCALE = 10.0
-BED_LEVEL_RANGE_LU = (-40, 0)
-"""A bed's level relative to the speech: from far under it to as loud as it."""
-BED_DUCK_RANGE_DB = (0, 40)
-"""How far a bed drops under the cues (0: not at all)."""
-PER_STEP = {"hold": "hold_s", "reps": "reps", "settle": "settle_s", "recover": "recover_s"}
-"""Settings a layer may give for every exercise or for single ones (NAME=VALUE): option
-name -> the `Exercise` field it sets, which is also the `Overrides` field for every
-exercise ("step_" + it for single ones)."""
+PER_STEP = tuple(s.name for s in SETTINGS if s.per_step)
+"""Settings a layer may give for every exercise or for single ones (NAME=VALUE)."""
+_EXERCISE_FIELD = {"hold": "hold_s", "reps": "reps", "settle": "settle_s", "recover": "recover_s"}
+"""The `Exercise` field each per-step setting sets."""
+_CUE_SETTINGS = ("countdown", "chimes", "during")
+"""Settings that are `CueOptions` fields of the same name."""
 
 
 @dataclass(frozen=True)
 class Overrides:
-    """One layer of changes to a routine. None/empty means "not set here"."""
+    """One layer of changes to a routine, by setting name (`table.SETTINGS`); a setting
+    a layer does not set is absent. Made from a profile section (`settings.profile`) or
+    from the command line's or the API's words (`settings.words`), each value checked
+    by its setting."""
 
-    hold_s: float | None = None
-    """Every hold, in seconds."""
-    step_hold_s: tuple[tuple[str, float], ...] = ()
-    """(step name or number, seconds) for single steps."""
-    scale: float | None = None
-    """Multiplies every hold and rest, a flow's beats and a count's tempo (after the values
-    above); never settle or recover."""
-    reps: int | None = None
-    step_reps: tuple[tuple[str, int], ...] = ()
-    rest_s: float | None = None
-    """Every rest step, in seconds."""
-    settle_s: float | None = None
-    """Seconds to get into position before every hold (see `Exercise.settle_s`)."""
-    step_settle_s: tuple[tuple[str, float], ...] = ()
-    recover_s: float | None = None
-    """Seconds of quiet after every release (see `Exercise.recover_s`)."""
-    step_recover_s: tuple[tuple[str, float], ...] = ()
-    countdown: int | None = None
-    chimes: bool | None = None
-    during: bool | None = None
-    """False: leave out the `during` lines."""
-    sides: Side | None = None
-    """Do one-sided steps on this side only."""
-    bed: Bed | None = None
-    """The bed under the whole routine, replacing the script's everywhere, the beds its
-    steps set included (Bed("off"): no bed anywhere)."""
-    bed_level_lu: float | None = None
-    """The bed's level relative to the speech (see `BedLevels.level_lu`)."""
-    bed_duck_db: float | None = None
-    """How far the bed drops under every cue (see `BedLevels.duck_db`)."""
-    listen: bool | None = None
-    """`play` listens for voice commands; only `play` reads it (its --listen/--no-listen
-    win), so it names no file and changes no timeline."""
-    voice: VoiceSettings = VoiceSettings()
+    values: tuple[tuple[str, Any], ...] = ()
+    """(setting, value) for the whole routine: every step, every rest."""
+    steps: tuple[tuple[str, str, Any], ...] = ()
+    """(per-step setting, step name or number, value) for single steps, in order."""
     progression: Progression | None = None
+
+    @classmethod
+    def of(cls, progression: Progression | None = None, **values: Any) -> Overrides:
+        """A layer from keyword arguments named after settings, shaped as a profile
+        section writes them: a value for the whole routine, or for a per-step setting
+        a mapping of step name or number to value (None: not set)."""
+        whole: list[tuple[str, Any]] = []
+        steps: list[tuple[str, str, Any]] = []
+        for name, value in values.items():
+            if setting(name).per_step and isinstance(value, dict):
+                steps += [(name, str(k), v) for k, v in value.items()]
+            elif value is not None:
+                whole.append((name, value))
+        return cls(tuple(whole), tuple(steps), progression)
+
+    def get(self, name: str) -> Any:
+        """This layer's value of setting `name` for the whole routine; None if unset."""
+        return next((v for k, v in reversed(self.values) if k == name), None)
+
+    def single(self, name: str) -> tuple[tuple[str, Any], ...]:
+        """(step name or number, value) of per-step setting `name` for single steps."""
+        return tuple((sel, v) for k, sel, v in self.steps if k == name)
+
+    @property
+    def voice(self) -> VoiceSettings:
+        """The voice settings this layer sets."""
+        return VoiceSettings(
+            engine=self.get("engine"),
+            voice=self.get("voice"),
+            rate_wpm=self.get("rate"),
+            volume=self.get("volume"),
+        )
 
 
 @dataclass(frozen=True)
@@ -167,10 +165,6 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def match_step(routine: Routine, selector: str) -> int | None:
     """1-based number of the exercise a selector names (name, any case, or number)."""
     sel = selector.strip()
@@ -237,8 +231,8 @@ def _check_selectors(routine: Routine, layers: Sequence[Layer]) -> None:
     that the setting applies to (a hold time not to a flow or a count)."""
     problems: list[Problem] = []
     for layer in layers:
-        for option, attr in PER_STEP.items():
-            for selector, _ in getattr(layer.overrides, "step_" + attr):
+        for option in PER_STEP:
+            for selector, _ in layer.overrides.single(option):
                 key = f"--{option} {selector}=" if layer.source == COMMAND_LINE else option
                 n = match_step(routine, selector)
                 if n is None:
@@ -263,12 +257,13 @@ def _pace_kind(pace: Pace) -> str:
     return "flow" if isinstance(pace, Flow) else "count"
 
 
-def _top(layers: Sequence[Layer], attr: str) -> tuple[Any, str]:
-    """The highest layer's value of `attr` and its source; (None, routine script) if unset."""
+def _top(layers: Sequence[Layer], name: str) -> tuple[Any, str]:
+    """The highest layer's value of setting `name` and its source; (None, routine script)
+    if unset."""
     value: Any = None
     source = ROUTINE_SCRIPT
     for layer in layers:
-        v = getattr(layer.overrides, attr)
+        v = layer.overrides.get(name)
         if v is not None:
             value, source = v, layer.source
     return value, source
@@ -338,7 +333,7 @@ def _resolve_steps(
 
 def _resolve_rest(n: int, step: Rest, layers: Sequence[Layer]) -> tuple[Rest, SettingValue]:
     """Rest step `n` with the layers' rest and scale applied, and its setting."""
-    rest_s, source = _top(layers, "rest_s")
+    rest_s, source = _top(layers, "rest")
     if rest_s is None:
         rest_s, source = step.rest_s, ROUTINE_SCRIPT
     rest_s, source = _scaled(rest_s, source, layers)
@@ -415,17 +410,16 @@ def _step_value(
     n: int, step: Exercise, option: str, routine: Routine, layers: Sequence[Layer], stage: Stage
 ) -> tuple[Any, str]:
     """Exercise `n`'s value of a `PER_STEP` option (before any scaling) and its source."""
-    attr = PER_STEP[option]
-    value, value_from = getattr(step, attr), ROUTINE_SCRIPT
+    value, value_from = getattr(step, _EXERCISE_FIELD[option]), ROUTINE_SCRIPT
     for source, o in _with_script(routine, layers):
         # Within a layer: its progression, then its every-step value, then single steps.
         ramp = getattr(o.progression, option, None) if o.progression else None
         if ramp is not None:
             value = round(ramp.at(stage.number)) if option == "reps" else ramp.at(stage.number)
             value_from = f"{source} progression, {ramp.every} {stage.number}"
-        if getattr(o, attr) is not None:
-            value, value_from = getattr(o, attr), source
-        for selector, single in getattr(o, "step_" + attr):
+        if o.get(option) is not None:
+            value, value_from = o.get(option), source
+        for selector, single in o.single(option):
             if match_step(routine, selector) == n:
                 value, value_from = single, source
     return value, value_from
@@ -433,30 +427,33 @@ def _step_value(
 
 def _cues(cues: CueOptions, layers: Sequence[Layer]) -> CueOptions:
     """`cues` with any layer's countdown, chimes and during switch applied."""
-    for attr in ("countdown", "chimes", "during"):
-        value, _ = _top(layers, attr)
+    for name in _CUE_SETTINGS:
+        value, _ = _top(layers, name)
         if value is not None:
-            cues = dataclasses.replace(cues, **{attr: value})
+            cues = dataclasses.replace(cues, **{name: value})
     return cues
 
 
+_OWN_ROWS = frozenset({"rest", "bed", "bed_level", "bed_duck"})
+"""Settings listed by the code that applies them: per rest step, and the beds."""
+
+
 def _global_settings(layers: Sequence[Layer]) -> list[SettingValue]:
-    """The routine-wide settings and their sources, listed before the steps'."""
+    """The routine-wide settings (the table's, less the voice, those set per step and
+    those listed with their effect) and their sources, listed before the steps'."""
     out: list[SettingValue] = []
-    scale, scale_source = _top(layers, "scale")
-    if scale is not None:
-        out.append(SettingValue("scale", f"x{_num(scale)}", scale_source))
-    for attr, name, fmt, unset in (
-        ("sides", "sides", str, "as written"),
-        ("during", "during lines", _onoff, "on"),
-        ("chimes", "chimes", _onoff, "per step"),
-        ("countdown", "countdown", str, "per step"),
-    ):
-        value, source = _top(layers, attr)
-        if value is None:
-            out.append(SettingValue(name, unset, ROUTINE_SCRIPT))
+    for s in SETTINGS:
+        if not s.layers or s.per_step or s.group or s.name in _OWN_ROWS:
+            continue
+        value, source = _top(layers, s.name)
+        if value is not None:
+            out.append(SettingValue(s.name, s.show(value), source))
+        elif s.script & {"step", "defaults"}:
+            out.append(SettingValue(s.name, "per step", ROUTINE_SCRIPT))
+        elif s.default is not None:
+            out.append(SettingValue(s.name, s.show(s.default), "built-in default"))
         else:
-            out.append(SettingValue(name, fmt(value), source))
+            out.append(SettingValue(s.name, "as written", ROUTINE_SCRIPT))
     return out
 
 
@@ -473,8 +470,8 @@ def _with_bed(routine: Routine, layers: Sequence[Layer]) -> tuple[Routine, list[
             bed=None if bed.kind == "off" else bed,
             steps=tuple(dataclasses.replace(step, bed=None) for step in routine.steps),
         )
-    level, level_from = _top(layers, "bed_level_lu")
-    duck, duck_from = _top(layers, "bed_duck_db")
+    level, level_from = _top(layers, "bed_level")
+    duck, duck_from = _top(layers, "bed_duck")
     levels = BedLevels(
         routine.bed_levels.level_lu if level is None else level,
         routine.bed_levels.duck_db if duck is None else duck,
@@ -527,343 +524,31 @@ def _merged_voice(
     return voice, sources
 
 
-def _onoff(value: bool) -> str:
-    return "on" if value else "off"
-
-
 def merged_overrides(layers: Sequence[Layer]) -> Overrides:
     """`layers` (lowest precedence first) as one: each setting from the last layer that
-    sets it; per-step settings and the voice gathered across them."""
-    out = Overrides()
+    sets it; per-step values gathered across them, in order."""
+    values: dict[str, Any] = {}
+    steps: list[tuple[str, str, Any]] = []
+    progression: Progression | None = None
     for layer in layers:
         o = layer.overrides
-        changes: dict[str, Any] = {}
-        for f in dataclasses.fields(Overrides):
-            v = getattr(o, f.name)
-            if f.name.startswith("step_"):
-                if v:
-                    changes[f.name] = tuple(getattr(out, f.name)) + tuple(v)
-            elif f.name == "voice":
-                changes["voice"] = out.voice.merged(v)
-            elif v is not None:
-                changes[f.name] = v
-        out = dataclasses.replace(out, **changes)
-    return out
+        values.update(o.values)
+        steps += o.steps
+        progression = o.progression or progression
+    return Overrides(tuple(values.items()), tuple(steps), progression)
 
 
 def _describe(o: Overrides, routine: Routine) -> list[tuple[str, str]]:
-    """(file-name part, words) for every setting in `o`."""
-    out = _describe_seconds(o, "hold", routine)
-    if o.scale is not None:
-        out.append((f"scale{_num(o.scale)}", f"holds and rests x{_num(o.scale)}"))
-    if o.reps is not None:
-        out.append((f"reps{o.reps}", f"{o.reps} reps"))
-    for selector, count in o.step_reps:
-        n = match_step(routine, selector)
-        out.append((f"reps{n}x{count}", f"step {n} {count} reps"))
-    if o.rest_s is not None:
-        out.append((f"rest{_num(o.rest_s)}", f"rests {_num(o.rest_s)} s"))
-    out += _describe_seconds(o, "settle", routine) + _describe_seconds(o, "recover", routine)
-    if o.countdown is not None:
-        out.append((f"countdown{o.countdown}", f"countdown {o.countdown}"))
-    if o.chimes is False:
-        out.append(("nochimes", "no chimes"))
-    if o.during is False:
-        out.append(("noduring", "no during lines"))
-    if o.sides is not None:
-        out.append((o.sides, f"{o.sides} side only"))
-    if o.bed is not None:
-        off = o.bed.kind == "off"
-        out.append(
-            ("nobed", "no bed") if off else (f"bed-{_slug(o.bed.label())}", f"bed {o.bed.label()}")
-        )
-    if o.bed_level_lu is not None:
-        out.append((f"bedlevel{_num(o.bed_level_lu)}", f"bed level {_num(o.bed_level_lu)} LU"))
-    if o.bed_duck_db is not None:
-        out.append((f"bedduck{_num(o.bed_duck_db)}", f"bed duck {_num(o.bed_duck_db)} dB"))
-    v = o.voice
-    if v.engine:
-        out.append((_slug(v.engine), f"engine {v.engine}"))
-    if v.voice:
-        out.append((f"voice-{_slug(v.voice)}", f"voice {v.voice}"))
-    if v.rate_wpm:
-        out.append((f"rate{v.rate_wpm}", f"rate {v.rate_wpm} wpm"))
-    if v.volume is not None:
-        out.append((f"volume{_num(v.volume)}", f"volume {_num(v.volume)}"))
-    return out
-
-
-def _describe_seconds(o: Overrides, option: str, routine: Routine) -> list[tuple[str, str]]:
-    """(file-name part, words) for a `PER_STEP` option in seconds, every step and single."""
-    attr = PER_STEP[option]
-    every = getattr(o, attr)
-    out = [] if every is None else [(f"{option}{_num(every)}", f"{option} {_num(every)} s")]
-    for selector, seconds in getattr(o, "step_" + attr):
-        n = match_step(routine, selector)
-        out.append((f"{option}{n}x{_num(seconds)}", f"step {n} {option} {_num(seconds)} s"))
-    return out
-
-
-# -- the command line's words ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Choices:
-    """What a person chose for one run, in the command line's words: the values of the
-    settings options every routine command takes (`--hold 45`, `--reps NAME=2`, ...)."""
-
-    hold: tuple[str, ...] = ()
-    """"SECONDS" for every hold, or "NAME=SECONDS" / "NUMBER=SECONDS" for one step."""
-    scale: float | None = None
-    reps: tuple[str, ...] = ()
-    """"N" for every step, or "NAME=N" for one."""
-    rest: float | None = None
-    """Seconds of every rest."""
-    settle: tuple[str, ...] = ()
-    """Seconds to get into position before each hold, like `hold`: every step or one."""
-    recover: tuple[str, ...] = ()
-    """Seconds of quiet after each release, like `hold`: every step or one."""
-    countdown: int | None = None
-    no_chimes: bool = False
-    no_during: bool = False
-    sides: str | None = None
-    bed: str | None = None
-    """A bed under the whole routine, in `parse_bed`'s words: rain, drone, pace:110, a
-    sound file."""
-    no_bed: bool = False
-    bed_level: float | None = None
-    """LU relative to the speech."""
-    bed_duck: float | None = None
-    """dB the bed drops under every cue."""
-    engine: str | None = None
-    voice: str | None = None
-    rate: int | None = None
-    """Words per minute."""
-    volume: float | None = None
-    profile: Path | None = None
-    """The profile file; None: the one in the config directory."""
-    week: int | None = None
-    """Play this stage of a progression instead of the one the history gives."""
-    cache_dir: Path | None = None
-    """Where synthesized cues are kept; None: the default cache."""
-
-    def overrides(self) -> Overrides:
-        """These choices as a settings layer; every bad value reported at once."""
-        return parse_command_line(
-            hold=self.hold,
-            scale=self.scale,
-            reps=self.reps,
-            rest=self.rest,
-            settle=self.settle,
-            recover=self.recover,
-            countdown=self.countdown,
-            no_chimes=self.no_chimes,
-            no_during=self.no_during,
-            sides=self.sides,
-            bed=self.bed,
-            no_bed=self.no_bed,
-            bed_level=self.bed_level,
-            bed_duck=self.bed_duck,
-            voice=VoiceSettings(self.engine, self.voice, self.rate, self.volume),
-        )
-
-
-T = TypeVar("T")
-
-
-def _seconds(text: str, lo: float = 1, hi: float = MAX_SECONDS, hi_words: str = "3 hours") -> float:
-    """`text` as a number of seconds from `lo` to `hi`; a ValueError says what is allowed."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number of seconds") from None
-    if not lo <= value <= hi:
-        raise ValueError(f"must be from {lo:g} to {hi:g} seconds ({hi_words}), got {text}")
-    return value
-
-
-def _pause_seconds(text: str) -> float:
-    """A settle or recover time."""
-    return _seconds(text, 0, MAX_PAUSE_S, "5 minutes")
-
-
-def _reps(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= 50:
-        raise ValueError(f"must be a whole number from 1 to 50, got {text!r}")
-    return int(text)
-
-
-_BED_WORDS = {"rain": Bed("rain"), "drone": Bed("drone"), "off": Bed("off")}
-_PACE_TEXT = re.compile(r"pace(?:\s*:\s*|\s+)(?P<spm>.*)|pace", re.DOTALL)
-_SPM_TEXT = re.compile(r"\d+(?:\.\d+)?")
-BED_CHOICES = "rain, drone, off, pace:STEPS_PER_MINUTE (e.g. pace:110) or a sound file"
-
-
-def parse_bed(text: str, where: str, folder: Path | None = None) -> Bed:
-    """A bed in words: `rain`, `drone`, `off`, `pace:110` or `pace 110` (steps per
-    minute), else the path of a sound file, relative to `folder` (None: the current
-    directory), `~` expanded. `where` names where it was asked for, for messages. A
-    ValueError says what is wrong and what is allowed; whether the file exists and
-    decodes is checked before anything is made (`audio.bed.probe_file`)."""
-    words = text.strip()
-    if words in _BED_WORDS:
-        return dataclasses.replace(_BED_WORDS[words], where=where)
-    pace = _PACE_TEXT.fullmatch(words)
-    if pace is None:
-        return file_bed(words, where, folder)
-    spm = (pace.group("spm") or "").strip()
-    return pace_bed(float(spm) if _SPM_TEXT.fullmatch(spm) else spm, where)
-
-
-def pace_bed(spm: object, where: str) -> Bed:
-    """A pace click at `spm` steps per minute; a ValueError says what is allowed."""
-    lo, hi = PACE_RANGE_SPM
-    if isinstance(spm, bool) or not isinstance(spm, int | float):
-        raise ValueError(
-            f"pace must be a number of steps per minute, {lo} to {hi}, e.g. pace:110; got {spm!r}"
-        )
-    if not lo <= spm <= hi:
-        raise ValueError(f"pace must be {lo} to {hi} steps per minute, got {spm:g}")
-    return Bed("pace", pace_spm=float(spm), where=where)
-
-
-def file_bed(path: str, where: str, folder: Path | None = None) -> Bed:
-    """A sound file as a bed, its path made absolute (relative to `folder`, else the
-    current directory; `~` expanded); a ValueError when the path is empty."""
-    if not path.strip():
-        raise ValueError(f"a sound file's path must not be empty; a bed is {BED_CHOICES}")
-    try:
-        given = Path(path.strip()).expanduser()
-    except RuntimeError as exc:  # ~name of no such user
-        raise ValueError(f"cannot find the file {path!r}: {exc}") from None
-    where_from = (folder or Path.cwd()).absolute()
-    return Bed("file", path=str(given if given.is_absolute() else where_from / given), where=where)
-
-
-def _split(text: str) -> tuple[str | None, str]:
-    """ "NAME=VALUE" -> (NAME, VALUE); "VALUE" -> (None, VALUE)."""
-    if "=" in text:
-        name, value = text.rsplit("=", 1)
-        return name.strip(), value.strip()
-    return None, text.strip()
-
-
-def _every_and_single(
-    texts: Sequence[str], flag: str, parse: Callable[[str], T]
-) -> tuple[T | None, tuple[tuple[str, T], ...], list[Problem]]:
-    """A repeatable `PER_STEP` option's values: for every step ("VALUE", the last one
-    wins), for single steps ("NAME=VALUE"), and a problem per bad value."""
-    every: T | None = None
-    single: list[tuple[str, T]] = []
-    problems: list[Problem] = []
-    for text in texts:
-        name, value = _split(text)
-        try:
-            parsed = parse(value)
-        except ValueError as exc:
-            problems.append(Problem(f"{flag} {text!r}", None, "", str(exc)))
+    """(file-name part, words) for every setting in `o` that shapes what is heard, in
+    table order: the value for every step, then each single step's."""
+    out: list[tuple[str, str]] = []
+    for s in SETTINGS:
+        if not s.shapes_audio:
             continue
-        if name:
-            single.append((name, parsed))
-        else:
-            every = parsed
-    return every, tuple(single), problems
-
-
-def parse_command_line(
-    hold: Sequence[str] = (),
-    scale: float | None = None,
-    reps: Sequence[str] = (),
-    rest: float | None = None,
-    settle: Sequence[str] = (),
-    recover: Sequence[str] = (),
-    countdown: int | None = None,
-    no_chimes: bool = False,
-    no_during: bool = False,
-    sides: str | None = None,
-    bed: str | None = None,
-    no_bed: bool = False,
-    bed_level: float | None = None,
-    bed_duck: float | None = None,
-    voice: VoiceSettings = VoiceSettings(),
-) -> Overrides:
-    """The command line's options as a layer; every bad value reported at once."""
-    hold_all, step_hold, problems = _every_and_single(hold, "--hold", _seconds)
-    reps_all, step_reps, reps_problems = _every_and_single(reps, "--reps", _reps)
-    settle_all, step_settle, settle_problems = _every_and_single(settle, "--settle", _pause_seconds)
-    recover_all, step_recover, recover_problems = _every_and_single(
-        recover, "--recover", _pause_seconds
-    )
-    problems += reps_problems + settle_problems + recover_problems
-    if scale is not None and not 0 < scale <= MAX_SCALE:
-        problems.append(
-            Problem(
-                "--scale", None, "", f"must be more than 0 and at most {MAX_SCALE:g}, got {scale:g}"
-            )
-        )
-    if rest is not None:
-        try:
-            _seconds(f"{rest:g}")
-        except ValueError as exc:
-            problems.append(Problem("--rest", None, "", str(exc)))
-    if countdown is not None and not 0 <= countdown <= 10:
-        problems.append(
-            Problem(
-                "--countdown", None, "", f"must be a whole number from 0 to 10, got {countdown}"
-            )
-        )
-    side: Side | None = None
-    if sides is not None:
-        if sides not in ("left", "right"):
-            problems.append(Problem("--sides", None, "", f"must be left or right, got {sides!r}"))
-        else:
-            side = "left" if sides == "left" else "right"
-    bed_value, bed_problems = _bed_options(bed, no_bed, bed_level, bed_duck)
-    problems += bed_problems
-    if problems:
-        raise ValidationError(problems)
-    return Overrides(
-        hold_s=hold_all,
-        step_hold_s=step_hold,
-        scale=scale,
-        reps=reps_all,
-        step_reps=step_reps,
-        rest_s=rest,
-        settle_s=settle_all,
-        step_settle_s=step_settle,
-        recover_s=recover_all,
-        step_recover_s=step_recover,
-        countdown=countdown,
-        chimes=False if no_chimes else None,
-        during=False if no_during else None,
-        sides=side,
-        bed=bed_value,
-        bed_level_lu=bed_level,
-        bed_duck_db=bed_duck,
-        voice=voice,
-    )
-
-
-def _bed_options(
-    bed: str | None, no_bed: bool, level_lu: float | None, duck_db: float | None
-) -> tuple[Bed | None, list[Problem]]:
-    """--bed / --no-bed as a bed (None: neither given), and a problem per bad value."""
-    problems: list[Problem] = []
-    value: Bed | None = Bed("off", where="--no-bed") if no_bed else None
-    if bed is not None:
-        try:
-            value = parse_bed(bed, "--bed")
-        except ValueError as exc:
-            problems.append(Problem("--bed", None, "", str(exc)))
-        if no_bed:
-            message = "cannot go with --bed; give one or the other"
-            problems.append(Problem("--no-bed", None, "", message))
-    for flag, number, (lo, hi), unit in (
-        ("--bed-level", level_lu, BED_LEVEL_RANGE_LU, "LU"),
-        ("--bed-duck", duck_db, BED_DUCK_RANGE_DB, "dB"),
-    ):
-        if number is not None and not lo <= number <= hi:
-            problems.append(
-                Problem(flag, None, "", f"must be from {lo:g} to {hi:g} {unit}, got {number:g}")
-            )
-    return value, problems
+        every = o.get(s.name)
+        if every is not None and s.file_part(every):
+            out.append((s.file_part(every), s.summary(every)))
+        for selector, value in o.single(s.name):
+            n = match_step(routine, selector)
+            out.append((s.file_part(value, step=n), f"step {n} {s.summary(value)}"))
+    return out

@@ -20,145 +20,87 @@ sound file is relative to the profile's folder.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any
 
-from pydantic import Field, PlainValidator
+from pydantic import BaseModel, Field, create_model
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import PydanticCustomError
 
 from ..errors import Problem, ValidationError
 from ..paths import config_dir
-from ..routine.loader import (
-    MAX_COUNTDOWN,
-    MAX_REPS,
-    BedDuck,
-    BedLevel,
-    BedValue,
-    Path_,
+from ..routine.files import (
     ProgressionFile,
-    Seconds,
     VoiceFile,
-    _pause_seconds,
-    _seconds,
     _Strict,
-    dotted,
-    line_of,
-    placed_bed,
     progression_from_file,
     ramp_problems,
-    read_yaml,
-    schema_problems,
 )
-from ..routine.model import Bed, VoiceSettings
-from .layers import MAX_SCALE, PER_STEP, Layer, Overrides
+from ..routine.problems import Path_, dotted, line_of, placed_bed, read_yaml, schema_problems
+from .layers import PER_STEP, Layer, Overrides
+from .models import field_of
+from .table import VOICE_SETTINGS, in_layer
 
 PROFILE_NAME = "profile.yaml"
-T = TypeVar("T")
 
 
-def _per_step(check: Any) -> Any:
-    """A value for every step, or a mapping of step name/number -> value."""
-
-    def validate(value: object) -> object:
-        if isinstance(value, dict):
-            out = {}
-            for key, item in value.items():
-                if not isinstance(key, str | int) or isinstance(key, bool):
-                    raise PydanticCustomError("step_key", "keys must be step names or numbers")
-                out[str(key)] = check(item)
-            return out
-        return check(value)
-
-    return validate
+def _section_fields() -> dict[str, Any]:
+    """The keys of a profile section: every setting a profile may set (the voice's in
+    `voice:`), per step where the setting allows it, and a progression."""
+    fields: dict[str, Any] = {
+        s.name: field_of(s, per_step=s.per_step) for s in in_layer("profile") if not s.group
+    }
+    fields["voice"] = (VoiceFile, Field(default_factory=VoiceFile))
+    fields["progression"] = (ProgressionFile | None, None)
+    return fields
 
 
-def _reps(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPS:
-        raise PydanticCustomError(
-            "reps",
-            "must be a whole number from 1 to {hi}, got {got}",
-            {"hi": MAX_REPS, "got": repr(value)},
-        )
-    return value
-
-
-PerStepSeconds = Annotated[float | dict[str, float], PlainValidator(_per_step(_seconds))]
-PerStepReps = Annotated[int | dict[str, int], PlainValidator(_per_step(_reps))]
-PerStepPause = Annotated[float | dict[str, float], PlainValidator(_per_step(_pause_seconds))]
-
-
-class OverrideFile(_Strict):
-    hold: PerStepSeconds | None = None
-    scale: float | None = Field(None, gt=0, le=MAX_SCALE)
-    reps: PerStepReps | None = None
-    rest: Seconds | None = None
-    settle: PerStepPause | None = None
-    recover: PerStepPause | None = None
-    countdown: int | None = Field(None, ge=0, le=MAX_COUNTDOWN)
-    chimes: bool | None = None
-    during: bool | None = None
-    sides: Literal["left", "right"] | None = None
-    bed: BedValue | None = None
-    """Relative to the profile's folder."""
-    bed_level: BedLevel | None = None
-    bed_duck: BedDuck | None = None
-    listen: bool | None = None
-    """`play` listens for voice commands (as with --listen)."""
-    voice: VoiceFile = VoiceFile()
-    progression: ProgressionFile | None = None
-
-
-class ProfileFile(_Strict):
-    voice: VoiceFile = VoiceFile()
-    defaults: OverrideFile = OverrideFile()
-    routines: dict[str, OverrideFile] = Field(default_factory=dict)
+OverrideFile = create_model(
+    "OverrideFile",
+    __base__=_Strict,
+    __doc__="Settings for every routine (`defaults:`) or for one (`routines: {NAME: ...}`).",
+    **_section_fields(),
+)
+ProfileFile = create_model(
+    "ProfileFile",
+    __base__=_Strict,
+    voice=(VoiceFile, Field(default_factory=VoiceFile)),
+    defaults=(OverrideFile, Field(default_factory=OverrideFile)),
+    routines=(dict[str, OverrideFile], Field(default_factory=dict)),
+)
 
 
 def default_profile_path() -> Path:
     return config_dir() / PROFILE_NAME
 
 
-def _voice(v: VoiceFile) -> VoiceSettings:
-    return VoiceSettings(engine=v.engine, voice=v.voice, rate_wpm=v.rate, volume=v.volume)
-
-
-def _split_per_step(value: T | dict[str, T] | None) -> tuple[T | None, tuple[tuple[str, T], ...]]:
-    """A per-step entry as (the value for every step, (step, value) for single steps)."""
-    if isinstance(value, dict):
-        return None, tuple(value.items())
-    return value, ()
-
-
-def _overrides(
-    o: OverrideFile, bed: Bed | None, extra_voice: VoiceSettings = VoiceSettings()
-) -> Overrides:
-    """A section as a layer; `bed` is its bed saying where it was written."""
-    hold_all, step_hold = _split_per_step(o.hold)
-    reps_all, step_reps = _split_per_step(o.reps)
-    settle_all, step_settle = _split_per_step(o.settle)
-    recover_all, step_recover = _split_per_step(o.recover)
+def _overrides(section: Any, bed: Any, under: Overrides = Overrides()) -> Overrides:
+    """A validated section as a layer, on top of `under` (the profile's own `voice:`);
+    `bed` is its bed saying where it was written."""
+    values = dict(under.values)
+    steps: list[tuple[str, str, Any]] = []
+    for s in in_layer("profile"):
+        value = getattr(section.voice if s.group == "voice" else section, s.name)
+        if s.name == "bed":
+            value = bed
+        if value is None:
+            continue
+        if s.per_step and isinstance(value, dict):
+            steps += [(s.name, str(k), v) for k, v in value.items()]
+        else:
+            values[s.name] = value
     return Overrides(
-        hold_s=hold_all,
-        step_hold_s=step_hold,
-        scale=o.scale,
-        reps=reps_all,
-        step_reps=step_reps,
-        rest_s=o.rest,
-        settle_s=settle_all,
-        step_settle_s=step_settle,
-        recover_s=recover_all,
-        step_recover_s=step_recover,
-        countdown=o.countdown,
-        chimes=o.chimes,
-        during=o.during,
-        sides=o.sides,
-        bed=bed,
-        bed_level_lu=o.bed_level,
-        bed_duck_db=o.bed_duck,
-        listen=o.listen,
-        voice=extra_voice.merged(_voice(o.voice)),
-        progression=progression_from_file(o.progression),
+        tuple(values.items()), tuple(steps), progression_from_file(section.progression)
     )
+
+
+def _owner(path: Path_) -> type[BaseModel]:
+    """The model whose keys a profile allows at `path`."""
+    if path in ((), ("routines",)):
+        return ProfileFile
+    if path[-1:] == ("voice",):
+        return VoiceFile
+    if "progression" in path:
+        return ProgressionFile
+    return OverrideFile
 
 
 def load_profile(path: Path | None, routine_slug: str) -> list[Layer]:
@@ -202,13 +144,13 @@ def load_profile(path: Path | None, routine_slug: str) -> list[Layer]:
                     "for every step",
                 )
             )
-    profile: ProfileFile | None = None
+    profile: Any = None
     try:
         profile = ProfileFile.model_validate(data, context={"folder": path.resolve().parent})
     except PydanticValidationError as exc:
-        problems += schema_problems(exc, (), source, lines, OverrideFile)
+        problems += schema_problems(exc, (), source, lines, _owner)
     if profile is not None:
-        sections: list[tuple[Path_, OverrideFile]] = [(("defaults",), profile.defaults)]
+        sections: list[tuple[Path_, Any]] = [(("defaults",), profile.defaults)]
         sections += [(("routines", name), o) for name, o in profile.routines.items()]
         for base, section in sections:
             for sub, msg in ramp_problems(section.progression):
@@ -217,12 +159,12 @@ def load_profile(path: Path | None, routine_slug: str) -> list[Layer]:
     if problems or profile is None:
         raise ValidationError(problems)
 
-    def bed(o: OverrideFile, base: Path_) -> Bed | None:
+    def bed(o: Any, base: Path_) -> Any:
         return placed_bed(o.bed, source, lines, (*base, "bed"))
 
-    defaults = _overrides(
-        profile.defaults, bed(profile.defaults, ("defaults",)), _voice(profile.voice)
-    )
+    voice = ((s.name, getattr(profile.voice, s.name)) for s in VOICE_SETTINGS)
+    top_voice = Overrides(tuple((name, v) for name, v in voice if v is not None))
+    defaults = _overrides(profile.defaults, bed(profile.defaults, ("defaults",)), top_voice)
     layers = [Layer(f"profile defaults ({source})", defaults)]
     own = profile.routines.get(routine_slug)
     if own is not None:

@@ -24,8 +24,10 @@ from ..errors import Problem, ProfileError, ValidationError
 from ..plan import load
 from ..routine import yamlsafe
 from ..routine.model import Bed, Exercise, Routine
-from .layers import COMMAND_LINE, PER_STEP, Choices, Layer, Overrides, match_step, resolve
+from .layers import COMMAND_LINE, Layer, Overrides, match_step, resolve
 from .profile import default_profile_path, load_profile
+from .table import in_layer
+from .words import Choices
 
 SECTION_INDENT = 2
 """Indent of a new `routines:` entry, and of the lines inside it."""
@@ -68,40 +70,24 @@ def save_routine_settings(name: str, choices: Choices) -> Saved:
 
 
 def merged_section(old: Mapping[str, Any], given: Overrides, routine: Routine) -> dict[str, Any]:
-    """The section `old` (as read from YAML) with every setting `given` sets replaced."""
+    """The section `old` (as read from YAML) with every setting `given` sets replaced,
+    the voice's settings in its `voice:` mapping."""
     section = dict(old)
-    for option, attr in PER_STEP.items():
-        every, single = getattr(given, attr), getattr(given, "step_" + attr)
-        value = _per_step(option, section.get(option), every, single, routine)
-        if value is not None:
-            section[option] = value
-    for key, value in (
-        ("scale", given.scale),
-        ("rest", given.rest_s),
-        ("countdown", given.countdown),
-        ("chimes", given.chimes),
-        ("during", given.during),
-        ("sides", given.sides),
-        ("bed", None if given.bed is None else _bed_as_written(given.bed)),
-        ("bed_level", given.bed_level_lu),
-        ("bed_duck", given.bed_duck_db),
-    ):
-        if value is not None:
-            section[key] = _plain(value)
-    v = given.voice
-    voice_given = {
-        k: _plain(x)
-        for k, x in (
-            ("engine", v.engine),
-            ("voice", v.voice),
-            ("rate", v.rate_wpm),
-            ("volume", v.volume),
-        )
-        if x is not None
-    }
-    if voice_given:
-        old_voice = section.get("voice")
-        section["voice"] = {**(old_voice if isinstance(old_voice, dict) else {}), **voice_given}
+    for s in in_layer("profile"):
+        if s.per_step:
+            value = _per_step(
+                s.name, section.get(s.name), given.get(s.name), given.single(s.name), routine
+            )
+        else:
+            value = given.get(s.name)
+            value = None if value is None else _as_written(value)
+        if value is None:
+            continue
+        if s.group:
+            mapping = section.get(s.group)
+            section[s.group] = {**(mapping if isinstance(mapping, dict) else {}), s.name: value}
+        else:
+            section[s.name] = value
     return section
 
 
@@ -109,7 +95,7 @@ def _per_step(
     option: str,
     old: Any,
     every: float | None,
-    single: tuple[tuple[str, float], ...],
+    single: tuple[tuple[str, Any], ...],
     routine: Routine,
 ) -> Any:
     """A per-step setting after `every` and `single` are applied to `old` (None, a
@@ -150,9 +136,13 @@ def _step_key(routine: Routine, step: int | str) -> int | str:
     return exercise.name if len(same) == 1 and not name.isdigit() else step
 
 
-def _bed_as_written(bed: Bed) -> str | dict[str, Any]:
-    """How a profile writes `bed`: a word, {pace: N}, or a file by its absolute path
-    (so that it means the same file wherever the profile is)."""
+def _as_written(value: Any) -> Any:
+    """How a profile writes a setting's value: whole numbers as integers, a bed as a
+    word, {pace: N}, or a file by its absolute path (so that it means the same file
+    wherever the profile is)."""
+    if not isinstance(value, Bed):
+        return _plain(value)
+    bed = value
     if bed.kind == "pace":
         return {"pace": _plain(bed.pace_spm)}
     if bed.kind == "file":
