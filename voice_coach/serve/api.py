@@ -195,6 +195,8 @@ class Api:
                 return {"GET": Api.picture}
             case ["voices"]:
                 return {"GET": Api.voices}
+            case ["settings"]:
+                return {"GET": Api.settings}
             case ["exports"]:
                 return {"POST": Api.make}
             case ["exports", _]:
@@ -221,6 +223,14 @@ class Api:
     def picture(self, request: Request, parts: list[str]) -> Reply:
         png = self.catalog.picture(parts[1], choices_from_query(_query(request)))
         return Reply(HTTPStatus.OK, png, "image/png", {"Cache-Control": "no-store"})
+
+    def settings(self, request: Request, parts: list[str]) -> Reply:
+        """Every setting as the table declares it (`settings.table`): what the page
+        builds its tune form from, and what other tools may send (those whose `layers`
+        include "page")."""
+        from ..settings.table import described
+
+        return json_reply(HTTPStatus.OK, {"settings": described()})
 
     def voices(self, request: Request, parts: list[str]) -> Reply:
         if self._voices is None:

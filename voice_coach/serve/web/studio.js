@@ -13,15 +13,26 @@
   const historyBox = document.getElementById("history");
   const UPDATE_AFTER_MS = 300; // typing pauses this long before the length is asked for
   const POLL_MS = 400;
-  const COUNTDOWNS = [...Array(11).keys()].map((n) => [n, n ? `${n} seconds` : "no countdown"]);
-  const SIDES = [
-    ["", "both sides, as written"],
-    ["right", "right side only"],
-    ["left", "left side only"],
-  ];
 
   let current = null; // {name, base: the routine without the page's settings, detail}
   let voices = null; // /api/voices
+  let table = null; // /api/settings: every setting's kind, bounds and help, by name
+
+  // A number field's bounds as the settings table declares them.
+  function bounds(option) {
+    const s = table[option];
+    const attrs = { min: s.min_open ? s.min + 0.1 : s.min, max: s.max, title: `${s.help}: ${s.bounds}` };
+    return s.kind === "whole" ? { ...attrs, step: 1, inputmode: "numeric" } : attrs;
+  }
+
+  function countdowns() {
+    const { min, max } = table.countdown;
+    return Array.from({ length: max - min + 1 }, (_, i) => min + i).map((n) => [n, n ? `${n} seconds` : "no countdown"]);
+  }
+
+  function sides() {
+    return [["", "both sides, as written"], ...table.sides.choices.map((side) => [side, `${side} side only`])];
+  }
   let asked = 0; // the latest detail request; older answers are dropped
   let timer = 0;
   let making = false;
@@ -128,6 +139,7 @@
       const [detail] = await Promise.all([
         api("GET", `/api/routines/${encodeURIComponent(name)}`),
         voices ? voices : api("GET", "/api/voices").then((v) => (voices = v)),
+        table ? table : api("GET", "/api/settings").then((t) => (table = Object.fromEntries(t.settings.map((s) => [s.name, s])))),
       ]);
       current = { name, base: detail, detail };
       buildPanel(detail);
@@ -166,8 +178,8 @@
         { class: "fields" },
         step.paced
           ? h("p", { class: "meta" }, `A ${step.paced}, paced by its own beats: ${seconds(step.hold_s)}.`)
-          : numberInput("hold", "Hold, seconds", step.base_hold_s, { min: 1, max: 10800, ...number }),
-        numberInput("reps", "Reps", step.reps, { min: 1, max: 50, step: 1, inputmode: "numeric", ...number }),
+          : numberInput("hold", "Hold, seconds", step.base_hold_s, { ...bounds("hold"), ...number }),
+        numberInput("reps", "Reps", step.reps, { ...bounds("reps"), ...number }),
       ),
       h(
         "details",
@@ -176,8 +188,8 @@
         h(
           "div",
           { class: "fields" },
-          numberInput("settle", "Settle into position, seconds", step.settle_s, { min: 0, max: 300, ...number }),
-          numberInput("recover", "Quiet after the release, seconds", step.recover_s, { min: 0, max: 300, ...number }),
+          numberInput("settle", "Settle into position, seconds", step.settle_s, { ...bounds("settle"), ...number }),
+          numberInput("recover", "Quiet after the release, seconds", step.recover_s, { ...bounds("recover"), ...number }),
         ),
       ),
       h("p", { class: "meta hint", "data-hint": step.number }, hint(step)),
@@ -249,10 +261,10 @@
         h(
           "div",
           { class: "fields" },
-          numberInput("scale", "Holds and rests ×", detail.scale, { min: 0.1, max: 10 }),
-          numberInput("rest", "Every rest, seconds", "", { min: 1, max: 10800, placeholder: "as written" }),
-          select("countdown", "Count down the last", COUNTDOWNS, cues.countdown),
-          cues.sided ? select("sides", "One-sided stretches", SIDES, "") : null,
+          numberInput("scale", "Holds and rests ×", detail.scale, bounds("scale")),
+          numberInput("rest", "Every rest, seconds", "", { ...bounds("rest"), placeholder: "as written" }),
+          select("countdown", "Count down the last", countdowns(), cues.countdown),
+          cues.sided ? select("sides", "One-sided stretches", sides(), "") : null,
         ),
         checkbox("chimes", "Chimes at the start and end of each hold", cues.chimes),
         checkbox("during", "Lines spoken during holds", cues.during),
@@ -266,12 +278,7 @@
           { class: "fields" },
           select("engine", "Engine", engineChoices(), detail.voice.engine),
           select("voice", "Voice", voiceChoices(detail.voice.engine), detail.voice.voice),
-          numberInput("rate", "Speaking rate, words a minute", detail.voice.rate, {
-            min: 80,
-            max: 450,
-            step: 5,
-            inputmode: "numeric",
-          }),
+          numberInput("rate", "Speaking rate, words a minute", detail.voice.rate, { ...bounds("rate"), step: 5 }),
         ),
         detail.voice.note ? h("p", { class: "meta" }, detail.voice.note) : null,
       ),
@@ -336,9 +343,9 @@
     if (value("rest") !== "") out.rest = value("rest");
     if (Number(value("countdown")) !== base.cues.countdown) out.countdown = value("countdown");
     if (value("sides")) out.sides = value("sides");
-    for (const [option, flag] of [["chimes", "no-chimes"], ["during", "no-during"]]) {
+    for (const option of ["chimes", "during"]) {
       const box = panel.querySelector(`[data-option="${option}"]`);
-      if (base.cues[option] && !box.checked) out[flag] = true;
+      if (base.cues[option] && !box.checked) out[option] = false;
     }
     if (value("engine") && value("engine") !== base.voice.engine) out.engine = value("engine");
     if (value("voice") && value("voice") !== base.voice.voice) out.voice = value("voice");
