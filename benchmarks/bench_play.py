@@ -421,7 +421,7 @@ def stage(what, fn):
         marks.append((what + f" (failed: {type(exc).__name__})", float("nan"))); return None
 from voice_coach.live import devices; mark("import voice_coach.live.devices")
 started = stage("PortAudio and the stream open: the tone plays", devices.start_tone)
-import voice_coach.cli.app; mark("import the command line (typer)")
+import voice_coach.cli.commands; mark("import the command line (typer)")
 from voice_coach.live import run, keys, player; mark("import the player (numpy and the rest)")
 from voice_coach import plan, prepare; mark("import plan and prepare")
 p = stage("plan the routine (YAML, schema, profile, settings)", lambda: plan.make_plan(sys.argv[1]))
@@ -460,7 +460,7 @@ def startup_breakdown(routine: Path, cache: Path, env: dict[str, str]) -> list[t
 
 
 WARM_UP_IMPORTS = (
-    "import voice_coach.cli.app, voice_coach.live.run, voice_coach.live.keys, "
+    "import voice_coach.cli.commands, voice_coach.live.run, voice_coach.live.keys, "
     "voice_coach.live.devices, voice_coach.prepare, voice_coach.plan, sounddevice, pyttsx3, "
     "pyttsx3.drivers.espeak, benchmarks.bench_play, tests.integration.onsets"
 )
@@ -480,11 +480,11 @@ def import_times(
         return statistics.median(times)
 
     bare = wall("pass")
-    cli = wall("import voice_coach.cli.app")
+    cli = wall("import voice_coach.cli.commands")
     if not importtime:
         return bare, cli, []
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import voice_coach.cli.app"],
+        [sys.executable, "-X", "importtime", "-c", "import voice_coach.cli.commands"],
         capture_output=True,
         text=True,
         env=env,

@@ -24,7 +24,7 @@ from conftest import ROUTINES, FakeEngine, ctrl_c_back, require_program
 from typer.testing import CliRunner
 
 from voice_coach import speech
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.routine.library import bundled_routines
 from voice_coach.serve import renders
 from voice_coach.serve.http import ExportServer

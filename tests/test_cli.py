@@ -16,7 +16,7 @@ from partials import killed_writer, live_writer
 from typer.testing import CliRunner
 
 from voice_coach.atomic import sweep_partials
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.export import encode as export_encode
 from voice_coach.export.tags import read_chapters
 
@@ -44,7 +44,7 @@ def test_importing_the_command_line_loads_nothing_heavy() -> None:
     """numpy, pydantic, rich and yaml are imported by the commands that use them, so
     `--help`, `version` and `list` start fast."""
     code = (
-        "import sys, voice_coach.cli.app; "
+        "import sys, voice_coach.cli.commands; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'numpy', 'pydantic', 'rich', 'yaml', 'PIL', 'mutagen', 'sounddevice'}))"
     )

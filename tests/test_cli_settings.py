@@ -11,7 +11,7 @@ import pytest
 from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.history import History
 
 runner = CliRunner()

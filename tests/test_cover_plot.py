@@ -14,7 +14,7 @@ from conftest import ROUTINES, FakeEngine, require_program
 from PIL import Image
 from typer.testing import CliRunner
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.export import cover as cover_module
 from voice_coach.export.cover import COVER_SIZE_PX, CoverText, cover_png
 from voice_coach.export.plot import BACKGROUND, KIND_COLOURS, PLOT_SIZE_PX, column_peaks

@@ -11,7 +11,7 @@ from conftest import FakeEngine
 from typer.testing import CliRunner
 
 from voice_coach import speech
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.routine.model import VoiceSettings
 from voice_coach.speech import VoiceInfo
 

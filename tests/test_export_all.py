@@ -12,7 +12,7 @@ import pytest
 from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.export import key as key_module
 from voice_coach.export.batch import INDEX_NAME, Index
 from voice_coach.export.key import export_key

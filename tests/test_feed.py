@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 from conftest import ROUTINES, FakeEngine, require_program
 from typer.testing import CliRunner
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.export.tags import read_chapters
 from voice_coach.serve.feed import (
     CHAPTERS_TYPE,

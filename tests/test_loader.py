@@ -8,7 +8,7 @@ import pytest
 from conftest import ROUTINES
 from typer.testing import CliRunner
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.errors import ValidationError
 from voice_coach.routine.library import bundled_routines
 from voice_coach.routine.loader import load_routine, parse_routine

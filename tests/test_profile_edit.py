@@ -11,7 +11,7 @@ import pytest
 from conftest import ROUTINES
 from typer.testing import CliRunner
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.errors import ValidationError
 from voice_coach.plan import make_plan
 from voice_coach.routine import yamlsafe

@@ -13,7 +13,7 @@ from conftest import FIXTURES, ROUTINES, FakeEngine, word_ms
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner, Result
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.routine import yamlsafe
 from voice_coach.routine.library import bundled_routines, find_routine
 from voice_coach.routine.loader import load_routine

@@ -12,7 +12,7 @@ from conftest import ROUTINES
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.errors import ValidationError
 from voice_coach.routine import yamlsafe
 from voice_coach.routine.library import bundled_routines

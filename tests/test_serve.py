@@ -21,7 +21,7 @@ from conftest import ROUTINES, FakeEngine, ctrl_c_back, require_program
 from PIL import Image
 from typer.testing import CliRunner
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.export.tags import read_chapters
 from voice_coach.serve.feed import FeedItem
 from voice_coach.serve.http import ExportServer, Unsatisfiable, derived, parse_range

@@ -12,7 +12,7 @@ import yaml
 from conftest import FakeEngine
 from typer.testing import CliRunner
 
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.cli.options import OPTIONS
 from voice_coach.errors import ValidationError
 from voice_coach.routine.files import RoutineFile

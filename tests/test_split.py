@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from voice_coach.audio.clip import ms_to_frames
 from voice_coach.audio.loudness import apply_gain
 from voice_coach.audio.mix import render
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.export import encode as export_encode
 from voice_coach.export import split as export_split_module
 from voice_coach.export.split import safe_file_name

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from voice_coach import speech
 from voice_coach.audio.clip import Clip
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.errors import EngineError
 from voice_coach.routine.model import VoiceSettings
 from voice_coach.speech import Engine, ResolvedVoice, VoiceInfo

@@ -28,7 +28,7 @@ from typer.testing import CliRunner, Result
 
 import voice_coach.export.encode
 from voice_coach.audio.clip import clip_from_wav_bytes
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.export.tags import read_chapters
 from voice_coach.prepare import prepare
 from voice_coach.routine.loader import load_routine

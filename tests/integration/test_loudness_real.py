@@ -133,7 +133,7 @@ def test_every_engine_exports_at_the_target_loudness(tmp_path: Path, engine: str
     require_program("ffmpeg")
     from typer.testing import CliRunner
 
-    from voice_coach.cli.app import app
+    from voice_coach.cli.commands import app
 
     routine = tmp_path / "loud.yaml"
     routine.write_text(EXPORT_ROUTINE)
@@ -203,7 +203,7 @@ def sciatica_exports(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str]
     require_program("espeak-ng")
     from typer.testing import CliRunner
 
-    from voice_coach.cli.app import app
+    from voice_coach.cli.commands import app
 
     root = tmp_path_factory.mktemp("sciatica")
     done: dict[str, list[Path]] = {}
@@ -299,7 +299,7 @@ def test_a_file_bed_is_ducked_under_every_cue_and_the_targets_hold(tmp_path: Pat
     from typer.testing import CliRunner
 
     from voice_coach.audio.loudness import clip_loudness_lufs
-    from voice_coach.cli.app import app
+    from voice_coach.cli.commands import app
 
     from .bedtone import bed_levels, tone_file
 

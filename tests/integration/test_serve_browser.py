@@ -29,7 +29,7 @@ from PIL import Image, ImageStat
 from typer.testing import CliRunner
 
 from voice_coach import speech
-from voice_coach.cli.app import app
+from voice_coach.cli.commands import app
 from voice_coach.export.tags import read_chapters
 from voice_coach.history import History
 from voice_coach.serve.http import ExportServer

@@ -1,6 +1,6 @@
 """The `voice-coach` command: parses options, calls the core, prints.
 
-One module per group of commands, registered on the typer app in `app.py`. Nothing
+One module per group of commands, registered on the typer app of `app.py` by `commands.py`. Nothing
 heavy is imported before a command runs: each imports the parts of voice_coach it
 uses, so `--help`, `version` and `list` start fast.
 """
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def main() -> None:
     opened = open_for_play(sys.argv[1:])
     try:
-        from .app import app
+        from .commands import app
 
         app(obj=opened)
     except KeyboardInterrupt:

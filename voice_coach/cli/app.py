@@ -1,4 +1,5 @@
-"""The typer application: every command, one module per group of commands."""
+"""The typer application that every command module registers its commands on
+(`commands` imports them all)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,4 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-)
-
-# Registering commands: each module adds its own to `app`.
-from . import (  # noqa: E402,F401
-    authoring,
-    export,
-    export_all,
-    history,
-    play,
-    routines,
-    serve,
-    settings,
-    show,
-    voices,
 )
