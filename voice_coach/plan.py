@@ -7,12 +7,13 @@ progression (from the practice history), and apply every settings layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from .routine.library import find_routine
 from .routine.loader import load_routine
-from .routine.model import Routine
+from .routine.model import Ramp, Routine
 from .settings.layers import (
     COMMAND_LINE,
     Layer,
@@ -46,12 +47,43 @@ def load(name: str) -> Routine:
     return load_routine(find_routine(name))
 
 
-def make_plan(name: str, choices: Choices = Choices()) -> Plan:
-    """The routine `name` as it will be done with `choices` and the profile."""
+@dataclass(frozen=True)
+class PracticeSoFar:
+    """What the history says of one routine, as far as a progression needs it."""
+
+    first_session: date | None = None
+    """The day of its first recorded session (week stages count from it)."""
+    finished_sessions: int = 0
+    """How many sessions of it were finished (session stages count them)."""
+
+
+def practice_so_far(slug: str) -> PracticeSoFar:
+    """Read what the history (its default file) says of routine `slug`."""
+    from .history import History
+
+    with History.open() as history:
+        first = history.first_session(slug)
+        return PracticeSoFar(
+            first.started_at.date() if first else None, history.finished_count(slug)
+        )
+
+
+def make_plan(
+    name: str,
+    choices: Choices = Choices(),
+    today: date | None = None,
+    practice: Callable[[str], PracticeSoFar] = practice_so_far,
+) -> Plan:
+    """The routine `name` as it will be done with `choices` and the profile, on `today`
+    (None: today, in UTC) with the `practice` the history records for it (read only
+    when a progression needs it)."""
     routine = load(name)
     command_line = choices.overrides()
     layers = [*load_profile(choices.profile, routine.slug), Layer(COMMAND_LINE, command_line)]
-    stage = find_stage(routine, layers, choices.week)
+    needed = choices.week is None and _ramp(routine, layers) is not None
+    so_far = practice(routine.slug) if needed else PracticeSoFar()
+    day = today or datetime.now(UTC).date()
+    stage = find_stage(routine, layers, choices.week, so_far, day)
     return Plan(routine, resolve(routine, layers, stage), stage, choices)
 
 
@@ -71,28 +103,30 @@ def listens(name: str, choices: Choices = Choices(), asked: bool | None = None) 
     return bool(merged_overrides(layers).get("listen"))
 
 
-def find_stage(routine: Routine, layers: list[Layer], week: int | None) -> Stage:
-    """The progression stage: `week`, else from the history (only if a ramp exists)."""
-    if week is not None:
-        return Stage(week, explicit=True)
+def _ramp(routine: Routine, layers: list[Layer]) -> Ramp | None:
+    """The ramp that says what a stage is: the highest layer's (its hold's, else its
+    reps')."""
     ramps = [
         p
         for p in [routine.progression, *(lay.overrides.progression for lay in layers)]
         if p is not None and (p.hold or p.reps)
     ]
-    if not ramps:
-        return Stage(1)
-    last = ramps[-1]
-    ramp = last.hold or last.reps
-    assert ramp is not None
-    from .history import History
+    return (ramps[-1].hold or ramps[-1].reps) if ramps else None
 
-    with History.open() as history:
-        if ramp.every == "session":
-            return Stage(history.finished_count(routine.slug) + 1, from_history=True)
-        first = history.first_session(routine.slug)
-    if first is None:
+
+def find_stage(
+    routine: Routine, layers: list[Layer], week: int | None, practice: PracticeSoFar, today: date
+) -> Stage:
+    """The progression stage: `week`, else from `practice` on `today` (only if a ramp
+    exists). A pure function: the history and the day are passed in."""
+    if week is not None:
+        return Stage(week, explicit=True)
+    ramp = _ramp(routine, layers)
+    if ramp is None:
+        return Stage(1)
+    if ramp.every == "session":
+        return Stage(practice.finished_sessions + 1, from_history=True)
+    started = practice.first_session
+    if started is None:
         return Stage(1, from_history=True)
-    started: date = first.started_at.date()
-    today = datetime.now(UTC).date()
     return Stage((today - started).days // 7 + 1, first_session=started, from_history=True)

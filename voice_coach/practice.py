@@ -5,6 +5,7 @@ someone who did the routine with an exported MP3 (so a progression follows them 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 from .errors import HistoryError, Problem, ValidationError
 from .history import History, Session
@@ -48,12 +49,17 @@ def session_of(
 
 
 def record_played(
-    plan: Plan, started: datetime, ended: datetime, steps_completed: int, finished: bool
+    plan: Plan,
+    started: datetime,
+    ended: datetime,
+    steps_completed: int,
+    finished: bool,
+    history_path: Path | None = None,
 ) -> str | None:
-    """Add a live session to the history. A failure is only a warning (returned): the
-    practice happened either way."""
+    """Add a live session to the history (its default file, or `history_path`). A
+    failure is only a warning (returned): the practice happened either way."""
     try:
-        with History.open() as history:
+        with History.open(history_path) as history:
             history.record(session_of(plan, started, ended, steps_completed, finished, "play"))
     except HistoryError as exc:
         return f"this session was not recorded: {exc}"
@@ -70,12 +76,15 @@ def parse_day(text: str, option: str = "--date") -> date:
         ) from None
 
 
-def log_done(plan: Plan, length_s: float, day: date | None = None) -> Session:
-    """Record a session done away from the computer, `length_s` long, ending now (or at
-    noon on `day`); returns what was recorded. Recording is the point: errors raise."""
-    ended = datetime.now(UTC) if day is None else datetime.combine(day, time(12)).astimezone(UTC)
+def ended_at(day: date | None, now: datetime) -> datetime:
+    """When a logged session ended: `now`, or noon (local time) on `day`."""
+    return now if day is None else datetime.combine(day, time(12)).astimezone(UTC)
+
+
+def log_done(plan: Plan, length_s: float, ended: datetime, history: History) -> Session:
+    """Record in `history` a session done away from the computer, `length_s` long,
+    ending at `ended`; returns what was recorded. Recording is the point: errors raise."""
     started = ended - timedelta(seconds=length_s)
     session = session_of(plan, started, ended, len(plan.routine.steps), True, "log")
-    with History.open() as history:
-        history.record(session)
+    history.record(session)
     return session

@@ -92,8 +92,11 @@ def log(
 
     Example: voice-coach log sciatica-relief --hold 45 --date 2026-11-20
     """
+    from datetime import UTC, datetime
+
+    from ..history import History
     from ..plan import make_plan
-    from ..practice import log_done, parse_day
+    from ..practice import ended_at, log_done, parse_day
     from ..prepare import prepare_plan
 
     with reported():
@@ -105,7 +108,8 @@ def log(
             length_s = ready.timeline.total_ms / 1000
         else:
             length_s = minutes * 60
-        session = log_done(p, length_s, day)
+        with History.open() as history:
+            session = log_done(p, length_s, ended_at(day, datetime.now(UTC)), history)
         say(
             f"logged {p.original.title}: {length_s / 60:.0f} min on "
             f"{session.ended_at.astimezone().date().isoformat()}"

@@ -296,7 +296,7 @@ class Api:
 
     def record(self, request: Request, parts: list[str]) -> Reply:
         from ..history import History, summary_json
-        from ..practice import log_done, parse_day
+        from ..practice import ended_at, log_done, parse_day
         from ..prepare import prepare_plan
 
         body = _body(request, ("routine", "minutes", "date", "settings"))
@@ -322,9 +322,10 @@ class Api:
                 length_s = prepare_plan(plan).timeline.total_ms / 1000
         else:
             length_s = minutes * 60
-        session = log_done(plan, length_s, day)
+        now = datetime.now(UTC)
         with History.open() as h:
-            summary = summary_json(h, datetime.now(UTC).date())
+            session = log_done(plan, length_s, ended_at(day, now), h)
+            summary = summary_json(h, now.date())
         return json_reply(HTTPStatus.CREATED, {"session": session.to_json(), "history": summary})
 
     def save(self, request: Request, parts: list[str]) -> Reply:
