@@ -240,9 +240,19 @@ class Progression:
 
 @dataclass(frozen=True)
 class Routine:
+    """A routine as the rest of voice_coach sees it: validated, every default filled in.
+
+    Made only by `routine.loader` from a script, then changed only by `settings.resolve`
+    (a new value with the person's settings applied): what `show`, `export` and `play`
+    lay out (`timeline.build_timeline`) is always a `Routine`. Equal routines play the
+    same; `source` and the steps' `line` say where it was written, for messages."""
+
     title: str
+    """Spoken first; the export's title."""
     steps: tuple[Step, ...]
+    """Exercises and rests, in order; at least one."""
     description: str = ""
+    """For people reading the list of routines; not spoken."""
     intro: tuple[str, ...] = ()
     """Spoken after the title, before the first step (e.g. a safety note)."""
     voice: VoiceSettings = VoiceSettings()
