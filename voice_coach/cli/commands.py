@@ -1,9 +1,9 @@
 """The whole command line: the typer app with every command registered, one module per
-group of commands, each adding its own to `app`."""
+group of commands, each adding its own to `app` when imported."""
 
 from __future__ import annotations
 
-from . import (
+from . import (  # noqa: F401  (imported for the commands they register)
     authoring,
     export,
     export_all,
@@ -17,18 +17,4 @@ from . import (
 )
 from .app import app
 
-COMMAND_MODULES = (
-    authoring,
-    export,
-    export_all,
-    history,
-    play,
-    routines,
-    serve,
-    settings,
-    show,
-    voices,
-)
-"""Imported for what they register on `app`."""
-
-__all__ = ["COMMAND_MODULES", "app"]
+__all__ = ["app"]
