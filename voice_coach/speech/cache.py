@@ -1,14 +1,17 @@
 """A directory of synthesized cues: one WAV per distinct way of saying a line.
 
-The key covers everything that changes the sound (engine, its version, voice, rate,
-volume, text, and how clips are post-processed), so a stale entry is never reused.
-Entries are written atomically; a truncated or corrupt one is detected on read and
-synthesized again.
+The key covers everything that changes the sound, so a stale entry is never reused:
+the resolved voice (engine, the engine's and its voice model's version, voice, rate,
+volume), the text, and a digest of the code that makes the clip (`made_by`: the
+engine's modules and those that finish each clip, found by following their code, with
+their constants). Entries are written atomically; a truncated or corrupt one is
+detected on read and synthesized again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -28,15 +31,11 @@ from ..audio.loudness import normalize_clip
 from ..errors import EngineError, VoiceCoachError
 from . import get_engine
 from .contract import SYNTHESIS_TIMEOUT_S, Engine, Parallelism, ResolvedVoice
+from .fingerprint import code_digest
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-CACHE_FORMAT = 5
-"""Bump when what is stored for the same inputs changes (silence trimming, loudness
-normalization, how an engine is driven). 4: piper says one-word lines as calls. 5:
-espeak-ng (and pyttsx3 through libespeak-ng) says lines of more than one word a little
-slower than the rate."""
 PARALLEL_MIN_PHRASES = 8
 """Fewer missing phrases than this are synthesized one by one: starting workers for
 them would cost more than it saves."""
@@ -66,7 +65,11 @@ class SpeechCache:
     _stats_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def key(self, text: str) -> str:
-        fields = {**dataclasses.asdict(self.voice), "text": text, "format": CACHE_FORMAT}
+        fields = {
+            **dataclasses.asdict(self.voice),
+            "text": text,
+            "code": made_by(type(self.engine)),
+        }
         blob = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
 
@@ -316,6 +319,14 @@ def _speak_in_worker(text: str, voice: ResolvedVoice) -> Clip:
     if isinstance(engine, EngineError):
         raise engine
     return engine.synthesize(text, voice)
+
+
+@functools.cache
+def made_by(engine: type) -> str:
+    """A digest of the code that makes what is stored for `engine`'s clips: its class,
+    `finish`, and all they reach (see `fingerprint`). Once per engine and process (a
+    few milliseconds): the code does not change while it runs."""
+    return code_digest(engine, finish)
 
 
 def finish(clip: Clip) -> Clip:
