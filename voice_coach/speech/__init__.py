@@ -10,9 +10,12 @@ otherwise) and the espeak-ng command line. Third-party engines join through the 
 
 from __future__ import annotations
 
-import functools
+import importlib
+import os
+import sys
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 
 from ..errors import EngineError, VoiceCoachError
@@ -103,11 +106,55 @@ class DefaultEngine:
     """Set when the natural voice could not be used: what to do to get it."""
 
 
-@functools.cache
 def default_engine(language: str | None = None) -> DefaultEngine:
     """The one rule for the default engine: piper when it has an installed voice for
     `language` (English when None), else pyttsx3. `--engine`, the profile and a
-    routine's `voice.engine` choose otherwise."""
+    routine's `voice.engine` choose otherwise.
+
+    Looking costs about a tenth of a second (piper reads every installed package's
+    metadata), so the answer is kept while nothing is installed or removed: a
+    long-running `serve` sees a voice installed after it started at its next request.
+    """
+    with _DEFAULTS.lock:
+        installed = _installed_stamp()
+        if installed != _DEFAULTS.installed:
+            if _DEFAULTS.installed:
+                importlib.invalidate_caches()  # the import system's own listings too
+            _DEFAULTS.installed, _DEFAULTS.chosen = installed, {}
+        if language not in _DEFAULTS.chosen:
+            _DEFAULTS.chosen[language] = _choose_default(language)
+        return _DEFAULTS.chosen[language]
+
+
+@dataclass
+class _Defaults:
+    """The default engine per language, as chosen with what was installed then."""
+
+    installed: tuple[tuple[str, int], ...] = ()
+    chosen: dict[str | None, DefaultEngine] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_DEFAULTS = _Defaults()
+
+
+def _installed_stamp() -> tuple[tuple[str, int], ...]:
+    """When each folder Python imports from last changed (a few microseconds).
+
+    Installing or removing a package (piper, a voice package) adds or removes an entry
+    in one of them, which changes that folder's modification time: the test the import
+    system itself uses to refresh its listings.
+    """
+    stamps = []
+    for folder in sys.path:
+        try:
+            stamps.append((folder, os.stat(folder or ".").st_mtime_ns))
+        except OSError:
+            stamps.append((folder, -1))
+    return tuple(stamps)
+
+
+def _choose_default(language: str | None) -> DefaultEngine:
     wanted = language or "en"
     piper = PiperEngine()
     reason = piper.unavailable_reason()
