@@ -6,15 +6,18 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
+from typing import ClassVar
 
 import conftest
 import pytest
 from conftest import FakeEngine
+from typer.testing import CliRunner
 
-from voice_coach import timeline
+from voice_coach import speech, timeline
 from voice_coach.atomic import write_atomically
 from voice_coach.audio import clip as clip_module
 from voice_coach.audio import loudness
+from voice_coach.cli.app import app
 from voice_coach.paths import cache_dir as default_cache_dir
 from voice_coach.speech import (
     EspeakNgEngine,
@@ -236,3 +239,35 @@ def test_a_source_edit_in_a_module_the_engine_imports_gives_a_new_digest(
     made_by.cache_clear()
     shaping.write_text("def shaped(clip):\n    return clip  # louder soon\n")
     assert made_by(SineEngine) != before
+
+
+class FilesKeeper(FakeEngine):
+    """An engine that keeps files of its own in the cache directory, as piper does."""
+
+    name = "keeper"
+    given: ClassVar[list[Path | None]] = []
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        FilesKeeper.given.append(cache_dir)
+
+
+@pytest.mark.parametrize("option", [True, False])
+def test_an_engine_that_keeps_files_is_given_the_cache_dir(
+    fake_engine: type[FakeEngine],
+    cache_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    option: bool,
+) -> None:
+    monkeypatch.setitem(speech.BUILTIN_ENGINES, FilesKeeper.name, FilesKeeper)
+    FilesKeeper.given = []
+    chosen = tmp_path / "chosen"
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - name: Stretch\n    hold: 10\n")
+    args = ["show", str(routine), "--engine", "keeper", "--json"]
+    result = CliRunner().invoke(app, args + (["--cache-dir", str(chosen)] if option else []))
+    assert result.exit_code == 0, result.output
+    wanted = chosen if option else cache_dir  # else $VOICE_COACH_CACHE's
+    assert wanted in FilesKeeper.given  # the engine that speaks
+    assert set(FilesKeeper.given) <= {wanted, None}  # None: looked at, never speaks
+    assert list(wanted.rglob("*.wav"))

@@ -663,6 +663,10 @@ class ToneEngine:
     name: ClassVar[str] = "tone"
     parallel: ClassVar[str] = "process"
 
+    def __init__(self, cache_dir=None):
+        self.cache_dir = cache_dir
+        """It keeps a file of its own there when it speaks, as piper keeps models."""
+
     def unavailable_reason(self):
         return None
 
@@ -684,6 +688,8 @@ class ToneEngine:
             os._exit(3)
         if "fail" in text:
             raise phrase_failed(self.name, text, "it was asked to")
+        if self.cache_dir is not None:
+            open(os.path.join(self.cache_dir, "tone-was-here"), "w").close()
         time.sleep(0.01)
         frames = 2205 * len(text.split())
         t = np.arange(frames) / 22050
@@ -737,6 +743,8 @@ def test_worker_processes_give_the_same_clips_as_one_at_a_time(
     calls = logged(tone_plugin)
     assert sorted(text for _, text in calls) == sorted(set(texts))  # each exactly once
     assert {pid for pid, _ in calls} - {os.getpid()}, "no worker process was used"
+    assert (tmp_path / "b" / "tone-was-here").exists(), "the workers' engines had no cache dir"
+    assert not (tmp_path / "a" / "tone-was-here").exists()  # this one was made without
     assert progress == list(range(1, 11))
     assert cache.stats.synthesized == 10
 
@@ -761,7 +769,7 @@ def test_a_crashing_phrase_in_a_worker_is_named(tone_plugin: Path, tmp_path: Pat
     texts = [f"Line {n}." for n in range(9)] + ["Now crash."]
     with pytest.raises(EngineError, match=r"engine tone crashed while speaking 'Now crash\.'"):
         cache.clips(texts)
-    files = files_in(tmp_path / "cache")
+    files = [f for f in files_in(tmp_path / "cache") if f.suffix == ".wav"]
     assert cache.path("Now crash.") not in files
     assert len(files) == 9  # the others were spoken again by a fresh worker
 
@@ -777,22 +785,38 @@ def test_a_failing_phrase_in_a_worker_names_phrase_and_engine(
 
 
 @pytest.mark.integration
-def test_piper_keeps_its_optimized_model_in_the_cache(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_piper_keeps_its_optimized_model_in_the_cache(tmp_path: Path) -> None:
     """Made once, loaded from then on; a damaged one is made again."""
     if PiperEngine().unavailable_reason():
         pytest.skip("piper is not installed")
-    monkeypatch.setenv("VOICE_COACH_CACHE", str(tmp_path))
     model = piper_module._package_model(PiperEngine().voices()[0].id)
-    piper_module._session(model)
-    (kept,) = files_in(tmp_path / piper_module.OPTIMIZED_FOLDER)
+    piper_module._session(model, tmp_path)
+    (kept,) = files_in(tmp_path)
     assert kept.suffix == ".ort" and kept.stat().st_size > 1_000_000
     made = kept.stat().st_mtime_ns
-    session = piper_module._session(model)
+    session = piper_module._session(model, tmp_path)
     assert kept.stat().st_mtime_ns == made  # loaded, not made again
     assert [i.name for i in session.get_inputs()][:1] == ["input"]
     kept.write_bytes(b"damaged")
-    piper_module._session(model)
-    assert files_in(tmp_path / piper_module.OPTIMIZED_FOLDER) == [kept]
+    piper_module._session(model, tmp_path)
+    assert files_in(tmp_path) == [kept]
     assert kept.stat().st_size > 1_000_000
+
+
+@pytest.mark.integration
+def test_piper_keeps_its_optimized_model_in_the_cache_dir_it_is_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if PiperEngine().unavailable_reason():
+        pytest.skip("piper is not installed")
+    default, chosen = tmp_path / "default", tmp_path / "chosen"
+    monkeypatch.setenv("VOICE_COACH_CACHE", str(default))
+    engine = speech.get_engine("piper", chosen)
+    assert engine.synthesize("Hold.", engine.resolve(VoiceSettings())).frames > 0
+    (kept,) = files_in(chosen / piper_module.OPTIMIZED_FOLDER)
+    assert kept.suffix == ".ort"
+    assert not default.exists()
+    speech.get_engine("piper").synthesize("Hold.", engine.resolve(VoiceSettings()))
+    assert files_in(default / piper_module.OPTIMIZED_FOLDER) == [
+        default / piper_module.OPTIMIZED_FOLDER / kept.name
+    ]  # without one: the default cache directory

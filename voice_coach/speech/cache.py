@@ -210,7 +210,7 @@ class SpeechCache:
 
         left = list(texts)
         try:
-            with _Workers(self.engine.name, workers) as pool:
+            with _Workers(self.engine.name, self.root, workers) as pool:
                 for text, clip in pool.speak(left, self.voice):
                     left.remove(text)
                     yield text, finish(clip)
@@ -218,7 +218,7 @@ class SpeechCache:
             # A phrase killed its worker, but several were in flight: speak the rest one
             # at a time in one fresh worker, so a crash names its phrase (and a one-off
             # crash heals).
-            with _Workers(self.engine.name, 1) as pool:
+            with _Workers(self.engine.name, self.root, 1) as pool:
                 for text in left:
                     try:
                         ((_, clip),) = pool.speak([text], self.voice)
@@ -231,12 +231,13 @@ class SpeechCache:
 
 
 class _Workers:
-    """Worker processes that each build the engine by name through the registry.
+    """Worker processes that each build the engine by name through the registry, with
+    the cache's directory (see `get_engine`).
 
     Leaving the block because of an error (a hung phrase, Ctrl+C) kills them.
     """
 
-    def __init__(self, engine_name: str, count: int) -> None:
+    def __init__(self, engine_name: str, cache_dir: Path, count: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -246,7 +247,7 @@ class _Workers:
             count,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(engine_name,),
+            initargs=(engine_name, cache_dir),
         )
 
     def __enter__(self) -> _Workers:
@@ -307,9 +308,9 @@ _WORKER: dict[str, Engine | EngineError] = {}
 """This worker's engine, built by name through the registry, or why it could not be."""
 
 
-def _start_worker(engine_name: str) -> None:
+def _start_worker(engine_name: str, cache_dir: Path) -> None:
     try:
-        _WORKER["engine"] = get_engine(engine_name)
+        _WORKER["engine"] = get_engine(engine_name, cache_dir)
     except VoiceCoachError as exc:
         _WORKER["engine"] = EngineError(str(exc))
 
