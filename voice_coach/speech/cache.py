@@ -48,23 +48,41 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class CacheStats:
+    """What a `SpeechCache` did since it was made, counted in lines (clips)."""
+
     hits: int = 0
+    """Clips read from the cache."""
     synthesized: int = 0
+    """Clips spoken by the engine and stored."""
     repaired: int = 0
-    """Entries found broken and synthesized again."""
+    """Entries found broken (truncated, not a WAV, empty) and so spoken again."""
 
 
 @dataclass
 class SpeechCache:
+    """The clips of one engine speaking with one voice, kept as WAV files under `root`.
+
+    Safe to use from several threads, and from several processes on the same `root`:
+    an entry is written whole (atomically) or not at all.
+    """
+
     root: Path
+    """The cache directory (`--cache-dir`, else `paths.cache_dir()`); made when needed."""
     engine: Engine
+    """Speaks the lines missing from the cache."""
     voice: ResolvedVoice
+    """How `engine` speaks them; from `engine.resolve`."""
     stats: CacheStats = field(default_factory=CacheStats)
+    """Counts of this cache's reads, syntheses and repairs."""
     _engine_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """Engines such as pyttsx3 are not thread-safe: one synthesis at a time."""
     _stats_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def key(self, text: str) -> str:
+        """The entry's name for `text`: a SHA-256 hex digest of the resolved voice, the
+        text (exactly, case and punctuation included) and the digest of the code that
+        makes the clip (`made_by`). The first call for an engine class in a process
+        takes a few milliseconds, later ones microseconds."""
         fields = {
             **dataclasses.asdict(self.voice),
             "text": text,
@@ -74,11 +92,15 @@ class SpeechCache:
         return hashlib.sha256(blob).hexdigest()
 
     def path(self, text: str) -> Path:
+        """Where `text`'s clip is, or would be, stored: `root/ENGINE/KE/KEY.wav`."""
         key = self.key(text)
         return self.root / self.voice.engine / key[:2] / f"{key}.wav"
 
     def clip(self, text: str) -> Clip:
-        """The text's clip: from the cache, else synthesized now and stored. Thread-safe."""
+        """The text's clip, trimmed and at `TARGET_LUFS` (see `finish`): from the cache,
+        else synthesized now and stored. Thread-safe. Raises `EngineError` when the
+        engine cannot speak it (nothing is stored then), `OSError` when the entry
+        cannot be written."""
         clip = self.cached(text)
         if clip is None:
             clip = self._synthesize(text)
@@ -91,6 +113,12 @@ class SpeechCache:
         Cached clips are read first; the missing ones are then synthesized, side by
         side when the engine allows it and there are enough of them. `progress` gets
         (done, total) after each text, counting up to the number of distinct texts.
+        Returns the clips by text, in the order the texts first appear.
+
+        Raises `EngineError` when a line fails, when one takes longer than
+        `SYNTHESIS_TIMEOUT_S` seconds in a worker process, or when it kills its worker;
+        the lines finished before it are stored. `OSError` when an entry cannot be
+        written.
         """
         unique = list(dict.fromkeys(texts))
         found: dict[str, Clip] = {}
@@ -114,7 +142,9 @@ class SpeechCache:
         return {text: found[text] for text in unique}
 
     def cached(self, text: str) -> Clip | None:
-        """The cached clip, or None when it is missing or broken (then made again)."""
+        """The cached clip, or None when it is missing or broken (counted in
+        `stats.repaired`; `clip` makes it again). Never synthesizes; a broken entry
+        is no error."""
         path = self.path(text)
         if not path.exists():
             return None
