@@ -8,6 +8,7 @@ so worker processes can build it by name as they would any third-party engine.
 
 from __future__ import annotations
 
+import ast
 import os
 import struct
 import sys
@@ -648,6 +649,7 @@ class SequentialEspeak(EspeakNgEngine):
 PLUGIN = '''
 """A test engine installed through the entry-point group, built by name in workers."""
 
+import ast
 import os
 import time
 from typing import ClassVar
@@ -820,3 +822,30 @@ def test_piper_keeps_its_optimized_model_in_the_cache_dir_it_is_given(
     assert files_in(default / piper_module.OPTIMIZED_FOLDER) == [
         default / piper_module.OPTIMIZED_FOLDER / kept.name
     ]  # without one: the default cache directory
+
+
+OS_RUNS_PROGRAMS = ("system", "popen", "spawn", "exec", "posix_spawn", "fork")
+"""Beginnings of the names of `os` functions that start a program."""
+
+
+def test_speech_runs_external_programs_only_through_proc() -> None:
+    """espeak-ng and any other program go through `voice_coach.proc` (one error with
+    the tool's stderr); worker processes of Python itself (multiprocessing) are fine."""
+    found = []
+    for path in sorted(Path(speech.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                names = [f"{node.value.id}.{node.attr}"]
+            else:
+                continue
+            for name in names:
+                module, _, attr = name.partition(".")
+                if module in ("subprocess", "pty") or (
+                    module == "os" and attr.startswith(OS_RUNS_PROGRAMS)
+                ):
+                    found.append(f"{path.name}:{node.lineno}: {name}")
+    assert not found
