@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
+from typing import ClassVar
 
+import conftest
 import pytest
 from conftest import FakeEngine
+from typer.testing import CliRunner
 
+from voice_coach import speech, timeline
 from voice_coach.atomic import write_atomically
+from voice_coach.audio import clip as clip_module
+from voice_coach.audio import loudness
+from voice_coach.cli.commands import app
 from voice_coach.paths import cache_dir as default_cache_dir
-from voice_coach.speech import ResolvedVoice
-from voice_coach.speech.cache import SpeechCache
+from voice_coach.speech import (
+    EspeakNgEngine,
+    PiperEngine,
+    Pyttsx3Engine,
+    ResolvedVoice,
+    espeak_engine,
+    piper_engine,
+)
+from voice_coach.speech import cache as cache_module
+from voice_coach.speech.cache import SpeechCache, finish, made_by
+from voice_coach.speech.fingerprint import modules_reached
 
 VOICE = ResolvedVoice("fake", "1", "tone", 160, 1.0)
 
@@ -121,3 +139,135 @@ def test_records_an_earlier_version_left_in_the_cache_are_removed(
     (old / "0123.head").write_bytes(b"voice-coach quick start\n{}\n")
     speech_cache(VoiceSettings(engine="fake"), tmp_path / "cache")
     assert not old.exists()
+
+
+# -- what made a clip is part of its key -------------------------------------------
+
+
+@pytest.fixture
+def fresh_digests() -> Iterator[None]:
+    """Digests are kept for the life of the process: forget them around a test that
+    changes code or constants (and put back)."""
+    made_by.cache_clear()
+    yield
+    made_by.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "value"),
+    [
+        (clip_module, "SILENCE_THRESHOLD", 400),  # trimming
+        (loudness, "TARGET_LUFS", -18.0),  # loudness normalization of each clip
+        (cache_module, "PARALLEL_MIN_PHRASES", 4),  # the cache's own module
+        (conftest, "MS_PER_WORD", 120),  # the engine's own code
+    ],
+)
+def test_key_changes_with_a_constant_that_shapes_clips(
+    cache: SpeechCache,
+    fresh_digests: None,
+    monkeypatch: pytest.MonkeyPatch,
+    module: ModuleType,
+    name: str,
+    value: object,
+) -> None:
+    before = cache.key("Hold.")
+    made_by.cache_clear()
+    monkeypatch.setattr(module, name, value)
+    assert cache.key("Hold.") != before
+
+
+def test_key_stays_when_code_that_makes_no_clip_changes(
+    cache: SpeechCache, fresh_digests: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = cache.key("Hold.")
+    made_by.cache_clear()
+    monkeypatch.setattr(timeline, "MIN_HOLD_MS", 4000)
+    monkeypatch.setattr(piper_engine, "NATURAL_RATE_WPM", 180)  # another engine's
+    assert cache.key("Hold.") == before
+
+
+def test_each_engine_reaches_its_own_modules_and_those_that_finish_clips() -> None:
+    finishing = {"voice_coach.speech.cache", "voice_coach.audio.clip", "voice_coach.audio.loudness"}
+    reached = {
+        engine.name: modules_reached([engine, finish], {"voice_coach"})
+        for engine in (Pyttsx3Engine, EspeakNgEngine, PiperEngine)
+    }
+    assert all(finishing <= modules for modules in reached.values())
+    # pyttsx3 takes espeak-ng's pace from espeak_engine: found, not listed.
+    assert "voice_coach.speech.espeak_engine" in reached["pyttsx3"]
+    assert "voice_coach.speech.piper_engine" not in reached["pyttsx3"]
+    assert "voice_coach.speech.espeak_engine" not in reached["piper"]
+    for modules in reached.values():
+        assert not modules & {"voice_coach.timeline", "voice_coach.speech", "voice_coach.cli"}
+
+
+def test_a_changed_engine_constant_gives_its_clips_new_keys(
+    fresh_digests: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = {engine: made_by(engine) for engine in (Pyttsx3Engine, PiperEngine)}
+    made_by.cache_clear()
+    monkeypatch.setattr(espeak_engine, "PACE", 0.9)  # how pyttsx3 drives libespeak-ng
+    assert made_by(Pyttsx3Engine) != before[Pyttsx3Engine]
+    assert made_by(PiperEngine) == before[PiperEngine]
+
+
+ENGINE_SOURCE = """\
+from voice_coach.audio.clip import Clip
+
+class SineEngine:
+    def synthesize(self, text, voice):
+        from .shaping import shaped  # imported where it is used, as engines do
+
+        return shaped(Clip(b"\\0\\0" * 100, 22050))
+"""
+
+
+def test_a_source_edit_in_a_module_the_engine_imports_gives_a_new_digest(
+    tmp_path: Path, fresh_digests: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "sine_engine"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "engine.py").write_text(ENGINE_SOURCE)
+    shaping = package / "shaping.py"
+    shaping.write_text("def shaped(clip):\n    return clip\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from sine_engine.engine import SineEngine  # type: ignore[import-not-found]
+
+    before = made_by(SineEngine)
+    assert "sine_engine.shaping" in modules_reached([SineEngine], {"sine_engine"})
+    made_by.cache_clear()
+    shaping.write_text("def shaped(clip):\n    return clip  # louder soon\n")
+    assert made_by(SineEngine) != before
+
+
+class FilesKeeper(FakeEngine):
+    """An engine that keeps files of its own in the cache directory, as piper does."""
+
+    name = "keeper"
+    given: ClassVar[list[Path | None]] = []
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        FilesKeeper.given.append(cache_dir)
+
+
+@pytest.mark.parametrize("option", [True, False])
+def test_an_engine_that_keeps_files_is_given_the_cache_dir(
+    fake_engine: type[FakeEngine],
+    cache_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    option: bool,
+) -> None:
+    monkeypatch.setitem(speech.BUILTIN_ENGINES, FilesKeeper.name, FilesKeeper)
+    FilesKeeper.given = []
+    chosen = tmp_path / "chosen"
+    routine = tmp_path / "r.yaml"
+    routine.write_text("title: T\nsteps:\n  - name: Stretch\n    hold: 10\n")
+    args = ["show", str(routine), "--engine", "keeper", "--json"]
+    result = CliRunner().invoke(app, args + (["--cache-dir", str(chosen)] if option else []))
+    assert result.exit_code == 0, result.output
+    wanted = chosen if option else cache_dir  # else $VOICE_COACH_CACHE's
+    assert wanted in FilesKeeper.given  # the engine that speaks
+    assert set(FilesKeeper.given) <= {wanted, None}  # None: looked at, never speaks
+    assert list(wanted.rglob("*.wav"))

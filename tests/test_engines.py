@@ -8,6 +8,7 @@ so worker processes can build it by name as they would any third-party engine.
 
 from __future__ import annotations
 
+import ast
 import os
 import struct
 import sys
@@ -648,6 +649,7 @@ class SequentialEspeak(EspeakNgEngine):
 PLUGIN = '''
 """A test engine installed through the entry-point group, built by name in workers."""
 
+import ast
 import os
 import time
 from typing import ClassVar
@@ -662,6 +664,10 @@ from voice_coach.speech.contract import phrase_failed
 class ToneEngine:
     name: ClassVar[str] = "tone"
     parallel: ClassVar[str] = "process"
+
+    def __init__(self, cache_dir=None):
+        self.cache_dir = cache_dir
+        """It keeps a file of its own there when it speaks, as piper keeps models."""
 
     def unavailable_reason(self):
         return None
@@ -684,6 +690,8 @@ class ToneEngine:
             os._exit(3)
         if "fail" in text:
             raise phrase_failed(self.name, text, "it was asked to")
+        if self.cache_dir is not None:
+            open(os.path.join(self.cache_dir, "tone-was-here"), "w").close()
         time.sleep(0.01)
         frames = 2205 * len(text.split())
         t = np.arange(frames) / 22050
@@ -737,6 +745,8 @@ def test_worker_processes_give_the_same_clips_as_one_at_a_time(
     calls = logged(tone_plugin)
     assert sorted(text for _, text in calls) == sorted(set(texts))  # each exactly once
     assert {pid for pid, _ in calls} - {os.getpid()}, "no worker process was used"
+    assert (tmp_path / "b" / "tone-was-here").exists(), "the workers' engines had no cache dir"
+    assert not (tmp_path / "a" / "tone-was-here").exists()  # this one was made without
     assert progress == list(range(1, 11))
     assert cache.stats.synthesized == 10
 
@@ -761,7 +771,7 @@ def test_a_crashing_phrase_in_a_worker_is_named(tone_plugin: Path, tmp_path: Pat
     texts = [f"Line {n}." for n in range(9)] + ["Now crash."]
     with pytest.raises(EngineError, match=r"engine tone crashed while speaking 'Now crash\.'"):
         cache.clips(texts)
-    files = files_in(tmp_path / "cache")
+    files = [f for f in files_in(tmp_path / "cache") if f.suffix == ".wav"]
     assert cache.path("Now crash.") not in files
     assert len(files) == 9  # the others were spoken again by a fresh worker
 
@@ -777,22 +787,65 @@ def test_a_failing_phrase_in_a_worker_names_phrase_and_engine(
 
 
 @pytest.mark.integration
-def test_piper_keeps_its_optimized_model_in_the_cache(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_piper_keeps_its_optimized_model_in_the_cache(tmp_path: Path) -> None:
     """Made once, loaded from then on; a damaged one is made again."""
     if PiperEngine().unavailable_reason():
         pytest.skip("piper is not installed")
-    monkeypatch.setenv("VOICE_COACH_CACHE", str(tmp_path))
     model = piper_module._package_model(PiperEngine().voices()[0].id)
-    piper_module._session(model)
-    (kept,) = files_in(tmp_path / piper_module.OPTIMIZED_FOLDER)
+    piper_module._session(model, tmp_path)
+    (kept,) = files_in(tmp_path)
     assert kept.suffix == ".ort" and kept.stat().st_size > 1_000_000
     made = kept.stat().st_mtime_ns
-    session = piper_module._session(model)
+    session = piper_module._session(model, tmp_path)
     assert kept.stat().st_mtime_ns == made  # loaded, not made again
     assert [i.name for i in session.get_inputs()][:1] == ["input"]
     kept.write_bytes(b"damaged")
-    piper_module._session(model)
-    assert files_in(tmp_path / piper_module.OPTIMIZED_FOLDER) == [kept]
+    piper_module._session(model, tmp_path)
+    assert files_in(tmp_path) == [kept]
     assert kept.stat().st_size > 1_000_000
+
+
+@pytest.mark.integration
+def test_piper_keeps_its_optimized_model_in_the_cache_dir_it_is_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if PiperEngine().unavailable_reason():
+        pytest.skip("piper is not installed")
+    default, chosen = tmp_path / "default", tmp_path / "chosen"
+    monkeypatch.setenv("VOICE_COACH_CACHE", str(default))
+    engine = speech.get_engine("piper", chosen)
+    assert engine.synthesize("Hold.", engine.resolve(VoiceSettings())).frames > 0
+    (kept,) = files_in(chosen / piper_module.OPTIMIZED_FOLDER)
+    assert kept.suffix == ".ort"
+    assert not default.exists()
+    speech.get_engine("piper").synthesize("Hold.", engine.resolve(VoiceSettings()))
+    assert files_in(default / piper_module.OPTIMIZED_FOLDER) == [
+        default / piper_module.OPTIMIZED_FOLDER / kept.name
+    ]  # without one: the default cache directory
+
+
+OS_RUNS_PROGRAMS = ("system", "popen", "spawn", "exec", "posix_spawn", "fork")
+"""Beginnings of the names of `os` functions that start a program."""
+
+
+def test_speech_runs_external_programs_only_through_proc() -> None:
+    """espeak-ng and any other program go through `voice_coach.proc` (one error with
+    the tool's stderr); worker processes of Python itself (multiprocessing) are fine."""
+    found = []
+    for path in sorted(Path(speech.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                names = [f"{node.value.id}.{node.attr}"]
+            else:
+                continue
+            for name in names:
+                module, _, attr = name.partition(".")
+                if module in ("subprocess", "pty") or (
+                    module == "os" and attr.startswith(OS_RUNS_PROGRAMS)
+                ):
+                    found.append(f"{path.name}:{node.lineno}: {name}")
+    assert not found

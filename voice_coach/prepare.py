@@ -45,8 +45,8 @@ OLD_RECORDS = "quickstart"
 
 def speech_cache(settings: VoiceSettings, cache_dir: Path | None = None) -> SpeechCache:
     """The engine `settings` name, its resolved voice, and the cache of its clips."""
-    engine = get_engine(engine_name(settings))
     root = cache_dir or default_cache_dir()
+    engine = get_engine(engine_name(settings), root)
     shutil.rmtree(root / OLD_RECORDS, ignore_errors=True)
     return SpeechCache(root, engine, engine.resolve(settings))
 

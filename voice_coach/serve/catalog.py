@@ -59,10 +59,11 @@ class Catalog:
         self.speech_lock = speech_lock
         self._lengths: dict[tuple[Routine, ResolvedVoice], int] = {}
         """Lengths already measured: the cues of each were all in the speech cache."""
-        self._voices: dict[VoiceSettings, tuple[Engine, ResolvedVoice]] = {}
-        """Voices already looked up: starting an engine and finding its voices can take
-        a tenth of a second (piper reads every installed package's metadata), and the
-        engines installed do not change while the server runs."""
+        self._voices: dict[tuple[VoiceSettings, str], tuple[Engine, ResolvedVoice]] = {}
+        """Voices already looked up, by settings and the engine they name then (the
+        default changes when a voice is installed while the server runs): starting an
+        engine and finding its voices can take a tenth of a second (piper reads every
+        installed package's metadata)."""
 
     def path(self, name: str) -> Path:
         routines = routine_paths()
@@ -80,7 +81,8 @@ class Catalog:
         return Checked(plan, voice)
 
     def _voice(self, settings: VoiceSettings) -> tuple[Engine, ResolvedVoice]:
-        found = self._voices.get(settings)
+        name = engine_name(settings)
+        found = self._voices.get((settings, name))
         if found is not None:
             return found
         if settings.voice and ("/" in settings.voice or settings.voice.endswith(".onnx")):
@@ -88,7 +90,7 @@ class Catalog:
                 [Problem("--voice", None, "", "a voice from the list; model files are not taken")]
             )
         try:
-            engine = get_engine(engine_name(settings))
+            engine = get_engine(name)
         except VoiceCoachError as exc:
             raise ValidationError([Problem("--engine", None, "", str(exc))]) from None
         try:
@@ -97,7 +99,7 @@ class Catalog:
             raise ValidationError([Problem("--voice", None, "", str(exc))]) from None
         if len(self._voices) >= MAX_VOICES_KEPT:
             self._voices.clear()
-        self._voices[settings] = engine, voice
+        self._voices[settings, name] = engine, voice
         return engine, voice
 
     def prepared(self, name: str, choices: Choices) -> tuple[Plan, Prepared]:

@@ -6,14 +6,22 @@ Built in: piper (neural, extra `voice-coach[neural]`; the default where it has a
 voice for the routine's language), pyttsx3 (espeak-ng in-process; the default
 otherwise) and the espeak-ng command line. Third-party engines join through the entry-point group
 ``voice_coach.engines``: a class with the same contract, registered under its `name`.
+An engine that keeps files of its own (piper: its optimized voice models) names a
+`cache_dir` parameter in its constructor and is given the speech cache's directory.
 """
 
 from __future__ import annotations
 
-import functools
+import importlib
+import inspect
+import os
+import sys
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
+from typing import TypeAlias
 
 from ..errors import EngineError, VoiceCoachError
 from ..routine.model import VoiceSettings
@@ -41,6 +49,7 @@ __all__ = [
     "SYNTHESIS_TIMEOUT_S",
     "DefaultEngine",
     "Engine",
+    "EngineFactory",
     "EngineStatus",
     "EspeakNgEngine",
     "Parallelism",
@@ -63,12 +72,16 @@ FALLBACK_ENGINE = "pyttsx3"
 NATURAL_VOICE_HINT = "pip install 'voice-coach[neural]'"
 ENTRY_POINT_GROUP = "voice_coach.engines"
 
-BUILTIN_ENGINES: dict[str, Callable[[], Engine]] = {
+EngineFactory: TypeAlias = Callable[..., Engine]
+"""An engine class, or a function that makes an engine: called with no arguments, or
+with `cache_dir=` when it names that parameter (see `get_engine`)."""
+
+BUILTIN_ENGINES: dict[str, EngineFactory] = {
     cls.name: cls for cls in (Pyttsx3Engine, EspeakNgEngine, PiperEngine)
 }
 
 
-def registry() -> dict[str, Callable[[], Engine]]:
+def registry() -> dict[str, EngineFactory]:
     """Built-in engines plus those installed through the entry-point group."""
     engines = dict(BUILTIN_ENGINES)
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -76,19 +89,34 @@ def registry() -> dict[str, Callable[[], Engine]]:
     return engines
 
 
-def _lazy(ep: metadata.EntryPoint) -> Callable[[], Engine]:
-    def make() -> Engine:
+def _lazy(ep: metadata.EntryPoint) -> EngineFactory:
+    def make(cache_dir: Path | None = None) -> Engine:
         try:
             factory = ep.load()
         except Exception as exc:
             raise EngineError(f"engine plugin {ep.name!r} failed to load: {exc}") from None
-        engine: Engine = factory()
-        return engine
+        return _make(factory, cache_dir)
 
     return make
 
 
-def _unknown(name: str, engines: dict[str, Callable[[], Engine]]) -> EngineError:
+def _make(factory: EngineFactory, cache_dir: Path | None) -> Engine:
+    """`factory()`, told `cache_dir` when it takes one: only an engine that keeps files
+    of its own (piper) names the parameter, so other engines need not accept it."""
+    if cache_dir is not None and _takes_cache_dir(factory):
+        return factory(cache_dir=cache_dir)
+    engine: Engine = factory()
+    return engine
+
+
+def _takes_cache_dir(factory: EngineFactory) -> bool:
+    try:
+        return "cache_dir" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # no signature to read (a class written in C)
+        return False
+
+
+def _unknown(name: str, engines: dict[str, EngineFactory]) -> EngineError:
     return EngineError(f"unknown engine {name!r}; choose one of: {', '.join(sorted(engines))}")
 
 
@@ -103,11 +131,55 @@ class DefaultEngine:
     """Set when the natural voice could not be used: what to do to get it."""
 
 
-@functools.cache
 def default_engine(language: str | None = None) -> DefaultEngine:
     """The one rule for the default engine: piper when it has an installed voice for
     `language` (English when None), else pyttsx3. `--engine`, the profile and a
-    routine's `voice.engine` choose otherwise."""
+    routine's `voice.engine` choose otherwise.
+
+    Looking costs about a tenth of a second (piper reads every installed package's
+    metadata), so the answer is kept while nothing is installed or removed: a
+    long-running `serve` sees a voice installed after it started at its next request.
+    """
+    with _DEFAULTS.lock:
+        installed = _installed_stamp()
+        if installed != _DEFAULTS.installed:
+            if _DEFAULTS.installed:
+                importlib.invalidate_caches()  # the import system's own listings too
+            _DEFAULTS.installed, _DEFAULTS.chosen = installed, {}
+        if language not in _DEFAULTS.chosen:
+            _DEFAULTS.chosen[language] = _choose_default(language)
+        return _DEFAULTS.chosen[language]
+
+
+@dataclass
+class _Defaults:
+    """The default engine per language, as chosen with what was installed then."""
+
+    installed: tuple[tuple[str, int], ...] = ()
+    chosen: dict[str | None, DefaultEngine] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_DEFAULTS = _Defaults()
+
+
+def _installed_stamp() -> tuple[tuple[str, int], ...]:
+    """When each folder Python imports from last changed (a few microseconds).
+
+    Installing or removing a package (piper, a voice package) adds or removes an entry
+    in one of them, which changes that folder's modification time: the test the import
+    system itself uses to refresh its listings.
+    """
+    stamps = []
+    for folder in sys.path:
+        try:
+            stamps.append((folder, os.stat(folder or ".").st_mtime_ns))
+        except OSError:
+            stamps.append((folder, -1))
+    return tuple(stamps)
+
+
+def _choose_default(language: str | None) -> DefaultEngine:
     wanted = language or "en"
     piper = PiperEngine()
     reason = piper.unavailable_reason()
@@ -138,15 +210,20 @@ def fallback_note(settings: VoiceSettings) -> str | None:
     return None if settings.engine else default_engine(settings.language).fallback_note
 
 
-def get_engine(name: str) -> Engine:
-    """A ready engine by name, or `EngineError` listing the choices / how to install it."""
+def get_engine(name: str, cache_dir: Path | None = None) -> Engine:
+    """A ready engine by name, or `EngineError` listing the choices / how to install it.
+
+    `cache_dir` is where the speech cache is: an engine that keeps files of its own
+    there (piper: each voice model as onnxruntime optimized it) is given it; None: the
+    default cache directory.
+    """
     factory = BUILTIN_ENGINES.get(name)  # no scan of installed plugins for these
     if factory is None:
         engines = registry()
         if name not in engines:
             raise _unknown(name, engines)
         factory = engines[name]
-    engine = factory()
+    engine = _make(factory, cache_dir)
     reason = engine.unavailable_reason()
     if reason:
         raise EngineError(f"engine {name!r} is not available: {reason}")
@@ -194,7 +271,7 @@ def engine_statuses(only: str | None = None) -> list[EngineStatus]:
     return [_status(name, engines[name]) for name in names]
 
 
-def _status(name: str, factory: Callable[[], Engine]) -> EngineStatus:
+def _status(name: str, factory: EngineFactory) -> EngineStatus:
     try:
         engine = factory()
         reason = engine.unavailable_reason()

@@ -1,14 +1,17 @@
 """A directory of synthesized cues: one WAV per distinct way of saying a line.
 
-The key covers everything that changes the sound (engine, its version, voice, rate,
-volume, text, and how clips are post-processed), so a stale entry is never reused.
-Entries are written atomically; a truncated or corrupt one is detected on read and
-synthesized again.
+The key covers everything that changes the sound, so a stale entry is never reused:
+the resolved voice (engine, the engine's and its voice model's version, voice, rate,
+volume), the text, and a digest of the code that makes the clip (`made_by`: the
+engine's modules and those that finish each clip, found by following their code, with
+their constants). Entries are written atomically; a truncated or corrupt one is
+detected on read and synthesized again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -28,15 +31,11 @@ from ..audio.loudness import normalize_clip
 from ..errors import EngineError, VoiceCoachError
 from . import get_engine
 from .contract import SYNTHESIS_TIMEOUT_S, Engine, Parallelism, ResolvedVoice
+from .fingerprint import code_digest
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-CACHE_FORMAT = 5
-"""Bump when what is stored for the same inputs changes (silence trimming, loudness
-normalization, how an engine is driven). 4: piper says one-word lines as calls. 5:
-espeak-ng (and pyttsx3 through libespeak-ng) says lines of more than one word a little
-slower than the rate."""
 PARALLEL_MIN_PHRASES = 8
 """Fewer missing phrases than this are synthesized one by one: starting workers for
 them would cost more than it saves."""
@@ -49,33 +48,59 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class CacheStats:
+    """What a `SpeechCache` did since it was made, counted in lines (clips)."""
+
     hits: int = 0
+    """Clips read from the cache."""
     synthesized: int = 0
+    """Clips spoken by the engine and stored."""
     repaired: int = 0
-    """Entries found broken and synthesized again."""
+    """Entries found broken (truncated, not a WAV, empty) and so spoken again."""
 
 
 @dataclass
 class SpeechCache:
+    """The clips of one engine speaking with one voice, kept as WAV files under `root`.
+
+    Safe to use from several threads, and from several processes on the same `root`:
+    an entry is written whole (atomically) or not at all.
+    """
+
     root: Path
+    """The cache directory (`--cache-dir`, else `paths.cache_dir()`); made when needed."""
     engine: Engine
+    """Speaks the lines missing from the cache."""
     voice: ResolvedVoice
+    """How `engine` speaks them; from `engine.resolve`."""
     stats: CacheStats = field(default_factory=CacheStats)
+    """Counts of this cache's reads, syntheses and repairs."""
     _engine_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     """Engines such as pyttsx3 are not thread-safe: one synthesis at a time."""
     _stats_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def key(self, text: str) -> str:
-        fields = {**dataclasses.asdict(self.voice), "text": text, "format": CACHE_FORMAT}
+        """The entry's name for `text`: a SHA-256 hex digest of the resolved voice, the
+        text (exactly, case and punctuation included) and the digest of the code that
+        makes the clip (`made_by`). The first call for an engine class in a process
+        takes a few milliseconds, later ones microseconds."""
+        fields = {
+            **dataclasses.asdict(self.voice),
+            "text": text,
+            "code": made_by(type(self.engine)),
+        }
         blob = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
 
     def path(self, text: str) -> Path:
+        """Where `text`'s clip is, or would be, stored: `root/ENGINE/KE/KEY.wav`."""
         key = self.key(text)
         return self.root / self.voice.engine / key[:2] / f"{key}.wav"
 
     def clip(self, text: str) -> Clip:
-        """The text's clip: from the cache, else synthesized now and stored. Thread-safe."""
+        """The text's clip, trimmed and at `TARGET_LUFS` (see `finish`): from the cache,
+        else synthesized now and stored. Thread-safe. Raises `EngineError` when the
+        engine cannot speak it (nothing is stored then), `OSError` when the entry
+        cannot be written."""
         clip = self.cached(text)
         if clip is None:
             clip = self._synthesize(text)
@@ -88,6 +113,12 @@ class SpeechCache:
         Cached clips are read first; the missing ones are then synthesized, side by
         side when the engine allows it and there are enough of them. `progress` gets
         (done, total) after each text, counting up to the number of distinct texts.
+        Returns the clips by text, in the order the texts first appear.
+
+        Raises `EngineError` when a line fails, when one takes longer than
+        `SYNTHESIS_TIMEOUT_S` seconds in a worker process, or when it kills its worker;
+        the lines finished before it are stored. `OSError` when an entry cannot be
+        written.
         """
         unique = list(dict.fromkeys(texts))
         found: dict[str, Clip] = {}
@@ -111,7 +142,9 @@ class SpeechCache:
         return {text: found[text] for text in unique}
 
     def cached(self, text: str) -> Clip | None:
-        """The cached clip, or None when it is missing or broken (then made again)."""
+        """The cached clip, or None when it is missing or broken (counted in
+        `stats.repaired`; `clip` makes it again). Never synthesizes; a broken entry
+        is no error."""
         path = self.path(text)
         if not path.exists():
             return None
@@ -207,7 +240,7 @@ class SpeechCache:
 
         left = list(texts)
         try:
-            with _Workers(self.engine.name, workers) as pool:
+            with _Workers(self.engine.name, self.root, workers) as pool:
                 for text, clip in pool.speak(left, self.voice):
                     left.remove(text)
                     yield text, finish(clip)
@@ -215,7 +248,7 @@ class SpeechCache:
             # A phrase killed its worker, but several were in flight: speak the rest one
             # at a time in one fresh worker, so a crash names its phrase (and a one-off
             # crash heals).
-            with _Workers(self.engine.name, 1) as pool:
+            with _Workers(self.engine.name, self.root, 1) as pool:
                 for text in left:
                     try:
                         ((_, clip),) = pool.speak([text], self.voice)
@@ -228,12 +261,13 @@ class SpeechCache:
 
 
 class _Workers:
-    """Worker processes that each build the engine by name through the registry.
+    """Worker processes that each build the engine by name through the registry, with
+    the cache's directory (see `get_engine`).
 
     Leaving the block because of an error (a hung phrase, Ctrl+C) kills them.
     """
 
-    def __init__(self, engine_name: str, count: int) -> None:
+    def __init__(self, engine_name: str, cache_dir: Path, count: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -243,7 +277,7 @@ class _Workers:
             count,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(engine_name,),
+            initargs=(engine_name, cache_dir),
         )
 
     def __enter__(self) -> _Workers:
@@ -304,9 +338,9 @@ _WORKER: dict[str, Engine | EngineError] = {}
 """This worker's engine, built by name through the registry, or why it could not be."""
 
 
-def _start_worker(engine_name: str) -> None:
+def _start_worker(engine_name: str, cache_dir: Path) -> None:
     try:
-        _WORKER["engine"] = get_engine(engine_name)
+        _WORKER["engine"] = get_engine(engine_name, cache_dir)
     except VoiceCoachError as exc:
         _WORKER["engine"] = EngineError(str(exc))
 
@@ -316,6 +350,14 @@ def _speak_in_worker(text: str, voice: ResolvedVoice) -> Clip:
     if isinstance(engine, EngineError):
         raise engine
     return engine.synthesize(text, voice)
+
+
+@functools.cache
+def made_by(engine: type) -> str:
+    """A digest of the code that makes what is stored for `engine`'s clips: its class,
+    `finish`, and all they reach (see `fingerprint`). Once per engine and process (a
+    few milliseconds): the code does not change while it runs."""
+    return code_digest(engine, finish)
 
 
 def finish(clip: Clip) -> Clip:

@@ -43,7 +43,9 @@ class VoiceInfo:
     languages: tuple[str, ...]
     """Lower-case language tags, most fitting first, e.g. ("en-us", "en")."""
     gender: str | None = None
+    """"male", "female", or None when the engine does not say."""
     notes: str | None = None
+    """Anything else worth a glance in the listing (sample rate, model), or None."""
 
 
 @dataclass(frozen=True)
@@ -51,31 +53,57 @@ class ResolvedVoice:
     """Exactly how an engine will speak: every field set, part of the cache key."""
 
     engine: str
+    """The engine's registry `name`."""
     engine_version: str
+    """`Engine.version()`, plus the voice model's identity where the engine has one
+    (piper: the voice package and its version, or a digest of the model's files)."""
     voice: str
+    """A `VoiceInfo.id` of this engine (piper also takes a model's path)."""
     rate_wpm: int
+    """Words per minute asked for; engines map it so that a rate sounds about as fast
+    on each (espeak-ng says sentences at `espeak_engine.PACE` of it)."""
     volume: float
+    """0.0 to 1.0; 1.0 is the engine's normal level. Stored clips are brought to the
+    same loudness afterwards, so this mostly changes how close to clipping it speaks."""
 
 
 class Engine(Protocol):
+    """A text-to-speech engine: one line of text in, one `Clip` out.
+
+    Built by the registry with no arguments, or with `cache_dir=` (the speech cache's
+    directory, for files the engine keeps of its own) when its constructor names that
+    parameter. Building one is cheap and starts nothing: whether it can speak here is
+    `unavailable_reason`'s answer. The other methods are for an engine whose answer was
+    None; they raise `EngineError` (or `ToolError` for an external program), never a
+    library's own exceptions.
+    """
+
     name: ClassVar[str]
+    """Registry name, as `--engine` takes it and as `ResolvedVoice.engine` holds it."""
     parallel: ClassVar[Parallelism]
+    """How the cache may synthesize several lines at once (optional: "none" if absent)."""
 
     def unavailable_reason(self) -> str | None:
-        """None when the engine can be used here; else why not and how to fix it."""
+        """None when the engine can be used here; else one line saying why not and how
+        to fix it (what to install). Never raises."""
 
     def voices(self) -> list[VoiceInfo]:
-        """Every voice this engine can speak with here."""
+        """Every voice this engine can speak with here, in the engine's own order."""
 
     def version(self) -> str:
-        """The engine's version (and its back end's), part of every cache key."""
+        """The engine's version (and its back end's), part of every cache key: it must
+        change when its library could say the same line differently (the engine's own
+        code is in the key already, through `cache.made_by`)."""
 
     def resolve(self, settings: VoiceSettings) -> ResolvedVoice:
         """Fill in defaults, pick a voice for `settings.language` when no voice is
         given, and check the voice exists; `EngineError` listing choices if not."""
 
     def synthesize(self, text: str, voice: ResolvedVoice) -> Clip:
-        """Speak one line. Raise `EngineError` naming the line and engine on failure."""
+        """Speak one line with `voice` (from this engine's `resolve`): mono 16-bit PCM
+        at the engine's own sample rate, silence around it not yet trimmed. Raises
+        `EngineError` naming the line and the engine (`phrase_failed`) on failure; a
+        clip with no samples is a failure too. Thread-safe only as `parallel` says."""
 
 
 def normalize_language(tag: str) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..audio.clip import Clip
 from ..errors import EngineError
+from ..paths import cache_dir as default_cache_dir
 from ..routine.model import VoiceSettings
 from .contract import (
     Parallelism,
@@ -42,7 +43,7 @@ NATURAL_RATE_WPM = 175
 every engine. Measured: joe (medium) speaks the sciatica routine's cues about 10%
 faster than espeak-ng at 160 wpm. Voices differ a little in their natural pace."""
 OPTIMIZED_FOLDER = "piper-models"
-"""In the cache: each voice model as onnxruntime optimized it for this machine."""
+"""In the cache directory: each voice model as onnxruntime optimized it for this machine."""
 SENTENCE_GAP_MS = 250
 """Silence put between sentences: piper speaks each one separately and ends it with
 only about 0.15 s of quiet, which runs sentences together."""
@@ -69,7 +70,10 @@ class PiperEngine:
     # Busy with other work, the workers lost (43 s against 38 s). So: one at a time.
     parallel: ClassVar[Parallelism] = "none"
 
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir
+        """The cache directory, which keeps each voice model as onnxruntime optimized it
+        (in `OPTIMIZED_FOLDER`); None: the default (`paths.cache_dir`)."""
         self._packages: dict[str, VoiceInfo] | None = None
         self._loaded: dict[str, Any] = {}
         """Voice id -> loaded PiperVoice: each model is loaded once per engine."""
@@ -143,26 +147,26 @@ class PiperEngine:
             )
             try:
                 config = json.loads(model.config_path.read_text(encoding="utf-8"))
+                optimized = (self.cache_dir or default_cache_dir()) / OPTIMIZED_FOLDER
                 self._loaded[voice_id] = piper.PiperVoice(
-                    session=_session(model), config=piper.PiperConfig.from_dict(config)
+                    session=_session(model, optimized), config=piper.PiperConfig.from_dict(config)
                 )
             except Exception as exc:  # onnxruntime's own errors for a broken model
                 raise EngineError(f"piper could not load voice {voice_id}: {exc}") from None
         return self._loaded[voice_id]
 
 
-def _session(model: VoiceModel) -> Any:
-    """An onnxruntime session for `model`, from its optimized form in the cache when
+def _session(model: VoiceModel, folder: Path) -> Any:
+    """An onnxruntime session for `model`, from its optimized form in `folder` when
     there is one (loads in about half the time: the graph is not optimized again), else
     optimized now and kept there for the next time."""
     import onnxruntime as ort
 
     from ..atomic import partial_beside
-    from ..paths import cache_dir
 
     providers = ["CPUExecutionProvider"]
     key = hashlib.sha256(f"{model.identity} {ort.__version__}".encode()).hexdigest()[:16]
-    optimized = cache_dir() / OPTIMIZED_FOLDER / f"{model.model_path.stem}-{key}.ort"
+    optimized = folder / f"{model.model_path.stem}-{key}.ort"
     if optimized.is_file():
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
