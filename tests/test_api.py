@@ -217,6 +217,22 @@ def test_timeline_picture_and_voices(client: Client) -> None:
     assert fake["available"] and fake["voices"][0]["id"] == "tone"
 
 
+def test_the_voices_are_listed_again_after_an_install(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-running server sees a voice installed after it started."""
+    listed = client.get("/api/voices")[1]
+    assert client.get("/api/voices")[1] == listed
+    monkeypatch.setattr(
+        FakeEngine, "voices", lambda self: [speech.VoiceInfo("new", "New", ("en",))]
+    )
+    assert client.get("/api/voices")[1] == listed  # nothing installed: the list is kept
+    stamp = speech.installed_stamp()
+    monkeypatch.setattr(speech, "installed_stamp", lambda: (*stamp, ("/new/site", 1)))
+    fake = next(e for e in client.get("/api/voices")[1]["engines"] if e["name"] == "fake")
+    assert [v["id"] for v in fake["voices"]] == ["new"]
+
+
 # -- errors -----------------------------------------------------------------------------
 
 

@@ -130,6 +130,7 @@ class Api:
         self.renders = RenderQueue(self.root, speech_lock, max_waiting, log)
         self._profile_lock = threading.Lock()
         self._voices: dict[str, Any] | None = None
+        self._voices_stamp: object = None
 
     def close(self) -> None:
         self.renders.close()
@@ -233,9 +234,13 @@ class Api:
         return json_reply(HTTPStatus.OK, {"settings": described()})
 
     def voices(self, request: Request, parts: list[str]) -> Reply:
-        if self._voices is None:
-            from ..speech import default_engine, engine_statuses
+        """The engines and their voices: listed again when a package was installed or
+        removed since (`speech.installed_stamp`), so a new voice shows without a restart."""
+        from ..speech import default_engine, engine_statuses, installed_stamp
 
+        stamp = installed_stamp()
+        if self._voices is None or self._voices_stamp != stamp:
+            self._voices_stamp = stamp
             self._voices = {
                 "default": default_engine().name,
                 "engines": [

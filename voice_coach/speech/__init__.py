@@ -141,7 +141,7 @@ def default_engine(language: str | None = None) -> DefaultEngine:
     long-running `serve` sees a voice installed after it started at its next request.
     """
     with _DEFAULTS.lock:
-        installed = _installed_stamp()
+        installed = installed_stamp()
         if installed != _DEFAULTS.installed:
             if _DEFAULTS.installed:
                 importlib.invalidate_caches()  # the import system's own listings too
@@ -163,7 +163,7 @@ class _Defaults:
 _DEFAULTS = _Defaults()
 
 
-def _installed_stamp() -> tuple[tuple[str, int], ...]:
+def installed_stamp() -> tuple[tuple[str, int], ...]:
     """When each folder Python imports from last changed (a few microseconds).
 
     Installing or removing a package (piper, a voice package) adds or removes an entry
