@@ -11,7 +11,6 @@ import json
 import os
 import stat
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from conftest import ROUTINES, FakeEngine, ctrl_c_back, require_program
+from integration.waiting import wait_until
 from typer.testing import CliRunner
 
 from voice_coach import speech
@@ -33,6 +33,7 @@ from voice_coach.speech import DefaultEngine
 
 KEY = "k" * 32
 ROUTINE = "sciatica-relief"
+RUNNING = ("queued", "running")
 
 
 @dataclass
@@ -83,13 +84,16 @@ class Client:
         return self.wait(render)
 
     def wait(self, render: dict[str, Any]) -> dict[str, Any]:
-        deadline = time.monotonic() + 60
-        while render["state"] in ("queued", "running"):
-            assert time.monotonic() < deadline, render
-            time.sleep(0.02)
-            status, render = self.get(f"/api/exports/{render['id']}")
-            assert status == 200
-        return render
+        """`render` once it has ended (done or failed)."""
+        if render["state"] not in RUNNING:
+            return render
+
+        def ended() -> dict[str, Any] | None:
+            status, latest = self.get(f"/api/exports/{render['id']}")
+            assert status == 200, latest
+            return None if latest["state"] in RUNNING else latest
+
+        return wait_until(ended, f"render {render['id']} to end", 60)
 
 
 @pytest.fixture(autouse=True)
@@ -538,9 +542,7 @@ def test_a_flood_of_renders_gets_429(
             statuses.append(status)
             if status == 429:
                 assert headers["Retry-After"] == "30" and "try again" in reply["error"]
-            deadline = time.monotonic() + 10
-            while not calls and time.monotonic() < deadline:  # the first one is running
-                time.sleep(0.01)
+            wait_until(lambda: calls, "the first render to be running", 10, 0.01)
         # One running, two waiting; the rest refused.
         assert statuses == [202, 202, 202] + [429] * 7
         # A request that is already queued is still answered, not refused.

@@ -339,7 +339,7 @@ def fake_espeak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
             printf '%s\\n' "$text" >> "{tmp_path}/stdin.log"
             case "$text" in
               *bad*) echo "espeak-ng: something broke" >&2; exit 3;;
-              *slow*) exec sleep 30;;
+              *slow*) exec sleep 30;;  # outlasts the timeout the test sets
               *mute*) exit 0;;
             esac
             cat "{tmp_path}/tone.wav"
@@ -685,14 +685,14 @@ class ToneEngine:
         with open(os.environ["TONE_CALLS"], "a") as log:
             log.write(f"{os.getpid()} {text}\\n")
         if "hang" in text:
-            time.sleep(60)
+            time.sleep(60)  # a phrase that never ends: the tests are about the timeout
         if "crash" in text:
             os._exit(3)
         if "fail" in text:
             raise phrase_failed(self.name, text, "it was asked to")
         if self.cache_dir is not None:
             open(os.path.join(self.cache_dir, "tone-was-here"), "w").close()
-        time.sleep(0.01)
+        time.sleep(0.01)  # speaking takes time, as with a real engine
         frames = 2205 * len(text.split())
         t = np.arange(frames) / 22050
         pitch = 200 + 10 * len(text)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from integration.waiting import wait_until
 
 from voice_coach.history import (
     SCHEMA_V1,
@@ -283,15 +284,14 @@ def test_summary_json(history: History) -> None:
 # --- two processes at once ---------------------------------------------------------------
 
 WRITER = """
-import sys, time
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from voice_coach.history import History, Session
 
-path, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+path, name = Path(sys.argv[1]), sys.argv[2]
 (path.parent / f"ready-{name}").touch()
-while not go.exists():
-    time.sleep(0.001)
+sys.stdin.readline()  # the test says go
 start = datetime(2024, 3, 4, 7, tzinfo=UTC)
 with History.open(path) as history:
     for i in range(50):
@@ -303,27 +303,31 @@ with History.open(path) as history:
 
 
 def test_two_processes_write_at_once(tmp_path: Path, path: Path) -> None:
-    go = tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(path), name, str(go)],
+            [sys.executable, "-c", WRITER, str(path), name],
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for name in ("a", "b")
     ]
+
+    def ready() -> bool:
+        assert all(w.poll() is None for w in writers), [w.communicate() for w in writers]
+        return all((tmp_path / f"ready-{n}").exists() for n in "ab")
+
     try:
         # Both have imported everything before either starts, so the writes overlap
         # (including creating the file, which neither finds).
-        deadline = time.monotonic() + 60
-        while not all((tmp_path / f"ready-{n}").exists() for n in "ab"):
-            assert time.monotonic() < deadline, "writers did not start"
-            assert all(w.poll() is None for w in writers), [w.communicate() for w in writers]
-            time.sleep(0.01)
-        go.touch()
+        wait_until(ready, "both writers to start", 60, 0.01)
+        for w in writers:  # go: each is blocked reading its stdin
+            assert w.stdin is not None
+            w.stdin.write("go\n")
+            w.stdin.flush()
         results = [w.communicate(timeout=60) for w in writers]
     finally:
         for w in writers:

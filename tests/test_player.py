@@ -1,5 +1,5 @@
-"""Live playback without a sound server: keys, the status line, choosing a device, saved
-positions, and the whole play loop on a fake device (`FakeDevice`) with a fake clock.
+"""Live playback without a sound server: the status line, and the whole play loop on a
+fake device (`FakeDevice`) with a fake clock.
 
 The fake device calls the stream's callback the way a sound card does: it fills its
 buffer at once, then asks for one period each time a period has played (the clock
@@ -23,13 +23,10 @@ from conftest import SAMPLE_RATE, FakeEngine
 
 from voice_coach.audio.clip import Clip
 from voice_coach.audio.mix import render
-from voice_coach.errors import EngineError, ToolError
-from voice_coach.live import positions
-from voice_coach.live.devices import OutputDevice, pick_device
-from voice_coach.live.keys import parse_keys
+from voice_coach.errors import EngineError
 from voice_coach.live.player import PlayResult, play, status_line
 from voice_coach.live.session import Command, Status
-from voice_coach.live.stream import TONE_GAP_MS, Output, Source, StartTone, start_tone
+from voice_coach.live.stream import Output, Source, StartTone, start_tone
 from voice_coach.routine.model import Exercise, Routine
 from voice_coach.speech.cache import SpeechCache
 from voice_coach.speech.contract import ResolvedVoice
@@ -47,21 +44,7 @@ ROUTINE = Routine(
 )
 
 
-# -- keys, status, devices, positions -----------------------------------------------
-
-
-def test_keys_map_to_commands_including_arrow_sequences() -> None:
-    assert parse_keys(b" nb+-=q") == [
-        Command.PAUSE,
-        Command.NEXT,
-        Command.BACK,
-        Command.LONGER,
-        Command.SHORTER,
-        Command.LONGER,
-        Command.QUIT,
-    ]
-    assert parse_keys(b"\x1b[C\x1b[Dx\x1b[A") == [Command.NEXT, Command.BACK]
-    assert parse_keys(b"") == []
+# -- the status line ------------------------------------------------------------------
 
 
 def test_status_line_shows_step_side_rep_and_time_left() -> None:
@@ -95,66 +78,6 @@ def test_status_line_shows_step_side_rep_and_time_left() -> None:
     )
     assert paused.startswith("paused") and "0:00 / …" in paused
     assert "flow 0:12 left" in status_line(dataclasses.replace(st, hold_kind="flow"))
-
-
-DEVICES = [
-    OutputDevice(0, "pulse", "ALSA", False),
-    OutputDevice(3, "default", "ALSA", True),
-    OutputDevice(5, "USB speaker", "ALSA", False),
-]
-
-
-def test_pick_device_by_index_or_name() -> None:
-    assert pick_device(None, DEVICES) is None
-    assert pick_device("3", DEVICES) == 3
-    assert pick_device("usb", DEVICES) == 5
-    with pytest.raises(ToolError, match=r"'nope' is not an output device; output devices: 0"):
-        pick_device("nope", DEVICES)
-    with pytest.raises(ToolError, match="matches several"):
-        pick_device("u", DEVICES)
-
-
-def test_no_device_suggests_export() -> None:
-    with pytest.raises(ToolError, match="voice-coach export"):
-        pick_device(None, [])
-
-
-def test_positions_persist_per_routine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VOICE_COACH_STATE", str(tmp_path))
-    a, b = str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")
-    assert positions.load_position(a) is None
-    positions.save_position(a, 3)
-    positions.save_position(b, 5)
-    assert (positions.load_position(a), positions.load_position(b)) == (3, 5)
-    positions.clear_position(a)
-    assert (positions.load_position(a), positions.load_position(b)) == (None, 5)
-
-
-def test_a_damaged_positions_file_means_nothing_to_resume(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("VOICE_COACH_STATE", str(tmp_path))
-    (tmp_path / "positions.json").write_text("{not json")
-    assert positions.load_position("x.yaml") is None
-    positions.save_position("x.yaml", 2)
-    assert positions.load_position("x.yaml") == 2
-
-
-# -- the start tone -------------------------------------------------------------------
-
-
-def test_the_start_tone_is_short_soft_and_then_silence() -> None:
-    tone = np.frombuffer(start_tone(SAMPLE_RATE), "<i2")
-    assert 0.15 <= tone.size / SAMPLE_RATE <= 0.3
-    assert 0 < np.abs(tone).max() <= 0.13 * 32767  # well under speech
-    assert abs(int(tone[0])) < 200 and abs(int(tone[-1])) < 200  # faded: no click
-    source = StartTone(SAMPLE_RATE)
-    gap = SAMPLE_RATE * TONE_GAP_MS // 1000
-    head = np.frombuffer(source.read(tone.size + gap - 1), "<i2")
-    assert np.array_equal(head[: tone.size], tone) and not head[tone.size :].any()
-    assert not source.finished
-    source.read(1)
-    assert source.finished  # its stream plays out and stops
 
 
 # -- the play loop on a fake device -----------------------------------------------------

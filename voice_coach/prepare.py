@@ -22,17 +22,25 @@ from .speech.contract import ResolvedVoice
 from .timeline import Pacing, Timeline, build_timeline, spoken_texts
 
 Progress = Callable[[int, int], None]
+"""Called with (lines done, distinct lines in all) as each line is read or synthesized."""
 
 
 @dataclass(frozen=True)
 class Prepared:
+    """A routine ready to render: its voice, every line's audio and the timeline laid
+    out from their measured lengths."""
+
     routine: Routine
     voice: ResolvedVoice
+    """The engine and voice that spoke, with every default filled in."""
     timeline: Timeline
     clips: dict[str, Clip]
     """Every spoken line's audio, by text."""
     sample_rate: int
+    """The rate to render at, in Hz: the most common among the clips (the others are
+    resampled to it); 22050 when there are none."""
     cache: CacheStats
+    """How many lines came from the speech cache and how many were synthesized now."""
     note: str | None = None
     """For the person: the natural voice could not be used, and how to get it."""
     bed: BedPlan | None = None
@@ -58,6 +66,18 @@ def prepare(
     pacing: Pacing = Pacing(),
     progress: Progress | None = None,
 ) -> Prepared:
+    """Speak (or find in the cache) every line `routine` may say and lay it out.
+
+    `voice_override` is merged over the routine's own `voice:` (the fields it sets
+    win). Clips are kept in `cache_dir` (default: `paths.cache_dir()`) and each
+    distinct line is synthesized at most once, side by side when the engine allows;
+    `progress` follows that.
+
+    Raises `ValidationError` for a bed file that is missing, cannot be decoded or is
+    longer than 3 hours (before any synthesis); `EngineError` for an engine that is
+    unknown or not installed, a voice it does not have, or a line it cannot speak;
+    `CueTooLongError` (a `TimelineError`) for a cue longer than its hold or beat.
+    """
     check_files(routine)  # a missing or broken bed file: said before any synthesis
     settings = routine.voice.merged(voice_override)
     cache = speech_cache(settings, cache_dir)

@@ -98,7 +98,9 @@ class Event:
     """One sound on the timeline: a spoken cue or a chime."""
 
     start_ms: int
+    """The onset, from the start of the audio (the lead-in included)."""
     duration_ms: int
+    """How long it sounds: a spoken line's measured length, a chime's `Pacing.chime_ms`."""
     kind: Kind
     text: str
     """The words spoken; for a chime, "start" or "end"."""
@@ -111,14 +113,21 @@ class Event:
 
     @property
     def is_speech(self) -> bool:
+        """Every kind but "chime"."""
         return self.kind != "chime"
 
 
 @dataclass(frozen=True)
 class Chapter:
+    """A step (or the introduction) as a span of the audio: an export's chapter."""
+
     title: str
+    """The step's name; for a rest "Rest, then NEXT STEP" ("Rest" before none); or
+    "Introduction"."""
     start_ms: int
+    """Where the step's first cue begins (0 for the introduction, lead-in and all)."""
     end_ms: int
+    """The next chapter's start; the timeline's `total_ms` for the last one."""
 
 
 @dataclass(frozen=True)
@@ -141,16 +150,27 @@ class HoldSpan:
 
 @dataclass(frozen=True)
 class Timeline:
+    """A routine laid out in time, to the millisecond: what `show` prints, `export`
+    renders and `play` plays. Made by `build_timeline`; the rules it keeps are in this
+    module's docstring. Every time is in ms from the start of the audio."""
+
     title: str
+    """The routine's title."""
     total_ms: int
+    """The audio's length: the lead-in, every cue, and `Pacing.tail_ms` after the last."""
     events: tuple[Event, ...]
-    """Sorted by start; spoken cues never overlap."""
+    """Sorted by start (a chime before a cue at the same ms); spoken cues never overlap."""
     chapters: tuple[Chapter, ...]
     """One per step (and the introduction), contiguous, covering 0..total_ms."""
     holds: tuple[HoldSpan, ...] = ()
+    """Every hold, flow and count in order: their index is the key of `build_timeline`'s
+    `adjust`."""
     warnings: tuple[str, ...] = ()
+    """For the person, each once (with how many times, if more): cues dropped because
+    they did not fit ("FILE:LINE: ..."), and problems with the routine's phrases."""
 
     def speech(self) -> tuple[Event, ...]:
+        """The spoken events, in order (the chimes left out)."""
         return tuple(e for e in self.events if e.is_speech)
 
     def to_json(self) -> dict[str, Any]:
@@ -208,10 +228,21 @@ def build_timeline(
 ) -> Timeline:
     """Lay out `routine`, given how long each spoken line lasts (ms, by text).
 
+    A pure function: the same routine, durations, pacing, phrases and adjustments give
+    the same timeline; no engine, file or clock is involved. `durations` must know
+    every line `spoken_texts(routine, phrases, adjust)` lists (a mapping raises
+    KeyError for one it lacks). `phrases` defaults to the routine's own (its language
+    and `phrases:`), whose warnings then join `Timeline.warnings`.
+
     `adjust` is the live + and - presses (negative for -) of single holds, flows and
     counts, by their index in `Timeline.holds`: a hold changes by `HOLD_STEP_MS` a press
     and becomes no shorter than `MIN_HOLD_MS`; a flow by a round and a count by one,
     never below one (nor a count above `MAX_COUNT`).
+
+    Raises `CueTooLongError` (a `TimelineError`, naming the script line) when a cue
+    cannot be said in its time: a hold shorter than its "Hold" cue, a flow line longer
+    than its beat, a count's number longer than the tempo. A cue inside a hold that
+    does not fit is not an error: it is dropped, with a warning.
     """
     duration_of = durations if callable(durations) else durations.__getitem__
     table, warnings = (phrases, []) if phrases else routine_phrases(routine)

@@ -22,7 +22,6 @@ import signal
 import statistics
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from typing import IO
 
 import numpy as np
 import numpy.typing as npt
+
+from .waiting import wait_until
 
 RATE = 22050
 """Recording rate: the rate `onsets` analyses at."""
@@ -89,20 +90,19 @@ class Recorder:
         self._err = self.log_path.open("wb")
         try:
             self._proc = self._spawn(self._out)
+            wait_until(self._writing, "parec to write", timeout_s, 0.01, error=PulseError)
         except BaseException:
             self.stop()
             raise
-        deadline = time.monotonic() + timeout_s
-        while self.bytes_recorded() == 0:
-            code = self._proc.poll()
-            if code is not None:
-                self.stop()
-                raise PulseError(f"parec exited with {code}: {self.log().strip()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise PulseError(f"parec wrote nothing within {timeout_s:g} s")
-            time.sleep(0.01)
         return self
+
+    def _writing(self) -> bool:
+        """Whether parec has written anything yet; PulseError if it has exited."""
+        assert self._proc is not None
+        code = self._proc.poll()
+        if code is not None:
+            raise PulseError(f"parec exited with {code}: {self.log().strip()}")
+        return self.bytes_recorded() > 0
 
     def _spawn(self, out: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -257,8 +257,7 @@ def pulse_server(sink: str = SINK, set_environ: bool = True) -> Iterator[PulseSe
 
 
 def _wait_ready(server: PulseServer) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
+    def has_sink() -> bool:
         if not server.alive():
             raise PulseError(
                 f"pulseaudio exited with {server.process.returncode}: "
@@ -268,11 +267,9 @@ def _wait_ready(server: PulseServer) -> None:
             sinks = server.pactl("list", "short", "sinks")
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             sinks = ""
-        if server.sink in sinks:
-            return
-        if time.monotonic() > deadline:
-            raise PulseError(f"pulseaudio did not come up within {START_TIMEOUT_S:g} s")
-        time.sleep(0.05)
+        return server.sink in sinks
+
+    wait_until(has_sink, "pulseaudio to come up", START_TIMEOUT_S, 0.05, error=PulseError)
 
 
 @contextmanager
@@ -416,17 +413,18 @@ class Microphone:
             "source_dont_move=true",
             "sink_dont_move=true",
         ).strip()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
+
+        def its_input() -> str | None:
             listing = self.server.pactl("list", "sink-inputs")
             for block in listing.split("Sink Input #")[1:]:
                 if re.search(rf"Owner Module: {module}\b", block):
-                    index = block.split(None, 1)[0]
-                    self.server.pactl("set-sink-input-volume", index, f"{volume_db:g}dB")
-                    return
-            if time.monotonic() > deadline:
-                raise PulseError(f"the loopback from {sink} did not start")
-            time.sleep(0.05)
+                    return block.split(None, 1)[0]
+            return None
+
+        index = wait_until(
+            its_input, f"the loopback from {sink} to start", START_TIMEOUT_S, 0.05, PulseError
+        )
+        self.server.pactl("set-sink-input-volume", index, f"{volume_db:g}dB")
 
 
 def virtual_microphone(server: PulseServer, name: str = MIC) -> Microphone:

@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from voice_coach.speech import default_engine
 from voice_coach.timeline import Chapter
 
 from . import onsets
+from .waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -357,18 +357,21 @@ def test_an_export_killed_outright_is_cleaned_up_by_the_next(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    encoding: list[Path] = []
+
+    def encoding() -> list[Path]:
+        assert child.poll() is None, "the export ended before it was caught encoding"
+        return [p for p in folder.glob(".routine.mp3.*.partial") if starts_with_id3(p)]
+
     # Killed once ffmpeg has written into the partial (it keeps writing there, orphaned,
     # until it reads the end of its input); not just the ffmetadata partial beside it.
-    while not encoding and child.poll() is None and time.monotonic() < deadline:
-        encoding = [p for p in folder.glob(".routine.mp3.*.partial") if starts_with_id3(p)]
-        time.sleep(0.002)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    assert encoding, "the export should have been killed while encoding"
+    # Polled often, so as not to miss the moment before the partial is renamed.
+    try:
+        partials = wait_until(encoding, "ffmpeg to write into the partial", 60, 0.002)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
     assert not target.exists()
-    assert encoding[0].exists()
+    assert partials[0].exists()
 
     export(target, exported.cache)
     assert [p.name for p in folder.iterdir()] == ["routine.mp3"]

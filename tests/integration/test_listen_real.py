@@ -22,7 +22,8 @@ from conftest import require_program
 
 from . import onsets
 from .pulse import Microphone, PulseServer, Recorder, pulse_server, virtual_microphone
-from .test_play_real import Env, Play, assert_on_time
+from .test_play_real import Env, Play, assert_on_time, record_the_tail
+from .waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -122,17 +123,14 @@ def quiet_before_the_hold(timeline: dict[str, Any]) -> int:
 
 def wait_until_quiet(rec: Recorder, quiet_ms: int, timeout_s: float = 30) -> None:
     """Until the recording has heard sound, then `quiet_ms` of silence at its end."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def quiet() -> bool:
         samples = rec.samples()
         loud = onsets.levels(samples, rec.rate).loud_ms()
-        if (
-            loud.size
-            and samples.size * 1000 // rec.rate - (loud[-1] + onsets.WINDOW_MS) >= quiet_ms
-        ):
-            return
-        time.sleep(0.1)
-    raise AssertionError("the routine never went quiet")
+        recorded_ms = samples.size * 1000 // rec.rate
+        return bool(loud.size) and recorded_ms - (loud[-1] + onsets.WINDOW_MS) >= quiet_ms
+
+    wait_until(quiet, f"{quiet_ms} ms of quiet after the routine's sound", timeout_s, 0.1)
 
 
 def actions(stderr: str) -> list[str]:
@@ -184,7 +182,7 @@ def test_spoken_pause_and_go_on_pause_and_resume(env: Env, mic: Microphone) -> N
             mic.say(spoken(env, "coach pause"))
             assert err.until("-> pause", 10), str(play)
             paused_at = time.monotonic()
-            time.sleep(PAUSE_S)
+            time.sleep(PAUSE_S)  # the test is about this time passing: paused a while
             mic.say(spoken(env, "coach go on"))
             assert err.until("-> resume", 10), str(play)
             paused_s = time.monotonic() - paused_at
@@ -231,7 +229,7 @@ def test_its_own_voice_leaking_into_the_microphone_changes_nothing(
             code = play.wait(timeout=timeline["total_ms"] / 1000 + 30)
         finally:
             play.kill()
-        time.sleep(0.3)
+        record_the_tail(rec)
         rec.stop()
     assert code == 0 and "finished" in play.stdout, str(play)
     assert "voice: listening" in play.stderr, str(play)

@@ -32,6 +32,7 @@ from conftest import ctrl_c_back, require_program
 
 from . import onsets
 from .pulse import PulseServer, Recorder, best_offset, match, no_server_env, pulse_server
+from .waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -121,14 +122,20 @@ class Env:
         timeline: dict[str, Any] = json.loads(done.stdout)
         return timeline
 
-    def start_play(self, routine: Path, *extra: object, stdin: Any = subprocess.DEVNULL) -> Play:
+    def start_play(
+        self,
+        routine: Path,
+        *extra: object,
+        stdin: Any = subprocess.DEVNULL,
+        env: dict[str, str] | None = None,
+    ) -> Play:
         proc = subprocess.Popen(
             [voice_coach(), "play", str(routine), "--cache-dir", str(self.cache), *map(str, extra)],
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=self.env(),
+            env=env or self.env(),
             preexec_fn=ctrl_c_back,
         )
         return Play(proc)
@@ -211,32 +218,41 @@ def env(pulse: PulseServer, tmp_path_factory: pytest.TempPathFactory) -> Env:
     return Env(pulse, root, root / "cache")
 
 
-def nth_sound_ms(rec: Recorder, n: int) -> int | None:
-    """Where the `n`th sound (from 0) starts in what `rec` has recorded so far."""
+def sounds_ms(rec: Recorder) -> list[int]:
+    """Where each sound starts in what `rec` has recorded so far (recording ms)."""
     samples = rec.samples()
     if samples.size * 1000 // rec.rate <= onsets.WINDOW_MS:
-        return None  # levels() needs a little audio
-    found = onsets.onsets(onsets.levels(samples, rec.rate))
-    return found[n] if len(found) > n else None
+        return []  # levels() needs a little audio
+    return onsets.onsets(onsets.levels(samples, rec.rate))
 
 
 def wait_for_sound(rec: Recorder, timeout_s: float, n: int = 0) -> int:
     """When the `n`th sound starts (recording ms): 0 is the start tone, 1 the first cue."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        at = nth_sound_ms(rec, n)
-        if at is not None:
-            return at
-        time.sleep(0.05)
-    raise AssertionError(f"no sound recorded within {timeout_s:g} s")
+    (at,) = wait_until(
+        lambda: sounds_ms(rec)[n : n + 1], f"sound #{n} to be recorded", timeout_s, 0.05
+    )
+    return at
 
 
-def sleep_until_recorded(rec: Recorder, recording_ms: float, timeout_s: float = 30) -> None:
-    """Wait until the recording has reached `recording_ms`."""
-    deadline = time.monotonic() + timeout_s
-    while rec.seconds_recorded() * 1000 < recording_ms:
-        assert time.monotonic() < deadline, "the recording stopped growing"
-        time.sleep(0.01)
+def wait_until_recorded(rec: Recorder, recording_ms: float, timeout_s: float = 30) -> None:
+    """Wait until the recording has reached `recording_ms`: time as the sound server
+    counts it, which is the time the player keeps to."""
+    wait_until(
+        lambda: rec.seconds_recorded() * 1000 >= recording_ms,
+        lambda: (
+            f"the recording to reach {recording_ms:.0f} ms (it is at "
+            f"{rec.seconds_recorded() * 1000:.0f} ms)"
+        ),
+        timeout_s,
+        0.01,
+    )
+
+
+def record_the_tail(rec: Recorder, tail_ms: int = 300) -> None:
+    """Once a play has exited: wait until the recording runs `tail_ms` past this moment,
+    so the last fragments the sink held are in it. Counted on the recording, not the
+    wall clock: a busy machine may run parec late."""
+    wait_until_recorded(rec, rec.seconds_recorded() * 1000 + tail_ms)
 
 
 # -- tests --------------------------------------------------------------------------
@@ -292,7 +308,7 @@ def play_recorded(env: Env, routine: Path, recording: Path, total_ms: int) -> tu
     with env.pulse.recorder(recording) as rec:
         play = env.start_play(routine)
         code = play.wait(timeout=total_ms / 1000 + 20)
-        time.sleep(0.3)  # the last fragments of the tail
+        record_the_tail(rec)
         rec.stop()
     assert code == 0, str(play)
     assert "finished" in play.stdout, str(play)
@@ -336,7 +352,7 @@ def test_a_file_bed_plays_live_ducked_under_every_cue(env: Env, tmp_path: Path) 
     with env.pulse.recorder(tmp_path / "bed.raw") as rec:
         play = env.start_play(routine, "--bed", bed)
         code = play.wait(timeout=total_ms / 1000 + 20)
-        time.sleep(0.3)
+        record_the_tail(rec)
         rec.stop()
     assert code == 0 and "Traceback" not in play.stderr, str(play)
     samples = rec.samples()
@@ -364,15 +380,15 @@ def test_time_lost_when_the_player_stalls_is_made_up(env: Env, tmp_path: Path) -
         play = env.start_play(routine)
         try:
             sound_at = wait_for_sound(rec, timeout_s=15, n=1)
-            sleep_until_recorded(rec, sound_at + quiet_from + 500 - first_cue)
+            wait_until_recorded(rec, sound_at + quiet_from + 500 - first_cue)
             play.proc.send_signal(signal.SIGSTOP)
-            time.sleep(STALL_S)
+            time.sleep(STALL_S)  # the test is about this time passing: the player stalled
             play.proc.send_signal(signal.SIGCONT)
             code = play.wait(timeout=timeline["total_ms"] / 1000 + 20)
         finally:
             play.proc.send_signal(signal.SIGCONT)
             play.kill()
-        time.sleep(0.3)
+        record_the_tail(rec)
         rec.stop()
     assert code == 0, str(play)
     assert "ran short of audio" in play.stderr and "made up" in play.stderr, str(play)
@@ -427,7 +443,7 @@ def test_ctrl_c_stops_and_resume_continues_in_that_step(env: Env, tmp_path: Path
         play = env.start_play(routine)
         try:
             sound_at = wait_for_sound(rec, timeout_s=15, n=1)
-            sleep_until_recorded(rec, sound_at + target_ms - first_cue)
+            wait_until_recorded(rec, sound_at + target_ms - first_cue)
             sent = time.monotonic()
             play.proc.send_signal(signal.SIGINT)
             code = play.wait(timeout=10)
@@ -466,10 +482,9 @@ def test_q_on_a_terminal_stops(env: Env, tmp_path: Path) -> None:
                 # cbreak mode (no canonical line editing, no echo); the start tone
                 # comes sooner (it plays while the program loads).
                 assert play.read_stderr_until("q quit", timeout_s=15), str(play)
-                deadline = time.monotonic() + 5
-                while termios.tcgetattr(slave)[3] & termios.ICANON:
-                    assert time.monotonic() < deadline, "not in cbreak mode"
-                    time.sleep(0.02)
+                wait_until(
+                    lambda: not termios.tcgetattr(slave)[3] & termios.ICANON, "cbreak mode", 5
+                )
                 sent = time.monotonic()
                 os.write(master, b"q")
                 code = play.wait(timeout=10)
@@ -504,9 +519,10 @@ def test_a_terminal_that_goes_away_does_not_break_playback(env: Env, tmp_path: P
             # Loaded (the key help is shown), not still importing behind the start tone.
             assert play.read_stderr_until("q quit", timeout_s=15), str(play)
             os.close(master)  # the terminal window is closed
-            time.sleep(0.3)
+            # Playback goes on: the next cue sounds, and the rest has loaded by then.
+            wait_for_sound(rec, timeout_s=15, n=2)
             before = _cpu_seconds(play.proc.pid)
-            time.sleep(1.0)
+            time.sleep(1.0)  # the test is about this time passing: CPU used in 1 s of play
             busy = _cpu_seconds(play.proc.pid) - before
             play.proc.send_signal(signal.SIGINT)
             code = play.wait(timeout=10)

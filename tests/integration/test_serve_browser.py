@@ -35,6 +35,8 @@ from voice_coach.history import History
 from voice_coach.serve.http import ExportServer
 from voice_coach.speech import DefaultEngine
 
+from .waiting import wait_until
+
 pytestmark = pytest.mark.integration
 
 WIDTH, HEIGHT = 412, 915
@@ -103,13 +105,13 @@ class DevTools:
 
     def wait_until(self, expression: str, timeout_s: float = TIMEOUT_S) -> Any:
         """Poll a JS expression until it is truthy; return its last value."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.05)
-        raise AssertionError(f"never true: {expression} (last: {self.evaluate(expression)!r})")
+        values: list[Any] = []
+
+        def true() -> Any:
+            values.append(self.evaluate(expression))
+            return values[-1]
+
+        return wait_until(true, lambda: f"{expression} (last: {values[-1]!r})", timeout_s, 0.05)
 
     def screenshot(self, whole_page: bool = False) -> Image.Image:
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=whole_page)
@@ -678,11 +680,13 @@ def timed_render(server: ExportServer, settings: dict[str, Any]) -> float:
         finally:
             conn.close()
 
+    def ended() -> dict[str, Any] | None:
+        render = call("GET", f"/api/exports/{asked['id']}")
+        return None if render["state"] in ("queued", "running") else render
+
     started = time.monotonic()
-    render = call("POST", "/api/exports", {"routine": "sciatica-relief", "settings": settings})
-    while render["state"] in ("queued", "running"):
-        time.sleep(0.02)
-        render = call("GET", f"/api/exports/{render['id']}")
+    asked = call("POST", "/api/exports", {"routine": "sciatica-relief", "settings": settings})
+    render = wait_until(ended, f"render {asked['id']} to end", 60)
     assert render["state"] == "done", render
     return time.monotonic() - started
 

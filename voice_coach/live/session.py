@@ -39,35 +39,48 @@ from ..timeline import (
 BACK_GRACE_MS = 3000
 """Within this long after a step starts, "back" goes to the previous step."""
 RESUME_PAUSE_MS = 400
+"""Silence after the spoken "N seconds left" before the routine continues."""
 BED_FADE_MS = 1000
 """The bed fades in over this when playback starts or resumes, and out when it pauses."""
-"""Silence after the spoken "N seconds left" before the routine continues."""
 
 
 class Command(enum.Enum):
+    """What a key, a voice command or a media key asks of a `LiveSession`."""
+
     PAUSE = "pause"
     """Pause, or resume if paused."""
     NEXT = "next"
+    """Jump to the start of the next step (from the last one: to the finish)."""
     BACK = "back"
+    """Back to the start of this step; within `BACK_GRACE_MS` of it, of the one before."""
     LONGER = "longer"
+    """The current (or next) hold 5 s longer, a flow a round more, a count one more."""
     SHORTER = "shorter"
+    """The opposite of LONGER, within the same bounds (see `build_timeline`)."""
     QUIT = "quit"
+    """Stop at once: the session is `finished`, with `quit_requested` set."""
 
 
 @dataclass(frozen=True)
 class Status:
-    """What a one-line display shows."""
+    """What a one-line display shows: a snapshot of a `LiveSession` (`status()`)."""
 
     position_ms: int
+    """Where playback is on the timeline (see `LiveSession.position_ms`)."""
     total_ms: int | None
     """None while lines are still being synthesized."""
     step: int | None
+    """The step being played, from 1; None in the introduction."""
     steps: int
     """How many steps the routine has."""
     step_name: str
+    """The step's name ("Rest" for a rest), or "Introduction"."""
     side: Side | None
+    """The side of the hold being played or coming next in this step, if it has sides."""
     rep: int | None
+    """Which repetition that hold is, from 1, within its side."""
     reps: int | None
+    """How many repetitions the step has, if it repeats."""
     hold_left_ms: int | None
     """Time left in the hold (or flow, or count) being played, if one is."""
     paused: bool
@@ -82,6 +95,24 @@ Speak = Callable[[str], Clip]
 
 
 class LiveSession:
+    """One routine played live: its timeline as a stream of samples, steered by commands.
+
+    A state machine with no clock and no device of its own. `read(n)` hands out the
+    next `n` frames and moves the position on by the routine's frames among them, so
+    its caller's frame count is the session's time: not at all while paused, waiting
+    for synthesis or saying "N seconds left"; further when it skips silence to make up
+    for an underrun (`catch_up`). `handle` applies a `Command`; `add_clips` makes
+    synthesized lines available while it plays. The three may be called from different
+    threads (the sound card's callback, the controls, the synthesis): they take the
+    session's lock in turn.
+
+    `speak` (may be None) says what is not in the routine's clips: "N seconds left"
+    when resuming in a hold, and lines a live + or - brings in (a count's new numbers);
+    it is called outside the lock. Without the clip of a line, playback waits in
+    silence there (`Status.waiting`) instead of skipping it. Everything is in frames at
+    `sample_rate` inside; positions are given out in ms.
+    """
+
     def __init__(
         self,
         routine: Routine,
@@ -92,6 +123,8 @@ class LiveSession:
         start_step: int = 1,
         start_ms: int = 0,
     ) -> None:
+        """Start at `start_ms` on the timeline, or, with `start_step` above 1, at that
+        step's start once it is laid out (until then `read` gives silence)."""
         self.routine = routine
         self.sample_rate = sample_rate
         self._speak = speak
@@ -109,6 +142,7 @@ class LiveSession:
         self._paused = False
         self._finished = False
         self.quit_requested = False
+        """QUIT was handled: finished, but the routine was not played to its end."""
         self.waited_frames = 0
         """Frames of silence played while waiting for synthesis."""
         self.frames_played = 0
@@ -152,6 +186,7 @@ class LiveSession:
 
     @property
     def timeline(self) -> Timeline | None:
+        """The final timeline, with the live adjustments; None until `complete`."""
         return self._layout if isinstance(self._layout, Timeline) else None
 
     def _limit_frames(self) -> int:
@@ -168,8 +203,9 @@ class LiveSession:
             self._debt += max(0, frames)
 
     def read(self, n: int) -> npt.NDArray[np.int16]:
-        """The next `n` frames of audio (silence while paused, waiting or finished, but
-        for the bed, which fades out when paused and runs on through jumps)."""
+        """The next `n` frames of audio, mono int16 at `sample_rate`: always `n`, with
+        silence while paused, waiting or finished (but for the bed, which fades out
+        when paused and runs on through jumps). Reading is what moves time on."""
         out = np.zeros(n, dtype="<i2")
         with self._lock:
             if self._finished:
@@ -244,10 +280,13 @@ class LiveSession:
 
     @property
     def position_ms(self) -> int:
+        """Where playback is on the timeline (the lead-in included), in ms, rounded down:
+        what has been handed out, not yet what has been heard (the device's latency)."""
         return self._pos * 1000 // self.sample_rate
 
     @property
     def finished(self) -> bool:
+        """The routine was played to its end, or QUIT was handled: `read` gives silence."""
         return self._finished
 
     # -- where we are -------------------------------------------------------------
@@ -286,6 +325,7 @@ class LiveSession:
         return None
 
     def status(self) -> Status:
+        """What a display shows now (taken under the lock: consistent)."""
         with self._lock:
             pos_ms = self.position_ms
             step = self.current_step()
@@ -322,7 +362,10 @@ class LiveSession:
     # -- commands -----------------------------------------------------------------
 
     def handle(self, command: Command) -> None:
-        """Apply one command (from the keyboard thread or a test)."""
+        """Apply one command (from a controls thread or a test), effective from the next
+        `read`. A pause or a jump also forgets time owed to `catch_up`. Resuming may
+        call `speak` ("N seconds left"), as may LONGER and SHORTER (lines they bring
+        in)."""
         if command in (Command.PAUSE, Command.NEXT, Command.BACK):
             with self._lock:
                 self._debt = 0  # a pause or a jump: no schedule left to get back to

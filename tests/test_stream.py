@@ -1,15 +1,19 @@
-"""`LostTime`: the silence heard in underruns, from the callbacks' timing alone.
+"""The output stream's pure parts: the start tone, and `LostTime`, the silence heard in
+underruns, from the callbacks' timing alone.
 
-A simulated device (a buffer of five 50 ms periods, drained in real time) calls back
-whenever a period is free, except while the process is stalled; a stall longer than
-the buffer runs it dry, and the next callback is flagged as an underflow.
+For `LostTime`, a simulated device (a buffer of five 50 ms periods, drained in real
+time) calls back whenever a period is free, except while the process is stalled; a
+stall longer than the buffer runs it dry, and the next callback is flagged as an
+underflow.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from conftest import SAMPLE_RATE
 
-from voice_coach.live.stream import LostTime
+from voice_coach.live.stream import TONE_GAP_MS, LostTime, StartTone, start_tone
 
 RATE = 22050
 PERIOD = 1102
@@ -83,3 +87,17 @@ def test_only_flagged_underruns_count() -> None:
     fresh = LostTime(RATE)
     assert fresh.update(0.0, PERIOD, True) == 0
     assert fresh.reported == 0
+
+
+def test_the_start_tone_is_short_soft_and_then_silence() -> None:
+    tone = np.frombuffer(start_tone(SAMPLE_RATE), "<i2")
+    assert 0.15 <= tone.size / SAMPLE_RATE <= 0.3
+    assert 0 < np.abs(tone).max() <= 0.13 * 32767  # well under speech
+    assert abs(int(tone[0])) < 200 and abs(int(tone[-1])) < 200  # faded: no click
+    source = StartTone(SAMPLE_RATE)
+    gap = SAMPLE_RATE * TONE_GAP_MS // 1000
+    head = np.frombuffer(source.read(tone.size + gap - 1), "<i2")
+    assert np.array_equal(head[: tone.size], tone) and not head[tone.size :].any()
+    assert not source.finished
+    source.read(1)
+    assert source.finished  # its stream plays out and stops

@@ -1,4 +1,5 @@
-"""The export server on 127.0.0.1: the page, ranges, refusals; and its pure helpers."""
+"""The export server on 127.0.0.1: the page, ranges, refusals, covers, the `serve`
+command; and its range and path helpers."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,21 +23,7 @@ from typer.testing import CliRunner
 
 from voice_coach.cli.commands import app
 from voice_coach.export.tags import read_chapters
-from voice_coach.serve.feed import FeedItem
 from voice_coach.serve.http import ExportServer, Unsatisfiable, derived, parse_range
-from voice_coach.serve.net import is_lan_address, lan_address
-from voice_coach.serve.page import render_index
-from voice_coach.serve.qr import qr_svg
-from voice_coach.serve.scan import (
-    Cover,
-    Group,
-    Listed,
-    Refused,
-    locate,
-    read_cover,
-    vorbis_chapters,
-)
-from voice_coach.timeline import Chapter
 
 SECRET = b"TOP-SECRET-OUTSIDE-THE-EXPORTS"
 AUDIO = bytes(range(256)) * 40  # 10240 bytes, every offset recognisable
@@ -316,28 +302,6 @@ def test_file_without_a_cover_has_none(served: Served) -> None:
     assert "data-cover" not in page
 
 
-def test_covers_follow_the_file_and_only_images_are_served(tmp_path: Path) -> None:
-    from mutagen.id3 import APIC, ID3, PictureType
-
-    path = tmp_path / "x.mp3"
-    path.write_bytes(AUDIO)
-
-    def embed(data: bytes, mime: str) -> None:
-        tags = ID3()
-        tags.add(APIC(encoding=3, mime=mime, type=PictureType.COVER_FRONT, desc="", data=data))
-        tags.save(path, v2_version=3)
-
-    assert read_cover(path) is None
-    jpeg = b"\xff\xd8\xff\xe0 a JPEG"
-    embed(jpeg, "image/jpeg")
-    assert read_cover(path) == Cover(jpeg, "image/jpeg")  # the file changed: read again
-    # A tag that claims an image but holds a page is not served as either.
-    embed(b"<script>alert(1)</script>", "image/png")
-    assert read_cover(path) is None
-    embed(b"<script>alert(1)</script>", "text/html")
-    assert read_cover(path) is None
-
-
 def test_a_folder_called_cover_is_still_served(served: Served) -> None:
     (served.root / "cover").mkdir()
     (served.root / "cover" / "x.png").write_bytes(b"\x89PNG picture")
@@ -435,78 +399,3 @@ def test_parse_range_unsatisfiable(header: str, size: int) -> None:
 )
 def test_derived(url_path: str, expected: str | None) -> None:
     assert derived(url_path, "/cover", ".png") == expected
-
-
-def test_locate(tmp_path: Path) -> None:
-    root = make_exports(tmp_path)
-    assert locate(root, "/a.mp3") == root / "a.mp3"
-    assert locate(root, "/split%20part/one.mp3") == root / "split part" / "one.mp3"
-    for path, status in [
-        ("/../pyproject.toml", 403),
-        ("/%2e%2e/pyproject.toml", 403),
-        ("/%252e%252e/pyproject.toml", 403),
-        ("a.mp3", 403),
-        ("/escape.mp3", 403),
-        ("/split%20part", 404),
-        ("/.a.mp3.x1.partial", 404),
-        ("/nope", 404),
-    ]:
-        with pytest.raises(Refused) as refused:
-            locate(root, path)
-        assert refused.value.status == status, path
-
-
-def test_render_index_escapes_user_text() -> None:
-    item = FeedItem(
-        path='x"<y>.mp3',
-        title="<script>alert(1)</script> & co",
-        size_bytes=1,
-        modified=datetime(2025, 1, 1, tzinfo=UTC),
-        duration_ms=61_000,
-        chapters=(Chapter('<b onclick="x">Stretch</b>', 0, 61_000),),
-    )
-    page = render_index([Group("<i>folder</i>", (Listed(item, cover=True),))], 'http://h/"><x>')
-    assert "<script>alert" not in page and "<b onclick" not in page and "<i>folder" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
-    assert 'src="/x%22%3Cy%3E.mp3"' in page
-    # The data attributes the script hands to the lock screen are escaped too.
-    assert 'data-title="&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"' in page
-    assert 'data-cover="/cover/x%22%3Cy%3E.mp3.png"' in page
-    assert 'data-title="&lt;b onclick=&quot;x&quot;&gt;Stretch&lt;/b&gt;"' in page
-    assert "http://h/&quot;&gt;&lt;x&gt;" in page
-    assert "1\u00a0min\u00a001\u00a0s · 1\u00a0chapter" in page
-
-
-def test_empty_index_says_how_to_export() -> None:
-    assert "voice-coach export" in render_index([], "http://127.0.0.1:1/")
-
-
-def test_qr_svg_is_square_black_on_white() -> None:
-    svg = ET.fromstring(qr_svg("http://192.168.1.20:8765/"))
-    n = int(svg.get("viewBox", "").split()[2])
-    assert n >= 29  # version 3 or more, plus the quiet zone
-    paths = svg.findall("{http://www.w3.org/2000/svg}path")
-    assert len(paths) == 1 and paths[0].get("fill") == "#000"
-    assert paths[0].get("d", "").count("M") > n  # a real pattern, not one block
-
-
-def test_vorbis_chapters() -> None:
-    comments = {
-        "chapter001": ["00:00:00.000"],
-        "chapter001name": ["Intro"],
-        "CHAPTER002": ["00:01:02.5"],
-        "CHAPTER002NAME": ["Step"],
-    }
-    assert vorbis_chapters(comments, 90_000) == [
-        Chapter("Intro", 0, 62_500),
-        Chapter("Step", 62_500, 90_000),
-    ]
-    assert vorbis_chapters({}, 1000) == []
-
-
-def test_lan_address_is_never_loopback() -> None:
-    # Reads the routing table through a UDP socket; sends nothing.
-    address = lan_address()
-    assert address is None or is_lan_address(address)
-    assert not is_lan_address("127.0.0.1") and not is_lan_address("0.0.0.0")
-    assert is_lan_address("192.168.1.20") and not is_lan_address("not an address")

@@ -1,50 +1,24 @@
-"""Cover art in every export, the week label, and the timeline picture."""
+"""Tags, chapters and the cover as each export format carries them, read back with
+mutagen, ffprobe and by hand."""
 
 from __future__ import annotations
 
 import base64
-import io
 import json
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import ROUTINES, FakeEngine, require_program
-from PIL import Image
+from test_cover import assert_square_png
 from typer.testing import CliRunner
 
 from voice_coach.cli.commands import app
 from voice_coach.export import cover as cover_module
-from voice_coach.export.cover import COVER_SIZE_PX, CoverText, cover_png
-from voice_coach.export.plot import BACKGROUND, KIND_COLOURS, PLOT_SIZE_PX, column_peaks
+from voice_coach.export.cover import CoverText
 
 runner = CliRunner()
 FULL = str(ROUTINES / "full.yaml")
-PROGRESSIVE = """\
-title: Build up
-voice: {engine: fake}
-progression:
-  hold: {start: 20, add: 5, every: week, max: 40}
-steps:
-  - name: Reach
-    hold: 30
-"""
-
-
-def assert_square_png(data: bytes) -> None:
-    image = Image.open(io.BytesIO(data))
-    assert image.format == "PNG"
-    assert image.size == (COVER_SIZE_PX, COVER_SIZE_PX)
-
-
-def test_cover_is_a_deterministic_square_png() -> None:
-    a = cover_png(CoverText("Sciatica relief", "Week 2"))
-    assert_square_png(a)
-    assert cover_png(CoverText("Sciatica relief", "Week 2")) == a
-    assert cover_png(CoverText("Sciatica relief")) != a
-    long = cover_png(CoverText("A very long routine title " * 8))
-    assert_square_png(long)
 
 
 def export(tmp_path: Path, fmt: str, *args: str) -> Path:
@@ -163,78 +137,3 @@ def test_wav_has_no_cover(
     monkeypatch.setattr(cover_module, "cover_png", lambda text: made.append(text) or b"")
     export(tmp_path, "wav")
     assert made == []
-
-
-@pytest.mark.parametrize(
-    ("routine", "args", "stage"),
-    [("progressive", ["--week", "3"], "Week 3"), ("full", ["--week", "3"], "")],
-)
-def test_cover_names_the_week_of_a_progression(
-    fake_engine: type[FakeEngine],
-    cache_dir: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    routine: str,
-    args: list[str],
-    stage: str,
-) -> None:
-    require_program("ffmpeg")
-    made: list[CoverText] = []
-
-    def recording(text: CoverText) -> bytes:
-        made.append(text)
-        return cover_png(text)
-
-    monkeypatch.setattr(cover_module, "cover_png", recording)
-    path = tmp_path / "progressive.yaml"
-    path.write_text(PROGRESSIVE)
-    source = str(path) if routine == "progressive" else FULL
-    result = runner.invoke(app, ["export", source, *args, "-o", str(tmp_path / "x.mp3")])
-    assert result.exit_code == 0, result.output
-    title = "Build up" if routine == "progressive" else "Full"
-    assert made == [CoverText(title, stage)]
-
-
-def test_show_plot_draws_the_timeline(
-    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path
-) -> None:
-    png = tmp_path / "pics" / "full.png"
-    result = runner.invoke(app, ["show", FULL, "--json", "--plot", str(png)])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["title"] == "Full"  # stdout stays JSON
-    assert f"wrote {png}" in result.stderr
-    image = Image.open(png)
-    assert image.format == "PNG" and image.size == PLOT_SIZE_PX
-    wave_area = np.asarray(image.convert("RGB"))[70:290, 30:-30]
-    inked = np.any(wave_area != np.array(BACKGROUND), axis=2).mean()
-    assert 0.05 < inked < 0.95, inked
-    assert sorted(p.name for p in png.parent.iterdir()) == ["full.png"]
-
-
-def test_the_plot_marks_flow_lines_and_counted_reps_in_their_colours(
-    fake_engine: type[FakeEngine], cache_dir: Path, tmp_path: Path
-) -> None:
-    png = tmp_path / "paced.png"
-    paced = str(ROUTINES / "paced.yaml")
-    result = runner.invoke(app, ["show", paced, "--engine", "fake", "--plot", str(png)])
-    assert result.exit_code == 0, result.output
-    marks = np.asarray(Image.open(png).convert("RGB"))[310:326, 24:-24].reshape(-1, 3)
-    for kind in ("flow", "count", "release"):
-        assert (marks == np.array(KIND_COLOURS[kind])).all(axis=1).any(), kind
-
-
-def test_column_peaks_streams_min_and_max_per_column() -> None:
-    rng = np.random.default_rng(1)
-    samples = rng.integers(-30000, 30000, 10_007).astype("<i2")
-    chunks = [samples[i : i + 997].tobytes() for i in range(0, samples.size, 997)]
-    lows, highs = column_peaks(chunks, samples.size, 37)
-    cols = np.arange(samples.size) * 37 // samples.size
-    for c in range(37):
-        assert lows[c] == min(0, samples[cols == c].min())
-        assert highs[c] == max(0, samples[cols == c].max())
-
-
-def test_the_cover_says_which_bed_is_under_it() -> None:
-    plain = cover_png(CoverText(title="Walking session"))
-    bedded = cover_png(CoverText(title="Walking session", bed="pace 90, pace 115"))
-    assert plain != bedded
