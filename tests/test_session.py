@@ -145,12 +145,6 @@ def test_next_jumps_to_the_next_step_start() -> None:
     assert got.size == pytest.approx(jumped_from + ref.size - rest_start, abs=BLOCK)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ms_to_frames and position_ms both round down: a jump to a step that starts at "
-    "an ms that is no whole number of frames (1379 ms at 22050 Hz) lands 1 ms before it, "
-    "in the step before, so the next 'next' jumps to the same step again",
-)
 def test_next_lands_in_the_step_it_jumps_to_at_any_ms() -> None:
     def speak_odd(text: str) -> Clip:
         """The fake voice, 79 ms longer: cues start at odd ms."""

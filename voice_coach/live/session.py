@@ -280,9 +280,11 @@ class LiveSession:
 
     @property
     def position_ms(self) -> int:
-        """Where playback is on the timeline (the lead-in included), in ms, rounded down:
-        what has been handed out, not yet what has been heard (the device's latency)."""
-        return self._pos * 1000 // self.sample_rate
+        """Where playback is on the timeline (the lead-in included), in ms: the last ms
+        whose first frame (`ms_to_frames`) has been handed out, so a jump to an event
+        that starts at M ms reads M, whatever the rate. What has been handed out, not
+        yet what has been heard (the device's latency)."""
+        return -(-(self._pos + 1) * 1000 // self.sample_rate) - 1
 
     @property
     def finished(self) -> bool:
