@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +30,6 @@ from voice_coach.speech import (
     espeak_engine,
     piper_engine,
 )
-from voice_coach.speech import cache as cache_module
 from voice_coach.speech.cache import SpeechCache, finish, made_by
 from voice_coach.speech.fingerprint import modules_reached
 
@@ -158,7 +160,6 @@ def fresh_digests() -> Iterator[None]:
     [
         (clip_module, "SILENCE_THRESHOLD", 400),  # trimming
         (loudness, "TARGET_LUFS", -18.0),  # loudness normalization of each clip
-        (cache_module, "PARALLEL_MIN_PHRASES", 4),  # the cache's own module
         (conftest, "MS_PER_WORD", 120),  # the engine's own code
     ],
 )
@@ -184,6 +185,22 @@ def test_key_stays_when_code_that_makes_no_clip_changes(
     monkeypatch.setattr(timeline, "MIN_HOLD_MS", 4000)
     monkeypatch.setattr(piper_engine, "NATURAL_RATE_WPM", 180)  # another engine's
     assert cache.key("Hold.") == before
+
+
+def test_the_digest_is_the_same_in_every_process(fresh_digests: None) -> None:
+    """Else no clip would ever be found again: nothing in it may depend on the process
+    (string hashing, set order, ids, the time)."""
+    script = (
+        "from voice_coach.speech.cache import made_by; from voice_coach import speech; "
+        "print(made_by(speech.Pyttsx3Engine), made_by(speech.PiperEngine))"
+    )
+    here = f"{made_by(Pyttsx3Engine)} {made_by(PiperEngine)}"
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == here
 
 
 def test_each_engine_reaches_its_own_modules_and_those_that_finish_clips() -> None:

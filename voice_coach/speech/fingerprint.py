@@ -32,10 +32,11 @@ def code_digest(*roots: object) -> str:
     packages = {_package(getattr(root, "__module__", None)) for root in roots} - {""}
     digest = hashlib.sha256()
     for name in sorted(modules_reached(roots, packages)):
-        module = sys.modules[name]
         digest.update(f"{name}\0".encode())
-        digest.update(_source(module))
-        digest.update(_constants(module).encode())
+        module = sys.modules.get(name)
+        if module is not None:  # else code made with exec under a made-up name
+            digest.update(_source(module))
+            digest.update(_constants(module).encode())
     return digest.hexdigest()
 
 
@@ -110,13 +111,15 @@ def _imported_inside(code: types.CodeType, package: str, packages: set[str]) -> 
         name = importlib.util.resolve_name("." * level + target, package) if level else target
         if _package(name) not in packages:
             continue
-        module = importlib.import_module(name)
-        if not names:
-            yield module
-            continue
-        for member in names:
-            found = getattr(module, member, None)
-            yield found if found is not None else importlib.import_module(f"{name}.{member}")
+        try:
+            module = importlib.import_module(name)
+            if not names:  # `import a.b`: whatever it uses of a.b
+                yield module
+            for member in names or ():
+                found = getattr(module, member, None)
+                yield found if found is not None else importlib.import_module(f"{name}.{member}")
+        except ImportError:
+            continue  # code that cannot be imported here makes no clip here either
 
 
 def _package(module_name: str | None) -> str:
