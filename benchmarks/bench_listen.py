@@ -144,7 +144,9 @@ class Piper:
     def __init__(self) -> None:
         from voice_coach.speech import get_engine
 
-        self.engine = get_engine("piper")
+        # piper's optimized model in a folder of this run, not the user's cache
+        self._models = tempfile.TemporaryDirectory()
+        self.engine = get_engine("piper", Path(self._models.name))
         self.available = self.engine.unavailable_reason() is None
 
     def say(self, rate_wpm: int, text: str) -> npt.NDArray[np.float64]:
