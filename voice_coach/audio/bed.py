@@ -19,8 +19,7 @@ import bisect
 import dataclasses
 import functools
 import math
-import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -29,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import proc
-from ..errors import Problem, ToolError, ValidationError
+from ..errors import Problem, SoundFileError, ToolError, ValidationError
 from ..model import DEFAULT_BED_LEVEL_LU, Bed, BedLevels, Routine
 from ..timeline import Event
 from .loudness import TARGET_LUFS, LoudnessMeter, gain_for
@@ -52,6 +51,11 @@ LOOP_S = 8.0
 CLICK_MS = 30
 MEASURE_S = 60.0
 """A file's level is measured on its first minute (a bed is steady)."""
+IN_MEMORY_S = 5 * 60
+"""A sound file up to this long is decoded once (kept as int16, 13 MB at 22.05 kHz)
+and looped from memory; a longer one is decoded as it plays, a pass per loop. A
+decoder pass costs a process start: a short file looped from the decoder cost
+seconds per export."""
 
 
 # -- sources -----------------------------------------------------------------------------
@@ -72,8 +76,16 @@ class LoopSource:
         self.loop = loop
 
     def frames(self, start: int, n: int) -> FloatArray:
-        index = (np.arange(start, start + n)) % self.loop.size
-        return self.loop[index]
+        size = self.loop.size
+        at = start % size
+        if at + n <= size:
+            return self.loop[at : at + n]
+        parts = [self.loop[at:]]
+        left = n - parts[0].size
+        while left > 0:
+            parts.append(self.loop[: min(left, size)])
+            left -= parts[-1].size
+        return np.concatenate(parts)
 
 
 class DroneSource:
@@ -84,12 +96,42 @@ class DroneSource:
 
     def __init__(self, sample_rate: int) -> None:
         self.rate = sample_rate
+        self._omegas, self._amplitudes, self._phases, self._table = _drone_table(sample_rate)
 
     def frames(self, start: int, n: int) -> FloatArray:
-        t = np.arange(start, start + n) / self.rate
-        wave = sum(a * np.sin(2 * np.pi * f * t) for f, a in self.PARTIALS)
-        breath = 0.75 + 0.25 * np.sin(2 * np.pi * self.BREATH_HZ * t)
-        return np.asarray(wave * breath / 1.85, dtype=np.float64)
+        # Each sinusoid a*sin(w(start + k) + p) is sin(w start + p) cos(w k) +
+        # cos(w start + p) sin(w k): a table of cos(w k), sin(w k) made once, weighted
+        # per block, instead of sin() of every sample.
+        out = np.empty(n)
+        block = self._table.shape[1]
+        for at in range(0, n, block):
+            m = min(block, n - at)
+            angle = np.remainder(self._omegas * (start + at), 2 * np.pi) + self._phases
+            weights = np.concatenate(
+                (self._amplitudes * np.sin(angle), self._amplitudes * np.cos(angle))
+            )
+            out[at : at + m] = weights @ self._table[:, :m]
+        return out
+
+
+@functools.cache
+def _drone_table(sample_rate: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The drone as plain sinusoids (angular frequency per frame, amplitude, phase) and
+    the rows cos(w k), sin(w k) for k in one second. The breath is a product:
+    a sin(x) (0.75 + 0.25 sin(y)) = 0.75a sin(x) + 0.125a (cos(x - y) - cos(x + y))."""
+    breath = DroneSource.BREATH_HZ
+    sines = []
+    for hz, amplitude in DroneSource.PARTIALS:
+        a = amplitude / 1.85
+        sines += [(hz, 0.75 * a, 0.0), (hz - breath, 0.125 * a, np.pi / 2)]
+        sines += [(hz + breath, -0.125 * a, np.pi / 2)]
+    omegas = np.array([2 * np.pi * hz / sample_rate for hz, _, _ in sines])
+    k = np.arange(sample_rate)
+    angles = np.outer(omegas, k)
+    table = np.concatenate((np.cos(angles), np.sin(angles)))
+    amplitudes = np.array([a for _, a, _ in sines])
+    phases = np.array([p for _, _, p in sines])
+    return omegas, amplitudes, phases, table
 
 
 class PaceSource:
@@ -116,15 +158,68 @@ class PaceSource:
         return out
 
 
+@dataclass(frozen=True)
+class FileIdentity:
+    """A sound file as it is now: another file at the same path, or the same file
+    written again, has another identity."""
+
+    path: Path
+    size_bytes: int
+    mtime_ns: int
+
+
+def file_identity(path: Path) -> FileIdentity | None:
+    """The identity of the file at `path`; None when there is no file there."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return FileIdentity(path, st.st_size, st.st_mtime_ns)
+
+
+class DecoderPass(Protocol):
+    """One pass of a decoder over a file: mono s16le frames as they come."""
+
+    def read(self, n: int) -> bytes:
+        """Up to `n` bytes; fewer only at the end (a `ToolError` if it failed)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+Decoder = Callable[[Path, int], DecoderPass]
+"""Starts a pass over a file at a sample rate."""
+
+
+def ffmpeg_decoder(path: Path, sample_rate: int) -> DecoderPass:
+    argv = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path)]
+    return proc.Reading([*argv, "-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"])
+
+
 class FileSource:
     """A sound file, decoded by ffmpeg as it is needed (never all at once, never
     copied), looped with a crossfade when it ends. Sequential: each `frames` call
-    continues where the last ended (export and live both play a bed forward)."""
+    continues where the last ended (export and live both play a bed forward).
 
-    def __init__(self, path: Path, sample_rate: int, length_frames: int) -> None:
+    Each loop is a new pass of the decoder. A pass may end before the length probed
+    (an estimate, for some files); the source gives up with a `SoundFileError` naming
+    the file when a pass yields no sound at all, when the decoder fails, or when a
+    pass ends early and the file is no longer the one probed (removed, cut short or
+    written again): it never restarts a decoder that has nothing to give."""
+
+    def __init__(
+        self,
+        path: Path,
+        sample_rate: int,
+        length_frames: int,
+        decoder: Decoder = ffmpeg_decoder,
+    ) -> None:
         self.path, self.rate, self.length = path, sample_rate, length_frames
+        self.identity = file_identity(path)
+        """The file as it was when its length was probed."""
+        self._decoder = decoder
         self._xfade = min(sample_rate * CROSSFADE_MS // 1000, length_frames // 4)
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._pass: DecoderPass | None = None
         self._decoded = 0
         """Frames read from the current pass."""
         self._position = 0
@@ -132,37 +227,60 @@ class FileSource:
 
     def _start_pass(self) -> None:
         self.close()
-        argv = [proc.require("ffmpeg"), "-nostdin", "-v", "error", "-i", str(self.path)]
-        argv += ["-f", "s16le", "-ac", "1", "-ar", str(self.rate), "pipe:1"]
-        self._proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._pass = self._decoder(self.path, self.rate)
         self._decoded = 0
 
     def _read(self, n: int) -> FloatArray:
-        """Up to n frames of the current pass."""
-        if self._proc is None:
+        """Up to n frames of the current pass (fewer: it has ended)."""
+        if self._pass is None:
             self._start_pass()
-        assert self._proc is not None and self._proc.stdout is not None
-        data = self._proc.stdout.read(2 * n)
+        assert self._pass is not None
+        try:
+            data = self._pass.read(2 * n)
+        except ToolError as exc:
+            raise SoundFileError(
+                f"the sound file {self.path} could not be read on: {exc}"
+            ) from None
         self._decoded += len(data) // 2
-        return np.frombuffer(data, dtype="<i2") / 32768.0
+        return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2") / 32768.0
 
     def frames(self, start: int, n: int) -> FloatArray:
         if start != self._position:
             raise ValueError(f"a file bed plays forward only (asked {start}, at {self._position})")
-        out = []
-        want = n
-        while want > 0:
-            usable = self.length - self._xfade  # the rest is kept for the crossfade
-            chunk = self._read(min(want, max(0, usable - self._decoded)))
-            if self._decoded - chunk.size < self._xfade and self._tail.size:
-                chunk = self._crossfade_in(chunk, self._decoded - chunk.size)
-            out.append(chunk)
-            want -= chunk.size
-            if self._decoded >= usable or chunk.size == 0:
+        out = np.empty(n)
+        filled = 0
+        usable = self.length - self._xfade  # the rest is kept for the crossfade
+        while filled < n:
+            want = min(n - filled, max(0, usable - self._decoded))
+            chunk = self._read(want)
+            offset = self._decoded - chunk.size
+            if offset < self._xfade and self._tail.size:
+                chunk = self._crossfade_in(chunk, offset)
+            out[filled : filled + chunk.size] = chunk
+            filled += chunk.size
+            if chunk.size < want:  # the decoder ended before the length probed
+                self._check_short_pass()
+                self._tail = np.zeros(0)
+                self._start_pass()
+            elif self._decoded >= usable:
                 self._tail = self._read(self._xfade)  # the end, faded into the next pass
                 self._start_pass()
         self._position += n
-        return np.concatenate(out) if out else np.zeros(0)
+        return out
+
+    def _check_short_pass(self) -> None:
+        """A pass ended early: fine for a file whose probed length was long, a fault
+        when it gave nothing or the file is not the one probed any more."""
+        now = file_identity(self.path)
+        if now is None:
+            reason = "it was removed"
+        elif now != self.identity:
+            reason = "it changed (cut short or written again)"
+        elif self._decoded == 0:
+            reason = "it gave no sound"
+        else:
+            return
+        raise SoundFileError(f"the sound file {self.path} could not be read on: {reason}")
 
     def _crossfade_in(self, chunk: FloatArray, offset: int) -> FloatArray:
         """The start of a pass, with the end of the last one fading out over it."""
@@ -174,23 +292,66 @@ class FileSource:
         return mixed
 
     def close(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait()
-            self._proc = None
+        if self._pass is not None:
+            self._pass.close()
+            self._pass = None
+
+
+class DecodedFile:
+    """A short sound file decoded once, played as `FileSource` plays it: the file,
+    then again and again with its last CROSSFADE_MS faded into its start."""
+
+    def __init__(self, pcm: npt.NDArray[np.int16], sample_rate: int) -> None:
+        self.pcm = pcm
+        self._xfade = min(sample_rate * CROSSFADE_MS // 1000, pcm.size // 4)
+        self._usable = pcm.size - self._xfade
+        ramp = (np.arange(self._xfade) + 0.5) / self._xfade
+        head = pcm[: self._xfade] * ramp + pcm[self._usable :] * (1 - ramp)
+        self._head = head / 32768.0
+        """The start of every pass after the first."""
+
+    def frames(self, start: int, n: int) -> FloatArray:
+        out = np.empty(n)
+        filled, usable = 0, self._usable
+        while filled < n:
+            pos = start + filled
+            if pos < usable:  # the first pass
+                a, b, part = pos, min(usable, pos + n - filled), self.pcm
+            else:
+                a = (pos - usable) % usable
+                if a < self._xfade:
+                    b = min(self._xfade, a + n - filled)
+                    out[filled : filled + b - a] = self._head[a:b]
+                    filled += b - a
+                    continue
+                b, part = min(usable, a + n - filled), self.pcm
+            np.multiply(part[a:b], 1 / 32768.0, out=out[filled : filled + b - a])
+            filled += b - a
+        return out
+
+
+@functools.lru_cache(maxsize=4)
+def _decoded(identity: FileIdentity, sample_rate: int) -> DecodedFile | None:
+    """The whole file decoded, kept for each identity of it (None if it gave nothing)."""
+    argv = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(identity.path)]
+    argv += ["-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"]
+    try:
+        data = proc.run(argv)
+    except ToolError as exc:
+        raise SoundFileError(f"the sound file {identity.path} could not be read: {exc}") from None
+    pcm = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
+    return DecodedFile(pcm, sample_rate) if pcm.size >= 4 else None
 
 
 def probe_file(path: Path, where: str) -> float:
     """The file's length in seconds; `ValidationError` naming it when it is missing,
-    not sound ffmpeg can decode, or longer than `MAX_FILE_S`."""
-    if not path.is_file():
+    not sound ffmpeg can decode, or longer than `MAX_FILE_S`. Probed once for each
+    identity of the file."""
+    identity = file_identity(path) if path.is_file() else None
+    if identity is None:
         raise ValidationError([Problem(where, None, "", f"no sound file at {path}")])
     try:
-        out = proc.run(
-            ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
-             "stream=duration:format=duration", "-of", "csv=p=0", str(path)]
-        )  # fmt: skip
-        seconds = max(float(x) for x in out.decode().split() if x not in ("", "N/A"))
+        seconds = _probed_seconds(identity)
     except (ValueError, ToolError):
         raise ValidationError(
             [Problem(where, None, "", f"{path} is not a sound file ffmpeg can decode")]
@@ -200,6 +361,15 @@ def probe_file(path: Path, where: str) -> float:
             [Problem(where, None, "", f"{path} is {seconds / 3600:.1f} hours long; at most 3")]
         )
     return seconds
+
+
+@functools.lru_cache(maxsize=64)
+def _probed_seconds(identity: FileIdentity) -> float:
+    out = proc.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+         "stream=duration:format=duration", "-of", "csv=p=0", str(identity.path)]
+    )  # fmt: skip
+    return max(float(x) for x in out.decode().split() if x not in ("", "N/A"))
 
 
 @functools.cache
@@ -215,7 +385,9 @@ def _rain_loop(sample_rate: int) -> FloatArray:
     fade = np.linspace(0, 1, sample_rate)
     loop = y[:n].copy()
     loop[:sample_rate] = y[:sample_rate] * fade + y[n : n + sample_rate] * (1 - fade)
-    return np.asarray(loop / np.abs(loop).max(), dtype=np.float64)
+    loop = np.asarray(loop / np.abs(loop).max(), dtype=np.float64)
+    loop.flags.writeable = False  # shared by every rain bed: read only
+    return loop
 
 
 # -- the envelope -------------------------------------------------------------------------
@@ -269,19 +441,47 @@ def source_for(spec: Bed, sample_rate: int) -> Source:
         return PaceSource(spec.pace_spm, sample_rate)
     path = Path(spec.path or "")
     seconds = probe_file(path, spec.where or "bed")
+    identity = file_identity(path)
+    if identity is not None and seconds <= IN_MEMORY_S:
+        decoded = _decoded(identity, sample_rate)
+        if decoded is None:
+            raise SoundFileError(f"the sound file {path} gave no sound")
+        return decoded
     return FileSource(path, sample_rate, round(seconds * sample_rate))
 
 
-@functools.cache
 def unit_gain(spec: Bed, sample_rate: int) -> float:
-    """The gain that puts `spec`'s sound at TARGET_LUFS (a file: on its first minute)."""
-    source = source_for(spec, sample_rate)
-    seconds = {"file": MEASURE_S, "pace": 4.0, "drone": 1 / DroneSource.BREATH_HZ}.get(
-        spec.kind, LOOP_S
-    )
-    x = source.frames(0, round(seconds * sample_rate))
-    if isinstance(source, FileSource):
-        source.close()
+    """The gain that puts `spec`'s sound at TARGET_LUFS (a file: on its first minute).
+    Measured once for each generated bed, and for each identity of a file: a file
+    written again at the same path is measured again (a server runs for weeks)."""
+    if spec.kind != "file":
+        return _generated_gain(spec, sample_rate)
+    path = Path(spec.path or "")
+    probe_file(path, spec.where or "bed")  # there, and sound ffmpeg decodes
+    identity = file_identity(path)
+    assert identity is not None
+    return _file_gain(identity, sample_rate)
+
+
+@functools.cache
+def _generated_gain(spec: Bed, sample_rate: int) -> float:
+    seconds = {"pace": 4.0, "drone": 1 / DroneSource.BREATH_HZ}.get(spec.kind, LOOP_S)
+    x = source_for(spec, sample_rate).frames(0, round(seconds * sample_rate))
+    return _gain_to_target(x, sample_rate)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_gain(identity: FileIdentity, sample_rate: int) -> float:
+    source = source_for(Bed("file", path=str(identity.path)), sample_rate)
+    try:
+        return _gain_to_target(source.frames(0, round(MEASURE_S * sample_rate)), sample_rate)
+    finally:
+        if isinstance(source, FileSource):
+            source.close()
+
+
+def _gain_to_target(x: FloatArray, sample_rate: int) -> float:
+    """The gain that puts the sound `x` at TARGET_LUFS; 0 for silence."""
     if not x.any():
         return 0.0
     peak = float(np.abs(x).max())
