@@ -329,7 +329,7 @@ def encode_pcm(
     picture goes into the tags."""
     kbps = spec.kbps(bitrate_kbps)
     with ExitStack() as partials, ThreadPoolExecutor(1, "voice-coach-cover") as pool:
-        drawn = pool.submit(cover) if cover is not None else None
+        drawn = None
         tmp = partials.enter_context(partial_beside(target))
         args = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "wav"]
         # M4A chapters can only be written by the muxer, and WAV's tags only by ffmpeg:
@@ -359,11 +359,15 @@ def encode_pcm(
             stdin.write(_wav_stream_header(sample_rate))
             for chunk in chunks:
                 stdin.write(chunk)
+                if drawn is None and cover is not None:
+                    # Once the audio flows: the first chunk waits for the level's
+                    # measurement, which the drawing would only slow down.
+                    drawn = pool.submit(cover)
                 done += len(chunk) // 2
                 if progress:
                     progress(done, 0)
-        if drawn is not None:
-            tags = dataclasses.replace(tags, cover_png=drawn.result())
+        if cover is not None:
+            tags = dataclasses.replace(tags, cover_png=(drawn or pool.submit(cover)).result())
         TAGGERS[spec.name](tmp, tags, chapters)
         os.replace(tmp, target)
 
