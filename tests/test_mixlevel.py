@@ -15,9 +15,9 @@ from conftest import require_program
 from voice_coach.audio import bed
 from voice_coach.audio.bed import BedPlan
 from voice_coach.audio.clip import Clip
-from voice_coach.audio.loudness import limit_clip, measure_pcm
+from voice_coach.audio.loudness import limit_clip, measure_pcm, placed_energies
 from voice_coach.audio.mix import event_clips, render, total_frames
-from voice_coach.audio.mixlevel import measure_mix, mix_true_peak, speech_energies
+from voice_coach.audio.mixlevel import measure_mix, mix_true_peak
 from voice_coach.model import Bed, BedLevels
 from voice_coach.timeline import Event, Timeline
 
@@ -97,7 +97,7 @@ def test_limited_speech_and_a_quieter_bed_are_worked_out_from_the_parts(
     quieter = plan.shifted(shift_lu)
     metered = measure_pcm(render(timeline, limited, RATE, bed=quieter), RATE)
     placed = event_clips(timeline, limited, RATE)
-    speech = speech_energies(placed, total_frames(timeline, RATE), RATE)
+    speech = placed_energies(placed, total_frames(timeline, RATE), RATE)
     gain = 10 ** (shift_lu / 20)
     peak = mix_true_peak(timeline, limited, RATE, quieter, gain * parts.bed_peak)
     worked_out = parts.with_speech(speech, gain, peak)

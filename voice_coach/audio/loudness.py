@@ -613,10 +613,7 @@ class PlacedFiltered:
 
         @functools.lru_cache(maxsize=FILTERED_CLIPS_KEPT)
         def filtered(key: int) -> FloatArray:
-            x = distinct[key].samples() / FULL_SCALE
-            size = 1 << math.ceil(math.log2(x.size + self._h_size - 1))
-            y = np.fft.irfft(np.fft.rfft(x, size) * _k_spectrum(self._rate, size), size)
-            return y[: x.size + self._h_size - 1]
+            return k_weighted(distinct[key].samples() / FULL_SCALE, self._rate)
 
         self._filtered = filtered
 
@@ -683,23 +680,32 @@ def measure_placed(
     if clips_too_close(placed):
         return measure_pcm(mixed(), sample_rate)
     peak = placed_true_peak(placed)
-    speech = PlacedFiltered(placed, sample_rate)
-    gating = _Gating(sub_block=round(sample_rate * SUB_BLOCK_MS / 1000))
-    blocks: array[float] = array("d")
-    chunk = gating.sub_block * 10
-    a = 0
-    while a < total_frames:
-        b = min(a + chunk, total_frames)
-        y = speech.frames(a, b)
-        if y is not None and y.any():
-            gating.feed(y * y, blocks)
-        else:  # silence up to the next clip's start, in one go
-            following = speech.next_start(b)
-            b = total_frames if following is None else following
-            gating.feed_silence(b - a, blocks)
-        a = b
-    lufs = gated_loudness(np.frombuffer(blocks))
+    energies = placed_energies(placed, total_frames, sample_rate)
+    lufs = loudness_of_sub_blocks(energies, sub_block_frames(sample_rate))
     return Measurement(lufs, 20 * math.log10(peak) if peak > 0 else -math.inf)
+
+
+def placed_energies(
+    placed: Sequence[tuple[int, Clip]], total_frames: int, sample_rate: int
+) -> FloatArray:
+    """The K-weighted energy of placed clips in each complete 100 ms sub-block of
+    `total_frames`; silence is skipped, not filtered."""
+    sub = sub_block_frames(sample_rate)
+    out = np.zeros(total_frames // sub)
+    end = out.size * sub
+    speech = PlacedFiltered(placed, sample_rate)
+    chunk = sub * 10
+    a = 0
+    while a < end:
+        b = min(a + chunk, end)
+        y = speech.frames(a, b)
+        if y is None:  # silence up to the next clip's start, in one go
+            following = speech.next_start(b)
+            a = end if following is None else max(b, following // sub * sub)
+            continue
+        out[a // sub : b // sub] = (y * y).reshape(-1, sub).sum(axis=1)
+        a = b
+    return out
 
 
 def sub_block_frames(sample_rate: int) -> int:
@@ -718,12 +724,16 @@ def loudness_of_sub_blocks(energies: FloatArray, sub_block: int) -> float:
 
 
 def k_weighted(x: FloatArray, sample_rate: int) -> FloatArray:
-    """`x` K-weighted from silence, with the tail the filter leaves after it."""
-    h = k_weighting_impulse_response(sample_rate)
-    size = 1 << math.ceil(math.log2(x.size + h.size - 1))
-    return np.fft.irfft(np.fft.rfft(x, size) * _k_spectrum(sample_rate, size), size)[
-        : x.size + h.size - 1
-    ]
+    """`x` K-weighted from silence, with the tail the filter leaves after it. In the
+    meter's fixed blocks: about twice as fast as one FFT of the whole padded to a
+    power of two, for clips of a second or more."""
+    f = _KFilter(sample_rate)
+    out = np.empty(x.size + f.tail.size)
+    for at in range(0, x.size, f.block):
+        y, f.tail = f.filter(x[at : at + f.block])
+        out[at : at + y.size] = y
+    out[x.size :] = f.tail
+    return out
 
 
 def k_response(sample_rate: int, omegas: FloatArray) -> npt.NDArray[np.complex128]:

@@ -20,7 +20,7 @@ from them, without playing the bed again.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,26 +89,6 @@ class MixLevels:
 
 def _dbtp(peak: float) -> float:
     return 20 * math.log10(peak) if peak > 0 else -math.inf
-
-
-def speech_energies(placed: Sequence[tuple[int, Clip]], total: int, sample_rate: int) -> FloatArray:
-    """The K-weighted energy of placed clips in each complete 100 ms sub-block of
-    `total` frames; silence is skipped, not filtered."""
-    sub = sub_block_frames(sample_rate)
-    out = np.zeros(total // sub)
-    speech = PlacedFiltered(placed, sample_rate)
-    chunk = sub * SUB_BLOCKS_PER_CHUNK
-    a = 0
-    while a < out.size * sub:
-        b = min(a + chunk, out.size * sub)
-        y = speech.frames(a, b)
-        if y is None:
-            following = speech.next_start(b)
-            a = out.size * sub if following is None else max(b, following // sub * sub)
-            continue
-        out[a // sub : b // sub] = (y * y).reshape(-1, sub).sum(axis=1)
-        a = b
-    return out
 
 
 def measure_mix(

@@ -34,10 +34,11 @@ from ..audio.loudness import (
     loudness_of_sub_blocks,
     measure_pcm,
     measure_placed,
+    placed_energies,
     program_gain_db,
 )
 from ..audio.mix import event_clips, render, total_frames
-from ..audio.mixlevel import measure_mix, mix_true_peak, speech_energies
+from ..audio.mixlevel import measure_mix, mix_true_peak
 from ..errors import ExportError
 from ..timeline import Chapter, Timeline
 from .tags import TAGGERS, Tags, ffmetadata
@@ -272,7 +273,7 @@ def level(
             # Limiting took loudness off the speech: the bed goes down with it.
             assert bed is not None
             placed = event_clips(timeline, limited, sample_rate)
-            speech = speech_energies(placed, total_frames(timeline, sample_rate), sample_rate)
+            speech = placed_energies(placed, total_frames(timeline, sample_rate), sample_rate)
             shift_lu = loudness_of_sub_blocks(speech, mix.sub_block) - mix.speech_lufs
             under = bed.shifted(shift_lu)
             bed_gain = 10 ** (shift_lu / 20)
