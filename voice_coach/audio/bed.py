@@ -341,7 +341,7 @@ class DecodedFile:
         """The same, K-weighted: every later pass repeats, so it is filtered as one
         period (after its own end); the first starts from silence, which changes only
         its head."""
-        loop = np.asarray(self.body * self.scale, dtype=np.float32)
+        loop = np.multiply(self.body, self.scale, dtype=np.float32)  # no float64 copy
         loop[: self.loop_head.size] = self.loop_head
         reach = self.loop_head.size + k_weighting_impulse_response(sample_rate).size
         steady = k_weighted_blocks(loop, sample_rate, before=loop[-reach:])
@@ -735,11 +735,15 @@ def routine_bed_plan(routine: Routine, chapter_starts_ms: Sequence[int]) -> BedP
     return plan_bed(chapter_starts_ms, routine.bed, step_beds, routine.bed_levels)
 
 
-def check_files(routine: Routine) -> None:
+def check_files(routine: Routine, sample_rate: int | None = None) -> None:
     """Every sound file `routine`'s beds name exists, decodes and is at most 3 hours
-    long; else a `ValidationError` naming it (before anything is written or played)."""
+    long; else a `ValidationError` naming it (before anything is written or played).
+    With `sample_rate`, each is also measured (and a short one decoded) ahead, as live
+    play needs: not in the device's callback when its bed starts."""
     for spec in routine.bed_files():
         probe_file(Path(spec.path or ""), spec.where or "bed")
+        if sample_rate is not None:
+            unit_gain(spec, sample_rate)
 
 
 def plan_bed(
