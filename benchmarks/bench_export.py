@@ -41,7 +41,7 @@ from voice_coach.timeline import Timeline, build_timeline
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
-EXPORT_RATIO_TARGET = 1.3
+EXPORT_RATIO_TARGET = 1.2
 """`voice-coach export` with a warm cache, the whole process (start-up, loading, render,
 encode) vs ffmpeg alone encoding the same audio from a WAV, also a whole process."""
 MEMORY_RATIO_TARGET = 1.3

@@ -24,7 +24,7 @@ from voice_coach.audio.bed import (
 )
 from voice_coach.audio.clip import Clip
 from voice_coach.audio.loudness import TARGET_LUFS, clip_loudness_lufs
-from voice_coach.errors import ValidationError
+from voice_coach.errors import SoundFileError, ValidationError
 from voice_coach.routine.model import Bed, BedLevels
 from voice_coach.timeline import Event
 
@@ -126,6 +126,21 @@ def test_a_short_file_loops_with_a_crossfade(tmp_path: Path) -> None:
         FileSource(path, RATE, 3 * RATE).frames(100, 10)
 
 
+def test_a_short_file_decoded_once_plays_as_the_decoder_plays_it(tmp_path: Path) -> None:
+    """Up to IN_MEMORY_S a file is decoded once and looped from memory: the same
+    frames as a decoder pass per loop, crossfades included, whatever the chunks."""
+    require_program("ffmpeg")
+    path = tone_file(tmp_path / "short.wav", 3.0, freq=330.0)
+    source = bed.source_for(Bed("file", path=str(path)), RATE)
+    assert isinstance(source, bed.DecodedFile)
+    streamed = FileSource(path, RATE, 3 * RATE)
+    n = 11 * RATE
+    expected = np.concatenate([streamed.frames(a, 5000) for a in range(0, n, 5000)])[:n]
+    streamed.close()
+    got = np.concatenate([source.frames(a, 7777) for a in range(0, n, 7777)])[:n]
+    assert np.allclose(got, expected, atol=1 / 32768)
+
+
 def test_a_file_bed_is_measured_and_set_to_the_level(tmp_path: Path) -> None:
     require_program("ffmpeg")
     spec = Bed("file", path=str(tone_file(tmp_path / "tone.wav", 20.0)))
@@ -133,6 +148,90 @@ def test_a_file_bed_is_measured_and_set_to_the_level(tmp_path: Path) -> None:
     pcm = np.clip(np.round(x * 32768), -32768, 32767).astype("<i2").tobytes()
     assert clip_loudness_lufs(Clip(pcm, RATE)) == pytest.approx(TARGET_LUFS - 18, abs=0.6)
     assert unit_gain(spec, RATE) > 0
+
+
+class _StopsYielding:
+    """A decoder pass that gives `frames` frames of a tone, then ends; every later
+    pass gives nothing (as ffmpeg does on a file emptied under it)."""
+
+    passes = 0
+
+    def __init__(self, frames: int) -> None:
+        _StopsYielding.passes += 1
+        self.left = 2 * frames if _StopsYielding.passes == 1 else 0
+
+    def read(self, n: int) -> bytes:
+        take = min(n, self.left)
+        self.left -= take
+        return (np.full(take // 2, 8000, dtype="<i2")).tobytes()
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_decoder_that_stops_yielding_ends_with_an_error_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    """The file is there and unchanged, but the second pass gives nothing: the source
+    gives up at once rather than starting the decoder again and again."""
+    path = tone_file(tmp_path / "calm.wav", 3.0)
+    _StopsYielding.passes = 0
+    source = FileSource(path, RATE, 3 * RATE, decoder=lambda p, r: _StopsYielding(RATE))
+    first = source.frames(0, RATE // 2)  # the first pass: sound
+    assert first.any()
+    with pytest.raises(SoundFileError, match=r"calm\.wav could not be read on: it gave no sound"):
+        source.frames(RATE // 2, 10 * RATE)
+    assert _StopsYielding.passes == 2
+
+
+def test_a_pass_shorter_than_probed_loops_on_when_the_file_is_unchanged(tmp_path: Path) -> None:
+    """Probed lengths can be estimates: a full file that decodes a little short loops."""
+    require_program("ffmpeg")
+    path = tone_file(tmp_path / "short.wav", 2.0)
+    source = FileSource(path, RATE, 3 * RATE)  # probed 3 s, decodes 2 s
+    x = source.frames(0, 7 * RATE)
+    source.close()
+    assert np.abs(x).reshape(-1, RATE // 10).max(axis=1).min() > 0.2  # sound all along
+
+
+@pytest.mark.parametrize("fault", ["removed", "truncated"])
+def test_a_file_removed_or_cut_short_while_playing_ends_with_an_error(
+    tmp_path: Path, fault: str
+) -> None:
+    require_program("ffmpeg")
+    path = tone_file(tmp_path / "bed.wav", 2.0)
+    source = FileSource(path, RATE, 2 * RATE)
+    assert source.frames(0, RATE).any()
+    if fault == "removed":
+        path.unlink()
+        expected = r"bed\.wav could not be read on: (ffmpeg failed|it was removed)"
+    else:
+        with path.open("r+b") as f:
+            f.truncate(44 + 2 * RATE // 4)  # a quarter of a second left
+        expected = r"bed\.wav could not be read on: it changed"
+    with pytest.raises(SoundFileError, match=expected):
+        for at in range(RATE, 60 * RATE, RATE):
+            source.frames(at, RATE)
+    source.close()
+
+
+def test_a_file_written_again_is_measured_again(tmp_path: Path) -> None:
+    """The measured gain is kept per identity of the file (path, size, mtime), so a
+    long-running server mixes a replaced file at its own level."""
+    require_program("ffmpeg")
+    path = tmp_path / "bed.wav"
+    spec = Bed("file", path=str(path))
+    tone_file(path, 5.0)
+    loud = unit_gain(spec, RATE)
+    assert unit_gain(spec, RATE) == loud  # the same file: kept
+    quiet = tone_file(tmp_path / "quiet.wav", 4.0)
+    samples = np.frombuffer(quiet.read_bytes()[44:], "<i2") // 8
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(samples.astype("<i2").tobytes())
+    assert unit_gain(spec, RATE) == pytest.approx(loud * 8, rel=0.02)
 
 
 # -- one bed after another -------------------------------------------------------------

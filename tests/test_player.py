@@ -23,7 +23,7 @@ from conftest import SAMPLE_RATE, FakeEngine
 
 from voice_coach.audio.clip import Clip
 from voice_coach.audio.mix import render
-from voice_coach.errors import EngineError
+from voice_coach.errors import EngineError, SoundFileError
 from voice_coach.live.player import PlayResult, play, status_line
 from voice_coach.live.session import Command, Status
 from voice_coach.live.stream import Output, Source, StartTone, start_tone
@@ -328,3 +328,39 @@ def test_notes_say_what_the_listener_met() -> None:
         "(they are cached now: the next play will not)"
     )
     assert slow.underrun_note() == "the sound device ran short of audio 2 time(s)"
+
+
+class _FailsAfter:
+    """A source that raises what a bed file removed mid-way raises, after a few reads."""
+
+    def __init__(self, source: Source, reads: int) -> None:
+        self.source, self.reads = source, reads
+
+    def read(self, frames: int) -> bytes:
+        self.reads -= 1
+        if self.reads < 0:
+            raise SoundFileError("the sound file calm.mp3 could not be read on: it was removed")
+        return self.source.read(frames)
+
+    def catch_up(self, frames: int) -> None:
+        self.source.catch_up(frames)
+
+    @property
+    def finished(self) -> bool:
+        return self.source.finished
+
+
+def test_a_source_failing_in_the_device_thread_ends_play_with_its_error(
+    tmp_path: Path,
+) -> None:
+    """What the session raises in the device's callback (a bed file removed while it
+    plays) stops the stream and comes out of `play`, for the CLI's one line."""
+    device = FakeDevice()
+
+    def open_stream(source: Source) -> Output:
+        return Output(device, _FailsAfter(source, 5), SAMPLE_RATE, clock=device.clock)
+
+    with pytest.raises(SoundFileError, match=r"calm\.mp3"):
+        play(ROUTINE, cache(tmp_path), open_stream)
+    assert device.closed.is_set()
+    assert len(device.recorded) == 6  # five reads, then silence and the stop

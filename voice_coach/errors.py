@@ -62,6 +62,11 @@ class ToolError(VoiceCoachError):
     """An external program (ffmpeg, espeak-ng) is missing or failed."""
 
 
+class SoundFileError(VoiceCoachError):
+    """A sound file in use (a bed) could not be read on: removed, cut short or
+    changed while an export or a live session was playing it."""
+
+
 class ExportError(VoiceCoachError):
     """Writing an export failed."""
 

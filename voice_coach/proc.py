@@ -1,7 +1,9 @@
 """The one way voice_coach runs external programs (ffmpeg, espeak-ng).
 
 A missing program or a failure becomes a `ToolError` that names the Debian
-package to install and quotes the program's own stderr.
+package to install and quotes the program's own stderr. Three shapes: `run` (to
+completion), `feeding` (we stream into its stdin), `Reading` (we read its stdout as
+it comes, and may stop it early).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, BinaryIO
 
 from .errors import ToolError
 
@@ -75,3 +77,52 @@ def feeding(args: Sequence[str]) -> Iterator[IO[bytes]]:
         if code != 0 or broken:
             err.seek(0)
             raise _failure(args, code, err.read())
+
+
+class Reading:
+    """A program started now whose stdout is read as it comes (`read`), as a decoder
+    that runs ahead of what is needed. `close` stops it early, which is no failure;
+    a failure is only a non-zero exit once its output has ended: `read` then raises
+    `ToolError` with its stderr (kept in a temporary file, so a chatty program never
+    blocks on it)."""
+
+    def __init__(self, args: Sequence[str]) -> None:
+        self.args = list(args)
+        argv = [require(args[0]), *args[1:]]
+        self._err: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close)
+        try:
+            self._proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err
+            )
+        except BaseException:
+            self._err.close()
+            raise
+        assert self._proc.stdout is not None
+        self._out: IO[bytes] = self._proc.stdout
+        self._closed = False
+
+    def read(self, n: int) -> bytes:
+        """Up to `n` bytes: fewer only at the end of the output, then b"" from there on."""
+        if self._closed or n <= 0:
+            return b""
+        data = self._out.read(n)
+        if len(data) < n:
+            code = self._proc.wait()
+            if code != 0:
+                self._err.seek(0)
+                failure = _failure(self.args, code, self._err.read())
+                self.close()
+                raise failure
+        return data
+
+    def close(self) -> None:
+        """Stop the program (if still running) and free its pipes. Closing again does
+        nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        self._out.close()
+        self._err.close()

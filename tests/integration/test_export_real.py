@@ -434,3 +434,69 @@ def test_flow_lines_and_counted_reps_are_heard_on_their_beats(tmp_path: Path) ->
         if near is None or abs(near - e["start_ms"]) > ONSET_TOLERANCE_MS:
             misses.append(f"{e['kind']} {e['text']!r} at {e['start_ms']} ms: nearest onset {near}")
     assert not misses, "\n".join(misses)
+
+
+LONG_HOLDS = "title: Long holds\nsteps:\n" + "".join(
+    f"  - name: Stretch {n}\n    hold: 240\n" for n in ("one", "two", "three", "four", "five")
+)
+"""About 20 minutes, of few lines: quick to synthesize, seconds to export."""
+
+
+def test_a_bed_file_removed_mid_export_ends_it_with_one_line_and_no_file(
+    tmp_path: Path,
+) -> None:
+    """A bed file too long to be decoded at once (6 minutes) under a 20-minute routine,
+    removed once the export is encoding: when its decoder starts again the export
+    stops with one line naming the file, exit code 1, and nothing is left where it
+    was writing."""
+    require_program("ffmpeg")
+    require_program("espeak-ng")
+    from voice_coach.audio.bed import IN_MEMORY_S
+
+    routine = tmp_path / "long.yaml"
+    routine.write_text(LONG_HOLDS)
+    bed = tmp_path / "calm bed.wav"
+    seconds = IN_MEMORY_S + 60
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+         f"sine=frequency=60:sample_rate=8000:duration={seconds}", str(bed)],
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    folder = tmp_path / "out"
+    target = folder / "routine.mp3"
+    args = ["export", routine, "-o", target, "--bed", bed, "--engine", "espeak-ng"]
+    args += ["--cache-dir", tmp_path / "cache"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "voice_coach", *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def encoding() -> list[Path] | bool:
+        """The partial file once it holds audio; True if the export ended before."""
+        if child.poll() is not None:
+            return True
+        return [p for p in folder.glob(".routine.mp3.*.partial") if size_of(p) > 0]
+
+    encoding_seen = wait_until(encoding, "the export to start encoding", 60, interval_s=0.002)
+    bed.unlink()
+    try:
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert encoding_seen is not True, "the bed should have been removed while it was encoding"
+    assert child.returncode == 1, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: the sound file ") and "calm bed.wav" in lines[0]
+    assert not target.exists()
+    assert list(folder.iterdir()) == [], "no partial file may remain"
+
+
+def size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # renamed into place meanwhile
+        return 0

@@ -595,6 +595,72 @@ FILTERED_CLIPS_KEPT = 32
 """K-weighted clips `measure_placed` keeps at once."""
 
 
+class PlacedFiltered:
+    """The K-weighted sum of clips placed in silence (start frame, clip), for any
+    stretch: each distinct clip is filtered once and kept while it is needed (at most
+    FILTERED_CLIPS_KEPT at once: memory stays flat with the number of distinct lines,
+    and the lines a routine repeats stay filtered); each stretch is the sum of the
+    filtered clips that reach into it, their tails included. Exact: the K-weighting is
+    linear."""
+
+    def __init__(self, placed: Sequence[tuple[int, Clip]], sample_rate: int) -> None:
+        self.order = sorted(placed, key=lambda p: p[0])
+        self.starts = [at for at, _ in self.order]
+        self._h_size = k_weighting_impulse_response(sample_rate).size
+        self._rate = sample_rate
+        distinct = {id(clip): clip for _, clip in self.order}
+        self.longest = max((c.frames for c in distinct.values()), default=0) + self._h_size - 1
+
+        @functools.lru_cache(maxsize=FILTERED_CLIPS_KEPT)
+        def filtered(key: int) -> FloatArray:
+            return k_weighted(distinct[key].samples() / FULL_SCALE, self._rate)
+
+        self._filtered = filtered
+
+    def frames(self, a: int, b: int) -> FloatArray | None:
+        """Frames [a, b) of the filtered sum; None when no clip reaches into them."""
+        first = bisect.bisect_left(self.starts, a - self.longest)
+        near = self.order[first : bisect.bisect_left(self.starts, b)]
+        y = None
+        for at, clip in near:
+            reach = clip.frames + self._h_size - 1
+            lo, hi = max(at, a), min(at + reach, b)
+            if lo < hi:
+                y = np.zeros(b - a) if y is None else y
+                y[lo - a : hi - a] += self._filtered(id(clip))[lo - at : hi - at]
+        return y
+
+    def next_start(self, b: int) -> int | None:
+        """The first clip start at or after frame `b`."""
+        following = bisect.bisect_left(self.starts, b)
+        return self.starts[following] if following < len(self.starts) else None
+
+
+def placed_true_peak(placed: Sequence[tuple[int, Clip]]) -> float:
+    """The largest 4x oversampled |value| (full scale 1) of placed clips that are never
+    within the interpolation window of each other: the largest clip's, with silence
+    on both sides."""
+    distinct = {id(clip): clip for _, clip in placed}
+    taps = TRUE_PEAK_TAPS_PER_PHASE
+    # Loudest first: a clip's peak is then worked out only where it could beat the
+    # peak so far (`_oversampled_peak`), with silence on both sides as in the program.
+    edge = np.zeros(taps - 1)
+    peak = 0.0
+    for c in sorted(distinct.values(), key=lambda c: -int(np.abs(c.samples()).max(initial=0))):
+        x = c.samples() / FULL_SCALE
+        floor = max(peak, float(np.abs(x).max(initial=0.0)))
+        peak = _oversampled_peak(np.concatenate((edge, x, edge)), floor)
+    return peak
+
+
+def clips_too_close(placed: Sequence[tuple[int, Clip]]) -> bool:
+    """Whether two placed clips are within the true-peak interpolation window of each
+    other (then their peak depends on where they are)."""
+    order = sorted(placed, key=lambda p: p[0])
+    taps = TRUE_PEAK_TAPS_PER_PHASE
+    return any(b[0] < a[0] + a[1].frames + taps for a, b in itertools.pairwise(order))
+
+
 def measure_placed(
     placed: Sequence[tuple[int, Clip]],
     total_frames: int,
@@ -606,61 +672,98 @@ def measure_placed(
 
     A routine is a few dozen distinct clips placed many times in long silences. The
     K-weighting is linear, so the filtered program is the sum of the filtered clips at
-    their places: each distinct clip is filtered once, and each stretch of the program
-    is the sum of the filtered clips that reach into it (their tails may overlap the
-    next clip; they are added before squaring, so that is exact too). A clip's true
-    peak does not depend on where it is when nothing else sounds within the
-    interpolation window of it, so the program's is the largest clip's; were two clips
-    that close, the mix (`mixed()`, PCM chunks) is metered instead.
+    their places (`PlacedFiltered`). A clip's true peak does not depend on where it is
+    when nothing else sounds within the interpolation window of it, so the program's
+    is the largest clip's; were two clips that close, the mix (`mixed()`, PCM chunks)
+    is metered instead.
     """
-    order = sorted(placed, key=lambda p: p[0])
-    taps = TRUE_PEAK_TAPS_PER_PHASE
-    if any(b[0] < a[0] + a[1].frames + taps for a, b in itertools.pairwise(order)):
+    if clips_too_close(placed):
         return measure_pcm(mixed(), sample_rate)
-    h = k_weighting_impulse_response(sample_rate)
-    distinct = {id(clip): clip for _, clip in order}
-    # Loudest first: a clip's peak is then worked out only where it could beat the
-    # peak so far (`_oversampled_peak`), with silence on both sides as in the program.
-    edge = np.zeros(taps - 1)
-    peak = 0.0
-    for c in sorted(distinct.values(), key=lambda c: -int(np.abs(c.samples()).max(initial=0))):
-        x = c.samples() / FULL_SCALE
-        floor = max(peak, float(np.abs(x).max(initial=0.0)))
-        peak = _oversampled_peak(np.concatenate((edge, x, edge)), floor)
-
-    # Filtered clips as they are needed: memory stays flat with the number of distinct
-    # lines, and the lines a routine repeats (the cue words) stay filtered.
-    @functools.lru_cache(maxsize=FILTERED_CLIPS_KEPT)
-    def filtered(key: int) -> FloatArray:
-        x = distinct[key].samples() / FULL_SCALE
-        size = 1 << math.ceil(math.log2(x.size + h.size - 1))
-        y = np.fft.irfft(np.fft.rfft(x, size) * _k_spectrum(sample_rate, size), size)
-        return y[: x.size + h.size - 1]
-
-    starts = [at for at, _ in order]
-    longest = max((c.frames for c in distinct.values()), default=0) + h.size - 1
-    gating = _Gating(sub_block=round(sample_rate * SUB_BLOCK_MS / 1000))
-    blocks: array[float] = array("d")
-    chunk = gating.sub_block * 10
-    a = 0
-    while a < total_frames:
-        b = min(a + chunk, total_frames)
-        near = order[bisect.bisect_left(starts, a - longest) : bisect.bisect_left(starts, b)]
-        y = np.zeros(b - a)
-        for at, clip in near:
-            reach = clip.frames + h.size - 1
-            lo, hi = max(at, a), min(at + reach, b)
-            if lo < hi:
-                y[lo - a : hi - a] += filtered(id(clip))[lo - at : hi - at]
-        if y.any():
-            gating.feed(y * y, blocks)
-        else:  # silence up to the next clip's start, in one go
-            following = bisect.bisect_left(starts, b)
-            b = starts[following] if following < len(starts) else total_frames
-            gating.feed_silence(b - a, blocks)
-        a = b
-    lufs = gated_loudness(np.frombuffer(blocks))
+    peak = placed_true_peak(placed)
+    energies = placed_energies(placed, total_frames, sample_rate)
+    lufs = loudness_of_sub_blocks(energies, sub_block_frames(sample_rate))
     return Measurement(lufs, 20 * math.log10(peak) if peak > 0 else -math.inf)
+
+
+def placed_energies(
+    placed: Sequence[tuple[int, Clip]], total_frames: int, sample_rate: int
+) -> FloatArray:
+    """The K-weighted energy of placed clips in each complete 100 ms sub-block of
+    `total_frames`; silence is skipped, not filtered."""
+    sub = sub_block_frames(sample_rate)
+    out = np.zeros(total_frames // sub)
+    end = out.size * sub
+    speech = PlacedFiltered(placed, sample_rate)
+    chunk = sub * 10
+    a = 0
+    while a < end:
+        b = min(a + chunk, end)
+        y = speech.frames(a, b)
+        if y is None:  # silence up to the next clip's start, in one go
+            following = speech.next_start(b)
+            a = end if following is None else max(b, following // sub * sub)
+            continue
+        out[a // sub : b // sub] = (y * y).reshape(-1, sub).sum(axis=1)
+        a = b
+    return out
+
+
+def sub_block_frames(sample_rate: int) -> int:
+    """Frames in one 100 ms gating sub-block."""
+    return round(sample_rate * SUB_BLOCK_MS / 1000)
+
+
+def loudness_of_sub_blocks(energies: FloatArray, sub_block: int) -> float:
+    """Gated integrated loudness from the K-weighted energy of every complete 100 ms
+    sub-block, in order (what `LoudnessMeter` gathers into its 400 ms blocks)."""
+    n = SUB_BLOCKS_PER_BLOCK
+    if energies.size < n:
+        return -math.inf
+    sums = np.convolve(energies, np.ones(n), "valid")
+    return gated_loudness(sums / (n * sub_block))
+
+
+def k_weighted(x: FloatArray, sample_rate: int) -> FloatArray:
+    """`x` K-weighted from silence, with the tail the filter leaves after it. In the
+    meter's fixed blocks: about twice as fast as one FFT of the whole padded to a
+    power of two, for clips of a second or more."""
+    f = _KFilter(sample_rate)
+    out = np.empty(x.size + f.tail.size)
+    for at in range(0, x.size, f.block):
+        y, f.tail = f.filter(x[at : at + f.block])
+        out[at : at + y.size] = y
+    out[x.size :] = f.tail
+    return out
+
+
+def k_response(sample_rate: int, omegas: FloatArray) -> npt.NDArray[np.complex128]:
+    """The K-weighting's frequency response at angular frequencies `omegas` (radians
+    per frame)."""
+    z = np.exp(-1j * np.asarray(omegas, dtype=np.float64))
+    out = np.ones(z.shape, dtype=np.complex128)
+    for bq in k_weighting(sample_rate):
+        out *= (bq.b0 + bq.b1 * z + bq.b2 * z * z) / (1 + bq.a1 * z + bq.a2 * z * z)
+    return out
+
+
+def k_weighted_blocks(
+    x: npt.NDArray[np.float64] | npt.NDArray[np.float32],
+    sample_rate: int,
+    before: npt.NDArray[np.float64] | npt.NDArray[np.float32] | None = None,
+) -> npt.NDArray[np.float32]:
+    """`x` K-weighted as if `before` had sounded just before it (silence if None),
+    without the tail past its end: block by block, so a long `x` takes no more
+    memory than its result (float32). With the end of `x` as `before`, one period of
+    a signal that repeats forever, in the steady state."""
+    f = _KFilter(sample_rate)
+    if before is not None:
+        for at in range(0, before.size, f.block):
+            _, f.tail = f.filter(np.asarray(before[at : at + f.block], dtype=np.float64))
+    out = np.empty(x.size, dtype=np.float32)
+    for at in range(0, x.size, f.block):
+        y, f.tail = f.filter(np.asarray(x[at : at + f.block], dtype=np.float64))
+        out[at : at + y.size] = y
+    return out
 
 
 def measure_pcm(chunks: Iterable[bytes], sample_rate: int) -> Measurement:

@@ -80,6 +80,13 @@ class Mixer:
                 mix[lo - a : hi - a] += clip.samples()[lo - at : hi - at]
         return np.clip(mix, -32768, 32767).astype("<i2")
 
+    def sounding(self, a: int, b: int) -> list[tuple[int, int]]:
+        """The stretches of [a, b) that a clip sounds in, one per clip (start, end)."""
+        first = bisect.bisect_left(self._starts, a - self._longest)
+        last = bisect.bisect_left(self._starts, b)
+        spans = [(max(at, a), min(at + clip.frames, b)) for at, clip in self._placed[first:last]]
+        return [(lo, hi) for lo, hi in spans if lo < hi]
+
     def quiet_frames(self, a: int, limit: int) -> int:
         """How many frames from `a` on no clip sounds in, at most `limit`."""
         first = bisect.bisect_left(self._starts, a - self._longest)
@@ -118,8 +125,11 @@ def render(
             if track is None:
                 yield mixer.frames(pos, pos + n).tobytes()
                 continue
-            mixed = mixer.frames(pos, pos + n) + np.round(track.frames(pos, n) * FULL_SCALE)
-            yield np.clip(mixed, -32768, 32767).astype("<i2").tobytes()
+            mixed = track.frames(pos, n)
+            mixed *= FULL_SCALE
+            np.round(mixed, out=mixed)
+            mixed += mixer.frames(pos, pos + n)
+            yield np.clip(mixed, -32768, 32767, out=mixed).astype("<i2").tobytes()
     finally:
         if track is not None:
             track.close()

@@ -10,7 +10,6 @@ leaves a file there, and one killed outright leaves a partial the next export re
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import os
 import struct
@@ -32,11 +31,14 @@ from ..audio.loudness import (
     apply_gain,
     gain_for,
     limit_clip,
+    loudness_of_sub_blocks,
     measure_pcm,
     measure_placed,
+    placed_energies,
     program_gain_db,
 )
 from ..audio.mix import event_clips, render, total_frames
+from ..audio.mixlevel import measure_mix, mix_true_peak
 from ..errors import ExportError
 from ..timeline import Chapter, Timeline
 from .tags import TAGGERS, Tags, ffmetadata
@@ -257,18 +259,26 @@ def level(
     routine more than PEAK_LIMIT_FROM_LU under. Measured with `bed` under the speech:
     the targets hold for the mix."""
     ceiling_dbtp = spec.true_peak_ceiling_dbtp(bitrate_kbps)
-
-    def speech_lufs(speech: Mapping[str, Clip]) -> float:
-        return measure_program(timeline, speech, sample_rate).integrated_lufs
-
-    unlimited_lufs = functools.cache(lambda: speech_lufs(clips))
+    # With a bed, the mix is measured once, in parts (`measure_mix`); the speech
+    # limited and the bed turned down with it are worked out from those parts.
+    mix = measure_mix(timeline, clips, sample_rate, bed) if bed and not bed.silent else None
 
     def leveled(limited: Mapping[str, Clip]) -> Leveled:
         under = bed
-        if bed is not None and not bed.silent and limited is not clips:
+        if mix is None:
+            measured = measure_program(timeline, limited, sample_rate)
+        elif limited is clips:
+            measured = mix.measurement()
+        else:
             # Limiting took loudness off the speech: the bed goes down with it.
-            under = bed.shifted(speech_lufs(limited) - unlimited_lufs())
-        measured = measure_program(timeline, limited, sample_rate, under)
+            assert bed is not None
+            placed = event_clips(timeline, limited, sample_rate)
+            speech = placed_energies(placed, total_frames(timeline, sample_rate), sample_rate)
+            shift_lu = loudness_of_sub_blocks(speech, mix.sub_block) - mix.speech_lufs
+            under = bed.shifted(shift_lu)
+            bed_gain = 10 ** (shift_lu / 20)
+            peak = mix_true_peak(timeline, limited, sample_rate, under, bed_gain * mix.bed_peak)
+            measured = mix.with_speech(speech, bed_gain, peak)
         gain_db = program_gain_db(measured, ceiling_dbtp=ceiling_dbtp)
         short_lu = gain_for(measured.integrated_lufs, TARGET_LUFS) - gain_db
         return Leveled(limited, gain_db, under, short_lu)
@@ -320,7 +330,7 @@ def encode_pcm(
     picture goes into the tags."""
     kbps = spec.kbps(bitrate_kbps)
     with ExitStack() as partials, ThreadPoolExecutor(1, "voice-coach-cover") as pool:
-        drawn = pool.submit(cover) if cover is not None else None
+        drawn = None
         tmp = partials.enter_context(partial_beside(target))
         args = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "wav"]
         # M4A chapters can only be written by the muxer, and WAV's tags only by ffmpeg:
@@ -350,11 +360,15 @@ def encode_pcm(
             stdin.write(_wav_stream_header(sample_rate))
             for chunk in chunks:
                 stdin.write(chunk)
+                if drawn is None and cover is not None:
+                    # Once the audio flows: the first chunk waits for the level's
+                    # measurement, which the drawing would only slow down.
+                    drawn = pool.submit(cover)
                 done += len(chunk) // 2
                 if progress:
                     progress(done, 0)
-        if drawn is not None:
-            tags = dataclasses.replace(tags, cover_png=drawn.result())
+        if cover is not None:
+            tags = dataclasses.replace(tags, cover_png=(drawn or pool.submit(cover)).result())
         TAGGERS[spec.name](tmp, tags, chapters)
         os.replace(tmp, target)
 

@@ -217,6 +217,8 @@ def play(
     if synth.error is not None:
         raise synth.error
     assert output is not None
+    if output.error is not None:
+        raise output.error
     rate = session.sample_rate
     return PlayResult(
         finished=session.finished and not session.quit_requested and not interrupted,

@@ -21,6 +21,7 @@ from .player import PlayResult, play
 from .positions import clear_position, load_position, save_position
 from .remote import Controls, no_controls
 from .session import Status
+from .stream import SAMPLE_RATE
 
 Notify = Callable[[str], None]
 """Takes a line for the person (what is about to happen, a warning)."""
@@ -75,7 +76,8 @@ def play_routine(
         plan = make_plan(name, choices)
         if isinstance(speaker, VoiceCoachError):
             raise speaker
-        check_files(plan.routine)  # a missing or broken bed file: said before it plays
+        # A missing or broken bed file: said before it plays; a good one made ready.
+        check_files(plan.routine, SAMPLE_RATE)
         cache = speech_cache(plan.resolved.voice, choices.cache_dir)
         voice_note = fallback_note(plan.resolved.voice)
         if voice_note:

@@ -164,13 +164,21 @@ class Output:
         self.done = threading.Event()
         """Set when the stream has stopped: its source finished and the device has
         played out its buffer, or it was closed."""
+        self.error: Exception | None = None
+        """What the source raised, if it did: the stream stopped there (a bed file
+        removed mid-way), and the player reports it."""
         self._closed = False
         self._stream = factory(sample_rate, device, latency_s, self._fill, self.done.set)
 
     def _fill(self, out: memoryview, frames: int, underflow: bool) -> bool:
         if underflow:
             self.underruns += 1
-        out[:] = self._source.read(frames)
+        try:
+            out[:] = self._source.read(frames)
+        except Exception as exc:  # the device's thread: the player raises it
+            out[:] = bytes(len(out))
+            self.error = exc
+            return False
         if not self.frames:
             self._started_at = self._clock()
             self.started.set()
