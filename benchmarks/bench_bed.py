@@ -20,7 +20,9 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from voice_coach.audio.loudness import apply_gain
 from voice_coach.audio.mix import render
+from voice_coach.export.encode import FORMATS, level
 from voice_coach.prepare import prepare
 from voice_coach.routine.model import Bed
 
@@ -83,18 +85,20 @@ def export_process(
 
 
 def write_mix(script_minutes: int, cache: Path, spec: Bed | None, path: Path) -> None:
-    """The routine's mix with `spec` under it, as export renders it (before its gain),
-    to a WAV for ffmpeg alone."""
+    """The PCM export gives ffmpeg for the routine with `spec` under it (leveled,
+    limited, with its gain), to a WAV for ffmpeg alone: how long the encoder takes
+    depends on what it encodes."""
     routine = synthetic_routine(script_minutes)
     if spec is not None:
         routine = dataclasses.replace(routine, bed=spec)
     p = prepare(routine, cache_dir=cache)
+    leveled = level(p.timeline, p.clips, p.sample_rate, FORMATS["mp3"], None, None, p.bed)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(p.sample_rate)
-        for chunk in render(p.timeline, p.clips, p.sample_rate, bed=p.bed):
-            w.writeframes(chunk)
+        for chunk in render(p.timeline, leveled.clips, p.sample_rate, bed=leveled.bed):
+            w.writeframes(apply_gain(chunk, leveled.gain_db))
 
 
 def run(repeats: int) -> int:

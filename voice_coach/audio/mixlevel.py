@@ -1,5 +1,6 @@
 """A routine's loudness and true peak with a bed under it, in one pass that never
-K-weights the whole mix, and again for other speech at no cost.
+K-weights the whole mix; and again for other speech (limited) under the bed turned
+down with it, from the parts kept, reading only the true peak again.
 
 The K-weighting is linear, so the weighted mix is the weighted speech plus the
 weighted bed. The speech is the weighted clips placed (`PlacedFiltered`); the bed is
@@ -14,7 +15,9 @@ of the mix is filtered as it comes, as the meter would.
 What is kept is three energies per 100 ms sub-block, speech, bed and their cross
 term (a float each per 100 ms, like the meter's own blocks), so the loudness with the
 speech limited and the bed turned down with it (`MixLevels.with_speech`) is worked out
-from them, without playing the bed again.
+from them, without playing the weighted bed again; the true peak of that mix is read
+where speech sounds (`mix_true_peak`), the bed alone being bounded by its largest
+sample.
 """
 
 from __future__ import annotations
