@@ -17,7 +17,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 
-from ..settings.table import SETTINGS_PANEL, VOICE_PANEL, BedKind, Setting, Switch, in_layer
+from ..settings.table import (
+    SETTINGS_PANEL,
+    VOICE_PANEL,
+    BedKind,
+    Choice,
+    Number,
+    Setting,
+    Switch,
+    Text,
+    in_layer,
+)
 
 if TYPE_CHECKING:
     from ..settings.words import Choices
@@ -54,16 +64,32 @@ class Opt:
         )
 
 
+def metavar(s: Setting) -> str:
+    """What --help shows a setting's option takes: SECONDS, N, LU, left|right, BED."""
+    kind = s.kind
+    if isinstance(kind, Number):
+        word = "N" if kind.whole or not kind.unit else (kind.symbol or kind.unit).upper()
+        word = "SECONDS" if kind.unit == "seconds" else word
+    elif isinstance(kind, Choice):
+        word = "|".join(kind.options)
+    elif isinstance(kind, Text):
+        word = "NAME"
+    else:
+        word = kind.name.upper()
+    return f"[STEP=]{word}" if s.per_step else word
+
+
 def setting_options(s: Setting) -> tuple[Opt, ...]:
     """The options of a setting: --NAME TEXT (repeatable, NAME=VALUE for one step, when
     per step), --NAME/--no-NAME for a switch, and --no-NAME for a bed."""
     help = s.help_text() + "."
     if isinstance(s.kind, Switch):
         return (Opt(s.name, bool, help, s.panel, (f"{s.flag}/--no-{s.flag[2:]}",)),)
+    shown = {"metavar": metavar(s)}
     if s.per_step:
         help += " For one step: NAME=VALUE or NUMBER=VALUE (repeatable)."
-        return (Opt(s.name, list, help, s.panel),)
-    own = Opt(s.name, str, help, s.panel)
+        return (Opt(s.name, list, help, s.panel, extra=shown),)
+    own = Opt(s.name, str, help, s.panel, extra=shown)
     if isinstance(s.kind, BedKind):
         off = Opt(
             "no_" + s.name, bool, f"No {s.name}, whatever the script or profile says.", s.panel
