@@ -44,12 +44,11 @@ def settings(
     with reported():
         if save:
             from ..settings.profile_edit import save_routine_settings
-            from ..settings.words import Choices
 
             saved = save_routine_settings(routine, choices)
             note(f"saved to {saved.path}")
             # What was given is the profile's now: show it as such.
-            choices = Choices(profile=choices.profile, cache_dir=choices.cache_dir)
+            choices = choices.without_settings()
         p = make_plan(routine, choices)
         r = p.resolved
         say(f"{p.routine.title} ({p.original.source})")

@@ -381,9 +381,9 @@ def _resolve_exercise(
     )
     return exercise, [
         length,
-        SettingValue(f"step {n} reps", str(reps), reps_from),
-        SettingValue(f"step {n} settle", f"{_num(settle_s)} s", settle_from),
-        SettingValue(f"step {n} recover", f"{_num(recover_s)} s", recover_from),
+        SettingValue(f"step {n} reps", setting("reps").show(reps), reps_from),
+        SettingValue(f"step {n} settle", setting("settle").show(settle_s), settle_from),
+        SettingValue(f"step {n} recover", setting("recover").show(recover_s), recover_from),
     ]
 
 
@@ -478,16 +478,15 @@ def _with_bed(routine: Routine, layers: Sequence[Layer]) -> tuple[Routine, list[
     )
     return dataclasses.replace(routine, bed_levels=levels), [
         *rows,
-        SettingValue("bed level", f"{_num(levels.level_lu)} LU", level_from),
-        SettingValue("bed duck", f"{_num(levels.duck_db)} dB", duck_from),
+        SettingValue("bed level", setting("bed_level").show(levels.level_lu), level_from),
+        SettingValue("bed duck", setting("bed_duck").show(levels.duck_db), duck_from),
     ]
 
 
 def _bed_words(bed: Bed | None) -> str:
-    """A bed for `voice-coach settings`: its label, a file by its whole path."""
-    if bed is None or bed.kind == "off":
-        return "none" if bed is None else "off"
-    return f"file {bed.path}" if bed.kind == "file" else bed.label()
+    """A bed for `voice-coach settings`: as the table shows one (a file by its whole
+    path), "none" for no bed at all."""
+    return "none" if bed is None else setting("bed").show(bed)
 
 
 def _script_beds(routine: Routine) -> list[SettingValue]:

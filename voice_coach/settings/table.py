@@ -392,10 +392,12 @@ class Setting:
     """The mapping it sits in, in scripts and profiles ("voice": `voice: {rate: 150}`)."""
     label: str = ""
     """Its part of an export's file name, "{value}" standing for the value; "" for
-    NAME and the value ("hold45"); for a switch, what "off" reads ("nochimes")."""
+    NAME and the value ("hold45"). A switch off, or no bed, reads "no" NAME
+    ("nochimes", "nobed")."""
     words: str = ""
-    """How a summary says it, "{value}" for the value with its unit; "" for NAME and
-    the value ("hold 45 s")."""
+    """How a summary says it, "{value}" for the bare value ("rests {value} s"); "" for
+    NAME and the value with its unit ("hold 45 s"). A switch off: these words, or
+    "no" NAME."""
     examples: tuple[Any, ...] = ()
     """For the JSON Schema editors show."""
 
@@ -448,10 +450,10 @@ class Setting:
             return "" if value is True else (self.words or f"no {spaced}")
         if isinstance(value, Bed):
             return f"{spaced} {value.label()}"
-        shown = f"{value:g}" if isinstance(self.kind, Number) else self.show(value)
-        symbol = self.kind.symbol if isinstance(self.kind, Number) else ""
-        pattern = self.words or spaced + " {value}" + (" " + symbol if symbol else "")
-        return pattern.format(value=shown)
+        if not self.words:
+            return f"{spaced} {self.show(value)}"
+        bare = f"{value:g}" if isinstance(self.kind, Number) else self.show(value)
+        return self.words.format(value=bare)
 
     def describe(self) -> dict[str, Any]:
         """For `GET /api/settings`: everything the page needs to build a field."""

@@ -5,6 +5,7 @@ script or a profile is refused here with the same words."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,10 @@ from typing import Any
 
 from ..errors import Problem, ValidationError
 from .layers import Overrides
-from .table import BY_NAME, FALSE_WORDS, TRUE_WORDS, BedKind, Setting, Switch
+from .table import BY_NAME, BedKind, Setting, Switch
+
+SWITCH = Switch()
+"""How a `no-NAME` flag's own value reads: on or off."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ def parse_words(words: Sequence[tuple[str, str]]) -> Overrides:
     for name, text in words:
         s = BY_NAME.get(name)
         if s is None or "command line" not in s.layers:
-            problems.append(Problem(f"--{name.replace('_', '-')}", None, "", _not_a_setting()))
+            allowed = (x.name for x in BY_NAME.values() if "command line" in x.layers)
+            problems.append(Problem(f"--{name.replace('_', '-')}", None, "", _refused(allowed)))
             continue
         selector, value_text = split_step(text) if s.per_step else (None, text)
         try:
@@ -109,24 +114,12 @@ def parse_words(words: Sequence[tuple[str, str]]) -> Overrides:
             shown = " and ".join(repr(t) for t in [*given[name], text])
             problems.append(Problem(flag_of(s, text), None, "", f"given twice: {shown}; give one"))
         given.setdefault(name, []).append(text)
-        if s.name == "bed":
-            value = _placed(value, flag_of(s, text))
+        if s.name == "bed":  # where it was asked for, for messages
+            value = dataclasses.replace(value, where=flag_of(s, text))
         values[name] = value
     if problems:
         raise ValidationError(problems)
     return Overrides(tuple(values.items()), tuple(steps))
-
-
-def _placed(bed: Any, where: str) -> Any:
-    """A bed saying where it was asked for, for messages."""
-    import dataclasses
-
-    return dataclasses.replace(bed, where=where)
-
-
-def _not_a_setting() -> str:
-    allowed = ", ".join(s.name.replace("_", "-") for s in BY_NAME.values() if s.layers)
-    return f"is not a setting; settings: {allowed}"
 
 
 def words_from(pairs: Iterable[tuple[str, Any]], allowed: Iterable[str]) -> list[tuple[str, str]]:
@@ -142,7 +135,7 @@ def words_from(pairs: Iterable[tuple[str, Any]], allowed: Iterable[str]) -> list
         if negated:
             name = name[3:]
         if name not in ok:
-            problems.append(Problem(f"--{raw.replace('_', '-')}", None, "", _not_allowed(ok)))
+            problems.append(Problem(f"--{raw.replace('_', '-')}", None, "", _refused(ok)))
             continue
         s = BY_NAME[name]
         items = value if isinstance(value, list) else [value]
@@ -151,10 +144,11 @@ def words_from(pairs: Iterable[tuple[str, Any]], allowed: Iterable[str]) -> list
             continue
         for item in items:
             if negated:
-                word = as_words(item).strip().lower()
-                if word in ("", *TRUE_WORDS):
+                # `no-chimes` alone in a query (no value) means true
+                on = SWITCH.from_words(as_words(item).strip() or "on")
+                if on is True:
                     out.append((name, "off"))
-                elif word not in FALSE_WORDS:  # `no-chimes: false`: nothing given
+                elif on is not False:  # `no-chimes: false`: nothing given
                     why = f"must be true or false, got {item!r}"
                     problems.append(Problem(f"--no-{s.flag[2:]}", None, "", why))
             elif isinstance(item, dict | list) or item is None:
@@ -166,6 +160,9 @@ def words_from(pairs: Iterable[tuple[str, Any]], allowed: Iterable[str]) -> list
     return out
 
 
-def _not_allowed(ok: set[str]) -> str:
-    allowed = ", ".join(s.name.replace("_", "-") for s in BY_NAME.values() if s.name in ok)
-    return f"is not a setting; settings: {allowed}"
+def _refused(allowed: Iterable[str]) -> str:
+    """Why a name is refused, listing the settings that may be given there, in table
+    order."""
+    ok = set(allowed)
+    names = ", ".join(s.name.replace("_", "-") for s in BY_NAME.values() if s.name in ok)
+    return f"is not a setting; settings: {names}"
