@@ -35,6 +35,9 @@ class Plan:
     resolved: Resolved
     stage: Stage
     choices: Choices
+    layers: tuple[Layer, ...] = ()
+    """The settings layers applied, lowest precedence first (the profile's, then the
+    command line's)."""
 
     @property
     def routine(self) -> Routine:
@@ -84,7 +87,7 @@ def make_plan(
     so_far = practice(routine.slug) if needed else PracticeSoFar()
     day = today or datetime.now(UTC).date()
     stage = find_stage(routine, layers, choices.week, so_far, day)
-    return Plan(routine, resolve(routine, layers, stage), stage, choices)
+    return Plan(routine, resolve(routine, layers, stage), stage, choices, tuple(layers))
 
 
 def listens(name: str, choices: Choices = Choices(), asked: bool | None = None) -> bool:

@@ -20,8 +20,7 @@ from ..plan import Plan, make_plan
 from ..prepare import Prepared, prepare_plan
 from ..routine.library import all_routines
 from ..routine.model import Exercise, Flow, Rest, Routine, VoiceSettings
-from ..settings.layers import COMMAND_LINE, Layer
-from ..settings.profile import load_profile
+from ..settings.layers import merged_overrides
 from ..settings.words import Choices
 from ..speech import engine_name, get_engine
 from ..speech.cache import SpeechCache
@@ -199,12 +198,8 @@ class Catalog:
 
 def _scale(plan: Plan) -> float:
     """The scale in effect (1 when none): the highest layer's, as `resolve` takes it."""
-    layers = [
-        *load_profile(plan.choices.profile, plan.original.slug),
-        Layer(COMMAND_LINE, plan.choices.overrides()),
-    ]
-    scales = [x.overrides.get("scale") for x in layers]
-    return next((s for s in reversed(scales) if s is not None), 1.0)
+    scale = merged_overrides(plan.layers).get("scale")
+    return 1.0 if scale is None else float(scale)
 
 
 def _step_json(
