@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -286,6 +287,7 @@ def test_summary_json(history: History) -> None:
 WRITER = """
 import sys
 from datetime import UTC, datetime, timedelta
+from dataclasses import replace
 from pathlib import Path
 from voice_coach.history import History, Session
 
@@ -552,3 +554,89 @@ def test_a_writer_waits_for_a_short_lock(path: Path, locker: sqlite3.Connection)
         finally:
             timer.join()
         assert len(h.sessions()) == 1
+
+
+# --- from version 2: pain ratings and notes -----------------------------------------------
+
+V2_FIXTURE = Path(__file__).parent / "fixtures" / "history" / "v2.sqlite"
+"""A history written by the release before pain ratings (four sessions, two routines)."""
+
+
+def test_a_version_2_file_keeps_every_session_and_gains_ratings(path: Path) -> None:
+    path.write_bytes(V2_FIXTURE.read_bytes())
+    before = raw_rows(path)
+    assert user_version(path) == 2 and len(before) == 4
+    with History.open(path) as history:
+        sessions = history.sessions()
+        assert [s.id for s in sessions] == [4, 3, 2, 1]
+        assert {(s.pain_before, s.pain_after, s.note) for s in sessions} == {(None, None, "")}
+        first = sessions[-1]
+        assert (first.routine, first.settings, first.duration_s) == (
+            "sciatica-relief",
+            {"pace": "slow"},
+            14 * 60,
+        )
+        assert [s.source for s in sessions] == ["play", "log", "play", "play"]
+        new_id = history.record(replace(session("2026-12-05T08:00:00"), pain_after=3))
+        assert history.session(new_id) == replace(
+            session("2026-12-05T08:00:00"), id=new_id, pain_after=3
+        )
+    assert user_version(path) == SCHEMA_VERSION == 3
+    assert [row[:10] for row in raw_rows(path)][:4] == before  # every old column as it was
+    (backup,) = path.parent.glob("history.sqlite.v2-backup-*")
+    assert raw_rows(backup) == before
+
+
+def test_a_version_1_file_migrates_through_to_the_ratings(path: Path) -> None:
+    make_v1(path)
+    with History.open(path) as history:
+        assert {s.pain_after for s in history.sessions()} == {None}
+        history.amend(1, pain_after=2)
+        assert history.session(1).pain_after == 2  # type: ignore[union-attr]
+
+
+def test_a_rating_can_be_corrected_and_a_bad_one_changes_nothing(path: Path) -> None:
+    with History.open(path) as history:
+        sid = history.record(replace(session("2026-12-05T08:00:00"), pain_before=4, pain_after=6))
+        amended = history.amend(sid, pain_after=3, note="easier after the walk")
+        assert (amended.pain_before, amended.pain_after, amended.note) == (
+            4,
+            3,
+            "easier after the walk",
+        )
+        assert history.session(sid) == amended
+        for bad in ({"pain_after": 11}, {"pain_before": -1}, {"note": "x" * 501}):
+            with pytest.raises(ValueError):
+                history.amend(sid, **bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="only pain_before, pain_after, note"):
+            history.amend(sid, routine="other")
+        with pytest.raises(KeyError):
+            history.amend(sid + 1, pain_after=1)
+        assert history.session(sid) == amended
+        assert history.session(sid + 1) is None
+
+
+@pytest.mark.parametrize(
+    ("field_name", "value"),
+    [("pain_after", 11), ("pain_before", -1), ("pain_after", 2.5), ("pain_after", True)],
+)
+def test_a_rating_outside_the_scale_is_refused(field_name: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"{field_name} must be a whole number from 0 to 10"):
+        replace(session("2026-12-05T08:00:00"), **{field_name: value})
+
+
+def test_the_database_refuses_a_rating_outside_the_scale_too(path: Path) -> None:
+    with History.open(path):
+        pass
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO sessions (routine, routine_title, started_at, ended_at,"
+            " steps_completed, finished, pain_after) VALUES ('a', 'A', 'x', 'x', 0, 0, 12)"
+        )
+    db.close()
+
+
+def test_ratings_and_notes_are_in_the_json() -> None:
+    shown = replace(session("2026-12-05T08:00:00"), pain_before=5, note="stiff").to_json()
+    assert (shown["pain_before"], shown["pain_after"], shown["note"]) == (5, None, "stiff")

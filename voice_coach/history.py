@@ -19,7 +19,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -36,8 +36,10 @@ SOURCES = ("play", "log")
 """How a session got into the history: played live, or logged by hand afterwards."""
 SUMMARY_SESSIONS = 20
 SUMMARY_WEEKS = 12
+AMENDABLE = ("pain_before", "pain_after", "note")
+"""What may be corrected after a session is recorded: the person's own answers."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Stored in ``PRAGMA user_version``. Bump it, and add a migration, when the layout changes."""
 
 SCHEMA_V1 = (
@@ -75,12 +77,32 @@ SCHEMA_V2 = (
     "CREATE INDEX sessions_started ON sessions (started_at)",
     "CREATE INDEX sessions_routine_started ON sessions (routine, started_at)",
 )
-"""The current layout (user_version 2)."""
+"""The second layout (user_version 2), kept to document what `_migrate_2_to_3` extends."""
 
-_COLUMNS = (
+PAIN_MIN, PAIN_MAX = 0, 10
+"""A pain rating is a 0-10 numeric rating scale, as physiotherapy uses."""
+NOTE_MAX_CHARS = 500
+
+_V3_COLUMNS = (
+    f"pain_before INTEGER CHECK (pain_before BETWEEN {PAIN_MIN} AND {PAIN_MAX})",  # NULL: not asked
+    f"pain_after INTEGER CHECK (pain_after BETWEEN {PAIN_MIN} AND {PAIN_MAX})",
+    f"note TEXT NOT NULL DEFAULT '' CHECK (length(note) <= {NOTE_MAX_CHARS})",
+)
+"""What version 3 adds: how the back felt before and after, and the person's own note."""
+
+SCHEMA_V3 = (
+    SCHEMA_V2[0].removesuffix("\n    )")
+    + "".join(f",\n        {c}" for c in _V3_COLUMNS)
+    + "\n    )",
+    *SCHEMA_V2[1:],
+)
+"""The current layout (user_version 3)."""
+
+_COLUMNS_V2 = (
     "id, routine, routine_title, settings, started_at, ended_at,"
     " steps_completed, steps_total, finished, source"
 )
+_COLUMNS = _COLUMNS_V2 + ", pain_before, pain_after, note"
 _PRACTISED = "(steps_completed > 0 OR finished)"
 """SQL for a session that counts as practice in streaks and weekly minutes."""
 
@@ -110,6 +132,12 @@ class Session:
     finished: bool
     source: str = "play"
     """One of `SOURCES`."""
+    pain_before: int | None = None
+    """Pain on the 0-10 scale just before the session; None when not asked or not answered."""
+    pain_after: int | None = None
+    """Pain on the 0-10 scale just after it; None when not asked or not answered."""
+    note: str = ""
+    """The person's own words about the session, at most `NOTE_MAX_CHARS` characters."""
 
     def __post_init__(self) -> None:
         for name in ("started_at", "ended_at"):
@@ -130,6 +158,20 @@ class Session:
             json.dumps(self.settings)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"settings must be JSON-able: {exc}") from exc
+        for name in ("pain_before", "pain_after"):
+            pain = getattr(self, name)
+            if pain is not None and (
+                isinstance(pain, bool)
+                or not isinstance(pain, int)
+                or not PAIN_MIN <= pain <= PAIN_MAX
+            ):
+                raise ValueError(
+                    f"{name} must be a whole number from {PAIN_MIN} to {PAIN_MAX}, got {pain!r}"
+                )
+        if len(self.note) > NOTE_MAX_CHARS:
+            raise ValueError(
+                f"note must be at most {NOTE_MAX_CHARS} characters, got {len(self.note)}"
+            )
 
     @property
     def duration_s(self) -> float:
@@ -149,6 +191,9 @@ class Session:
             "steps_total": self.steps_total,
             "finished": self.finished,
             "source": self.source,
+            "pain_before": self.pain_before,
+            "pain_after": self.pain_after,
+            "note": self.note,
         }
 
 
@@ -249,7 +294,7 @@ class History:
                     # Another process may have created or migrated it while we waited.
                     version = self._checked_version()
                     if version == 0:
-                        for statement in SCHEMA_V2:
+                        for statement in SCHEMA_V3:
                             self._connection.execute(statement)
                     elif version < SCHEMA_VERSION:
                         self._back_up(version)
@@ -362,10 +407,24 @@ class History:
                     f"{self.path}: session {row_id} cannot be converted to the new history"
                     f" format ({exc}). The history was left untouched (a backup is beside it)."
                 ) from exc
-        db.executemany(f"INSERT INTO sessions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", converted)
+        db.executemany(
+            f"INSERT INTO sessions ({_COLUMNS_V2}) VALUES (?,?,?,?,?,?,?,?,?,?)", converted
+        )
         db.execute("DROP TABLE sessions_v1")
 
-    _MIGRATIONS: ClassVar[Mapping[int, Callable[[History], None]]] = {1: _migrate_1_to_2}
+    def _migrate_2_to_3(self) -> None:
+        """Add the pain ratings and the note, inside the caller's transaction.
+
+        Every existing session keeps its row; its ratings are not known (NULL) and its
+        note is empty.
+        """
+        for column in _V3_COLUMNS:
+            self._connection.execute(f"ALTER TABLE sessions ADD COLUMN {column}")
+
+    _MIGRATIONS: ClassVar[Mapping[int, Callable[[History], None]]] = {
+        1: _migrate_1_to_2,
+        2: _migrate_2_to_3,
+    }
     """From version n to n + 1, each run inside the one transaction of `_prepare`."""
 
     # --- plumbing -------------------------------------------------------------------------
@@ -398,7 +457,21 @@ class History:
         return [self._session(row) for row in rows]
 
     def _session(self, row: tuple[Any, ...]) -> Session:
-        row_id, routine, title, settings, started, ended, completed, total, finished, source = row
+        (
+            row_id,
+            routine,
+            title,
+            settings,
+            started,
+            ended,
+            completed,
+            total,
+            finished,
+            source,
+            pain_before,
+            pain_after,
+            note,
+        ) = row
         try:
             settings_obj = json.loads(settings)
             if not isinstance(settings_obj, dict):
@@ -414,6 +487,9 @@ class History:
                 steps_total=int(total),
                 finished=bool(finished),
                 source=source,
+                pain_before=None if pain_before is None else int(pain_before),
+                pain_after=None if pain_after is None else int(pain_after),
+                note=note,
             )
         except (TypeError, ValueError) as exc:
             raise _damaged(self.path, f"session {row_id} cannot be read: {exc}") from exc
@@ -426,7 +502,7 @@ class History:
             raise ValueError(f"session {session.id} is already recorded")
         with self._transaction() as db:
             cursor = db.execute(
-                f"INSERT INTO sessions ({_COLUMNS}) VALUES (NULL,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO sessions ({_COLUMNS}) VALUES (NULL,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     session.routine,
                     session.routine_title,
@@ -437,10 +513,41 @@ class History:
                     session.steps_total,
                     int(session.finished),
                     session.source,
+                    session.pain_before,
+                    session.pain_after,
+                    session.note,
                 ),
             )
         assert cursor.lastrowid is not None  # always set after an INSERT
         return cursor.lastrowid
+
+    def session(self, session_id: int) -> Session | None:
+        """The session recorded as `session_id`, or None if there is none."""
+        found = self._select(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
+        return found[0] if found else None
+
+    def amend(self, session_id: int, **changes: int | str | None) -> Session:
+        """Correct a recorded session's `pain_before`, `pain_after` or `note`; returns it.
+
+        The changed session is checked like a new one, so a bad value changes nothing.
+        Raises KeyError if there is no such session.
+        """
+        unknown = set(changes) - set(AMENDABLE)
+        if unknown:
+            raise ValueError(
+                f"cannot change {', '.join(sorted(unknown))}; only {', '.join(AMENDABLE)}"
+            )
+        with self._transaction() as db:
+            row = db.execute(f"SELECT {_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
+            found = row.fetchone()
+            if found is None:
+                raise KeyError(session_id)
+            amended = replace(self._session(found), **changes)  # type: ignore[arg-type]
+            db.execute(
+                "UPDATE sessions SET pain_before = ?, pain_after = ?, note = ? WHERE id = ?",
+                (amended.pain_before, amended.pain_after, amended.note, session_id),
+            )
+        return amended
 
     def sessions(self, routine: str | None = None, limit: int | None = None) -> list[Session]:
         """Recorded sessions, newest first, optionally of one routine and at most `limit`."""
