@@ -67,6 +67,9 @@ def history(
         for monday, minutes in weeks:
             bar = "#" * round(20 * minutes / peak)
             say(f"  {monday.isoformat()}  {minutes:5.0f}  {bar}")
+        from .plan import print_adherence
+
+        print_adherence(h)
 
 
 @app.command()

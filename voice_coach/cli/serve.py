@@ -65,6 +65,7 @@ def serve(
         found = server.routine_count()
         say(f"Serving {directory} ({found} routine{'' if found == 1 else 's'}) at {server.key_url}")
         say(f"Podcast feed: {url}feed.xml")
+        say(f"Calendar of your plans (subscribe on the phone): {server.calendar_url}")
         sys.stdout.write(qr_terminal(server.key_url))
         say("The address carries the key to make, save and log: keep it to yourself.")
         if server.loopback:
