@@ -164,3 +164,31 @@ def test_play_with_no_routine_lists_those_due_and_exits_2_without_a_terminal(
     from voice_coach.cli.plan import due_routine
 
     assert due_routine(None, ask=False) == "sciatica-relief"
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        (
+            "# top\nplans:\n  walking:   # mine\n    at: ['07:00']\n"
+            "routines:\n  walking: {reps: 2}\n",
+            "# top\nroutines:\n  walking: {reps: 2}\n",
+        ),
+        (
+            "voice: {rate: 150}\nplans:\n  walking: {at: ['07:00']}  # am\n  x: {at: ['09:00']}\n",
+            "voice: {rate: 150}\nplans:\n  x: {at: ['09:00']}\n",
+        ),
+        (
+            "plans: {walking: {at: ['07:00']}, x: {at: ['09:00']}}\n",
+            "plans: {x: {at: ['09:00']}}\n",
+        ),
+        ("plans: {walking: {at: ['07:00']}}\n", ""),
+    ],
+)
+def test_clearing_a_plan_keeps_the_rest_of_the_file(profile: Path, text: str, left: str) -> None:
+    from voice_coach.settings.profile_edit import without_entry
+
+    assert without_entry(text, "walking", "plans") == left
+    profile.write_text(text)
+    assert vc("plan", "walking", "--clear").exit_code == 0  # type: ignore[attr-defined]
+    assert "walking" not in load_schedules(profile)

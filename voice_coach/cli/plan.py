@@ -56,8 +56,9 @@ def plan(
 
     Example: voice-coach plan sciatica-relief --at 08:00 --at 18:00 --days mon-fri
     """
-    from datetime import date
+    from datetime import datetime
 
+    from ..adherence import local_zone
     from ..errors import Problem, ValidationError
     from ..settings.profile import load_schedules
     from ..settings.profile_edit import clear_schedule, save_schedule
@@ -82,7 +83,8 @@ def plan(
             saved = clear_schedule(routine, profile)
             say(f"cleared the plan of {routine} ({saved.path})")
             return
-        saved = save_schedule(routine, at or [], days, times_per_week, date.today(), profile)
+        today = datetime.now(local_zone()).date()
+        saved = save_schedule(routine, at or [], days, times_per_week, today, profile)
         assert saved.schedule is not None
         say(f"planned {routine}: {saved.schedule.describe()}")
         note(f"written to {saved.path}")

@@ -31,7 +31,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from ..errors import Problem, ValidationError
-from ..paths import config_dir
+from ..paths import PROFILE_NAME, config_dir
 from ..routine.files import (
     ProgressionFile,
     VoiceFile,
@@ -44,8 +44,6 @@ from ..schedule import Schedule, ScheduleValueError, parse_days, parse_times
 from .layers import PER_STEP, Layer, Overrides
 from .models import field_of
 from .table import VOICE_SETTINGS, in_layer
-
-PROFILE_NAME = "profile.yaml"
 
 
 def _section_fields() -> dict[str, Any]:

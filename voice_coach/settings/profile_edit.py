@@ -246,9 +246,17 @@ def without_entry(text: str, slug: str, top: str) -> str:
         data = yamlsafe.load(text)
         rest = {k: v for k, v in data[top].items() if k != slug}
         if root.flow_style:
-            return _dump({**data, top: rest})
+            return _dump(
+                {**data, top: rest} if rest else {k: v for k, v in data.items() if k != top}
+            )
+        if not rest:  # the last one: the whole `top:` goes
+            top_key = next(k for k, v in root.value if v is mapping)
+            start = text.rfind("\n", 0, top_key.start_mark.index) + 1
+            return text[:start] + text[_line_end(text, _end(mapping)) + 1 :]
+        # Written inline, it stays inline.
+        flow = yaml.safe_dump(rest, default_flow_style=True, allow_unicode=True, width=1000)
         start, end = mapping.start_mark.index, _end(mapping)
-        return text[:start] + (_dump(rest).strip() if rest else "{}") + text[end:]
+        return text[:start] + flow.strip() + text[end:]
     entry_key, value = mapping.value[keys.index(slug)]
     start = text.rfind("\n", 0, entry_key.start_mark.index) + 1
     end = _line_end(text, _end(value))
