@@ -3,7 +3,7 @@ command line; the plans kept in the profile."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -192,3 +192,50 @@ def test_clearing_a_plan_keeps_the_rest_of_the_file(profile: Path, text: str, le
     profile.write_text(text)
     assert vc("plan", "walking", "--clear").exit_code == 0  # type: ignore[attr-defined]
     assert "walking" not in load_schedules(profile)
+
+
+def test_several_due_asks_which_at_a_terminal(
+    profile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from voice_coach.cli.plan import due_routine
+
+    at = just_before_now()
+    for routine in ("walking", "sciatica-relief"):
+        assert vc("plan", routine, "--at", at).exit_code == 0  # type: ignore[attr-defined]
+    monkeypatch.setattr("sys.stdin", io.StringIO("2\n"))
+    assert due_routine(None, ask=True) == "walking"  # listed by time, then name
+    monkeypatch.setattr("sys.stdin", io.StringIO("7\n"))
+    with pytest.raises(ValidationError, match="name one: sciatica-relief, walking"):
+        due_routine(None, ask=True)
+
+
+def test_rest_days_are_the_seam_for_a_flare_up(profile: Path) -> None:
+    """What the pain check-ins' flare rule hands in: rest days, neither planned nor
+    missed, and said in `today`."""
+    from voice_coach.adherence import status_of
+    from voice_coach.schedule import Schedule
+
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)  # a Wednesday
+    plan = Schedule("walking", (now.time().replace(hour=8),), tuple(range(7)))
+    sessions = [played("walking", now - timedelta(days=n, hours=4)) for n in (1, 3, 4, 5)]
+    plain = status_of([plan], sessions, now)
+    rested = status_of([plan], sessions, now, rest_days=frozenset({now.date(), date(2026, 11, 30)}))
+    assert (plain.adherence[0].streak, rested.adherence[0].streak) == (1, 4)
+    assert plain.adherence[0].this_week.planned == 7 and rested.adherence[0].this_week.planned == 5
+    assert plain.today.due_now == ("walking",) and rested.today.due_now == ()
+    assert rested.today.resting == ("walking",)
+
+
+@pytest.mark.parametrize(
+    ("tz", "key"),
+    [("Europe/Berlin", "Europe/Berlin"), (":America/New_York", "America/New_York")],
+)
+def test_the_time_zone_is_the_persons(monkeypatch: pytest.MonkeyPatch, tz: str, key: str) -> None:
+    from voice_coach.adherence import local_zone
+
+    monkeypatch.setenv("TZ", tz)
+    assert local_zone().key == key
+    monkeypatch.setenv("TZ", "Not/AZone")
+    assert local_zone().key  # the system's, else UTC: never an error

@@ -173,3 +173,16 @@ def test_setting_a_plan_needs_the_key_and_checks_it(server: ExportServer) -> Non
 def test_conditional_requests(headers: dict[str, str], expected: bool) -> None:
     modified = datetime(2026, 12, 1, 10, tzinfo=UTC)
     assert not_modified(headers, '"a"', modified) is expected
+
+
+def test_a_broken_profile_is_a_500_that_names_no_path(
+    server: ExportServer, private_user_dirs: Path
+) -> None:
+    profile = private_user_dirs / "config" / "profile.yaml"
+    profile.parent.mkdir(parents=True, exist_ok=True)
+    profile.write_text("plans:\n  walking: {at: [7]}\n")
+    status, _, body = request(server, "GET", feed_path(server))
+    assert status == 500 and str(profile).encode() not in body
+    profile.write_text("plans:\n  walking: {at: ['07:00']}\n")
+    status, _, body = request(server, "GET", feed_path(server))
+    assert status == 200 and b"BEGIN:VEVENT" in body

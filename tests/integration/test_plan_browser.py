@@ -77,6 +77,9 @@ def test_the_page_sets_a_plan_and_shows_the_calendar(
             is False
         )
 
+        browser.evaluate("document.getElementById('plans').scrollIntoView()")
+        browser.screenshot().save(tmp_path / "plan-360.png")
+
         # The calendar the phone subscribes to has it.
         with urllib.request.urlopen(server.calendar_url, timeout=30) as reply:
             events = list(icalendar.Calendar.from_ical(reply.read()).walk("VEVENT"))

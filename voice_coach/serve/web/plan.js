@@ -43,6 +43,13 @@
     return data;
   }
 
+  // The weeks before this one that had sessions planned: planned against done.
+  function before(weeks) {
+    const shown = weeks.slice(0, -1).filter((w) => w.planned);
+    if (!shown.length) return null;
+    return el("p", { class: "meta weeks" }, `Weeks before: ${shown.map((w) => `${w.week.slice(5)} ${w.done} of ${w.planned}`).join(", ")}`);
+  }
+
   function show(data) {
     const items = data.plans.map((p) =>
       el(
@@ -54,8 +61,9 @@
           { class: "meta kept" },
           `${p.this_week} this week · streak: ${p.streak} ${p.streak_unit === "day" ? "planned day" : "week"}${p.streak === 1 ? "" : "s"}`,
         ),
+        before(p.weeks),
         canWrite
-          ? el("button", { type: "button", class: "button secondary", onclick: () => clear(p.routine) }, `Remove the plan of ${p.routine}`)
+          ? el("button", { type: "button", class: "button secondary", "aria-label": `Remove the plan of ${p.routine}`, onclick: () => clear(p.routine) }, "Remove")
           : null,
       ),
     );
