@@ -24,11 +24,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..atomic import partial_beside
 from ..errors import ExportError, VoiceCoachError
 from ..schedule import DAY_NAMES, Schedule
+
+if TYPE_CHECKING:
+    from ..speech.cache import SpeechCache
 
 REMINDER_BEFORE = timedelta(minutes=10)
 UNKNOWN_LENGTH = timedelta(minutes=15)
@@ -143,14 +147,24 @@ def build_calendar(
 # -- from the profile and the routines ------------------------------------------------------
 
 
-def routine_length(name: str, profile: Path | None) -> tuple[str, int | None, bool]:
+Caches = dict[tuple[object, ...], "SpeechCache | None"]
+"""Speech caches by voice settings, engine and folder: finding an engine's voices
+takes a few tenths of a second, which a server answering polls keeps (see
+`serve.calendar`)."""
+MAX_CACHES_KEPT = 16
+
+
+def routine_length(
+    name: str, profile: Path | None, caches: Caches | None = None
+) -> tuple[str, int | None, bool]:
     """The routine `name` as the profile sets it: its title, its length in ms (None if
     it cannot be read) and whether that length is exact (every line in the speech
-    cache) rather than estimated from the words at the voice's rate."""
+    cache) rather than estimated from the words at the voice's rate. `caches`: speech
+    caches already opened, kept for the next call."""
     from ..plan import make_plan
     from ..prepare import speech_cache
     from ..settings.words import Choices
-    from ..speech.cache import SpeechCache
+    from ..speech import engine_name
     from ..speech.contract import DEFAULT_RATE_WPM
     from ..timeline import build_timeline
 
@@ -161,12 +175,18 @@ def routine_length(name: str, profile: Path | None) -> tuple[str, int | None, bo
     routine = plan.routine
     settings = routine.voice.merged(plan.resolved.voice)
     rate = settings.rate_wpm or DEFAULT_RATE_WPM
-    cache: SpeechCache | None = None
-    try:
-        cache = speech_cache(settings, plan.choices.cache_dir)
+    caches = {} if caches is None else caches
+    key = (settings, engine_name(settings), plan.choices.cache_dir)
+    if key not in caches:
+        if len(caches) >= MAX_CACHES_KEPT:
+            caches.clear()
+        try:
+            caches[key] = speech_cache(settings, plan.choices.cache_dir)
+        except VoiceCoachError:  # no engine to look the cache up with: estimate every line
+            caches[key] = None
+    cache = caches[key]
+    if cache is not None:
         rate = cache.voice.rate_wpm
-    except VoiceCoachError:  # no engine to look the cache up with: estimate every line
-        pass
     exact = True
 
     def duration_ms(text: str) -> int:
@@ -188,11 +208,13 @@ def calendar_entries(
     schedules: Iterable[Schedule],
     profile: Path | None,
     url_of: Callable[[str], str | None] = lambda name: None,
+    caches: Caches | None = None,
 ) -> list[Entry]:
     """An entry per plan: its routine's title and length, and `url_of` its name."""
     out = []
+    caches = {} if caches is None else caches
     for s in schedules:
-        title, length_ms, exact = routine_length(s.routine, profile)
+        title, length_ms, exact = routine_length(s.routine, profile, caches)
         out.append(Entry(s, title, length_ms, exact, url_of(s.routine)))
     return out
 
@@ -217,6 +239,7 @@ def plans_calendar(
     profile: Path | None,
     url_of: Callable[[str], str | None] = lambda name: None,
     rest_days: frozenset[date] | None = None,
+    caches: Caches | None = None,
 ) -> tuple[bytes, int]:
     """The feed of every plan in `profile` (None: the default one), and its events."""
     from ..adherence import local_zone, suggested_rest_days
@@ -229,7 +252,7 @@ def plans_calendar(
 
         with History.open() as history:
             rest_days = suggested_rest_days(history.sessions(), datetime.now(zone).date())
-    entries = calendar_entries(schedules, profile, url_of)
+    entries = calendar_entries(schedules, profile, url_of, caches)
     data = build_calendar(entries, zone, profile_stamp(profile), host_name(), rest_days)
     return data, sum(len(s.times) for s in schedules)
 

@@ -23,6 +23,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from ..export.calendar import Caches
 from .keys import same_key
 from .scan import scan
 
@@ -95,6 +96,7 @@ class CalendarFeed:
         self.profile = profile
         self._lock = threading.Lock()
         self._seen: tuple[str, datetime] | None = None
+        self._caches: Caches = {}
 
     def current(self, base_url: str) -> Feed:
         from ..export.calendar import plans_calendar
@@ -110,9 +112,9 @@ class CalendarFeed:
         def url_of(name: str) -> str:
             return f"{base}/{quote(exports[name])}" if name in exports else f"{base}/"
 
-        body, _ = plans_calendar(self.profile, url_of)
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        with self._lock:
+        with self._lock:  # one poll at a time: they share the speech caches
+            body, _ = plans_calendar(self.profile, url_of, caches=self._caches)
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             if self._seen is None or self._seen[0] != etag:
                 self._seen = (etag, datetime.now(UTC).replace(microsecond=0))
             return Feed(body, etag, self._seen[1])
