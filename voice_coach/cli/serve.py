@@ -46,7 +46,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the page for your phone until Ctrl+C: pick, tune, make and log a routine,
-    play exports (with chapters), and a podcast feed.
+    play exports (with chapters), a podcast feed, and your plans as a calendar feed.
 
     Reading is open to whoever reaches the address; making, saving and logging need
     the key in the printed address (kept in your config directory).
