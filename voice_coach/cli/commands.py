@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (imported for the commands they register)
     authoring,
+    card,
     export,
     export_all,
     history,
