@@ -57,6 +57,9 @@ figure img { width: 36mm; height: 36mm; display: block; image-rendering: pixelat
 figure.script { width: 44mm; }
 figure.script img { width: 44mm; height: 44mm; }
 .made { font-size: 9.5pt; align-self: flex-end; margin-left: auto; text-align: right; }
+@media screen { body { max-width: 190mm; margin: 4mm auto; padding: 0 4mm; } }
+@media print { .hint { display: none; } }
+.hint { border: 0.3mm dashed #000; padding: 1mm 3mm; }
 """
 
 
@@ -85,6 +88,8 @@ def card_html(
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{e(routine.title)}</title>",
         f"<style>{CARD_CSS}</style></head><body>",
+        '<p class="hint">To print: your browser\'s Print (Ctrl+P; on a phone, Share, then '
+        "Print). It fits on one A4 or Letter page.</p>",
         f"<h1>{e(routine.title)}</h1>",
         f'<p class="total">Total time: about {e(length(timeline.total_ms))} · '
         f"{n_ex} exercise{'' if n_ex == 1 else 's'}</p>",
