@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ExportError
 from ..routine.model import OTHER_SIDE, Count, Exercise, Flow, Rest, Routine
 from ..serve.qr import qr_svg
-from ..timefmt import length
+from ..timefmt import length, seconds_words
 from ..timeline import Timeline
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def card_html(
     number = 0
     for step in routine.steps:
         if isinstance(step, Rest):
-            parts.append(f'<li class="rest">Rest {e(_seconds(step.rest_s))}</li>')
+            parts.append(f'<li class="rest">Rest {e(seconds_words(step.rest_s))}</li>')
             continue
         number += 1
         parts.append(
@@ -134,11 +134,11 @@ def dose(step: Exercise) -> str:
     pace = step.pace
     if isinstance(pace, Flow):
         what = f"{pace.rounds} round{'s' if pace.rounds != 1 else ''} of {len(pace.beats)} breaths"
-        what += f" ({_seconds(pace.length_s)})"
+        what += f" ({seconds_words(pace.length_s)})"
     elif isinstance(pace, Count):
-        what = f"count {pace.count}, one every {_seconds(pace.tempo_s)}"
+        what = f"count {pace.count}, one every {seconds_words(pace.tempo_s)}"
     else:
-        what = f"hold {_seconds(step.hold_s)}"
+        what = f"hold {seconds_words(step.hold_s)}"
     if len(step.sides) == 2:
         what += f", each side ({step.sides[0]} first)"
     elif len(step.sides) == 1:
@@ -193,15 +193,6 @@ def _short_step(step: Exercise | Rest, with_setup: bool) -> dict[str, Any]:
     if with_setup and step.setup:
         out["setup"] = list(step.setup)
     return out
-
-
-def _seconds(value_s: float) -> str:
-    """ "45 s", "2 min", "1 min 30 s"."""
-    total = round(value_s)
-    if total < 120:
-        return f"{value_s:g} s"
-    minutes, seconds = divmod(total, 60)
-    return f"{minutes} min" + (f" {seconds} s" if seconds else "")
 
 
 def _figure(svg: str, caption: str, kind: str) -> str:

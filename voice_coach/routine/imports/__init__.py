@@ -26,7 +26,6 @@ from .source import MAX_SOURCE_BYTES, decode, parse
 
 READERS: tuple[ModuleType, ...] = (own, w2a, jawt, openhiit, apg)
 """Every format read, in the order they are tried."""
-BY_NAME = {reader.NAME: reader for reader in READERS}
 
 
 def formats() -> str:

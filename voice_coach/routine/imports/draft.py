@@ -68,8 +68,6 @@ class Draft:
     reader: str
     """The format's label (`Reader.LABEL`), for the script's first comment."""
     title_line: int | None = None
-    name: str = ""
-    """The routine name to write it under; "" for one made from the title."""
     description: str = ""
     intro: tuple[str, ...] = ()
     defaults: tuple[tuple[str, Any], ...] = ()
