@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+import socket
 from pathlib import Path
 from urllib.parse import quote
 
@@ -170,3 +171,29 @@ def test_share_view_script_and_card(client: Client) -> None:
     assert re.findall(r'<span class="dose">([^<]*)</span>', page)[2] == "hold 45 s"
     assert page.count("<figure") == 3  # the page, the MP3, the routine itself
     assert client.get("/api/routines/nope/share")[0] == 404
+
+
+def test_a_file_cut_short_is_not_added(client: Client, own_routines: Path) -> None:
+    """The phone hangs up part-way through a valid script: nothing is written."""
+    script = (ROUTINES / "minimal.yaml").read_bytes()
+    with socket.create_connection(("127.0.0.1", client.port), timeout=10) as conn:
+        conn.sendall(
+            b"POST /api/routines?file=m.yaml HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + f"Authorization: Bearer {KEY}\r\nContent-Length: {len(script) + 100}\r\n\r\n".encode()
+            + script
+        )
+        conn.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.0 400") or reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    assert b"cut short" in reply
+    assert not own_routines.exists()
+
+
+def test_a_missing_file_on_the_command_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["import", str(tmp_path / "gone.json")])
+    assert result.exit_code == 2
+    assert (
+        f"error: {tmp_path / 'gone.json'}: cannot read: No such file or directory" in result.stderr
+    )

@@ -413,6 +413,10 @@ class Api:
         length = upload_length(request.headers)
         params = dict(_query(request))
         data = request.read_body(length)
+        if len(data) != length:  # the phone hung up part-way: never add half a file
+            raise ApiError(
+                HTTPStatus.BAD_REQUEST, "the file arrived cut short; send it again", "file"
+            )
         file = upload_name(params.get("file"))
         try:
             added = add_routine(data, file, routines_dir(), params.get("name") or None)
