@@ -342,7 +342,7 @@ def test_unknown_endpoints_and_methods(client: Client) -> None:
     assert client.get("/api/nothing")[0] == 404
     assert client.get("/api/routines/x/y/z")[0] == 404
     status, headers, error = client.call("DELETE", "/api/routines")
-    assert status == 405 and headers["Allow"] == "GET, HEAD" and error["field"] is None
+    assert status == 405 and headers["Allow"] == "GET, HEAD, POST" and error["field"] is None
     status, headers, _ = client.call("GET", "/api/exports")
     assert status == 405 and headers["Allow"] == "POST"
     status, headers, _ = client.call("OPTIONS", "/api/exports", headers={"Origin": "http://evil"})
@@ -652,6 +652,7 @@ WRITES = [
     ("POST", "/api/exports", {"routine": ROUTINE}),
     ("POST", "/api/history", {"routine": ROUTINE, "minutes": 5}),
     ("PUT", f"/api/profile/routines/{ROUTINE}", {"hold": ["45"]}),
+    ("POST", "/api/routines?file=mine.yaml", {"title": "Mine", "steps": [{"rest": 5}]}),
 ]
 
 

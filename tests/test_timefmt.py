@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_coach.timefmt import clock, clock_tenths, hms, hms_millis, length
+from voice_coach.timefmt import clock, clock_tenths, hms, hms_millis, length, seconds_words
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,11 @@ def test_itunes_duration(ms: int, text: str) -> None:
 )
 def test_vorbis_chapter_time(ms: int, text: str) -> None:
     assert hms_millis(ms) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(45, "45 s"), (7.5, "7.5 s"), (119, "119 s"), (120, "2 min"), (150, "2 min 30 s")],
+)
+def test_seconds_in_words(seconds: float, text: str) -> None:
+    assert seconds_words(seconds) == text

@@ -37,3 +37,13 @@ def hms_millis(ms: int) -> str:
     minutes, rest = divmod(rest, 60_000)
     seconds, millis = divmod(rest, 1000)
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+def seconds_words(seconds: float) -> str:
+    """A hold or rest as a person reads it: "45 s", "7.5 s", "2 min", "2 min 30 s" (minutes
+    from two on)."""
+    total = round(seconds)
+    if total < 120:
+        return f"{seconds:g} s"
+    minutes, rest = divmod(total, 60)
+    return f"{minutes} min" + (f" {rest} s" if rest else "")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (imported for the commands they register)
     authoring,
+    card,
     export,
     export_all,
     history,
+    importing,
     plan,
     play,
     routines,

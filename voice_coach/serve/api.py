@@ -15,6 +15,11 @@
 | GET /api/plans | every plan, planned against done per week, streaks, and today |
 | PUT /api/plans/NAME | `{"at", "days"?, "times_per_week"?}`: its plan, as `plan NAME` |
 | DELETE /api/plans/NAME | no plan for it any more, as `plan NAME --clear` |
+| GET /api/routines/NAME/share | its page, script, card and MP3 addresses, each with a QR code |
+| GET /api/routines/NAME/script | its script, to download |
+| GET /api/routines/NAME/card?SETTINGS | its one-page card (HTML), to print |
+| POST /api/routines?file=FILE&name=NAME | the body a routine file (ours, or any `import` reads): |
+| | written into the routines folder when valid (201), else its problems by line (400) |
 
 SETTINGS and "settings" use the command line's option names and values
 (`hold=45&hold=Knee%20hug=60`, `{"hold": ["Knee hug=60"]}`: see `choices`). Errors are
@@ -190,7 +195,13 @@ class Api:
     def _routes(parts: list[str]) -> dict[str, Route] | None:
         match parts:
             case ["routines"]:
-                return {"GET": Api.routines}
+                return {"GET": Api.routines, "POST": Api.add}
+            case ["routines", _, "share"]:
+                return {"GET": Api.share}
+            case ["routines", _, "script"]:
+                return {"GET": Api.script}
+            case ["routines", _, "card"]:
+                return {"GET": Api.card}
             case ["routines", _]:
                 return {"GET": Api.routine}
             case ["routines", _, "timeline"]:
@@ -398,6 +409,78 @@ class Api:
             clear_schedule(parts[1])
         return json_reply(HTTPStatus.OK, _plans_json())
 
+    # -- sharing and adding routines (`share`) -----------------------------------------
+
+    def share(self, request: Request, parts: list[str]) -> Reply:
+        from ..routine.loader import load_routine
+        from .share import share_json
+
+        routine = load_routine(self.catalog.path(parts[1]))
+        data = share_json(parts[1], routine.title, routine.slug, request.base_url, self.root)
+        return json_reply(HTTPStatus.OK, data)
+
+    def script(self, request: Request, parts: list[str]) -> Reply:
+        path = self.catalog.path(parts[1])
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise ApiError(
+                HTTPStatus.NOT_FOUND, f"cannot read {parts[1]!r}: {exc.strerror}"
+            ) from None
+        disposition = f"attachment; filename*=UTF-8''{quote(parts[1])}.yaml"
+        return Reply(
+            HTTPStatus.OK,
+            text,
+            "text/yaml; charset=utf-8",
+            {"Content-Disposition": disposition, "Cache-Control": "no-store"},
+        )
+
+    def card(self, request: Request, parts: list[str]) -> Reply:
+        from ..export.card import CardLinks, card_html
+        from .share import CARD_POLICY, mp3_of
+
+        plan, ready = self.catalog.prepared(parts[1], choices_from_query(_query(request)))
+        base = request.base_url.rstrip("/")
+        mp3 = mp3_of(self.root, plan.routine.slug)
+        links = CardLinks(f"{base}/", f"{base}/{quote(mp3)}" if mp3 else None)
+        page = card_html(plan.routine, ready.timeline, links)
+        headers = {"Content-Security-Policy": CARD_POLICY, "Cache-Control": "no-store"}
+        return Reply(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8", headers)
+
+    def add(self, request: Request, parts: list[str]) -> Reply:
+        from ..paths import routines_dir
+        from .share import add_routine, problems_json, upload_name
+
+        length = upload_length(request.headers)
+        params = dict(_query(request))
+        data = request.read_body(length)
+        if len(data) != length:  # the phone hung up part-way: never add half a file
+            raise ApiError(
+                HTTPStatus.BAD_REQUEST, "the file arrived cut short; send it again", "file"
+            )
+        file = upload_name(params.get("file"))
+        try:
+            added = add_routine(data, file, routines_dir(), params.get("name") or None)
+        except ValidationError as exc:
+            n = len(exc.problems)
+            return json_reply(
+                HTTPStatus.BAD_REQUEST,
+                {
+                    "error": f"{n} problem{'s' if n != 1 else ''} in {file}; nothing was added",
+                    "field": "file",
+                    "problems": problems_json(exc.problems),
+                },
+            )
+        return json_reply(
+            HTTPStatus.CREATED,
+            {
+                "routines": [
+                    {"name": a.name, "title": a.title, "notes": problems_json(list(a.notes))}
+                    for a in added
+                ]
+            },
+        )
+
     # -- helpers ----------------------------------------------------------------------
 
     def _render_json(self, render: Render, base_url: str) -> dict[str, Any]:
@@ -489,6 +572,27 @@ def body_length(headers: Mapping[str, str]) -> int:
     if media_type != "application/json":
         raise ApiError(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send JSON (Content-Type: application/json)", "body"
+        )
+    return length
+
+
+def upload_length(headers: Mapping[str, str]) -> int:
+    """The length of an uploaded routine file, refusing what will not be read before
+    reading it: no length given (411), too large (413)."""
+    from .share import MAX_UPLOAD_BYTES
+
+    if "transfer-encoding" in headers or "content-length" not in headers:
+        raise ApiError(HTTPStatus.LENGTH_REQUIRED, "send the file with a Content-Length", "file")
+    text = headers["content-length"].strip()
+    if not text.isdigit():
+        raise ApiError(HTTPStatus.BAD_REQUEST, "Content-Length is not a number", "file")
+    length = int(text)
+    if length > MAX_UPLOAD_BYTES:
+        raise ApiError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"the file is {length // 1024} KB; routines up to {MAX_UPLOAD_BYTES // 1024} KB "
+            "are taken",
+            "file",
         )
     return length
 

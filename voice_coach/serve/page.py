@@ -37,6 +37,7 @@ PAGE_CSS = _asset("page.css")
 PAGE_JS = _asset("page.js")
 STUDIO_JS = _asset("studio.js")
 PLAN_JS = _asset("plan.js")
+SHARE_JS = _asset("share.js")
 PAGE = Template(_asset("page.html"))
 """The document; every value put into it is escaped (or our own asset)."""
 
@@ -48,7 +49,8 @@ def _csp_hash(text: str) -> str:
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "
     f"style-src {_csp_hash(PAGE_CSS)}; "
-    f"script-src {_csp_hash(PAGE_JS)} {_csp_hash(STUDIO_JS)} {_csp_hash(PLAN_JS)}; "
+    f"script-src {_csp_hash(PAGE_JS)} {_csp_hash(STUDIO_JS)} {_csp_hash(PLAN_JS)}"
+    f" {_csp_hash(SHARE_JS)}; "
     "connect-src 'self'; img-src 'self' data:; media-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
@@ -163,6 +165,7 @@ def render_index(
         style=PAGE_CSS,
         script=PAGE_JS,
         studio=STUDIO_JS,
+        share=SHARE_JS,
         count=f"{count} exported file{plural}",
         key_note=note,
         can_write="true" if can_write else "false",
