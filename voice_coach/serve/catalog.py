@@ -9,6 +9,7 @@ of its choosing.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +57,11 @@ class Catalog:
 
     def __init__(self, speech_lock: threading.Lock) -> None:
         self.speech_lock = speech_lock
-        self._lengths: dict[tuple[Routine, ResolvedVoice], int] = {}
-        """Lengths already measured: the cues of each were all in the speech cache."""
+        self._lengths: dict[tuple[Routine, ResolvedVoice], int | None] = {}
+        """Lengths already measured (from the speech cache, or by making the speech in
+        the background); None: it cannot be (its speech fails)."""
+        self._measuring: threading.Thread | None = None
+        self._closed = threading.Event()
         self._voices: dict[tuple[VoiceSettings, str], tuple[Engine, ResolvedVoice]] = {}
         """Voices already looked up, by settings and the engine they name then (the
         default changes when a voice is installed while the server runs): starting an
@@ -108,9 +112,42 @@ class Catalog:
         with self.speech_lock:
             return plan, prepare_plan(plan)
 
+    def close(self) -> None:
+        """Stop measuring after the routine being measured."""
+        self._closed.set()
+
     def listing(self) -> list[dict[str, Any]]:
         """Every routine: name, title, description, steps, source, and its length
-        with the person's profile (None until its speech has been made once)."""
+        with the person's profile. A length whose speech is not all in the cache is
+        None and `measuring` is true: it is measured in the background (its speech
+        made, one routine at a time), so asking again soon gives it."""
+        out = self._listing()
+        missing = [entry["name"] for entry in out if entry.get("measuring")]
+        if missing and (self._measuring is None or not self._measuring.is_alive()):
+            self._measuring = threading.Thread(
+                target=self._measure, args=(missing,), name="voice-coach-measure", daemon=True
+            )
+            self._measuring.start()
+        return out
+
+    def _measure(self, names: list[str]) -> None:
+        for name in names:
+            if self._closed.is_set():
+                return
+            try:
+                checked = self.checked(name, Choices())
+            except VoiceCoachError:
+                continue
+            key = (checked.plan.routine, checked.voice)
+            if key in self._lengths:
+                continue
+            try:
+                with self.speech_lock:
+                    self._lengths[key] = prepare_plan(checked.plan).timeline.total_ms
+            except Exception:  # a length we cannot know is no reason to stop
+                self._lengths[key] = None
+
+    def _listing(self) -> list[dict[str, Any]]:
         out = []
         for name, (_, origin) in routine_paths().items():
             entry: dict[str, Any] = {"name": name, "source": origin}
@@ -120,6 +157,8 @@ class Catalog:
                 out.append({**entry, "title": name, "total_ms": None, "error": str(exc)})
                 continue
             routine = checked.plan.routine
+            total_ms = self._cached_length(checked)
+            measured = (routine, checked.voice) in self._lengths
             out.append(
                 {
                     **entry,
@@ -127,14 +166,15 @@ class Catalog:
                     "description": routine.description,
                     "steps": len(routine.steps),
                     "exercises": len(routine.exercises),
-                    "total_ms": self._cached_length(checked),
+                    "total_ms": total_ms,
+                    "measuring": total_ms is None and not measured,
                 }
             )
         return out
 
     def _cached_length(self, checked: Checked) -> int | None:
-        """The routine's length if every line of it is in the speech cache, else None
-        (measuring it would mean synthesizing: that waits until it is opened)."""
+        """The routine's length if every line of it is in the speech cache (or it was
+        measured), else None: measuring it means making its speech (`_measure`)."""
         routine = checked.plan.routine
         key = (routine, checked.voice)
         if key not in self._lengths:
@@ -166,7 +206,7 @@ class Catalog:
             "source": routine_paths()[name][1],
             "total_ms": timeline.total_ms,
             "chapters": timeline.to_json()["chapters"],
-            "warnings": list(timeline.warnings),
+            "warnings": [_unplaced(w, plan.routine.source) for w in timeline.warnings],
             "summary": plan.resolved.summary,
             "progression": plan.resolved.progression_note,
             "scale": scale,
@@ -194,6 +234,12 @@ class Catalog:
 
         _, ready = self.prepared(name, choices)
         return timeline_png(ready.timeline, ready.clips, ready.sample_rate, PICTURE_SIZE_PX)
+
+
+def _unplaced(warning: str, source: str) -> str:
+    """A warning without the script's path and line ("FILE:LINE: "): the page names
+    the step, and a path of this computer means nothing on a phone."""
+    return re.sub(rf"^{re.escape(source)}(?::\d+)?: ", "", warning)
 
 
 def _scale(plan: Plan) -> float:
