@@ -16,7 +16,9 @@
 SETTINGS and "settings" use the command line's option names and values
 (`hold=45&hold=Knee%20hug=60`, `{"hold": ["Knee hug=60"]}`: see `choices`). Errors are
 `{"error": "...", "field": "..."}` with a 4xx status (`field` is null when the error is
-about no single field). Every write needs the key (see `keys`).
+about no single field); a refused setting adds `problems`, each with its field and step,
+for the page to show beside the field. No reply carries a path of this computer
+(`without_paths`). Every write needs the key (see `keys`).
 """
 
 from __future__ import annotations

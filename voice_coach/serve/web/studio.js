@@ -17,7 +17,7 @@
   // Without the key (read-only), the write buttons are disabled and this says why.
   const canWrite = studio.dataset.canWrite === "true";
   const KEY_NEEDED =
-    "Making, saving and logging need this page's key: scan the QR code that voice-coach serve shows in its terminal.";
+    "To make, save or log, scan the QR code that voice-coach serve shows in its terminal.";
 
   let current = null; // {name, base: the routine without the page's settings, detail}
   let voices = null; // /api/voices
@@ -340,6 +340,7 @@
           h("label", { for: "make-progress", id: "make-label" }, "Making…"),
           h("progress", { id: "make-progress", max: 1, value: 0 }),
         ),
+        canWrite ? null : h("p", { id: "key-needed", class: "key-needed" }, KEY_NEEDED),
       ),
       h(
         "p",
@@ -348,7 +349,6 @@
         h("button", { type: "button", id: "undo", class: "button secondary", onclick: undo }, "Undo changes"),
         h("button", { type: "button", id: "done", class: "button secondary", onclick: logDone, disabled: !canWrite }, "I did this"),
       ),
-      canWrite ? null : h("p", { id: "key-needed", class: "note" }, KEY_NEEDED),
       h("p", { id: "action-error", class: "error", role: "alert" }),
       h("p", { id: "studio-status", class: "meta", role: "status" }),
       h("div", { id: "made" }),
@@ -356,7 +356,7 @@
     panel.replaceChildren(
       ...[
         h("h3", { tabindex: -1, id: "routine-title" }, detail.title),
-        h("p", { class: "other-routines" }, h("a", { href: "#library", class: "button secondary" }, "Pick another routine")),
+        h("p", { class: "other-routines" }, h("a", { href: "#library" }, "Pick another routine ↓")),
         detail.description ? h("p", { class: "description" }, detail.description) : null,
         h("p", { class: "length", id: "length", "aria-live": "polite" }),
         h("div", { id: "warnings" }),
