@@ -745,7 +745,9 @@ def test_studio_without_the_key_and_with_bad_values(
 
         assert browser.evaluate("document.getElementById('make').disabled") is True
         assert browser.evaluate("document.getElementById('done').disabled") is True
-        assert "key" in browser.evaluate("document.getElementById('key-needed').textContent")
+        assert "scan the QR code" in browser.evaluate(
+            "document.getElementById('key-needed').textContent"
+        )
         browser.evaluate("document.getElementById('make').click()")
         browser.evaluate("document.getElementById('done').click()")
         # What the buttons would send is refused all the same, with the sentence to fix it.

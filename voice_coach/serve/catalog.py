@@ -131,21 +131,32 @@ class Catalog:
         return out
 
     def _measure(self, names: list[str]) -> None:
+        """Make the speech of `names` that is not in the cache, a line at a time: the
+        page's own requests wait for one line at most, not for a whole routine."""
         for name in names:
-            if self._closed.is_set():
-                return
             try:
                 checked = self.checked(name, Choices())
             except VoiceCoachError:
-                continue
+                continue  # the listing says what is wrong with it
             key = (checked.plan.routine, checked.voice)
             if key in self._lengths:
                 continue
             try:
-                with self.speech_lock:
-                    self._lengths[key] = prepare_plan(checked.plan).timeline.total_ms
-            except Exception:  # a length we cannot know is no reason to stop
+                cache = self._cache(checked)
+                for text in spoken_texts(checked.plan.routine):
+                    if self._closed.is_set():
+                        return
+                    with self.speech_lock:
+                        cache.clip(text)
+            except Exception:  # a length we cannot know is no reason to stop the rest
                 self._lengths[key] = None
+                continue
+            if self._cached_length(checked) is None:
+                self._lengths[key] = None  # its timeline cannot be laid out
+
+    def _cache(self, checked: Checked) -> SpeechCache:
+        engine, voice = self._voice(checked.plan.routine.voice.merged(checked.plan.resolved.voice))
+        return SpeechCache(checked.plan.choices.cache_dir or cache_dir(), engine, voice)
 
     def _listing(self) -> list[dict[str, Any]]:
         out = []
@@ -178,8 +189,7 @@ class Catalog:
         routine = checked.plan.routine
         key = (routine, checked.voice)
         if key not in self._lengths:
-            engine, voice = self._voice(routine.voice.merged(checked.plan.resolved.voice))
-            cache = SpeechCache(checked.plan.choices.cache_dir or cache_dir(), engine, voice)
+            cache = self._cache(checked)
             durations = {}
             for text in spoken_texts(routine):
                 clip = cache.cached(text)
