@@ -260,7 +260,7 @@ CONTROLS = """
   const visible = (el) =>
     el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
   const canvas = document.createElement('canvas').getContext('2d');
-  const clipped = [], small = [];
+  const clipped = [], small = [], sizes = {};
   for (const el of document.querySelectorAll('input, select, button, a[href], summary')) {
     if (!visible(el)) continue;
     const name = el.id || el.textContent.trim().slice(0, 30) || el.outerHTML.slice(0, 60);
@@ -275,11 +275,12 @@ CONTROLS = """
       if (text > room) clipped.push([name, Math.ceil(text), Math.floor(room)]);
     }
     const r = el.getBoundingClientRect();
+    sizes[name] = [Math.round(r.width), Math.round(r.height)];
     if (r.width < TAP || r.height < TAP) {
       small.push([name, Math.round(r.width), Math.round(r.height)]);
     }
   }
-  return {clipped, small, page: [document.documentElement.scrollWidth, innerWidth]};
+  return {clipped, small, sizes, page: [document.documentElement.scrollWidth, innerWidth]};
 })()
 """.replace("TAP", str(TAP_PX))
 
@@ -296,6 +297,11 @@ def test_no_control_is_clipped_and_every_target_is_thumb_sized(
     assert found["small"] == []
     width, inner = found["page"]
     assert width <= inner
+    sizes = found["sizes"]
+    print(
+        f"\n{size}: feed link {sizes['podcast feed']}, chimes box {sizes['set-chimes']},"
+        f" smallest {min(min(wh) for wh in sizes.values())} px of {len(sizes)} targets"
+    )
 
 
 # -- 10. the routine opens at the top; Make in reach ---------------------------------

@@ -158,8 +158,8 @@ class Api:
         self.key = key
         self.log = log
         speech_lock = threading.Lock()
-        self.catalog = Catalog(speech_lock)
         self.renders = RenderQueue(self.root, speech_lock, max_waiting, log)
+        self.catalog = Catalog(speech_lock, self.renders.busy)
         self._profile_lock = threading.Lock()
         self._voices: dict[str, Any] | None = None
         self._voices_stamp: object = None

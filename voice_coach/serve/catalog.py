@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,11 @@ from ..timeline import build_timeline, spoken_texts
 MAX_VOICES_KEPT = 64
 """Voices remembered (requests choose rates and volumes: the memory must not grow
 with them)."""
+QUIET_S = 3.0
+"""Measuring in the background waits until the page has not asked for speech for this
+long."""
+MEASURE_PAUSE_S = 0.02
+"""Measuring in the background pauses this long before each line it speaks."""
 PICTURE_SIZE_PX = (1000, 400)
 """The timeline picture on the page: as tall as `show --plot`'s (the same type size),
 narrower, for a phone."""
@@ -55,8 +62,14 @@ class Catalog:
     request at a time (`speech_lock`, shared with the renders): engines are not all
     thread-safe, and two requests for the same lines should not both synthesize them."""
 
-    def __init__(self, speech_lock: threading.Lock) -> None:
+    def __init__(
+        self, speech_lock: threading.Lock, busy: Callable[[], bool] = lambda: False
+    ) -> None:
         self.speech_lock = speech_lock
+        self._busy = busy
+        """Whether a render is being made or waits: measuring waits for it to end."""
+        self._used_at = -QUIET_S
+        """When (time.monotonic) the page last asked for a routine's speech."""
         self._lengths: dict[tuple[Routine, ResolvedVoice], int | None] = {}
         """Lengths already measured (from the speech cache, or by making the speech in
         the background); None: it cannot be (its speech fails)."""
@@ -109,8 +122,12 @@ class Catalog:
         """The routine ready to lay out or render: its speech synthesized (or read
         from the cache)."""
         plan = self.checked(name, choices).plan
-        with self.speech_lock:
-            return plan, prepare_plan(plan)
+        self._used_at = time.monotonic()
+        try:
+            with self.speech_lock:
+                return plan, prepare_plan(plan)
+        finally:
+            self._used_at = time.monotonic()
 
     def close(self) -> None:
         """Stop measuring after the routine being measured."""
@@ -144,7 +161,16 @@ class Catalog:
             try:
                 cache = self._cache(checked)
                 for text in spoken_texts(checked.plan.routine):
-                    if self._closed.is_set():
+                    # The page first: measuring waits while a render is made and
+                    # until the page has not asked for speech for a while (someone
+                    # tuning a routine), and pauses before each line, so a request
+                    # waiting for the lock gets it (a lock is not fair: released and
+                    # taken again at once, it may starve the page's requests).
+                    while not self._closed.is_set() and (
+                        self._busy() or time.monotonic() - self._used_at < QUIET_S
+                    ):
+                        self._closed.wait(MEASURE_PAUSE_S * 10)
+                    if self._closed.wait(MEASURE_PAUSE_S):
                         return
                     with self.speech_lock:
                         cache.clip(text)

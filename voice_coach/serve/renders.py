@@ -145,6 +145,11 @@ class RenderQueue:
             place = next((i for i, r in enumerate(self._waiting) if r is render), None)
             return 0 if place is None else place + (self._running is not None)
 
+    def busy(self) -> bool:
+        """Whether a render is being made or waits."""
+        with self._wake:
+            return self._running is not None or bool(self._waiting)
+
     def close(self) -> None:
         """Stop after the render being made, if any; waiting ones are dropped."""
         with self._wake:

@@ -127,6 +127,7 @@
       const { routines } = await api("GET", "/api/routines");
       // Lengths not known yet are being measured on the computer: ask again soon.
       if (routines.some((r) => r.measuring)) measuringTimer = setTimeout(loadLibrary, MEASURE_POLL_MS);
+      const focused = library.contains(document.activeElement) ? document.activeElement.dataset.name : null;
       library.replaceChildren(
         ...routines.map((r) => {
           const facts = [
@@ -154,6 +155,8 @@
           );
         }),
       );
+      // Listed again while lengths come in: the card in focus keeps it.
+      if (focused) library.querySelector(`button.pick[data-name="${CSS.escape(focused)}"]`)?.focus();
     } catch (error) {
       library.replaceChildren(h("li", { role: "alert" }, `The routines could not be listed: ${error.message}`));
     }
