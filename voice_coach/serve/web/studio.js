@@ -466,7 +466,7 @@
       h(
         "details",
         { class: "warning" },
-        h("summary", {}, `Note: ${n} thing${n === 1 ? "" : "s"} will not be said, as ${n === 1 ? "it does" : "they do"} not fit; what:`),
+        h("summary", {}, `Note: ${n} cue${n === 1 ? " is" : "s are"} left out: ${n === 1 ? "it does" : "they do"} not fit.`),
         h("ul", {}, warnings.map((w) => h("li", {}, w))),
       ),
     );
