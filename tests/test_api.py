@@ -155,12 +155,49 @@ def test_routines_lists_every_routine(client: Client, own_routines: Path) -> Non
     sciatica = listed[ROUTINE]
     assert sciatica["title"] == "Sciatica relief routine" and sciatica["source"] == "bundled"
     assert sciatica["description"].startswith("Main routine")
-    # Its length is known once its lines have been spoken (here: after opening it).
-    assert sciatica["total_ms"] is None
+    # Its length is known once its lines have been spoken: it is being measured.
+    assert sciatica["total_ms"] is None and sciatica["measuring"] is True
+    assert str(own_routines) not in listed["broken"]["error"]  # no path of this computer
     _, detail = client.get(f"/api/routines/{ROUTINE}")
     _, data = client.get("/api/routines")
     listed = {r["name"]: r for r in data["routines"]}
     assert listed[ROUTINE]["total_ms"] == detail["total_ms"]
+
+
+def test_every_length_is_measured_in_the_background(client: Client) -> None:
+    """Lengths not in the speech cache are measured without opening the routines: asked
+    again, the listing has every one, the same as opening each gives."""
+    _, data = client.get("/api/routines")
+    assert any(r["measuring"] for r in data["routines"])
+
+    def measured() -> list[dict[str, Any]] | None:
+        _, data = client.get("/api/routines")
+        routines: list[dict[str, Any]] = data["routines"]
+        return None if any(r["total_ms"] is None for r in routines) else routines
+
+    routines = wait_until(measured, "every length to be measured", 60, 0.05)
+    assert not any(r["measuring"] for r in routines)
+    for entry in routines:
+        _, detail = client.get(f"/api/routines/{entry['name']}")
+        assert entry["total_ms"] == detail["total_ms"]
+
+
+def test_a_bad_value_names_its_step_and_no_path(client: Client) -> None:
+    query = urlencode([("hold", "Knee hug=-5"), ("reps", "2"), ("scale", "x")])
+    status, error = client.get(f"/api/routines/{ROUTINE}?{query}")
+    assert status == 400 and error["field"] == "hold"
+    assert error["problems"] == [
+        {
+            "field": "hold",
+            "step": "Knee hug",
+            "message": "must be from 1 to 10800 seconds (3 hours), got -5",
+        },
+        {"field": "scale", "step": None, "message": "must be a number, got 'x'"},
+    ]
+    # A hold too short for its lines: the warnings name the step, not the script's path.
+    _, detail = client.get(f"/api/routines/{ROUTINE}?hold=Knee%20hug%3D1")
+    assert detail["warnings"] and all(w.startswith("step 7 (Knee hug)") for w in detail["warnings"])
+    assert not any("/" in w for w in detail["warnings"])
 
 
 def test_routine_detail_has_steps_holds_and_sources(client: Client) -> None:
@@ -438,6 +475,11 @@ def test_make_renders_plays_and_joins_the_feed(client: Client) -> None:
     assert urls == [render["url"]]
     _, _, page = client.call("GET", "/", headers={})
     assert b"sciatica-relief-hold1x45.mp3" in page
+    # Its title names what differs from the script, the step by its name: on the page,
+    # in the feed, on the lock screen (the file's own title tag).
+    title = "Sciatica relief routine (Lying crossed-leg piriformis stretch hold 45 s)"
+    assert render["title"] == title
+    assert [e.text for e in ET.fromstring(feed).iter("title")][-1] == title
 
 
 def test_finished_files_are_reused_by_content(
@@ -534,17 +576,21 @@ def test_a_flood_of_renders_gets_429(
     server, thread = start(root, max_waiting=2)
     client = Client(root, server.port, server)
     try:
-        statuses = []
+        statuses, replies = [], []
         for hold in range(30, 40):
             status, headers, reply = client.call(
                 "POST", "/api/exports", {"routine": ROUTINE, "settings": {"hold": [str(hold)]}}
             )
             statuses.append(status)
+            replies.append(reply)
             if status == 429:
                 assert headers["Retry-After"] == "30" and "try again" in reply["error"]
             wait_until(lambda: calls, "the first render to be running", 10, 0.01)
         # One running, two waiting; the rest refused.
         assert statuses == [202, 202, 202] + [429] * 7
+        # "Waiting" only behind another render, saying how many are ahead.
+        assert replies[0]["stage"] != "waiting"
+        assert [(r["stage"], r["ahead"]) for r in replies[1:3]] == [("waiting", 1), ("waiting", 2)]
         # A request that is already queued is still answered, not refused.
         status, _, _ = client.call(
             "POST", "/api/exports", {"routine": ROUTINE, "settings": {"hold": ["31"]}}
@@ -705,9 +751,10 @@ def test_the_page_hands_out_the_key_once(client: Client) -> None:
     set_cookie = headers["Set-Cookie"]
     assert set_cookie.startswith(f"{COOKIE}={KEY};")
     assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie
-    # With the cookie the page can write, and its QR code carries the key.
+    # With the cookie the page can write (its QR code would carry the key, but this
+    # server listens on 127.0.0.1, which no phone reaches: the page says so instead).
     _, _, page = client.call("GET", "/", headers={"Cookie": cookie()})
-    assert b'data-can-write="true"' in page and b"with the key" in page
+    assert b'data-can-write="true"' in page and b"voice-coach serve --lan" in page
     assert b"key-note" not in page
     # Without it: how to get it; a wrong key in the address is said so, and not kept.
     _, headers, page = client.call("GET", "/", headers={})

@@ -157,6 +157,10 @@ def test_feed_and_chapters_of_real_exports(
         assert int(enclosure.get("length", "")) == path.stat().st_size
         assert entry.findtext("title") == "Full"
         assert entry.find("podcast:chapters", NS) is not None
+        # A description: the length and every chapter, so renders tell apart.
+        description = entry.findtext("description") or ""
+        assert description.startswith("Full. ") and " min " in description
+        assert all(c.title in description for c in read_chapters(path))
 
     item = next(i for i in found if i.path == "full.mp3")
     expected = read_chapters(root / "full.mp3")

@@ -8,6 +8,8 @@ import io
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -110,7 +112,7 @@ def test_index_lists_every_routine_with_player_and_download(served: Served) -> N
     assert 'href="/split%20part/one.mp3" download' in page
     assert "<h3>split part</h3>" in page and 'href="/split%20part/list.m3u8"' in page
     assert 'src="/a.png"' in page  # the timeline picture beside a.mp3
-    assert "data:image/svg+xml;base64," in page
+    assert "voice-coach serve --lan" in page  # on 127.0.0.1: no QR code, the way out
     assert f"http://127.0.0.1:{served.port}/" in page
     for absent in ("partial", "secret", "escape", "notes.wav"):
         assert absent not in page
@@ -124,6 +126,15 @@ def test_feed_lists_the_same_files(served: Served) -> None:
     assert urls == [base + p for p in ("a.mp3", "inside.mp3", "split%20part/one.mp3")] + [
         base + "split%20part/two.ogg"
     ]
+    # The channel's picture: a PNG served beside the feed, named in both its tags.
+    channel = ET.fromstring(body).find("channel")
+    assert channel is not None
+    image = channel.findtext("image/url")
+    itunes = "{http://www.itunes.com/dtds/podcast-1.0.dtd}image"
+    assert image == base + "feed.png" and channel.find(itunes).get("href") == image  # type: ignore[union-attr]
+    status, headers, png = served.get("/feed.png")
+    assert (status, headers["Content-Type"]) == (200, "image/png")
+    assert Image.open(io.BytesIO(png)).size == (600, 600)
 
 
 def test_whole_file_and_head(served: Served) -> None:
@@ -336,6 +347,71 @@ def test_serve_command_prints_url_and_qr_and_stops_on_ctrl_c(tmp_path: Path) -> 
     assert proc.returncode in (0, 130)
     assert "Traceback" not in stderr
     assert "stopped" in stderr
+
+
+def start_serve(root: Path) -> tuple[subprocess.Popen[str], int, str]:
+    """`voice-coach serve ROOT` on a free port: the process, its port, its first line."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voice_coach", "serve", str(root), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+        preexec_fn=ctrl_c_back,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    match = re.search(r"at http://127\.0\.0\.1:(\d+)/", first)
+    assert match, first
+    return proc, int(match.group(1)), first
+
+
+def hang_up(sock: socket.socket) -> None:
+    """Close with a reset (RST), as a phone's player does when it seeks or stops."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_a_download_dropped_part_way_is_normal_not_a_traceback(tmp_path: Path) -> None:
+    """A player that stops a download part-way (on every seek) or hangs up in the middle
+    of a request: `serve` goes on serving, and its output holds no traceback."""
+    root = make_exports(tmp_path)
+    (root / "big.mp3").write_bytes(AUDIO * 3200)  # 32 MB: more than any socket buffer
+    proc, port, first = start_serve(root)
+    try:
+        # The first line counts what there is: routines to make, and files.
+        assert re.search(r"Serving \d+ routines to make and 5 exported files from ", first)
+        for _ in range(5):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /big.mp3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            hang_up(sock)
+            # Keep-alive: the next request on a connection the player then drops.
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /a.mp3 HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-9\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 206")
+            sock.sendall(b"GET /big.mp3 HTTP/1.1\r\nHo")  # half a request
+            hang_up(sock)
+        status, _, body = Served(root, port).get("/a.mp3")
+        assert (status, body) == (200, AUDIO)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert "Traceback" not in out + err and "ConnectionResetError" not in out + err, err
+    assert "stopped" in err
+
+
+def test_serve_without_lan_says_a_phone_cannot_reach_it(tmp_path: Path) -> None:
+    proc, port, _ = start_serve(make_exports(tmp_path))
+    try:
+        _, _, body = Served(tmp_path / "exports", port).get("/")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    assert "A phone cannot open this address" in out and "voice-coach serve --lan" in out
+    page = markup(body)
+    assert "A phone cannot open this address" in page and "voice-coach serve --lan" in page
+    assert "QR code of" not in page  # no code a phone cannot open
 
 
 def test_serve_command_reports_bad_input(tmp_path: Path) -> None:

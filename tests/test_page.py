@@ -36,3 +36,11 @@ def test_render_index_escapes_user_text() -> None:
 
 def test_empty_index_says_how_to_export() -> None:
     assert "voice-coach export" in render_index([], "http://127.0.0.1:1/")
+
+
+def test_the_qr_code_is_shown_only_where_a_phone_can_open_it() -> None:
+    lan = render_index([], "http://192.168.1.20:8765/", key_url="http://192.168.1.20:8765/?key=k")
+    assert "QR code of http://192.168.1.20:8765/ with the key" in lan and "--lan" not in lan
+    local = render_index([], "http://127.0.0.1:8765/", phone_can_reach=False)
+    assert "QR code of" not in local
+    assert "A phone cannot open this address" in local and "voice-coach serve --lan" in local

@@ -136,8 +136,10 @@ def _high_fd(fd: int) -> int:
     return high
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[DevTools]:
+@contextlib.contextmanager
+def open_browser(profile: Path, size: tuple[int, int] = (WIDTH, HEIGHT)) -> Iterator[DevTools]:
+    """Headless Chromium with its profile in `profile`, one page open at `size` (CSS
+    pixels, as a phone: touch, scale factor 1), driven over its debugging pipe."""
     chromium = require_program("chromium")
     commands_r, commands_w = os.pipe()
     replies_r, replies_w = os.pipe()
@@ -153,7 +155,7 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
         "--disable-sync",
         "--mute-audio",
         "--autoplay-policy=no-user-gesture-required",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        f"--user-data-dir={profile}",
         "--remote-debugging-pipe",
         "about:blank",
     ]
@@ -176,8 +178,8 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
         ]
         devtools.call(
             "Emulation.setDeviceMetricsOverride",
-            width=WIDTH,
-            height=HEIGHT,
+            width=size[0],
+            height=size[1],
             deviceScaleFactor=1,
             mobile=True,
         )
@@ -193,6 +195,12 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
             process.wait()
         os.close(commands_w)
         os.close(replies_r)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[DevTools]:
+    with open_browser(tmp_path / "chromium-profile") as devtools:
+        yield devtools
 
 
 @pytest.fixture
@@ -568,6 +576,7 @@ def test_studio_pick_tune_make_play_save_and_log(
         assert browser.evaluate("document.querySelector('#routine h3').textContent") == (
             "Sciatica relief routine"
         )
+        browser.key("Tab")  # "Pick another routine"
         browser.key("Tab")
         assert browser.evaluate("document.activeElement.id") == "picture-link"
         browser.key("Tab")
@@ -698,14 +707,14 @@ def test_studio_without_the_key_and_with_bad_values(
     cache_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """On a phone without the key: it says how to get it, and writes are refused with
-    that message; a bad value is named at its field."""
+    """On a phone without the key: it says how to get it, and the write buttons are off
+    (the API refuses writes without it too); a bad value is named at its field."""
     monkeypatch.setattr(speech, "default_engine", lambda language=None: DefaultEngine("fake", "t"))
     root = tmp_path / "exports"
     with studio(browser, root, monkeypatch) as server:
         browser.call("Page.navigate", url=server.url)
         browser.wait_event("Page.loadEventFired")
-        assert "scan its QR code" in browser.evaluate(
+        assert "scan the QR code" in browser.evaluate(
             "document.getElementById('key-note').textContent"
         )
         browser.wait_until("document.querySelectorAll('button.pick').length > 0")
@@ -719,9 +728,9 @@ def test_studio_without_the_key_and_with_bad_values(
             "(() => { const i = document.getElementById('set-hold-3'); i.value = '0';"
             " i.dispatchEvent(new Event('input', {bubbles: true})); })()"
         )
-        browser.wait_until("document.getElementById('tune-error').textContent !== ''")
+        browser.wait_until("document.getElementById('set-hold-3-error').textContent !== ''")
         assert "from 1 to 10800 seconds" in browser.evaluate(
-            "document.getElementById('tune-error').textContent"
+            "document.getElementById('set-hold-3-error').textContent"
         )
         invalid = browser.evaluate(
             "[...document.querySelectorAll('[aria-invalid=true]')].map((el) => el.id)"
@@ -731,13 +740,22 @@ def test_studio_without_the_key_and_with_bad_values(
             "(() => { const i = document.getElementById('set-hold-3'); i.value = '30';"
             " i.dispatchEvent(new Event('input', {bubbles: true})); })()"
         )
-        browser.wait_until("document.getElementById('tune-error').textContent === ''")
+        browser.wait_until("document.getElementById('set-hold-3-error').textContent === ''")
         assert browser.evaluate("document.querySelectorAll('[aria-invalid]').length") == 0
 
+        assert browser.evaluate("document.getElementById('make').disabled") is True
+        assert browser.evaluate("document.getElementById('done').disabled") is True
+        assert "scan the QR code" in browser.evaluate(
+            "document.getElementById('key-needed').textContent"
+        )
         browser.evaluate("document.getElementById('make').click()")
-        browser.wait_until("document.getElementById('tune-error').textContent.includes('key')")
         browser.evaluate("document.getElementById('done').click()")
-        browser.wait_until("document.getElementById('tune-error').textContent.includes('key')")
+        # What the buttons would send is refused all the same, with the sentence to fix it.
+        refusal = browser.evaluate(
+            "fetch('/api/history', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+            " body: JSON.stringify({routine: 'sciatica-relief'})}).then((r) => r.json())"
+        )
+        assert refusal["field"] == "key" and "scan the QR code" in refusal["error"]
         assert list(root.iterdir()) == []
         with History.open() as history:
             assert history.sessions() == []

@@ -62,14 +62,21 @@ def serve(
         server = open_server(directory, host, port, lan, log=note, new_key=new_key)
     try:
         url = server.url
-        found = server.routine_count()
-        say(f"Serving {directory} ({found} routine{'' if found == 1 else 's'}) at {server.key_url}")
+        files, routines = server.file_count(), server.routine_count()
+        say(
+            f"Serving {routines} routine{'' if routines == 1 else 's'} to make and "
+            f"{files} exported file{'' if files == 1 else 's'} from {directory} "
+            f"at {server.key_url}"
+        )
         say(f"Podcast feed: {url}feed.xml")
         say(f"Calendar of your plans (subscribe on the phone): {server.calendar_url}")
         sys.stdout.write(qr_terminal(server.key_url))
         say("The address carries the key to make, save and log: keep it to yourself.")
         if server.loopback:
-            say("Only this computer can open it; add --lan for your phone.")
+            say(
+                "A phone cannot open this address: it is this computer's own. For your "
+                "phone, stop this (Ctrl+C) and run: voice-coach serve --lan"
+            )
         else:
             say("Anyone on your network can play these files while this runs.")
         say("Press Ctrl+C to stop.")

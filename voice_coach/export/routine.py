@@ -51,6 +51,14 @@ def export_name(plan: Plan) -> str:
     return plan.routine.slug + (f"-{label}" if label else "")
 
 
+def export_title(plan: Plan) -> str:
+    """The routine's title and what differs from its script, so two exports of it tell
+    apart in a player and a podcast feed: "Sciatica relief routine (Week 3, Knee hug
+    hold 60 s)"."""
+    changes = [part for part in (stage_label(plan), plan.resolved.changes) if part]
+    return plan.routine.title + (f" ({', '.join(changes)})" if changes else "")
+
+
 def default_target(plan: Plan, fmt: str, split: bool, directory: Path = EXPORTS_DIR) -> Path:
     """exports/NAME[-SETTINGS].FORMAT, or the folder exports/NAME[-SETTINGS]/ when split."""
     name = export_name(plan)
@@ -86,7 +94,7 @@ def write_export(
         )
 
     draw = cover if fmt != "wav" else None  # WAV has no place for one
-    tags = Tags(title=plan.routine.title, comment=comment)
+    tags = Tags(title=export_title(plan), comment=comment)
     args = (ready.timeline, ready.clips, ready.sample_rate, target, fmt, bitrate_kbps)
     if split:
         album = dataclasses.replace(tags, album=plan.routine.title)

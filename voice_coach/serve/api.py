@@ -24,12 +24,15 @@
 SETTINGS and "settings" use the command line's option names and values
 (`hold=45&hold=Knee%20hug=60`, `{"hold": ["Knee hug=60"]}`: see `choices`). Errors are
 `{"error": "...", "field": "..."}` with a 4xx status (`field` is null when the error is
-about no single field). Every write needs the key (see `keys`).
+about no single field); a refused setting adds `problems`, each with its field and step,
+for the page to show beside the field. No reply carries a path of this computer
+(`without_paths`). Every write needs the key (see `keys`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -70,12 +73,14 @@ class ApiError(Exception):
         message: str,
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
+        problems: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.field = field
         self.headers = dict(headers or {})
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -106,11 +111,38 @@ def json_reply(status: HTTPStatus, data: Any, headers: Mapping[str, str] | None 
 
 
 def error_reply(error: ApiError) -> Reply:
-    return json_reply(error.status, {"error": error.message, "field": error.field}, error.headers)
+    data: dict[str, Any] = {"error": without_paths(error.message), "field": error.field}
+    if error.problems is not None:
+        data["problems"] = error.problems
+    return json_reply(error.status, data, error.headers)
+
+
+_PATH = re.compile(r"(?<![\w./:])/(?:[^\s/:'\"]+/)+(?=[^\s/:'\"]+)")
+"""The folders of an absolute path, up to its last name."""
+
+
+def without_paths(text: str) -> str:
+    """`text` with every absolute path cut to its last name: a path of this computer
+    means nothing on a phone, and is none of its business."""
+    return _PATH.sub("", text)
 
 
 def _message(problem: Problem) -> str:
     return problem.message if problem.source.startswith("--") else str(problem)
+
+
+_STEP_VALUE = re.compile(r"--[a-z-]+ '(.+)'")
+"""How a problem names a value given for one step: `--hold 'Knee hug=x'`."""
+
+
+def _problem_json(problem: Problem) -> dict[str, Any]:
+    """One problem for the page: the setting, the step it is about (as the request
+    named it: "Knee hug" or "7"; None for every step) and what is wrong."""
+    from ..settings.words import split_step
+
+    match = _STEP_VALUE.fullmatch(problem.source)
+    step = split_step(match.group(1))[0] if match else None
+    return {"field": field_of(problem), "step": step, "message": without_paths(_message(problem))}
 
 
 def _reject_constant(name: str) -> float:
@@ -134,14 +166,15 @@ class Api:
         self.key = key
         self.log = log
         speech_lock = threading.Lock()
-        self.catalog = Catalog(speech_lock)
         self.renders = RenderQueue(self.root, speech_lock, max_waiting, log)
+        self.catalog = Catalog(speech_lock, self.renders.busy)
         self._profile_lock = threading.Lock()
         self._voices: dict[str, Any] | None = None
         self._voices_stamp: object = None
 
     def close(self) -> None:
         self.renders.close()
+        self.catalog.close()
 
     # -- dispatch ---------------------------------------------------------------------
 
@@ -171,7 +204,10 @@ class Api:
         except ValidationError as exc:
             problems = exc.problems or [Problem("", None, "", "invalid")]
             text = "; ".join(_message(p) for p in problems)
-            return error_reply(ApiError(HTTPStatus.BAD_REQUEST, text, field_of(problems[0])))
+            listed = [_problem_json(p) for p in problems]
+            return error_reply(
+                ApiError(HTTPStatus.BAD_REQUEST, text, field_of(problems[0]), problems=listed)
+            )
         except RoutineNotFoundError as exc:
             return error_reply(ApiError(HTTPStatus.NOT_FOUND, str(exc), "routine"))
         except TimelineError as exc:
@@ -229,11 +265,17 @@ class Api:
     # -- reading ----------------------------------------------------------------------
 
     def routines(self, request: Request, parts: list[str]) -> Reply:
-        return json_reply(HTTPStatus.OK, {"routines": self.catalog.listing()})
+        routines = self.catalog.listing()
+        for entry in routines:
+            if "error" in entry:
+                entry["error"] = without_paths(entry["error"])
+        return json_reply(HTTPStatus.OK, {"routines": routines})
 
     def routine(self, request: Request, parts: list[str]) -> Reply:
         choices = choices_from_query(_query(request))
-        return json_reply(HTTPStatus.OK, self.catalog.detail(parts[1], choices))
+        detail = self.catalog.detail(parts[1], choices)
+        detail["warnings"] = [without_paths(w) for w in detail["warnings"]]
+        return json_reply(HTTPStatus.OK, detail)
 
     def timeline(self, request: Request, parts: list[str]) -> Reply:
         _, ready = self.catalog.prepared(parts[1], choices_from_query(_query(request)))
@@ -492,8 +534,11 @@ class Api:
             "progress": round(render.progress, 3),
             "url": None,
         }
+        if render.state == "queued":
+            ahead = self.renders.ahead(render)
+            out.update(stage="waiting" if ahead else "queued", ahead=ahead)
         if render.state == "failed":
-            out["error"] = render.error
+            out["error"] = without_paths(render.error or "")
         if render.state == "done":
             name = render.target.relative_to(self.root).as_posix()
             base = base_url.rstrip("/")

@@ -9,7 +9,10 @@ of its choosing.
 
 from __future__ import annotations
 
+import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,11 @@ from ..timeline import build_timeline, spoken_texts
 MAX_VOICES_KEPT = 64
 """Voices remembered (requests choose rates and volumes: the memory must not grow
 with them)."""
+QUIET_S = 3.0
+"""Measuring in the background waits until the page has not asked for speech for this
+long."""
+MEASURE_PAUSE_S = 0.02
+"""Measuring in the background pauses this long before each line it speaks."""
 PICTURE_SIZE_PX = (1000, 400)
 """The timeline picture on the page: as tall as `show --plot`'s (the same type size),
 narrower, for a phone."""
@@ -54,10 +62,19 @@ class Catalog:
     request at a time (`speech_lock`, shared with the renders): engines are not all
     thread-safe, and two requests for the same lines should not both synthesize them."""
 
-    def __init__(self, speech_lock: threading.Lock) -> None:
+    def __init__(
+        self, speech_lock: threading.Lock, busy: Callable[[], bool] = lambda: False
+    ) -> None:
         self.speech_lock = speech_lock
-        self._lengths: dict[tuple[Routine, ResolvedVoice], int] = {}
-        """Lengths already measured: the cues of each were all in the speech cache."""
+        self._busy = busy
+        """Whether a render is being made or waits: measuring waits for it to end."""
+        self._used_at = -QUIET_S
+        """When (time.monotonic) the page last asked for a routine's speech."""
+        self._lengths: dict[tuple[Routine, ResolvedVoice], int | None] = {}
+        """Lengths already measured (from the speech cache, or by making the speech in
+        the background); None: it cannot be (its speech fails)."""
+        self._measuring: threading.Thread | None = None
+        self._closed = threading.Event()
         self._voices: dict[tuple[VoiceSettings, str], tuple[Engine, ResolvedVoice]] = {}
         """Voices already looked up, by settings and the engine they name then (the
         default changes when a voice is installed while the server runs): starting an
@@ -105,12 +122,69 @@ class Catalog:
         """The routine ready to lay out or render: its speech synthesized (or read
         from the cache)."""
         plan = self.checked(name, choices).plan
-        with self.speech_lock:
-            return plan, prepare_plan(plan)
+        self._used_at = time.monotonic()
+        try:
+            with self.speech_lock:
+                return plan, prepare_plan(plan)
+        finally:
+            self._used_at = time.monotonic()
+
+    def close(self) -> None:
+        """Stop measuring after the routine being measured."""
+        self._closed.set()
 
     def listing(self) -> list[dict[str, Any]]:
         """Every routine: name, title, description, steps, source, and its length
-        with the person's profile (None until its speech has been made once)."""
+        with the person's profile. A length whose speech is not all in the cache is
+        None and `measuring` is true: it is measured in the background (its speech
+        made, one routine at a time), so asking again soon gives it."""
+        out = self._listing()
+        missing = [entry["name"] for entry in out if entry.get("measuring")]
+        if missing and (self._measuring is None or not self._measuring.is_alive()):
+            self._measuring = threading.Thread(
+                target=self._measure, args=(missing,), name="voice-coach-measure", daemon=True
+            )
+            self._measuring.start()
+        return out
+
+    def _measure(self, names: list[str]) -> None:
+        """Make the speech of `names` that is not in the cache, a line at a time: the
+        page's own requests wait for one line at most, not for a whole routine."""
+        for name in names:
+            try:
+                checked = self.checked(name, Choices())
+            except VoiceCoachError:
+                continue  # the listing says what is wrong with it
+            key = (checked.plan.routine, checked.voice)
+            if key in self._lengths:
+                continue
+            try:
+                cache = self._cache(checked)
+                for text in spoken_texts(checked.plan.routine):
+                    # The page first: measuring waits while a render is made and
+                    # until the page has not asked for speech for a while (someone
+                    # tuning a routine), and pauses before each line, so a request
+                    # waiting for the lock gets it (a lock is not fair: released and
+                    # taken again at once, it may starve the page's requests).
+                    while not self._closed.is_set() and (
+                        self._busy() or time.monotonic() - self._used_at < QUIET_S
+                    ):
+                        self._closed.wait(MEASURE_PAUSE_S * 10)
+                    if self._closed.wait(MEASURE_PAUSE_S):
+                        return
+                    with self.speech_lock:
+                        cache.clip(text)
+            except Exception:  # a length we cannot know is no reason to stop the rest
+                self._lengths[key] = None
+                continue
+            if self._cached_length(checked) is None:
+                self._lengths[key] = None  # its timeline cannot be laid out
+
+    def _cache(self, checked: Checked) -> SpeechCache:
+        engine, voice = self._voice(checked.plan.routine.voice.merged(checked.plan.resolved.voice))
+        return SpeechCache(checked.plan.choices.cache_dir or cache_dir(), engine, voice)
+
+    def _listing(self) -> list[dict[str, Any]]:
         out = []
         for name, (_, origin) in routine_paths().items():
             entry: dict[str, Any] = {"name": name, "source": origin}
@@ -120,6 +194,8 @@ class Catalog:
                 out.append({**entry, "title": name, "total_ms": None, "error": str(exc)})
                 continue
             routine = checked.plan.routine
+            total_ms = self._cached_length(checked)
+            measured = (routine, checked.voice) in self._lengths
             out.append(
                 {
                     **entry,
@@ -127,19 +203,19 @@ class Catalog:
                     "description": routine.description,
                     "steps": len(routine.steps),
                     "exercises": len(routine.exercises),
-                    "total_ms": self._cached_length(checked),
+                    "total_ms": total_ms,
+                    "measuring": total_ms is None and not measured,
                 }
             )
         return out
 
     def _cached_length(self, checked: Checked) -> int | None:
-        """The routine's length if every line of it is in the speech cache, else None
-        (measuring it would mean synthesizing: that waits until it is opened)."""
+        """The routine's length if every line of it is in the speech cache (or it was
+        measured), else None: measuring it means making its speech (`_measure`)."""
         routine = checked.plan.routine
         key = (routine, checked.voice)
         if key not in self._lengths:
-            engine, voice = self._voice(routine.voice.merged(checked.plan.resolved.voice))
-            cache = SpeechCache(checked.plan.choices.cache_dir or cache_dir(), engine, voice)
+            cache = self._cache(checked)
             durations = {}
             for text in spoken_texts(routine):
                 clip = cache.cached(text)
@@ -166,7 +242,7 @@ class Catalog:
             "source": routine_paths()[name][1],
             "total_ms": timeline.total_ms,
             "chapters": timeline.to_json()["chapters"],
-            "warnings": list(timeline.warnings),
+            "warnings": [_unplaced(w, plan.routine.source) for w in timeline.warnings],
             "summary": plan.resolved.summary,
             "progression": plan.resolved.progression_note,
             "scale": scale,
@@ -194,6 +270,12 @@ class Catalog:
 
         _, ready = self.prepared(name, choices)
         return timeline_png(ready.timeline, ready.clips, ready.sample_rate, PICTURE_SIZE_PX)
+
+
+def _unplaced(warning: str, source: str) -> str:
+    """A warning without the script's path and line ("FILE:LINE: "): the page names
+    the step, and a path of this computer means nothing on a phone."""
+    return re.sub(rf"^{re.escape(source)}(?::\d+)?: ", "", warning)
 
 
 def _scale(plan: Plan) -> float:

@@ -8,6 +8,7 @@ subscribed through the LAN address gets LAN addresses back.
 
 from __future__ import annotations
 
+import functools
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from .. import __version__
-from ..timefmt import hms
+from ..timefmt import hms, length
 from ..timeline import Chapter
 
 AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg"}
@@ -32,6 +33,8 @@ CHAPTERS_VERSION = "1.2.0"
 
 FEED_TITLE = "voice_coach routines"
 FEED_DESCRIPTION = "Voice-guided stretching routines exported by voice_coach."
+FEED_IMAGE = "feed.png"
+"""The channel's picture, served beside the feed (/feed.png)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,25 @@ class FeedItem:
     @property
     def media_type(self) -> str:
         return AUDIO_TYPES.get(PurePosixPath(self.path).suffix.lower(), "application/octet-stream")
+
+
+@functools.cache
+def feed_cover() -> bytes:
+    """The channel's picture: a cover like the exports' (PNG, the brand written on it)."""
+    from ..export.cover import CoverText, cover_png  # Pillow: only when asked for
+
+    return cover_png(CoverText(title="Your routines"))
+
+
+def item_description(item: FeedItem) -> str:
+    """What a podcast app shows under an item: its length and its chapters, so two
+    renders of one routine tell apart beyond their titles."""
+    parts = [item.title + "."]
+    if item.duration_ms is not None:
+        parts.append(f"{length(item.duration_ms)}.")
+    if item.chapters:
+        parts.append(f"Chapters: {', '.join(c.title for c in item.chapters)}.")
+    return " ".join(parts)
 
 
 def file_url(base_url: str, path: str) -> str:
@@ -91,8 +113,10 @@ def build_feed(
     base_url: str,
     title: str = FEED_TITLE,
     description: str = FEED_DESCRIPTION,
+    image: str | None = None,
 ) -> str:
-    """RSS 2.0 feed of `items`, newest first, every URL absolute under `base_url`."""
+    """RSS 2.0 feed of `items`, newest first, every URL absolute under `base_url`;
+    `image`: the channel's picture, a path under it."""
     # Namespaced tags are written with their usual prefixes; ElementTree declares
     # each namespace once, on the root.
     for prefix, uri in (("itunes", ITUNES), ("podcast", PODCAST), ("atom", ATOM)):
@@ -115,6 +139,12 @@ def build_feed(
     _sub(channel, f"{{{ITUNES}}}explicit", "false")
     _sub(channel, f"{{{ITUNES}}}category", attrs={"text": "Health & Fitness"})
     _sub(channel, f"{{{PODCAST}}}locked", "yes")
+    if image is not None:
+        picture = _sub(channel, "image")
+        _sub(picture, "url", file_url(base_url, image))
+        _sub(picture, "title", title)
+        _sub(picture, "link", home)
+        _sub(channel, f"{{{ITUNES}}}image", attrs={"href": file_url(base_url, image)})
     if items:
         newest = max(item.modified for item in items)
         _sub(channel, "lastBuildDate", format_datetime(newest, usegmt=True))
@@ -122,6 +152,8 @@ def build_feed(
     for item in sorted(items, key=lambda i: (i.modified, i.path), reverse=True):
         entry = _sub(channel, "item")
         _sub(entry, "title", item.title)
+        _sub(entry, "description", item_description(item))
+        _sub(entry, f"{{{ITUNES}}}summary", item_description(item))
         _sub(entry, "guid", item.guid or item.path, {"isPermaLink": "false"})
         _sub(entry, "pubDate", format_datetime(item.modified, usegmt=True))
         _sub(entry, "link", file_url(base_url, item.path))

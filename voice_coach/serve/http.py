@@ -31,7 +31,7 @@ from .calendar import CONTENT_TYPE as CALENDAR_TYPE
 from .calendar import PREFIX as CALENDAR_PREFIX
 from .calendar import CalendarFeed, calendar_path, not_modified
 from .calendar import allowed as calendar_allowed
-from .feed import AUDIO_TYPES, build_feed, chapters_json
+from .feed import AUDIO_TYPES, FEED_IMAGE, build_feed, chapters_json, feed_cover
 from .keys import cookie_key, key_cookie, load_key, same_key
 from .net import HOST_HEADER, lan_address, url_for
 from .page import CONTENT_SECURITY_POLICY, render_index
@@ -131,6 +131,17 @@ class ExportServer(ThreadingHTTPServer):
         self.api.close()
         super().server_close()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a player seeks, a phone locks) is normal: one line at
+        most, never a traceback. Anything else is a bug, said as the standard server
+        says it."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
     @property
     def port(self) -> int:
         return int(self.server_address[1])
@@ -140,9 +151,15 @@ class ExportServer(ThreadingHTTPServer):
         """Reachable from this computer only."""
         return ipaddress.ip_address(str(self.server_address[0])).is_loopback
 
-    def routine_count(self) -> int:
+    def file_count(self) -> int:
         """Exported files in the folder now."""
         return count_entries(scan(self.root))
+
+    def routine_count(self) -> int:
+        """Routines the page offers to make (yours and the bundled ones)."""
+        from .catalog import routine_paths
+
+        return len(routine_paths())
 
     @property
     def url(self) -> str:
@@ -257,6 +274,7 @@ class ExportHandler(BaseHTTPRequestHandler):
             key_url=f"{base}?key={key}" if can_write else None,
             wrong_key=bool(given),
             calendar_url=base.rstrip("/") + calendar_path(key) if can_write else None,
+            phone_can_reach=not self.server.loopback,
         )
         self._send(
             HTTPStatus.OK,
@@ -296,7 +314,7 @@ class ExportHandler(BaseHTTPRequestHandler):
                 items = [
                     listed.item for group in scan(self.server.root) for listed in group.entries
                 ]
-                feed = build_feed(items, self._base_url())
+                feed = build_feed(items, self._base_url(), image=FEED_IMAGE)
                 self._send(
                     HTTPStatus.OK,
                     feed.encode(),
@@ -305,6 +323,10 @@ class ExportHandler(BaseHTTPRequestHandler):
                 )
             elif path.startswith(CALENDAR_PREFIX):
                 self._calendar(path)
+            elif path == "/" + FEED_IMAGE:
+                self._send(
+                    HTTPStatus.OK, feed_cover(), "image/png", {"Cache-Control": "max-age=86400"}
+                )
             elif (audio := derived(path, "/chapters", ".json")) is not None:
                 info = read_media(locate(self.server.root, audio))
                 doc = chapters_json(info.chapters, info.title)

@@ -96,8 +96,8 @@ def write_refusal(headers: Mapping[str, str], key: str) -> tuple[HTTPStatus, str
     if from_cookie is None:
         return (
             HTTPStatus.UNAUTHORIZED,
-            "this needs the key: open the address `voice-coach serve` printed "
-            "(it ends in ?key=...), or send Authorization: Bearer KEY",
+            "this needs the key: scan the QR code `voice-coach serve` shows in its "
+            "terminal, or open the address it prints there",
         )
     if not same_key(from_cookie, key):
         return (

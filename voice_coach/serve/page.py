@@ -58,8 +58,8 @@ CONTENT_SECURITY_POLICY = (
 and no other site may frame it."""
 NO_KEY_NOTE = (
     '<p class="note" id="key-note">This browser can look and listen. To make, save and '
-    "log, open the address <code>voice-coach serve</code> printed (it ends in "
-    "<code>?key=…</code>), or scan its QR code.</p>"
+    "log, scan the QR code that <code>voice-coach serve</code> shows in its terminal "
+    "(or open the address it prints there).</p>"
 )
 WRONG_KEY_NOTE = (
     '<p class="note" id="key-note" role="alert">The key in that address is not this '
@@ -126,19 +126,22 @@ def render_index(
     key_url: str | None = None,
     wrong_key: bool = False,
     calendar_url: str | None = None,
+    phone_can_reach: bool = True,
 ) -> str:
     """The page: the studio, every export with its player, chapters and downloads, and
     the QR code of `page_url` so a phone can open it. `can_write`: the browser holds
     the key; `key_url` (given only then) is the address with the key, for the QR code;
     `wrong_key`: the address came with a key that is not the server's; `calendar_url`
-    (given only with the key) the plans' calendar feed, shown with its QR code."""
+    (given only with the key) the plans' calendar feed, shown with its QR code;
+    `phone_can_reach`: False when the server listens on this computer only (no
+    `--lan`), which the page then says in place of a QR code no phone can open."""
     count = count_entries(groups)
     feed_url = page_url.rstrip("/") + "/feed.xml"
     body: list[str] = []
     if count == 0:
         body.append(
-            '<p class="empty">No exports yet. Make one with '
-            "<code>voice-coach export sciatica-relief</code>, or above, then reload.</p>"
+            '<p class="empty">No exports yet: pick a routine above and press Make, or run '
+            "<code>voice-coach export sciatica-relief</code>.</p>"
         )
     index = 0
     for group in groups:
@@ -161,20 +164,30 @@ def render_index(
         if key_url
         else "Scan to open this page:"
     )
+    qr = base64.b64encode(qr_svg(key_url or page_url).encode()).decode()
+    alt = _e(page_url + (" with the key" if key_url else ""))
+    qr_image = f'<img src="data:image/svg+xml;base64,{qr}" alt="QR code of {alt}">'
+
+    if not phone_can_reach:
+        qr_text = (
+            "A phone cannot open this address: it is this computer's own. To use your "
+            "phone, stop <code>voice-coach serve</code> (Ctrl+C) and start it again with "
+            "<code>voice-coach serve --lan</code>, then scan the new code. This address:"
+        )
+        qr_image = ""
     return PAGE.substitute(
         style=PAGE_CSS,
         script=PAGE_JS,
         studio=STUDIO_JS,
         share=SHARE_JS,
-        count=f"{count} exported file{plural}",
+        count=f'<span id="export-count">{count} exported file{plural}</span>',
         key_note=note,
         can_write="true" if can_write else "false",
         body="\n".join(body),
         page_url=_e(page_url),
         qr_text=qr_text,
-        qr_alt=_e(page_url + (" with the key" if key_url else "")),
+        qr_image=qr_image,
         feed_url=_e(feed_url),
-        qr=base64.b64encode(qr_svg(key_url or page_url).encode()).decode(),
         plan=PLAN_JS,
         calendar=_calendar_html(calendar_url),
     )

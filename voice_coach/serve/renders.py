@@ -54,8 +54,9 @@ class Render:
     plan: Plan | None = field(default=None, repr=False)
     """What to render; None once done (or found done)."""
     state: State = "queued"
-    stage: str = "waiting"
-    """What it is doing: waiting, speech, encoding, done, failed."""
+    stage: str = "queued"
+    """What it is doing: queued, speech, encoding, done, failed (a queued one is
+    "waiting" to the API only while another render is ahead of it: `RenderQueue.ahead`)."""
     progress: float = 0.0
     """0 to 1."""
     error: str | None = None
@@ -77,6 +78,7 @@ class RenderQueue:
         self.log = log
         self._renders: OrderedDict[str, Render] = OrderedDict()
         self._waiting: list[Render] = []
+        self._running: Render | None = None
         self._wake = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="voice-coach-render", daemon=True)
@@ -136,6 +138,18 @@ class RenderQueue:
                 )
         return None
 
+    def ahead(self, render: Render) -> int:
+        """How many renders are made before `render`: the one being made and those
+        waiting in front of it (0 when it is not waiting)."""
+        with self._wake:
+            place = next((i for i, r in enumerate(self._waiting) if r is render), None)
+            return 0 if place is None else place + (self._running is not None)
+
+    def busy(self) -> bool:
+        """Whether a render is being made or waits."""
+        with self._wake:
+            return self._running is not None or bool(self._waiting)
+
     def close(self) -> None:
         """Stop after the render being made, if any; waiting ones are dropped."""
         with self._wake:
@@ -159,7 +173,12 @@ class RenderQueue:
                     return
                 render = self._waiting.pop(0)
                 render.state, render.stage = "running", "speech"
-            self._make(render)
+                self._running = render
+            try:
+                self._make(render)
+            finally:
+                with self._wake:
+                    self._running = None
 
     def _make(self, render: Render) -> None:
         plan = render.plan

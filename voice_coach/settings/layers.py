@@ -138,6 +138,9 @@ class Resolved:
     """Which stage a progression is at and when it next steps up ("" if none)."""
     voice: VoiceSettings = VoiceSettings()
     voice_sources: dict[str, str] = field(default_factory=dict)
+    changes: str = ""
+    """What differs from the script, single steps by name, for titles: "Knee hug hold
+    60 s, no chimes" ("" if nothing)."""
 
     def listing(self) -> tuple[SettingValue, ...]:
         """Every effective setting and where it came from, the voice first (what
@@ -216,13 +219,14 @@ def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) 
     return Resolved(
         routine=bedded,
         settings=(*_global_settings(layers), *bed_settings, *step_settings),
-        label="-".join([*ramp_labels, *(part for part, _ in described)]),
-        summary=", ".join([*ramp_words, *(words for _, words in described)]),
+        label="-".join([*ramp_labels, *(part for part, _, _ in described)]),
+        summary=", ".join([*ramp_words, *(words for _, words, _ in described)]),
         progression_note="\n".join(
             progression_note(key, ramp, stage, source) for key, (ramp, source) in ramps.items()
         ),
         voice=voice,
         voice_sources=voice_sources,
+        changes=", ".join(named for _, _, named in described),
     )
 
 
@@ -537,17 +541,21 @@ def merged_overrides(layers: Sequence[Layer]) -> Overrides:
     return Overrides(tuple(values.items()), tuple(steps), progression)
 
 
-def _describe(o: Overrides, routine: Routine) -> list[tuple[str, str]]:
-    """(file-name part, words) for every setting in `o` that shapes what is heard, in
-    table order: the value for every step, then each single step's."""
-    out: list[tuple[str, str]] = []
+def _describe(o: Overrides, routine: Routine) -> list[tuple[str, str, str]]:
+    """(file-name part, words, words naming the step) for every setting in `o` that
+    shapes what is heard, in table order: the value for every step, then each single
+    step's ("step 7 hold 60 s", and "Knee hug hold 60 s" for titles)."""
+    out: list[tuple[str, str, str]] = []
     for s in SETTINGS:
         if not s.shapes_audio:
             continue
         every = o.get(s.name)
         if every is not None and s.file_part(every):
-            out.append((s.file_part(every), s.summary(every)))
+            out.append((s.file_part(every), s.summary(every), s.summary(every)))
         for selector, value in o.single(s.name):
             n = match_step(routine, selector)
-            out.append((s.file_part(value, step=n), f"step {n} {s.summary(value)}"))
+            step = routine.steps[n - 1] if n is not None else None
+            name = step.name if isinstance(step, Exercise) else f"step {n}"
+            words = s.summary(value)
+            out.append((s.file_part(value, step=n), f"step {n} {words}", f"{name} {words}"))
     return out

@@ -13,6 +13,11 @@
   const historyBox = document.getElementById("history");
   const UPDATE_AFTER_MS = 300; // typing pauses this long before the length is asked for
   const POLL_MS = 400;
+  const MEASURE_POLL_MS = 1500; // the list asks again while lengths are being measured
+  // Without the key (read-only), the write buttons are disabled and this says why.
+  const canWrite = studio.dataset.canWrite === "true";
+  const KEY_NEEDED =
+    "To make, save or log, scan the QR code that voice-coach serve shows in its terminal.";
 
   let current = null; // {name, base: the routine without the page's settings, detail}
   let voices = null; // /api/voices
@@ -24,6 +29,28 @@
     const attrs = { min: s.min_open ? s.min + 0.1 : s.min, max: s.max, title: `${s.help}: ${s.bounds}` };
     return s.kind === "whole" ? { ...attrs, step: 1, inputmode: "numeric" } : attrs;
   }
+
+  // -- a number field's value, checked here as the server would ------------------------
+  // The fields are text (a number field turns "abc" into "" and "12abc" into 12 without
+  // a word); what is typed is read here and refused beside the field, in the words of
+  // the settings table.
+  const NUMBER = /^[+-]?(\d+([.,]\d*)?|[.,]\d+)$/;
+
+  // What is wrong with a field's text (null: nothing; an empty field means as written).
+  function fieldProblem(input) {
+    const text = input.value.trim();
+    if (text === "") return null;
+    const s = table[input.dataset.option];
+    if (!NUMBER.test(text)) return `“${text}” is not a number: write digits, like ${s.min_open ? 1 : Math.max(s.min, 1)}`;
+    const value = Number(text.replace(",", "."));
+    const whole = s.kind === "whole" && !Number.isInteger(value);
+    const low = s.min_open ? value <= s.min : value < s.min;
+    if (whole || low || value > s.max) return `must be ${s.bounds}, got ${text}`;
+    return null;
+  }
+
+  // A field's value as the server takes it ("2,5" -> "2.5").
+  const fieldValue = (input) => input.value.trim().replace(",", ".");
 
   function countdowns() {
     const { min, max } = table.countdown;
@@ -75,6 +102,7 @@
     if (!response.ok) {
       const error = new Error(data.error || response.statusText);
       error.field = data.field;
+      error.problems = data.problems;
       throw error;
     }
     return data;
@@ -91,13 +119,19 @@
 
   // -- the library --------------------------------------------------------------------
 
+  let measuringTimer = 0;
+
   async function loadLibrary() {
+    clearTimeout(measuringTimer);
     try {
       const { routines } = await api("GET", "/api/routines");
+      // Lengths not known yet are being measured on the computer: ask again soon.
+      if (routines.some((r) => r.measuring)) measuringTimer = setTimeout(loadLibrary, MEASURE_POLL_MS);
+      const focused = library.contains(document.activeElement) ? document.activeElement.dataset.name : null;
       library.replaceChildren(
         ...routines.map((r) => {
           const facts = [
-            r.total_ms === null ? "length: open it to measure" : length(r.total_ms),
+            r.total_ms !== null ? length(r.total_ms) : r.measuring ? "length: measuring…" : "length: open it to measure",
             r.exercises ? `${r.exercises} exercise${r.exercises === 1 ? "" : "s"}` : null,
             r.source === "yours" ? "yours" : null,
           ].filter(Boolean);
@@ -121,6 +155,8 @@
           );
         }),
       );
+      // Listed again while lengths come in: the card in focus keeps it.
+      if (focused) library.querySelector(`button.pick[data-name="${CSS.escape(focused)}"]`)?.focus();
     } catch (error) {
       library.replaceChildren(h("li", { role: "alert" }, `The routines could not be listed: ${error.message}`));
     }
@@ -135,6 +171,7 @@
     panel.replaceChildren(
       h("p", { role: "status", class: "meta" }, "Preparing… the first time, every line is spoken once: this can take a minute."),
     );
+    panel.scrollIntoView({ block: "start" }); // it opens above the list: go to it
     try {
       const [detail] = await Promise.all([
         api("GET", `/api/routines/${encodeURIComponent(name)}`),
@@ -153,11 +190,22 @@
 
   function numberInput(option, label, value, attrs = {}) {
     const id = `set-${option}-${attrs["data-step"] || "all"}`;
+    const { min, max, step, ...rest } = attrs; // bounds are checked here (`fieldProblem`)
     return h(
       "p",
       { class: "field" },
       h("label", { for: id }, label),
-      h("input", { id, type: "number", inputmode: "decimal", "data-option": option, value, step: "any", ...attrs }),
+      h("input", {
+        id,
+        type: "text",
+        inputmode: step === 1 ? "numeric" : "decimal",
+        autocomplete: "off",
+        spellcheck: "false",
+        "data-option": option,
+        value,
+        ...rest,
+      }),
+      h("span", { class: "error field-error", id: `${id}-error`, "aria-live": "polite" }),
     );
   }
 
@@ -224,6 +272,7 @@
         { id, "data-option": option },
         choices.map(([value, text]) => h("option", { value, selected: String(value) === String(chosen) }, text)),
       ),
+      h("span", { class: "error field-error", id: `${id}-error`, "aria-live": "polite" }),
     );
   }
 
@@ -283,28 +332,37 @@
         detail.voice.note ? h("p", { class: "meta" }, detail.voice.note) : null,
       ),
       h("p", { id: "tune-error", class: "error", role: "alert" }),
+      // Make stays in reach while the fields scroll by (it sticks to the screen's foot).
+      h(
+        "div",
+        { class: "make-bar" },
+        h("button", { type: "button", id: "make", class: "button", onclick: make, disabled: !canWrite }, "Make MP3"),
+        h(
+          "div",
+          { id: "making", class: "making", hidden: true },
+          h("label", { for: "make-progress", id: "make-label" }, "Making…"),
+          h("progress", { id: "make-progress", max: 1, value: 0 }),
+        ),
+        canWrite ? null : h("p", { id: "key-needed", class: "key-needed" }, KEY_NEEDED),
+      ),
       h(
         "p",
         { class: "actions" },
-        h("button", { type: "button", id: "make", class: "button", onclick: make }, "Make MP3"),
-        h("button", { type: "button", id: "save", class: "button secondary", onclick: save }, "Save as my settings"),
+        h("button", { type: "button", id: "save", class: "button secondary", onclick: save, disabled: !canWrite }, "Save as my settings"),
         h("button", { type: "button", id: "undo", class: "button secondary", onclick: undo }, "Undo changes"),
-        h("button", { type: "button", id: "done", class: "button secondary", onclick: logDone }, "I did this"),
+        h("button", { type: "button", id: "done", class: "button secondary", onclick: logDone, disabled: !canWrite }, "I did this"),
       ),
-      h(
-        "div",
-        { id: "making", class: "making", hidden: true },
-        h("label", { for: "make-progress", id: "make-label" }, "Making…"),
-        h("progress", { id: "make-progress", max: 1, value: 0 }),
-      ),
+      h("p", { id: "action-error", class: "error", role: "alert" }),
       h("p", { id: "studio-status", class: "meta", role: "status" }),
       h("div", { id: "made" }),
     );
     panel.replaceChildren(
       ...[
         h("h3", { tabindex: -1, id: "routine-title" }, detail.title),
-      detail.description ? h("p", { class: "description" }, detail.description) : null,
-      h("p", { class: "length", id: "length", "aria-live": "polite" }),
+        h("p", { class: "other-routines" }, h("a", { href: "#library" }, "Pick another routine ↓")),
+        detail.description ? h("p", { class: "description" }, detail.description) : null,
+        h("p", { class: "length", id: "length", "aria-live": "polite" }),
+        h("div", { id: "warnings" }),
       detail.progression ? h("p", { class: "meta" }, detail.progression) : null,
       h(
         "a",
@@ -332,12 +390,12 @@
       const step = base.steps[Number(input.dataset.step) - 1];
       const option = input.dataset.option;
       const was = { hold: step.base_hold_s, reps: step.reps, settle: step.settle_s, recover: step.recover_s }[option];
-      const text = input.value.trim();
+      const text = fieldValue(input);
       if (text !== "" && Number(text) !== was) add(option, `${selector(step)}=${text}`);
     }
     const value = (option) => {
       const el = panel.querySelector(`[data-option="${option}"]:not([data-step])`);
-      return el ? el.value.trim() : "";
+      return el ? fieldValue(el) : "";
     };
     if (value("scale") !== "" && Number(value("scale")) !== base.scale) out.scale = value("scale");
     if (value("rest") !== "") out.rest = value("rest");
@@ -367,6 +425,7 @@
 
   async function update() {
     const mine = ++asked;
+    if (!checkFields()) return;
     const settings = pageSettings();
     try {
       const detail = await api("GET", `/api/routines/${encodeURIComponent(current.name)}${query(settings)}`);
@@ -395,23 +454,116 @@
       const rest = panel.querySelector(`[data-rest="${step.number}"]`);
       if (rest) rest.textContent = `Rest ${seconds(step.rest_s)}`;
     }
-    const warnings = detail.warnings.length ? ` Note: ${detail.warnings.join(" ")}` : "";
-    if (warnings) panel.querySelector("#length").append(h("span", { class: "warning" }, warnings));
+    showWarnings(detail.warnings);
   }
 
-  function showError(error) {
-    const box = panel.querySelector("#tune-error");
-    for (const el of panel.querySelectorAll("[aria-invalid]")) {
+  // Cues that do not fit their hold: one sentence, the list behind it.
+  function showWarnings(warnings) {
+    const box = panel.querySelector("#warnings");
+    if (!warnings.length) return box.replaceChildren();
+    const n = warnings.length;
+    box.replaceChildren(
+      h(
+        "details",
+        { class: "warning" },
+        h("summary", {}, `Note: ${n} cue${n === 1 ? " is" : "s are"} left out: ${n === 1 ? "it does" : "they do"} not fit.`),
+        h("ul", {}, warnings.map((w) => h("li", {}, w))),
+      ),
+    );
+  }
+
+  // -- errors, each beside the field it is about -------------------------------------
+
+  // The name of the step a field belongs to, for messages ("Knee hug: ...").
+  function stepName(el) {
+    const step = el && el.dataset.step ? current.base.steps[Number(el.dataset.step) - 1] : null;
+    return step ? step.name : "";
+  }
+
+  // Mark one field wrong, with its message beside it; null clears it.
+  function markField(el, message) {
+    const box = panel.querySelector(`#${CSS.escape(el.id)}-error`);
+    if (message) {
+      const words = el.dataset.step ? `${label(el)} ${message}` : message;
+      const name = stepName(el);
+      if (box) box.textContent = name ? `${name}: ${words}` : words;
+      el.setAttribute("aria-invalid", "true");
+      if (box) el.setAttribute("aria-describedby", box.id);
+    } else {
+      if (box) box.textContent = "";
       el.removeAttribute("aria-invalid");
       el.removeAttribute("aria-describedby");
     }
-    if (!box) return;
-    box.textContent = error ? error.message : "";
-    if (!error || !error.field) return;
-    for (const el of panel.querySelectorAll(`[data-option="${CSS.escape(error.field.replace(/^no-/, ""))}"]`)) {
-      el.setAttribute("aria-invalid", "true");
-      el.setAttribute("aria-describedby", "tune-error");
+  }
+
+  const label = (el) => (el.labels[0] ? el.labels[0].textContent.split(",")[0].toLowerCase() : el.dataset.option);
+
+  // Check every number field here; false (and the length says why) when one is wrong.
+  function checkFields() {
+    let first = null;
+    for (const input of panel.querySelectorAll("input[data-option]:not([type=checkbox])")) {
+      const problem = fieldProblem(input);
+      markField(input, problem);
+      if (problem && !first) first = input;
     }
+    panel.querySelector("#tune-error").textContent = "";
+    if (first) {
+      const name = stepName(first);
+      const what = `${name ? `${name}’s ` : ""}${label(first)}`;
+      showLength(`Length: not known until the ${what} is fixed.`);
+      const hintEl = first.dataset.step ? panel.querySelector(`[data-hint="${first.dataset.step}"]`) : null;
+      if (hintEl) hintEl.textContent = `The length follows once the ${label(first)} is fixed.`;
+    }
+    return !first;
+  }
+
+  // The number of the step a request's selector names ("Knee hug" or "7").
+  function stepNumber(selector) {
+    if (/^\d+$/.test(selector)) return Number(selector);
+    const found = current.base.steps.find((s) => s.kind === "exercise" && s.name.toLowerCase() === selector.toLowerCase());
+    return found ? found.number : null;
+  }
+
+  // An error from the server: each problem beside its field (only that field marked);
+  // what belongs to no field of this form under it.
+  function showError(error) {
+    const box = panel.querySelector("#tune-error");
+    for (const el of panel.querySelectorAll("[aria-invalid]")) markField(el, null);
+    if (!box) return;
+    box.textContent = "";
+    if (!error) return;
+    const problems = error.problems || [{ field: error.field, step: null, message: error.message }];
+    const rest = [];
+    for (const p of problems) {
+      const option = p.field ? CSS.escape(p.field.replace(/^no-/, "")) : null;
+      const number = p.step ? stepNumber(p.step) : null;
+      const el = !option
+        ? null
+        : number
+          ? panel.querySelector(`[data-option="${option}"][data-step="${number}"]`)
+          : panel.querySelector(`[data-option="${option}"]:not([data-step])`);
+      if (el && el.type !== "checkbox") markField(el, p.message);
+      else rest.push(p.message);
+    }
+    box.textContent = rest.join(" ");
+    if (problems.length) showLength("Length: not known until the marked value is fixed.");
+  }
+
+  function showLength(text) {
+    panel.querySelector("#length").textContent = text;
+    panel.querySelector("#warnings").replaceChildren();
+  }
+
+  // What a write could not do (the key, a failed render): kept until the next write,
+  // not wiped by the length's next update.
+  function actionError(error) {
+    const box = panel.querySelector("#action-error");
+    if (error && error.field && error.field !== "key" && error.field !== "routine") {
+      showError(error);
+      box.textContent = "Not done: fix the marked value first.";
+      return;
+    }
+    box.textContent = error ? error.message : "";
   }
 
   function status(text) {
@@ -420,7 +572,14 @@
 
   // -- make, save, undo, log ------------------------------------------------------------
 
-  const STAGES = { waiting: "Waiting for another render", speech: "Making the voice", encoding: "Encoding", done: "Done" };
+  // What the progress bar says; "waiting" comes only while another render is ahead.
+  function stage(render) {
+    if (render.stage === "waiting") {
+      const n = render.ahead || 1;
+      return `Waiting for ${n === 1 ? "another render" : `${n} other renders`}`;
+    }
+    return { queued: "Starting", speech: "Making the voice", encoding: "Encoding", done: "Done" }[render.stage] || "Making";
+  }
 
   async function make() {
     if (making) return;
@@ -428,13 +587,19 @@
     const box = panel.querySelector("#making");
     const bar = panel.querySelector("#make-progress");
     const label = panel.querySelector("#make-label");
+    if (!checkFields()) {
+      panel.querySelector("[aria-invalid]").focus();
+      making = false;
+      return;
+    }
     box.hidden = false;
     status("");
+    actionError(null);
     try {
       let render = await api("POST", "/api/exports", { routine: current.name, settings: pageSettings() });
       while (render.state === "queued" || render.state === "running") {
         bar.value = render.progress;
-        label.textContent = `${STAGES[render.stage] || "Making"}… ${Math.round(render.progress * 100)}%`;
+        label.textContent = `${stage(render)}… ${Math.round(render.progress * 100)}%`;
         await sleep(POLL_MS);
         render = await api("GET", `/api/exports/${render.id}`);
       }
@@ -442,8 +607,9 @@
       bar.value = 1;
       label.textContent = "Made.";
       showMade(render);
+      refreshExports();
     } catch (error) {
-      showError(error);
+      actionError(error);
       label.textContent = "Not made.";
     } finally {
       making = false;
@@ -481,10 +647,30 @@
       h("p", { class: "links" }, h("a", { class: "button", href: render.url, download: name }, "Download")),
     );
     panel.querySelector("#made").replaceChildren(article);
-    article.querySelector("h4").focus();
+    // On a phone the player lands below the screen: bring it up.
+    article.scrollIntoView({ block: "start" });
+    article.querySelector("h4").focus({ preventScroll: true });
+  }
+
+  // The page's list of exports and its count, as the server renders them now: the
+  // new file shows without a reload.
+  async function refreshExports() {
+    try {
+      const response = await fetch("/", { headers: { Accept: "text/html" } });
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const id of ["exports", "export-count"]) {
+        const now = document.getElementById(id);
+        const then = fresh.getElementById(id);
+        if (now && then) now.replaceChildren(...[...then.childNodes].map((n) => document.importNode(n, true)));
+      }
+    } catch {
+      // The list stays as it was; a reload shows the file.
+    }
   }
 
   async function save() {
+    if (!checkFields()) return;
+    actionError(null);
     try {
       await api("PUT", `/api/profile/routines/${encodeURIComponent(current.name)}`, { settings: pageSettings() });
       // What the page set is now the profile's: the new starting point.
@@ -494,7 +680,7 @@
       update();
       loadLibrary(); // its length follows the saved settings
     } catch (error) {
-      showError(error);
+      actionError(error);
     }
   }
 
@@ -506,13 +692,14 @@
   }
 
   async function logDone() {
+    actionError(null);
     try {
       const minutes = Math.round((current.detail.total_ms / 60000) * 10) / 10;
       const done = await api("POST", "/api/history", { routine: current.name, minutes, settings: pageSettings() });
       status(`Logged: ${current.detail.title}, ${minutes} min. ${streak(done.history.streak_days)}.`);
       showHistory(done.history);
     } catch (error) {
-      showError(error);
+      actionError(error);
     }
   }
 
