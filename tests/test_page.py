@@ -44,3 +44,14 @@ def test_the_qr_code_is_shown_only_where_a_phone_can_open_it() -> None:
     local = render_index([], "http://127.0.0.1:8765/", phone_can_reach=False)
     assert "QR code of" not in local
     assert "A phone cannot open this address" in local and "voice-coach serve --lan" in local
+
+
+def test_the_calendar_is_offered_with_the_key_and_its_qr_code_only_where_a_phone_reaches() -> None:
+    feed = "http://192.168.1.20:8765/calendar/t0k3n/practice.ics"
+    lan = render_index([], "http://192.168.1.20:8765/", can_write=True, calendar_url=feed)
+    assert feed in lan and 'alt="QR code of the calendar address"' in lan
+    local = render_index(
+        [], "http://127.0.0.1:8765/", can_write=True, calendar_url=feed, phone_can_reach=False
+    )
+    assert feed in local and "QR code of the calendar address" not in local
+    assert "calendar-feed" not in render_index([], "http://192.168.1.20:8765/")

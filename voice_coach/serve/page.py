@@ -189,20 +189,24 @@ def render_index(
         qr_image=qr_image,
         feed_url=_e(feed_url),
         plan=PLAN_JS,
-        calendar=_calendar_html(calendar_url),
+        calendar=_calendar_html(calendar_url, phone_can_reach),
     )
 
 
-def _calendar_html(url: str | None) -> str:
+def _calendar_html(url: str | None, phone_can_reach: bool) -> str:
     """The calendar feed's address and QR code (it holds a key: only for a browser
-    that has the server's)."""
+    that has the server's). No QR code where a phone could not open it."""
     if url is None:
         return ""
     qr = base64.b64encode(qr_svg(url).encode()).decode()
+    image = (
+        f'<img src="data:image/svg+xml;base64,{qr}" alt="QR code of the calendar address">'
+        if phone_can_reach
+        else ""
+    )
     return (
         '<div id="calendar-feed">'
         "<p>Your plans in the phone's calendar, with reminders (subscribe by address; "
         f'keep it to yourself): <code id="calendar-url">{_e(url)}</code></p>'
-        f'<img src="data:image/svg+xml;base64,{qr}" alt="QR code of the calendar address">'
-        "</div>"
+        f"{image}</div>"
     )
