@@ -71,7 +71,8 @@ def test_share_print_and_add(
             "!!document.querySelector('#share-list li.fresh[data-routine=\"neck\"]')"
         )
         assert (mine / "neck.yaml").read_text() == good.read_text()
-        # ...and in the studio's library, as soon as the page is opened again.
+        # ...and in the studio's library at once, and after the page is opened again.
+        browser.wait_until("!!document.querySelector('button.pick[data-name=\"neck\"]')")
         browser.call("Page.reload")
         browser.wait_event("Page.loadEventFired")
         browser.wait_until("!!document.querySelector('button.pick[data-name=\"neck\"]')")

@@ -754,6 +754,8 @@
     }
   }
 
+  // A routine added on this page (share.js) joins the library at once.
+  document.addEventListener("voice-coach:routines-changed", () => loadLibrary());
   loadLibrary();
   loadHistory();
 })();
