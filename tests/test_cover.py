@@ -44,7 +44,7 @@ def test_cover_is_a_deterministic_square_png() -> None:
 
 @pytest.mark.parametrize(
     ("routine", "args", "stage"),
-    [("progressive", ["--week", "3"], "Week 3"), ("full", ["--week", "3"], "")],
+    [("progressive", ["--week", "3"], "Stage 3 of 5"), ("full", ["--week", "3"], "")],
 )
 def test_cover_names_the_week_of_a_progression(
     fake_engine: type[FakeEngine],
