@@ -7,7 +7,7 @@ progression (from the practice history), and apply every settings layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -162,3 +162,19 @@ def find_stage(
         )
     )
     return stage_of(ramp, practice.sessions, gate, today)
+
+
+def stages_now(slugs: Iterable[str], today: date | None = None) -> list[tuple[str, str]]:
+    """(title, where its progression stands) of each routine named that follows one; a
+    routine no longer found or readable is left out."""
+    from .errors import VoiceCoachError
+
+    out = []
+    for slug in slugs:
+        try:
+            p = make_plan(slug, today=today)
+        except VoiceCoachError:
+            continue
+        if p.stage.count and not p.stage.off:
+            out.append((p.original.title, p.resolved.progression_note))
+    return out
