@@ -104,3 +104,35 @@ def test_make_plan_asks_for_the_practice_only_when_a_progression_needs_it(
     assert asked == ["build-up"]
     assert ramped.stage.number == 3 and ramped.stage.first_session == date(2026, 11, 20)
     assert [s.hold_s for s in ramped.routine.exercises] == [30]
+
+
+STRETCHES = [
+    "sciatica-relief",
+    "piriformis-stretch",
+    "seated-hamstring-stretch",
+    "standing-hamstring-stretch",
+    "yoga-for-sciatica",
+]
+
+
+@pytest.mark.parametrize("name", STRETCHES)
+def test_the_bundled_stretches_build_up_to_their_written_holds_once_turned_on(name: str) -> None:
+    def unread(slug: str) -> PracticeSoFar:
+        raise AssertionError("the history is not needed while the progression is off")
+
+    written = make_plan(name, Choices(), TODAY, unread)
+    ramp = written.original.progression.hold  # type: ignore[union-attr]
+    assert ramp is not None and ramp.relative and ramp.every == "session"
+    assert (ramp.start, ramp.max, ramp.sessions) == (0.5, 1.0, 2)
+    # Off: the routine as written, named as before (what `make run` exports).
+    assert written.routine.steps == written.original.steps
+    assert written.resolved.label == "" and written.stage.off
+    on = make_plan(name, Choices.of(build_up=True), TODAY, lambda slug: PracticeSoFar())
+    holds = [e.hold_s for e in on.routine.exercises if e.pace is None]
+    assert holds == [
+        max(1, int(e.hold_s / 2 + 0.5)) for e in written.routine.exercises if e.pace is None
+    ]
+    assert on.resolved.label == "stage1"
+    assert on.resolved.progression_note == (
+        "stage 1 of 6: holds at 50 %; steps up after 2 more sessions without more pain"
+    )
