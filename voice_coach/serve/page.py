@@ -36,6 +36,7 @@ def _asset(name: str) -> str:
 PAGE_CSS = _asset("page.css")
 PAGE_JS = _asset("page.js")
 STUDIO_JS = _asset("studio.js")
+PROGRESS_JS = _asset("progress.js")
 PAGE = Template(_asset("page.html"))
 """The document; every value put into it is escaped (or our own asset)."""
 
@@ -47,7 +48,7 @@ def _csp_hash(text: str) -> str:
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "
     f"style-src {_csp_hash(PAGE_CSS)}; "
-    f"script-src {_csp_hash(PAGE_JS)} {_csp_hash(STUDIO_JS)}; "
+    f"script-src {_csp_hash(PAGE_JS)} {_csp_hash(STUDIO_JS)} {_csp_hash(PROGRESS_JS)}; "
     "connect-src 'self'; img-src 'self' data:; media-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
@@ -160,6 +161,7 @@ def render_index(
         style=PAGE_CSS,
         script=PAGE_JS,
         studio=STUDIO_JS,
+        progress=PROGRESS_JS,
         count=f"{count} exported file{plural}",
         key_note=note,
         can_write="true" if can_write else "false",
