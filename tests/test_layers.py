@@ -255,12 +255,15 @@ def test_the_session_after_a_flare_says_so_and_gives_the_advice() -> None:
     r = resolve(routine, [], Stage(2, sessions_to_go=2, count=6, flare=flare))
     assert "held back after a flare on 12 Dec, pain 7" in r.progression_note
     assert r.label == "stage2-flare"
-    assert (
-        r.routine.intro[0] == "Your pain was 7 last time, so today's session is one stage gentler."
+    assert r.routine.intro[0] == (
+        "Your pain was seven last time, so today's session is one stage gentler."
     )
     assert "See a doctor if the pain spreads down your leg, or does not ease." in r.routine.intro
     calm = resolve(routine, [], Stage(2, sessions_to_go=2, count=6))
     assert calm.routine.intro == routine.intro
+    german = replace(routine, language="de")
+    said = resolve(german, [], Stage(2, count=6, flare=flare)).routine.intro
+    assert said[0].startswith("Beim letzten Mal lag der Schmerz bei sieben")
 
 
 def test_a_progression_that_is_off_leaves_the_routine_as_written() -> None:

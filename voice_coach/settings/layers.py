@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from ..errors import Problem, ValidationError
+from ..phrases import phrases_for
 from ..routine.model import (
     MAX_SECONDS,
     Beat,
@@ -259,15 +260,6 @@ def off_note(ramps: dict[str, tuple[Ramp, str]]) -> str:
     )
 
 
-FLARE_ADVICE = (
-    "Your pain was {pain} last time, so today's session is one stage gentler.",
-    "After a flare-up, rest for a day or two, then start again gently.",
-    "See a doctor if the pain spreads down your leg, or does not ease.",
-)
-"""Spoken before the first step of the session after a flare-up (the advice of the page
-the routines come from)."""
-
-
 def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) -> Resolved:
     """Apply `layers` (lowest precedence first) to `routine` at progression `stage`;
     report every problem at once. A progression applies unless `build_up` is off (and
@@ -283,9 +275,10 @@ def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) 
             for lay in layers
         ]
     steps, step_settings = _resolve_steps(routine, layers, stage)
-    if stage.flare is not None and (routine.language or "en").lower().startswith("en"):
-        # (In English only: its words are not yet in the other languages' phrase tables.)
-        advice = (FLARE_ADVICE[0].format(pain=stage.flare.pain), *FLARE_ADVICE[1:])
+    if stage.flare is not None:
+        # The advice after a flare-up, in the routine's language, before its own intro.
+        words, _ = phrases_for(routine.language, dict(routine.phrases))
+        advice = words.flare_text(stage.flare.pain)
         routine = dataclasses.replace(routine, intro=(*advice, *routine.intro))
     bedded, bed_settings = _with_bed(dataclasses.replace(routine, steps=steps), layers)
     voice, voice_sources = _merged_voice(routine, layers)
