@@ -625,7 +625,8 @@ SETTINGS: tuple[Setting, ...] = (
         "build_up",
         Switch(),
         "Follow the routine's progression: start lower and step up after sessions "
-        "without more pain, one stage back after a flare-up; off: the routine as written",
+        "without more pain, one stage back after a flare-up; off: the routine as written "
+        "(the bundled stretch routines ship with it off)",
         default=True,
         script=frozenset({"routine"}),
         shapes_audio=False,
