@@ -41,6 +41,10 @@ def cache_dir() -> Path:
     return Path(user_cache_dir(APP)) / "audio"
 
 
+PROFILE_NAME = "profile.yaml"
+"""The profile's file name in the config directory."""
+
+
 def config_dir() -> Path:
     """$VOICE_COACH_CONFIG, else the user's config directory (~/.config/voice-coach)."""
     if os.environ.get(CONFIG_ENV_VAR):

@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (imported for the commands they register)
     export,
     export_all,
     history,
+    plan,
     play,
     routines,
     serve,

@@ -82,6 +82,9 @@ def history(
         table(progress.SESSION_HEADERS, progress.session_rows(sessions))
         for line in progress.summary_lines(every, h.streak_days(today), today):
             say(line)
+        from .plan import print_adherence
+
+        print_adherence(h)
 
 
 @app.command()

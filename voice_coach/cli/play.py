@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from .app import app
-from .common import RoutineArg, note, reported, say, status_width, table, warn
+from .common import note, reported, say, status_width, table, warn
 from .options import with_settings
 
 if TYPE_CHECKING:
@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 @with_settings
 def play(
     ctx: typer.Context,
-    routine: RoutineArg,
+    routine: Annotated[
+        Optional[str],
+        typer.Argument(
+            help="A routine file, or the name of a bundled routine (see `voice-coach list`); "
+            "none: the one your plan has due now (see `voice-coach today`).",
+            show_default=False,
+        ),
+    ] = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -58,6 +65,8 @@ def play(
     "coach pause", "coach go on", "coach next", "coach stop"... Media keys and headset
     buttons work through MPRIS on Linux.
 
+    With no routine, plays the one your plan has due now (see `voice-coach plan`).
+
     Example: voice-coach play sciatica-relief --resume --listen
     """
     # First the sound stream and its start tone, before the rest of the program loads:
@@ -90,6 +99,12 @@ def play(
         warn(line)
 
     from ..plan import listens
+
+    if routine is None:
+        from .plan import due_routine
+
+        with reported():
+            routine = due_routine(choices.profile, ask=sys.stdin.isatty())
 
     hands = hands_free(listens(routine, choices, listen), notify=voice_off)
 

@@ -46,7 +46,7 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the page for your phone until Ctrl+C: pick, tune, make and log a routine,
-    play exports (with chapters), and a podcast feed.
+    play exports (with chapters), a podcast feed, and your plans as a calendar feed.
 
     Reading is open to whoever reaches the address; making, saving and logging need
     the key in the printed address (kept in your config directory).
@@ -65,6 +65,7 @@ def serve(
         found = server.routine_count()
         say(f"Serving {directory} ({found} routine{'' if found == 1 else 's'}) at {server.key_url}")
         say(f"Podcast feed: {url}feed.xml")
+        say(f"Calendar of your plans (subscribe on the phone): {server.calendar_url}")
         sys.stdout.write(qr_terminal(server.key_url))
         say("The address carries the key to make, save and log: keep it to yourself.")
         if server.loopback:

@@ -14,6 +14,9 @@
 | PUT /api/profile/routines/NAME | `{"settings"}`: its profile section, as `settings --save` |
 | GET /api/history/chart.svg | minutes and average pain per week, as an SVG (no script, no font) |
 | GET /api/progressions | every routine with a progression: on or off, and where it stands |
+| GET /api/plans | every plan, planned against done per week, streaks, and today |
+| PUT /api/plans/NAME | `{"at", "days"?, "times_per_week"?}`: its plan, as `plan NAME` |
+| DELETE /api/plans/NAME | no plan for it any more, as `plan NAME --clear` |
 
 SETTINGS and "settings" use the command line's option names and values
 (`hold=45&hold=Knee%20hug=60`, `{"hold": ["Knee hug=60"]}`: see `choices`). Errors are
@@ -212,6 +215,10 @@ class Api:
                 return {"GET": Api.history_chart}
             case ["progressions"]:
                 return {"GET": Api.progressions}
+            case ["plans"]:
+                return {"GET": Api.plans}
+            case ["plans", _]:
+                return {"PUT": Api.set_plan, "DELETE": Api.clear_plan}
         return None
 
     # -- reading ----------------------------------------------------------------------
@@ -399,6 +406,40 @@ class Api:
             },
         )
 
+    def plans(self, request: Request, parts: list[str]) -> Reply:
+        return json_reply(HTTPStatus.OK, _plans_json())
+
+    def set_plan(self, request: Request, parts: list[str]) -> Reply:
+        from ..adherence import local_zone
+        from ..settings.profile_edit import save_schedule
+
+        body = _body(request, ("at", "days", "times_per_week"))
+        at = body.get("at")
+        if not isinstance(at, list) or not all(isinstance(t, str) for t in at):
+            raise ApiError(HTTPStatus.BAD_REQUEST, "at must be a list of times, HH:MM", "at")
+        days = body.get("days")
+        if days is not None and not (
+            isinstance(days, str)
+            or (isinstance(days, list) and all(isinstance(d, str) for d in days))
+        ):
+            raise ApiError(HTTPStatus.BAD_REQUEST, "days must be text or a list of days", "days")
+        per_week = body.get("times_per_week")
+        if per_week is not None and (isinstance(per_week, bool) or not isinstance(per_week, int)):
+            raise ApiError(
+                HTTPStatus.BAD_REQUEST, "times_per_week must be a whole number", "times_per_week"
+            )
+        today = datetime.now(local_zone()).date()
+        with self._profile_lock:
+            save_schedule(parts[1], at, days, per_week, today)
+        return json_reply(HTTPStatus.OK, _plans_json())
+
+    def clear_plan(self, request: Request, parts: list[str]) -> Reply:
+        from ..settings.profile_edit import clear_schedule
+
+        with self._profile_lock:
+            clear_schedule(parts[1])
+        return json_reply(HTTPStatus.OK, _plans_json())
+
     # -- helpers ----------------------------------------------------------------------
 
     def _render_json(self, render: Render, base_url: str) -> dict[str, Any]:
@@ -428,6 +469,33 @@ class Api:
                 ],
             )
         return out
+
+
+def _plans_json() -> dict[str, Any]:
+    """Every plan with how well it was kept, and what today asks (`today`)."""
+    from ..adherence import local_zone, practice_status
+    from ..history import History
+
+    now = datetime.now(local_zone())
+    with History.open() as h:
+        status = practice_status(None, now, h)
+    t = status.today
+    return {
+        "plans": [kept.to_json() for kept in status.adherence],
+        "today": {
+            "day": t.day.isoformat(),
+            "sessions": [
+                {"routine": x.routine, "at": x.at.strftime("%H:%M"), "done": x.done}
+                for x in t.slots
+            ],
+            "due_now": list(t.due_now),
+            "next": None
+            if t.next is None
+            else {"routine": t.next.routine, "at": t.next.at.isoformat(timespec="minutes")},
+            "resting": list(t.resting),
+        },
+        "rest_days": [d.isoformat() for d in sorted(status.rest_days)],
+    }
 
 
 def _query(request: Request) -> list[tuple[str, str]]:

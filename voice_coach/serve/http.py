@@ -25,8 +25,12 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from .. import __version__
-from ..errors import Problem, ServeError, ValidationError
+from ..errors import Problem, ServeError, ValidationError, VoiceCoachError
 from .api import Api, ApiError, Request, error_reply
+from .calendar import CONTENT_TYPE as CALENDAR_TYPE
+from .calendar import PREFIX as CALENDAR_PREFIX
+from .calendar import CalendarFeed, calendar_path, not_modified
+from .calendar import allowed as calendar_allowed
 from .feed import AUDIO_TYPES, build_feed, chapters_json
 from .keys import cookie_key, key_cookie, load_key, same_key
 from .net import HOST_HEADER, lan_address, url_for
@@ -113,6 +117,7 @@ class ExportServer(ThreadingHTTPServer):
         self.key = key or secrets.token_urlsafe(24)
         # Made first: a failed bind closes the server (`server_close`), and it with it.
         self.api = Api(self.root, self.key, max_waiting, log)
+        self.calendar = CalendarFeed(self.root)
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         try:
@@ -145,6 +150,11 @@ class ExportServer(ThreadingHTTPServer):
         if ipaddress.ip_address(host).is_unspecified:  # bound to every interface
             host = lan_address() or "127.0.0.1"
         return url_for(host, self.port)
+
+    @property
+    def calendar_url(self) -> str:
+        """The plans' calendar feed, with its own key in the path (see `calendar`)."""
+        return self.url.rstrip("/") + calendar_path(self.key)
 
     @property
     def key_url(self) -> str:
@@ -246,6 +256,7 @@ class ExportHandler(BaseHTTPRequestHandler):
             can_write=can_write,
             key_url=f"{base}?key={key}" if can_write else None,
             wrong_key=bool(given),
+            calendar_url=base.rstrip("/") + calendar_path(key) if can_write else None,
         )
         self._send(
             HTTPStatus.OK,
@@ -253,6 +264,25 @@ class ExportHandler(BaseHTTPRequestHandler):
             "text/html; charset=utf-8",
             {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"},
         )
+
+    def _calendar(self, path: str) -> None:
+        """The plans' calendar feed, for the address with its key only; 304 when the
+        app already has it."""
+        if not calendar_allowed(path, self.server.key):
+            raise Refused(HTTPStatus.FORBIDDEN)
+        try:
+            feed = self.server.calendar.current(self._base_url())
+        except VoiceCoachError as exc:
+            if self.server.log:
+                self.server.log(f"calendar: {exc}")
+            body = b"The plans cannot be read now; see the computer running voice-coach serve.\n"
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, body, "text/plain; charset=utf-8")
+            return
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        if not_modified(headers, feed.etag, feed.last_modified):
+            self._send(HTTPStatus.NOT_MODIFIED, b"", CALENDAR_TYPE, feed.headers())
+            return
+        self._send(HTTPStatus.OK, feed.body, CALENDAR_TYPE, feed.headers())
 
     def _respond(self, send_body: bool) -> None:
         self._send_body = send_body
@@ -273,6 +303,8 @@ class ExportHandler(BaseHTTPRequestHandler):
                     "application/rss+xml; charset=utf-8",
                     {"Cache-Control": "no-cache"},
                 )
+            elif path.startswith(CALENDAR_PREFIX):
+                self._calendar(path)
             elif (audio := derived(path, "/chapters", ".json")) is not None:
                 info = read_media(locate(self.server.root, audio))
                 doc = chapters_json(info.chapters, info.title)

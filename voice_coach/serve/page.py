@@ -36,6 +36,7 @@ def _asset(name: str) -> str:
 PAGE_CSS = _asset("page.css")
 PAGE_JS = _asset("page.js")
 STUDIO_JS = _asset("studio.js")
+PLAN_JS = _asset("plan.js")
 PROGRESS_JS = _asset("progress.js")
 PAGE = Template(_asset("page.html"))
 """The document; every value put into it is escaped (or our own asset)."""
@@ -48,7 +49,8 @@ def _csp_hash(text: str) -> str:
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "
     f"style-src {_csp_hash(PAGE_CSS)}; "
-    f"script-src {_csp_hash(PAGE_JS)} {_csp_hash(STUDIO_JS)} {_csp_hash(PROGRESS_JS)}; "
+    f"script-src {_csp_hash(PAGE_JS)} {_csp_hash(STUDIO_JS)} {_csp_hash(PLAN_JS)} "
+    f"{_csp_hash(PROGRESS_JS)}; "
     "connect-src 'self'; img-src 'self' data:; media-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
@@ -123,11 +125,13 @@ def render_index(
     can_write: bool = False,
     key_url: str | None = None,
     wrong_key: bool = False,
+    calendar_url: str | None = None,
 ) -> str:
     """The page: the studio, every export with its player, chapters and downloads, and
     the QR code of `page_url` so a phone can open it. `can_write`: the browser holds
     the key; `key_url` (given only then) is the address with the key, for the QR code;
-    `wrong_key`: the address came with a key that is not the server's."""
+    `wrong_key`: the address came with a key that is not the server's; `calendar_url`
+    (given only with the key) the plans' calendar feed, shown with its QR code."""
     count = count_entries(groups)
     feed_url = page_url.rstrip("/") + "/feed.xml"
     body: list[str] = []
@@ -171,4 +175,21 @@ def render_index(
         qr_alt=_e(page_url + (" with the key" if key_url else "")),
         feed_url=_e(feed_url),
         qr=base64.b64encode(qr_svg(key_url or page_url).encode()).decode(),
+        plan=PLAN_JS,
+        calendar=_calendar_html(calendar_url),
+    )
+
+
+def _calendar_html(url: str | None) -> str:
+    """The calendar feed's address and QR code (it holds a key: only for a browser
+    that has the server's)."""
+    if url is None:
+        return ""
+    qr = base64.b64encode(qr_svg(url).encode()).decode()
+    return (
+        '<div id="calendar-feed">'
+        "<p>Your plans in the phone's calendar, with reminders (subscribe by address; "
+        f'keep it to yourself): <code id="calendar-url">{_e(url)}</code></p>'
+        f'<img src="data:image/svg+xml;base64,{qr}" alt="QR code of the calendar address">'
+        "</div>"
     )

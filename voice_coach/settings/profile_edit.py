@@ -12,20 +12,23 @@ before it replaces the old one, atomically.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..atomic import partial_beside
-from ..errors import Problem, ProfileError, ValidationError
+from ..errors import Problem, ProfileError, RoutineNotFoundError, ValidationError
 from ..plan import load
 from ..routine import yamlsafe
+from ..routine.library import all_routines
 from ..routine.model import Bed, Exercise, Routine
+from ..schedule import Schedule, ScheduleValueError, days_text, parse_days, parse_times
 from .layers import COMMAND_LINE, Layer, Overrides, match_step, resolve
-from .profile import default_profile_path, load_profile
+from .profile import default_profile_path, load_profile, load_schedules
 from .table import in_layer
 from .words import Choices
 
@@ -189,28 +192,28 @@ def _line_end(text: str, index: int) -> int:
     return len(text) if newline < 0 else newline
 
 
-def with_section(text: str, slug: str, section: dict[str, Any]) -> str:
-    """The profile `text` with `routines: {slug: section}` written into it, the rest
-    kept as it is."""
+def with_section(text: str, slug: str, section: dict[str, Any], top: str = "routines") -> str:
+    """The profile `text` with `routines: {slug: section}` (or `top:`'s) written into
+    it, the rest kept as it is."""
     entry = _dump({slug: section})
     root = yamlsafe.compose(text) if text.strip() else None
     if root is None:  # empty, or comments only
         prefix = text if not text or text.endswith("\n") else text + "\n"
-        return prefix + "routines:\n" + _indent_all(entry, SECTION_INDENT)
+        return prefix + f"{top}:\n" + _indent_all(entry, SECTION_INDENT)
     assert isinstance(root, yaml.MappingNode)  # load_profile has checked the shape
     if root.flow_style:  # {voice: ..., routines: ...} on one line: written anew
         data = yamlsafe.load(text)
-        data.setdefault("routines", {})
-        data["routines"] = {**(data["routines"] or {}), slug: section}
+        data.setdefault(top, {})
+        data[top] = {**(data[top] or {}), slug: section}
         return _dump(data)
-    found = [(k, v) for k, v in root.value if k.value == "routines"]
+    found = [(k, v) for k, v in root.value if k.value == top]
     if not found:
         prefix = text if text.endswith("\n") else text + "\n"
-        return prefix + "routines:\n" + _indent_all(entry, SECTION_INDENT)
+        return prefix + f"{top}:\n" + _indent_all(entry, SECTION_INDENT)
     key, routines = found[0]
     if not isinstance(routines, yaml.MappingNode) or routines.flow_style or not routines.value:
         # `routines:` empty or written inline: the whole mapping, written as a block.
-        existing = yamlsafe.load(text).get("routines") or {}
+        existing = yamlsafe.load(text).get(top) or {}
         block = _dump({**existing, slug: section})
         column = key.start_mark.column + SECTION_INDENT
         start, end = routines.start_mark.index, _end(routines)
@@ -224,6 +227,40 @@ def with_section(text: str, slug: str, section: dict[str, Any]) -> str:
             return text[:start] + _indented(entry, column) + text[end:]
     end = _line_end(text, _end(routines))
     return text[:end] + "\n" + _indent_all(entry, column).rstrip("\n") + text[end:]
+
+
+def without_entry(text: str, slug: str, top: str) -> str:
+    """The profile `text` without the entry `slug` of its mapping `top:` (the mapping
+    left empty when it was the last one), the rest kept as it is."""
+    root = yamlsafe.compose(text) if text.strip() else None
+    if not isinstance(root, yaml.MappingNode):
+        return text
+    found = [v for k, v in root.value if k.value == top]
+    if not found or not isinstance(found[0], yaml.MappingNode):
+        return text
+    mapping = found[0]
+    keys = [k.value for k, _ in mapping.value]
+    if slug not in keys:
+        return text
+    if root.flow_style or mapping.flow_style or len(keys) == 1:
+        data = yamlsafe.load(text)
+        rest = {k: v for k, v in data[top].items() if k != slug}
+        if root.flow_style:
+            return _dump(
+                {**data, top: rest} if rest else {k: v for k, v in data.items() if k != top}
+            )
+        if not rest:  # the last one: the whole `top:` goes
+            top_key = next(k for k, v in root.value if v is mapping)
+            start = text.rfind("\n", 0, top_key.start_mark.index) + 1
+            return text[:start] + text[_line_end(text, _end(mapping)) + 1 :]
+        # Written inline, it stays inline.
+        flow = yaml.safe_dump(rest, default_flow_style=True, allow_unicode=True, width=1000)
+        start, end = mapping.start_mark.index, _end(mapping)
+        return text[:start] + flow.strip() + text[end:]
+    entry_key, value = mapping.value[keys.index(slug)]
+    start = text.rfind("\n", 0, entry_key.start_mark.index) + 1
+    end = _line_end(text, _end(value))
+    return text[:start] + text[end + 1 :]
 
 
 def _indent_all(text: str, spaces: int) -> str:
@@ -245,3 +282,91 @@ def _write_checked(path: Path, text: str, slug: str) -> None:
             os.replace(tmp, path)
     except OSError as exc:
         raise ProfileError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# -- plans ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedSchedule:
+    path: Path
+    """The profile file written."""
+    schedule: Schedule | None
+    """The routine's plan as written; None when it was cleared."""
+
+
+def save_schedule(
+    name: str,
+    at: Sequence[str],
+    days: str | Sequence[str] | None,
+    times_per_week: int | None,
+    today: date,
+    profile: Path | None = None,
+) -> SavedSchedule:
+    """Write the plan of the routine `name` (one of yours or a bundled one, by name)
+    into the profile's `plans:`: a session at each time of `at` (HH:MM) on `days`
+    (default every day) or on any `times_per_week` days. A plan made anew counts from
+    `today`; one changed keeps its first day. Bad values and an unknown routine are
+    refused, naming them, and nothing is written."""
+    slug = _plannable(name)
+    problems: list[Problem] = []
+    try:
+        times = parse_times(at)
+    except ScheduleValueError as exc:
+        problems.append(Problem("--at", None, "", str(exc)))
+    if days is not None and times_per_week is not None:
+        problems.append(Problem("--days", None, "", "give --days or --times-per-week, not both"))
+    elif days is not None:
+        try:
+            weekdays = parse_days(days)
+        except ScheduleValueError as exc:
+            problems.append(Problem("--days", None, "", str(exc)))
+    if times_per_week is not None and not 1 <= times_per_week <= 7:
+        problems.append(
+            Problem("--times-per-week", None, "", f"must be 1 to 7, got {times_per_week}")
+        )
+    if problems:
+        raise ValidationError(problems)
+    path, text = _profile_text(profile)
+    old = load_schedules(path).get(slug) if path.is_file() else None
+    entry: dict[str, Any] = {"at": [t.strftime("%H:%M") for t in times]}
+    if times_per_week is not None:
+        entry["times_per_week"] = times_per_week
+    else:
+        entry["days"] = days_text(weekdays) if days is not None else "every day"
+    entry["since"] = old.since if old is not None and old.since is not None else today
+    _write_checked(path, with_section(text, slug, entry, top="plans"), slug)
+    return SavedSchedule(path, load_schedules(path)[slug])
+
+
+def clear_schedule(name: str, profile: Path | None = None) -> SavedSchedule:
+    """Remove the plan of the routine `name` from the profile; a routine with no plan
+    is an error naming the plans there are."""
+    path, text = _profile_text(profile)
+    plans = load_schedules(path) if path.is_file() else {}
+    slug = name
+    if slug not in plans:
+        have = ", ".join(plans) or "none"
+        raise ValidationError([Problem(name, None, "", f"has no plan to clear; plans: {have}")])
+    _write_checked(path, without_entry(text, slug, "plans"), slug)
+    return SavedSchedule(path, None)
+
+
+def _plannable(name: str) -> str:
+    """The name of the routine `name` if a plan can be kept for it: one that can be
+    played by name (a plan names it, and `play` finds it by that name)."""
+    names = [found.name for found in all_routines()]
+    if name not in names:
+        raise RoutineNotFoundError(
+            f"no routine named {name!r} to plan; routines: {', '.join(names) or 'none'}"
+            " (a file of your own goes in your routines folder first)"
+        )
+    return name
+
+
+def _profile_text(profile: Path | None) -> tuple[Path, str]:
+    path = profile or default_profile_path()
+    if path.is_symlink():
+        path = path.resolve()
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return path, text
