@@ -140,3 +140,41 @@ def test_the_ramps_stage_counts() -> None:
     assert ABSOLUTE.stages == 5
     assert Ramp(20, 15, "week", 60).stages == 4  # 20 35 50 60
     assert Ramp(30, 5, "week", 30).stages == 1
+
+
+def test_the_flares_of_a_routine_and_the_rest_days_they_suggest() -> None:
+    from datetime import UTC, datetime
+
+    from voice_coach.adherence import suggested_rest_days
+    from voice_coach.history import Session
+    from voice_coach.stages import flares
+
+    assert flares(FLARE, GATE) == [Flare(START + timedelta(days=4), 7)]
+    assert flares(RISE, GATE) == [Flare(START + timedelta(days=3), 4)]
+    assert flares(STEADY, GATE) == []
+
+    def session(routine: str, p: Practised) -> Session:
+        start = datetime(p.day.year, p.day.month, p.day.day, 9, tzinfo=UTC)
+        return Session(
+            None,
+            routine,
+            routine,
+            {},
+            start,
+            start,
+            1,
+            1,
+            p.finished,
+            "play",
+            p.pain_before,
+            p.pain_after,
+        )
+
+    # A rise of 2 counts within one routine only: "b" at 5 after "a" at 3 is no flare.
+    history = [session("a", p) for p in FLARE] + [session("b", Practised(START, True, 5, 5))]
+    flare_day = START + timedelta(days=4)
+    assert suggested_rest_days(history, flare_day) == {
+        flare_day + timedelta(days=1),
+        flare_day + timedelta(days=2),
+    }
+    assert suggested_rest_days([session("a", p) for p in STEADY], flare_day) == frozenset()

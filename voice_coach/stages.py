@@ -76,6 +76,18 @@ class Gate:
         return after is None or before is None or after <= before or after <= self.pain_ok
 
 
+def flares(sessions: Sequence[Practised], gate: Gate) -> list[Flare]:
+    """Every flare-up in the sessions of one routine (in any order), oldest first."""
+    found = []
+    previous: int | None = None
+    for session in sorted(sessions, key=lambda s: s.day):
+        pain = gate.flare(session, previous)
+        if pain is not None:
+            found.append(Flare(session.day, pain))
+        previous = session.last_rating if session.last_rating is not None else previous
+    return found
+
+
 def stage_of(ramp: Ramp, sessions: Sequence[Practised], gate: Gate, today: date) -> Stage:
     """The stage of `ramp` on `today`, after `sessions` (in any order) went as they did."""
     ordered = sorted(sessions, key=lambda s: s.day)
