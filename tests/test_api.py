@@ -849,3 +849,36 @@ def test_serve_prints_the_address_with_the_key_and_new_key_replaces_it(
 def test_names_with_quotes_are_only_text(client: Client) -> None:
     status, error = client.get("/api/routines/" + quote('<script>"x"'))
     assert status == 404 and error["error"].startswith("no routine named")
+
+
+# -- pain and progress --------------------------------------------------------------------
+
+
+def test_the_chart_of_the_history_is_an_svg_drawn_by_the_server(client: Client) -> None:
+    for minutes in (5, 7):
+        status, _, _ = client.call("POST", "/api/history", {"routine": ROUTINE, "minutes": minutes})
+        assert status == 201
+    status, headers, svg = client.call("GET", "/api/history/chart.svg", headers={})
+    assert status == 200 and headers["Content-Type"] == "image/svg+xml"
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert b"<script" not in svg and b"href" not in svg
+    assert any("minutes" in (t.text or "") for t in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+def test_a_progression_is_turned_on_with_one_switch(client: Client) -> None:
+    status, listed = client.get("/api/progressions")
+    assert status == 200
+    rows = {p["routine"]: p for p in listed["progressions"]}
+    assert "walking" not in rows  # no progression in it
+    assert rows["piriformis-stretch"]["build_up"] is False
+    assert rows["piriformis-stretch"]["note"].startswith("progression off")
+    status, _, saved = client.call(
+        "PUT", "/api/profile/routines/piriformis-stretch", {"settings": {"build_up": True}}
+    )
+    assert status == 200 and saved["section"] == {"build_up": True}
+    rows = {p["routine"]: p for p in client.get("/api/progressions")[1]["progressions"]}
+    assert rows["piriformis-stretch"]["build_up"] is True
+    assert rows["piriformis-stretch"]["note"] == (
+        "stage 1 of 6: holds at 50 %; steps up after 2 more sessions without more pain"
+    )

@@ -154,15 +154,16 @@ def test_progression_follows_the_history(
     routine = tmp_path / "build-up.yaml"
     routine.write_text(PROGRESSIVE)
     first = runner.invoke(app, ["show", str(routine), "--engine", "fake"])
-    assert "week 1: 20s; 25s in week 2" in first.output, first.output
+    assert "stage 1 of 5: holds at 20 s; steps up a stage every week" in first.output
     # Logged 15 days ago: now in week 3.
     day = (date.today() - timedelta(days=15)).isoformat()
     logged = runner.invoke(app, ["log", str(routine), "--date", day, "--minutes", "3"])
     assert logged.exit_code == 0, logged.output
     later = runner.invoke(app, ["show", str(routine), "--engine", "fake"])
-    assert "week 3: 30s" in later.output
-    explicit = runner.invoke(app, ["show", str(routine), "--engine", "fake", "--week", "9"])
-    assert "week 9: 40s (the maximum)" in explicit.output
+    assert "stage 3 of 5: holds at 30 s; steps up to 35 s on" in later.output
+    for pin in (["--week", "9"], ["--stage", "9"]):
+        explicit = runner.invoke(app, ["show", str(routine), "--engine", "fake", *pin])
+        assert "stage 5 of 5, pinned: holds at 40 s; the last stage" in explicit.output
 
 
 def test_log_and_history(fake_engine: type[FakeEngine], cache_dir: Path) -> None:

@@ -44,7 +44,7 @@ def test_cover_is_a_deterministic_square_png() -> None:
 
 @pytest.mark.parametrize(
     ("routine", "args", "stage"),
-    [("progressive", ["--week", "3"], "Week 3"), ("full", ["--week", "3"], "")],
+    [("progressive", ["--week", "3"], "Stage 3 of 5"), ("full", ["--week", "3"], "")],
 )
 def test_cover_names_the_week_of_a_progression(
     fake_engine: type[FakeEngine],
@@ -76,3 +76,21 @@ def test_the_cover_says_which_bed_is_under_it() -> None:
     plain = cover_png(CoverText(title="Walking session"))
     bedded = cover_png(CoverText(title="Walking session", bed="pace 90, pace 115"))
     assert plain != bedded
+
+
+def test_the_export_names_the_stage_in_its_file_name_and_comment(
+    fake_engine: type[FakeEngine],
+    cache_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mutagen.id3 import ID3
+
+    require_program("ffmpeg")
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "progressive.yaml"
+    path.write_text(PROGRESSIVE)
+    result = runner.invoke(app, ["export", str(path), "--stage", "3"])
+    assert result.exit_code == 0, result.output
+    (comment,) = ID3(tmp_path / "exports" / "progressive-week3.mp3").getall("COMM")
+    assert "stage 3 of 5, pinned: holds at 30 s" in str(comment)

@@ -23,6 +23,7 @@ from voice_coach.routine.model import (
 )
 from voice_coach.settings.layers import (
     COMMAND_LINE,
+    Flare,
     Layer,
     Overrides,
     Stage,
@@ -208,13 +209,12 @@ def test_ramp_reaches_its_max_at_the_right_stage() -> None:
 
 def test_progression_sets_holds_and_says_when_the_next_step_comes() -> None:
     routine = Routine(title="T", steps=ROUTINE.steps, progression=Progression(hold=RAMP))
-    r = resolve(routine, [], Stage(3, first_session=date(2026, 11, 2)))
+    r = resolve(routine, [], Stage(3, steps_up_on=date(2026, 11, 23), count=9))
     assert holds(r.routine) == [30, 30]
-    assert "week 3: 30s" in r.progression_note
-    assert "35s from 2026-11-23" in r.progression_note
+    assert r.progression_note == "stage 3 of 9: holds at 30 s; steps up to 35 s on 2026-11-23"
     assert r.label == "week3"
     top = resolve(routine, [], Stage(12, explicit=True))
-    assert "(the maximum)" in top.progression_note
+    assert top.progression_note == "stage 9 of 9, pinned: holds at 60 s; the last stage"
 
 
 def test_session_progression_of_reps() -> None:
@@ -223,8 +223,112 @@ def test_session_progression_of_reps() -> None:
     )
     r = resolve(routine, [], Stage(2))
     assert [s.reps for s in r.routine.steps if isinstance(s, Exercise)] == [2, 2]
-    assert "after your next finished session" in r.progression_note
-    assert r.label == "session2"
+    assert "steps up after 1 more session without more pain" in r.progression_note
+    assert r.label == "stage2"
+
+
+def test_a_relative_ramp_takes_a_share_of_each_steps_own_hold_and_reps() -> None:
+    halves = Progression(
+        hold=Ramp(0.5, 0.1, "session", 1.0, relative=True, sessions=2),
+        reps=Ramp(0.3, 0.1, "session", 1.0, relative=True),
+    )
+    steps = (Exercise(name="A", hold_s=60, reps=3), Exercise(name="B", hold_s=45))
+    routine = Routine(title="T", steps=steps, progression=halves)
+    r = resolve(routine, [], Stage(3, sessions_to_go=2, count=6))
+    assert holds(r.routine) == [42, 32]  # 70 % of 60 s and of 45 s, in whole seconds
+    assert [s.reps for s in r.routine.exercises] == [
+        2,
+        1,
+    ]  # 50 % of 3 (1.5, up) and of 1, at least 1
+    assert r.progression_note.splitlines()[0] == (
+        "stage 3 of 6: holds at 70 %; steps up after 2 more sessions without more pain"
+    )
+    last = resolve(routine, [], Stage(6, count=6))
+    assert holds(last.routine) == [60, 45]
+    assert "stage 6 of 6: holds at 100 %; the last stage, as written" in last.progression_note
+
+
+def test_the_session_after_a_flare_says_so_and_gives_the_advice() -> None:
+    ramp = Ramp(0.5, 0.1, "session", 1.0, relative=True, sessions=2)
+    routine = Routine(title="T", steps=ROUTINE.steps, progression=Progression(hold=ramp))
+    flare = Flare(date(2026, 12, 12), 7)
+    r = resolve(routine, [], Stage(2, sessions_to_go=2, count=6, flare=flare))
+    assert "held back after a flare on 12 Dec, pain 7" in r.progression_note
+    assert r.label == "stage2-flare"
+    assert r.routine.intro[0] == (
+        "Your pain was seven last time, so today's session is one stage gentler."
+    )
+    assert "See a doctor if the pain spreads down your leg, or does not ease." in r.routine.intro
+    calm = resolve(routine, [], Stage(2, sessions_to_go=2, count=6))
+    assert calm.routine.intro == routine.intro
+    german = replace(routine, language="de")
+    said = resolve(german, [], Stage(2, count=6, flare=flare)).routine.intro
+    assert said[0].startswith("Beim letzten Mal lag der Schmerz bei sieben")
+
+
+def test_a_progression_that_is_off_leaves_the_routine_as_written() -> None:
+    ramp = Ramp(0.5, 0.1, "session", 1.0, relative=True, sessions=2)
+    routine = Routine(
+        title="T", steps=ROUTINE.steps, progression=Progression(hold=ramp), build_up=False
+    )
+    r = resolve(routine, [], Stage(1, off=True))
+    assert holds(r.routine) == holds(ROUTINE) and r.label == "" and r.summary == ""
+    assert r.progression_note.startswith("progression off (the routine as written)")
+    assert holds(resolve(routine, [cli(build_up="on")], Stage(1)).routine) != holds(ROUTINE)
+    pinned = resolve(routine, [], Stage(6, explicit=True, count=6))
+    assert pinned.label == "stage6"
+
+
+def test_a_ramp_in_shares_is_read_from_a_script(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "title: P\nbuild_up: off\nprogression:\n  hold: {start: 50%, add: 10 %, every: "
+        "session, sessions: 2, max: 100%}\nsteps:\n  - name: A\n"
+    )
+    routine = load_routine(path)
+    assert routine.progression == Progression(
+        hold=Ramp(0.5, 0.1, "session", 1.0, relative=True, sessions=2)
+    )
+    assert routine.build_up is False
+
+
+@pytest.mark.parametrize(
+    ("ramp", "message"),
+    [
+        (
+            "{start: 50%, add: 10%, max: 40%}",
+            "3: progression.hold.max: must be at least `start` (50%), got 40%",
+        ),
+        (
+            "{start: 50%, add: 10%, max: 400%}",
+            "3: progression.hold.max: must be at most 300%, got 400%",
+        ),
+        (
+            "{start: 350%, add: 10%, max: 360%}",
+            "3: progression.hold.start: must be at most 300%, got 350%",
+        ),
+        (
+            "{start: 50%, add: 10, max: 100%}",
+            "3: progression.hold: start, add and max must all be shares",
+        ),
+        (
+            "{start: half, add: 10%, max: 100%}",
+            "3: progression.hold.start: must be a number more than 0",
+        ),
+        (
+            "{start: 0%, add: 10%, max: 100%}",
+            "3: progression.hold.start: must be a number more than 0",
+        ),
+    ],
+)
+def test_a_ramp_in_shares_out_of_order_or_too_large_is_refused(
+    tmp_path: Path, ramp: str, message: str
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"title: P\nprogression:\n  hold: {ramp}\nsteps:\n  - name: A\n")
+    with pytest.raises(ValidationError) as caught:
+        load_routine(path)
+    assert any(f"p.yaml:{message}" in str(p) for p in caught.value.problems)
 
 
 def test_command_line_hold_beats_a_progression() -> None:

@@ -80,6 +80,16 @@ def test_the_origin_routines_ship() -> None:
     assert any("doctor" in line for line in relief.intro)
 
 
+def test_the_gentle_core_routine_ships_with_counted_reps_and_a_safety_note() -> None:
+    core = load_routine(bundled_routines()["core-basics"])
+    names = [e.name for e in core.exercises]
+    assert names[:4] == ["Pelvic tilt", "Bridge", "Bird dog", "Dead bug"]
+    counted = [e for e in core.exercises if isinstance(e.pace, Count)]
+    assert len(counted) == 4 and all(c.pace.count >= 6 for c in counted)  # type: ignore[union-attr]
+    assert any("doctor" in line for line in core.intro)
+    assert any("Stop at once if your pain grows" in line for line in core.intro)
+
+
 # (fixture, line, key, words the message must contain)
 CASES = [
     ("invalid-unknown-key", 5, "steps[1].holdd", ["unknown key", "allowed keys here", "hold"]),

@@ -10,7 +10,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,11 +61,29 @@ def planned(profile: Path | None) -> dict[str, Schedule]:
     return load_schedules(profile)
 
 
+REST_DAYS_AFTER_A_FLARE = 2
+"""The advice: after a flare-up, rest a day or two, then start again sooner rather
+than later."""
+
+
 def suggested_rest_days(sessions: Sequence[Session], today: date) -> frozenset[date]:
     """The days a plan suggests resting after a flare-up, which no plan counts as
-    missed. The flare rule belongs to the pain check-ins (their ratings in the
-    history); until it is joined here, there are none."""
-    return frozenset()
+    missed: the day or two after each flare-up of a routine (a rating at or above 7,
+    or 2 or more above the session before: `stages.Gate`), up to two days from
+    `today`."""
+    from .stages import Gate, Practised, flares
+
+    by_routine: dict[str, list[Practised]] = {}
+    for s in sessions:
+        practised = Practised(s.started_at.date(), s.finished, s.pain_before, s.pain_after)
+        by_routine.setdefault(s.routine, []).append(practised)
+    days = {
+        flare.day + timedelta(days=n)
+        for routine_sessions in by_routine.values()
+        for flare in flares(routine_sessions, Gate())
+        for n in range(1, REST_DAYS_AFTER_A_FLARE + 1)
+    }
+    return frozenset(d for d in days if d <= today + timedelta(days=REST_DAYS_AFTER_A_FLARE))
 
 
 @dataclass(frozen=True)

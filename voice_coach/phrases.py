@@ -255,6 +255,13 @@ class Phrases:
     lowercase_names: bool = True
     """Lower-case the first letter of a step name after "Next:"."""
     numbers: Callable[[int], str] = field(default=number_words, compare=False, repr=False)
+    flare: tuple[str, ...] = (
+        "Your pain was {pain} last time, so today's session is one stage gentler.",
+        "After a flare-up, rest for a day or two, then start again gently.",
+        "See a doctor if the pain spreads down your leg, or does not ease.",
+    )
+    """Said before the first step of the session after a flare-up (the advice of the
+    page the bundled routines come from); {pain} is the rating, in words."""
 
     def countdown(self, n: int) -> str:
         return _sentence(self.numbers(n)) + "."
@@ -296,6 +303,9 @@ class Phrases:
     def side(self, side: str) -> str:
         return self.left if side == "left" else self.right
 
+    def flare_text(self, pain: int) -> tuple[str, ...]:
+        return tuple(line.format(pain=self.numbers(pain)) for line in self.flare)
+
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
@@ -322,6 +332,12 @@ TABLES: dict[str, Phrases] = {
         right="rechte",
         lowercase_names=False,
         numbers=german_number,
+        flare=(
+            "Beim letzten Mal lag der Schmerz bei {pain}, darum ist die Einheit heute eine "
+            "Stufe sanfter.",
+            "Nach einem Schub ein bis zwei Tage ruhen, dann sanft wieder anfangen.",
+            "Zum Arzt gehen, wenn der Schmerz ins Bein ausstrahlt oder nicht nachlässt.",
+        ),
     ),
     "es": Phrases(
         language="es",
@@ -340,6 +356,11 @@ TABLES: dict[str, Phrases] = {
         left="izquierda",
         right="derecha",
         numbers=spanish_number,
+        flare=(
+            "La última vez tu dolor fue de {pain}, así que la sesión de hoy es un nivel más suave.",
+            "Después de una crisis, descansa uno o dos días y luego vuelve a empezar con suavidad.",
+            "Consulta a un médico si el dolor se extiende por la pierna o no mejora.",
+        ),
     ),
     "fr": Phrases(
         language="fr",
@@ -358,6 +379,12 @@ TABLES: dict[str, Phrases] = {
         left="gauche",
         right="droite",
         numbers=french_number,
+        flare=(
+            "La dernière fois, votre douleur était à {pain} : la séance d'aujourd'hui est "
+            "donc un cran plus douce.",
+            "Après une poussée, reposez-vous un jour ou deux, puis reprenez en douceur.",
+            "Consultez un médecin si la douleur descend dans la jambe ou ne diminue pas.",
+        ),
     ),
 }
 

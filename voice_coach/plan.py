@@ -7,7 +7,7 @@ progression (from the practice history), and apply every settings layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -23,7 +23,9 @@ from .settings.layers import (
     resolve,
 )
 from .settings.profile import load_profile
+from .settings.table import setting
 from .settings.words import Choices
+from .stages import Gate, Practised, stage_of
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,17 @@ def load(name: str) -> Routine:
 class PracticeSoFar:
     """What the history says of one routine, as far as a progression needs it."""
 
-    first_session: date | None = None
-    """The day of its first recorded session (week stages count from it)."""
-    finished_sessions: int = 0
-    """How many sessions of it were finished (session stages count them)."""
+    sessions: tuple[Practised, ...] = ()
+    """Its recorded sessions, oldest first."""
+
+    @property
+    def first_session(self) -> date | None:
+        """The day of its first recorded session (week stages count from it)."""
+        return self.sessions[0].day if self.sessions else None
+
+    @property
+    def finished_sessions(self) -> int:
+        return sum(s.finished for s in self.sessions)
 
 
 def practice_so_far(slug: str) -> PracticeSoFar:
@@ -65,10 +74,13 @@ def practice_so_far(slug: str) -> PracticeSoFar:
     from .history import History
 
     with History.open() as history:
-        first = history.first_session(slug)
-        return PracticeSoFar(
-            first.started_at.date() if first else None, history.finished_count(slug)
+        recorded = history.sessions(slug)
+    return PracticeSoFar(
+        tuple(
+            Practised(s.started_at.date(), s.finished, s.pain_before, s.pain_after)
+            for s in reversed(recorded)
         )
+    )
 
 
 def make_plan(
@@ -83,7 +95,7 @@ def make_plan(
     routine = load(name)
     command_line = choices.overrides()
     layers = [*load_profile(choices.profile, routine.slug), Layer(COMMAND_LINE, command_line)]
-    needed = choices.week is None and _ramp(routine, layers) is not None
+    needed = _pinned(layers, choices.week) is None and _followed(routine, layers) is not None
     so_far = practice(routine.slug) if needed else PracticeSoFar()
     day = today or datetime.now(UTC).date()
     stage = find_stage(routine, layers, choices.week, so_far, day)
@@ -117,19 +129,52 @@ def _ramp(routine: Routine, layers: list[Layer]) -> Ramp | None:
     return (ramps[-1].hold or ramps[-1].reps) if ramps else None
 
 
+def _pinned(layers: list[Layer], week: int | None) -> int | None:
+    """The stage asked for: --week, else the highest layer's `stage`; None: none."""
+    return week if week is not None else merged_overrides(layers).get("stage")
+
+
+def _followed(routine: Routine, layers: list[Layer]) -> Ramp | None:
+    """The ramp whose stage the sessions give: none when `build_up` is off."""
+    on = merged_overrides(layers).get("build_up")
+    return _ramp(routine, layers) if (routine.build_up if on is None else on) else None
+
+
 def find_stage(
     routine: Routine, layers: list[Layer], week: int | None, practice: PracticeSoFar, today: date
 ) -> Stage:
-    """The progression stage: `week`, else from `practice` on `today` (only if a ramp
-    exists). A pure function: the history and the day are passed in."""
-    if week is not None:
-        return Stage(week, explicit=True)
+    """The progression stage: `week` (--week) or the `stage` a layer pins, else the one
+    `practice` gives on `today` (`stages.stage_of`). A pure function: the history and
+    the day are passed in."""
     ramp = _ramp(routine, layers)
+    pinned = _pinned(layers, week)
     if ramp is None:
-        return Stage(1)
-    if ramp.every == "session":
-        return Stage(practice.finished_sessions + 1, from_history=True)
-    started = practice.first_session
-    if started is None:
-        return Stage(1, from_history=True)
-    return Stage((today - started).days // 7 + 1, first_session=started, from_history=True)
+        return Stage(pinned or 1, explicit=pinned is not None)
+    if pinned is not None:
+        return Stage(min(pinned, ramp.stages), explicit=True, count=ramp.stages)
+    if _followed(routine, layers) is None:
+        return Stage(1, off=True)
+    merged = merged_overrides(layers)
+    gate = Gate(
+        *(
+            setting(name).default if merged.get(name) is None else merged.get(name)
+            for name in ("flare_pain", "pain_ok")
+        )
+    )
+    return stage_of(ramp, practice.sessions, gate, today)
+
+
+def stages_now(slugs: Iterable[str], today: date | None = None) -> list[tuple[str, str]]:
+    """(title, where its progression stands) of each routine named that follows one; a
+    routine no longer found or readable is left out."""
+    from .errors import VoiceCoachError
+
+    out = []
+    for slug in slugs:
+        try:
+            p = make_plan(slug, today=today)
+        except VoiceCoachError:
+            continue
+        if p.stage.count and not p.stage.off:
+            out.append((p.original.title, p.resolved.progression_note))
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -24,13 +25,34 @@ def history(
         Optional[str],
         typer.Option("--routine", help="Only this routine (its name, e.g. sciatica-relief)."),
     ] = None,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option("--plot", help="Draw minutes and pain per week into this PNG file."),
+    ] = None,
+    report: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--report",
+            help="Write one printable page (HTML) for a physiotherapist: sessions per week, "
+            "the pain trend, the stage, the notes.",
+        ),
+    ] = None,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print every session as CSV, for a spreadsheet.")
+    ] = False,
 ) -> None:
-    """Recent sessions, your streak, and minutes per week.
+    """Recent sessions with pain before and after, your streak, and per week the minutes
+    and the average pain.
 
     Example: voice-coach history --limit 20
+
+    Example: voice-coach history --plot pain.png --report for-my-physio.html
+
+    Example: voice-coach history --csv > sessions.csv
     """
     from datetime import UTC, datetime
 
+    from .. import progress
     from ..history import History, summary_json
 
     with reported(), History.open() as h:
@@ -38,35 +60,28 @@ def history(
         if as_json:
             sys.stdout.write(json.dumps(summary_json(h, today), indent=2) + "\n")
             return
-        sessions = h.sessions(routine, limit)
+        every = h.sessions(routine)
+        if as_csv:
+            sys.stdout.write(progress.csv_text(every))
+            return
+        if plot is not None or report is not None:
+            from ..export.record import write_record_files
+            from ..plan import stages_now
+
+            written = write_record_files(every, today, plot, report, stages_now)
+            for path in written:
+                say(f"wrote {path}")
+            return
+        sessions = every[:limit]
         if not sessions:
             say(
                 "no sessions yet: `voice-coach play ROUTINE`, or `voice-coach log ROUTINE` "
                 "after using an exported MP3"
             )
             return
-        table(
-            ("when", "routine", "minutes", "steps", "finished", "how"),
-            [
-                (
-                    s.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                    s.routine_title,
-                    f"{s.duration_s / 60:.1f}",
-                    f"{s.steps_completed}/{s.steps_total or '?'}",
-                    "yes" if s.finished else "no",
-                    s.source,
-                )
-                for s in sessions
-            ],
-        )
-        streak = h.streak_days(today)
-        say(f"streak: {streak} day{'s' if streak != 1 else ''}")
-        weeks = h.minutes_per_week(8, today)
-        peak = max((m for _, m in weeks), default=0) or 1
-        say("minutes per week:")
-        for monday, minutes in weeks:
-            bar = "#" * round(20 * minutes / peak)
-            say(f"  {monday.isoformat()}  {minutes:5.0f}  {bar}")
+        table(progress.SESSION_HEADERS, progress.session_rows(sessions))
+        for line in progress.summary_lines(every, h.streak_days(today), today):
+            say(line)
         from .plan import print_adherence
 
         print_adherence(h)

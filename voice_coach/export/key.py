@@ -79,12 +79,13 @@ def code_identity() -> str:
 
 
 def stage_label(plan: Plan) -> str:
-    """ "Week 3" (or "Session 3") when a progression applies; "" otherwise."""
-    note = plan.resolved.progression_note
-    if not note:
+    """ "Stage 3 of 6" when a progression applies ("Stage 2 of 6, after a flare-up"
+    held back after one); "" otherwise."""
+    stage = plan.stage
+    if stage.count == 0 or stage.off:
         return ""
-    unit = "Session" if "every session" in note and "every week" not in note else "Week"
-    return f"{unit} {plan.stage.number}"
+    flare = ", after a flare-up" if stage.flare is not None else ""
+    return f"Stage {min(stage.number, stage.count)} of {stage.count}{flare}"
 
 
 def plan_key(

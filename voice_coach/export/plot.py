@@ -1,4 +1,5 @@
-"""A picture of a timeline: waveform, chapters and cue marks, as a PNG.
+"""A picture of a timeline: waveform, chapters and cue marks, as a PNG; and a chart
+laid out by `progress.chart` (practice and pain per week), as a PNG.
 
 The waveform is the min/max of the rendered PCM per pixel column, gathered while
 streaming the renderer's chunks, so a long routine is never held in memory.
@@ -7,8 +8,10 @@ streaming the renderer's chunks, so a long routine is never held in memory.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +23,9 @@ from ..audio.mix import render, total_frames
 from ..errors import ExportError
 from ..timefmt import clock
 from ..timeline import Timeline
+
+if TYPE_CHECKING:
+    from ..progress import Chart
 
 PLOT_SIZE_PX = (1600, 400)
 BACKGROUND = (251, 250, 247)
@@ -195,6 +201,84 @@ def write_timeline_png(
     data = timeline_png(timeline, clips, sample_rate, size_px)
     try:
         write_atomically(path, data)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+_PIL_ANCHOR = {"start": "ls", "middle": "ms", "end": "rs"}
+
+
+def chart_png(chart: Chart, scale: float = 2.0) -> bytes:
+    """A chart laid out by `progress.chart` as a PNG, `scale` times its size (sharp on
+    a screen or in print)."""
+    from ..progress import Box, Line
+
+    image = Image.new("RGB", (round(chart.width * scale), round(chart.height * scale)), "white")
+    draw = ImageDraw.Draw(image)
+    for s in chart.shapes:
+        if isinstance(s, Box):
+            box = (s.x * scale, s.y * scale, (s.x + s.width) * scale, (s.y + s.height) * scale)
+            draw.rectangle(box, fill=_rgb(s.colour))
+        elif isinstance(s, Line):
+            points = [(x * scale, y * scale) for x, y in s.points]
+            width = max(1, round(s.width * scale))
+            if s.dashed:
+                for a, b in itertools.pairwise(points):
+                    _dashed(draw, a, b, _rgb(s.colour), width, 6 * scale, 4 * scale)
+            elif len(points) > 1:
+                draw.line(points, fill=_rgb(s.colour), width=width, joint="curve")
+            if s.dots:
+                r = 3.5 * scale
+                for x, y in points:
+                    draw.ellipse((x - r, y - r, x + r, y + r), fill=_rgb(s.colour))
+        else:
+            font = ImageFont.load_default(size=round(s.size * scale))
+            draw.text(
+                (s.x * scale, s.y * scale),
+                s.text,
+                font=font,
+                fill=_rgb(s.colour),
+                anchor=_PIL_ANCHOR[s.anchor],
+            )
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def _dashed(
+    draw: ImageDraw.ImageDraw,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    colour: tuple[int, int, int],
+    width: int,
+    on: float,
+    off: float,
+) -> None:
+    (x0, y0), (x1, y1) = a, b
+    length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1
+    t = 0.0
+    while t < length:
+        t1 = min(length, t + on)
+        draw.line(
+            [
+                (x0 + (x1 - x0) * t / length, y0 + (y1 - y0) * t / length),
+                (x0 + (x1 - x0) * t1 / length, y0 + (y1 - y0) * t1 / length),
+            ],
+            fill=colour,
+            width=width,
+        )
+        t = t1 + off
+
+
+def write_chart_png(chart: Chart, path: Path) -> Path:
+    """Draw a chart into `path` (a PNG), atomically; return the path."""
+    try:
+        write_atomically(path, chart_png(chart))
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

@@ -84,6 +84,8 @@ def write_export(
         comment += f"; bed {plan.routine.bed_label()}"
     if plan.resolved.summary:
         comment += f"; settings: {plan.resolved.summary}"
+    if stage_label(plan):
+        comment += "; " + plan.resolved.progression_note.replace("\n", "; ")
 
     def cover() -> bytes:
         from .cover import CoverText, cover_png  # Pillow: only when a cover is made

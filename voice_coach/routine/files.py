@@ -28,6 +28,7 @@ from .model import (
     MAX_COUNT,
     MAX_INSTRUCTION_CHARS,
     MAX_SECONDS,
+    MAX_SHARE,
     MAX_TEXT_CHARS,
     Progression,
     Ramp,
@@ -43,6 +44,8 @@ MAX_BEAT_S = 300
 MAX_BEATS = 20
 """Most lines in one round of a flow."""
 MAX_ROUNDS = 100
+MAX_SESSIONS_A_STAGE = 20
+"""Most sessions a stage of a progression may take."""
 
 # --- value checks (each raises a message that says what is allowed) -------------
 
@@ -313,17 +316,63 @@ ExerciseFile = create_model(
 )
 
 
-class RampFile(_Strict):
-    """A value that grows by stages: start, start + add, ... up to max."""
+class Share(float):
+    """A ramp's value written as a percentage of each step's own: 0.5 for "50%"."""
 
-    start: float = Field(gt=0, description="The value at the first stage.", examples=[20])
-    add: float = Field(gt=0, description="Added at every next stage.", examples=[5])
+
+_SHARE_TEXT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*%\s*")
+
+
+def _ramp_value(value: object) -> float:
+    """A ramp's start, add or max: a number (seconds or reps), or a share such as 50%."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    share = _SHARE_TEXT.fullmatch(value) if isinstance(value, str) else None
+    if share is not None and float(share.group(1)) > 0:
+        return Share(float(share.group(1)) / 100)
+    raise PydanticCustomError(
+        "ramp",
+        "must be a number more than 0 (seconds, or reps) or a share of each step's "
+        "written value such as 50%, got {got}",
+        {"got": repr(value)},
+    )
+
+
+RampValue = Annotated[
+    float,
+    PlainValidator(_ramp_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": "^\\s*\\d+(\\.\\d+)?\\s*%\\s*$"},
+            ]
+        }
+    ),
+]
+
+
+class RampFile(_Strict):
+    """A value that grows by stages: start, start + add, ... up to max. In seconds (or
+    reps), or as shares of each step's written hold (or reps): 50%, 10%, 100%."""
+
+    start: RampValue = Field(description="The value at the first stage.", examples=[20, "50%"])
+    add: RampValue = Field(description="Added at every next stage.", examples=[5, "10%"])
     every: Literal["week", "session"] = Field(
         "week",
-        description="What a stage is: a week since the first session, or a finished session.",
+        description="What moves a stage on: a week since the first session, or finished "
+        "sessions without more pain (`sessions` of them).",
         examples=["session"],
     )
-    max: float = Field(gt=0, description="The value never grows past this.", examples=[60])
+    max: RampValue = Field(description="The value never grows past this.", examples=[60, "100%"])
+    sessions: int = Field(
+        1,
+        ge=1,
+        le=MAX_SESSIONS_A_STAGE,
+        description="With `every: session`: finished sessions without more pain a stage "
+        "takes before the next.",
+        examples=[2],
+    )
 
 
 class ProgressionFile(_Strict):
@@ -331,14 +380,21 @@ class ProgressionFile(_Strict):
 
     hold: RampFile | None = Field(
         None,
-        description="Seconds of every hold, by stage.",
-        examples=[{"start": 20, "add": 5, "every": "week", "max": 60}],
+        description="Seconds of every hold (or shares of each step's own), by stage.",
+        examples=[
+            {"start": 20, "add": 5, "every": "week", "max": 60},
+            {"start": "50%", "add": "10%", "every": "session", "sessions": 2, "max": "100%"},
+        ],
     )
     reps: RampFile | None = Field(
         None,
-        description="Reps of every exercise, by stage.",
+        description="Reps of every exercise (or shares of each step's own), by stage.",
         examples=[{"start": 1, "add": 1, "every": "session", "max": 3}],
     )
+
+
+def _relative(r: RampFile) -> bool:
+    return all(isinstance(v, Share) for v in (r.start, r.add, r.max))
 
 
 def progression_from_file(p: ProgressionFile | None) -> Progression | None:
@@ -347,13 +403,19 @@ def progression_from_file(p: ProgressionFile | None) -> Progression | None:
         return None
 
     def ramp(r: RampFile | None) -> Ramp | None:
-        return Ramp(r.start, r.add, r.every, r.max) if r else None
+        if r is None:
+            return None
+        return Ramp(float(r.start), float(r.add), r.every, float(r.max), _relative(r), r.sessions)
 
     return Progression(hold=ramp(p.hold), reps=ramp(p.reps))
 
 
+def _pct(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
 def ramp_problems(p: ProgressionFile | None) -> list[tuple[Path_, str]]:
-    """Checks that span a ramp's keys: ranges that make sense for holds and reps."""
+    """Checks that span a ramp's keys: all shares or all numbers, in order, in range."""
     out: list[tuple[Path_, str]] = []
     if p is None:
         return out
@@ -361,10 +423,26 @@ def ramp_problems(p: ProgressionFile | None) -> list[tuple[Path_, str]]:
         r = getattr(p, key)
         if r is None:
             continue
+        shares = [isinstance(v, Share) for v in (r.start, r.add, r.max)]
+        if any(shares) and not all(shares):
+            out.append(
+                (
+                    (key,),
+                    "start, add and max must all be shares (such as 50%, 10%, 100%) or all "
+                    "numbers, not some of each",
+                )
+            )
+            continue
+        show = _pct if all(shares) else (lambda v: f"{v:g}")
         if r.max < r.start:
-            out.append(((key, "max"), f"must be at least `start` ({r.start:g}), got {r.max:g}"))
-        if r.max > hi:
-            out.append(((key, "max"), f"must be at most {hi}, got {r.max:g}"))
+            out.append(
+                ((key, "max"), f"must be at least `start` ({show(r.start)}), got {show(r.max)}")
+            )
+        top, top_words = (MAX_SHARE, _pct(MAX_SHARE)) if all(shares) else (hi, str(hi))
+        for name in ("start", "max"):
+            if getattr(r, name) > top:
+                value = show(getattr(r, name))
+                out.append(((key, name), f"must be at most {top_words}, got {value}"))
     return out
 
 

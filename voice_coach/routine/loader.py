@@ -121,6 +121,7 @@ def parse_routine(
             language=f.language,
         ),
         progression=progression_from_file(f.progression),
+        build_up=built_in("build_up") if f.build_up is None else f.build_up,
         language=f.language,
         phrases=tuple(f.phrases.items()),
         bed=None if bed is None or bed.kind == "off" else bed,

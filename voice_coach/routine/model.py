@@ -6,6 +6,7 @@ These are plain frozen values; `loader` is the only place that builds them from 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -213,6 +214,10 @@ class VoiceSettings:
         return dataclasses.replace(self, **changes)
 
 
+MAX_SHARE = 3.0
+"""The largest share of a step's written hold or reps a relative ramp may reach: 300 %."""
+
+
 @dataclass(frozen=True)
 class Ramp:
     """A value that grows by stages: start, start + add, ... up to max."""
@@ -220,12 +225,34 @@ class Ramp:
     start: float
     add: float
     every: Literal["week", "session"]
-    """What a stage is: a calendar week since the first session, or a finished session."""
+    """What moves a stage on: a calendar week, or finished sessions without more pain."""
     max: float
+    relative: bool = False
+    """`start`, `add` and `max` are shares of each step's written hold or reps (0.5: half
+    of it), not seconds or reps."""
+    sessions: int = 1
+    """With `every: session`: finished sessions without more pain a stage takes."""
 
     def at(self, stage: int) -> float:
-        """The value at 1-based `stage`."""
+        """The value (or share) at 1-based `stage`."""
         return min(self.max, self.start + self.add * (max(1, stage) - 1))
+
+    @property
+    def stages(self) -> int:
+        """How many stages it has: the last is the first at `max`."""
+        # A hair under, so that 0.5 + 5 x 0.1 (float) counts as reaching 1.0.
+        return 1 + max(0, math.ceil((self.max - self.start) / self.add - 1e-9))
+
+    def applied(self, written: float, stage: int) -> float:
+        """A step's value at `stage`, its script saying `written`."""
+        if not self.relative:
+            return self.at(stage)
+        # In whole hundredths of a percent: 45 s at 0.5 + 2 x 0.1 is 31.5 s, not 31.4999.
+        return written * round(self.at(stage) * 10_000) / 10_000
+
+    def words(self, value: float) -> str:
+        """A value of this ramp for people: "70 %", "45 s" (a hold's), "3" (reps')."""
+        return f"{value * 100:.0f} %" if self.relative else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -264,6 +291,8 @@ class Routine:
     bed: Bed | None = None
     """The sound bed under the whole routine (steps may change it); None: no bed."""
     bed_levels: BedLevels = BedLevels()
+    build_up: bool = True
+    """Whether its `progression` applies (a script may ship one turned off)."""
     slug: str = "routine"
     """Short name used for file names: the script's file stem."""
     source: str = "<memory>"

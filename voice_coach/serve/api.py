@@ -12,6 +12,8 @@
 | GET /api/history | streak, minutes per week, recent sessions (`history --json`) |
 | POST /api/history | `{"routine", "minutes"?, "date"?, "settings"?}`: a session, as `log` |
 | PUT /api/profile/routines/NAME | `{"settings"}`: its profile section, as `settings --save` |
+| GET /api/history/chart.svg | minutes and average pain per week, as an SVG (no script, no font) |
+| GET /api/progressions | every routine with a progression: on or off, and where it stands |
 | GET /api/plans | every plan, planned against done per week, streaks, and today |
 | PUT /api/plans/NAME | `{"at", "days"?, "times_per_week"?}`: its plan, as `plan NAME` |
 | DELETE /api/plans/NAME | no plan for it any more, as `plan NAME --clear` |
@@ -256,6 +258,10 @@ class Api:
                 return {"GET": Api.history, "POST": Api.record}
             case ["profile", "routines", _]:
                 return {"PUT": Api.save}
+            case ["history", "chart.svg"]:
+                return {"GET": Api.history_chart}
+            case ["progressions"]:
+                return {"GET": Api.progressions}
             case ["plans"]:
                 return {"GET": Api.plans}
             case ["plans", _]:
@@ -329,6 +335,42 @@ class Api:
 
         with History.open() as h:
             return json_reply(HTTPStatus.OK, summary_json(h, datetime.now(UTC).date()))
+
+    def history_chart(self, request: Request, parts: list[str]) -> Reply:
+        """What `history --plot` draws, as an SVG the page puts in itself."""
+        from ..history import History
+        from ..progress import chart, chart_svg, weeks_of
+
+        with History.open() as h:
+            sessions = h.sessions()
+        svg = chart_svg(chart(weeks_of(sessions, datetime.now(UTC).date())))
+        return Reply(
+            HTTPStatus.OK, svg.encode("utf-8"), "image/svg+xml", {"Cache-Control": "no-store"}
+        )
+
+    def progressions(self, request: Request, parts: list[str]) -> Reply:
+        """Every routine whose script carries a progression: whether it is followed
+        (`build_up`), and where it stands and why (as `settings` says it)."""
+        from ..plan import load, make_plan
+        from .catalog import routine_paths
+
+        out = []
+        for name, (path, _) in routine_paths().items():
+            try:
+                if load(str(path)).progression is None:
+                    continue
+                plan = make_plan(str(path))
+            except VoiceCoachError:
+                continue  # the catalog reports a broken routine where it is picked
+            out.append(
+                {
+                    "routine": name,
+                    "title": plan.original.title,
+                    "build_up": not plan.stage.off,
+                    "note": plan.resolved.progression_note,
+                }
+            )
+        return json_reply(HTTPStatus.OK, {"progressions": out})
 
     # -- writing ----------------------------------------------------------------------
 

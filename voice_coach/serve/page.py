@@ -38,6 +38,7 @@ PAGE_JS = _asset("page.js")
 STUDIO_JS = _asset("studio.js")
 PLAN_JS = _asset("plan.js")
 SHARE_JS = _asset("share.js")
+PROGRESS_JS = _asset("progress.js")
 PAGE = Template(_asset("page.html"))
 """The document; every value put into it is escaped (or our own asset)."""
 
@@ -50,7 +51,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "
     f"style-src {_csp_hash(PAGE_CSS)}; "
     f"script-src {_csp_hash(PAGE_JS)} {_csp_hash(STUDIO_JS)} {_csp_hash(PLAN_JS)}"
-    f" {_csp_hash(SHARE_JS)}; "
+    f" {_csp_hash(SHARE_JS)} {_csp_hash(PROGRESS_JS)}; "
     "connect-src 'self'; img-src 'self' data:; media-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
@@ -180,6 +181,7 @@ def render_index(
         script=PAGE_JS,
         studio=STUDIO_JS,
         share=SHARE_JS,
+        progress=PROGRESS_JS,
         count=f'<span id="export-count">{count} exported file{plural}</span>',
         key_note=note,
         can_write="true" if can_write else "false",

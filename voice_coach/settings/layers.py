@@ -9,12 +9,14 @@ effective value came from, for `voice-coach settings` and for file names and tag
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from ..errors import Problem, ValidationError
+from ..phrases import phrases_for
 from ..routine.model import (
     MAX_SECONDS,
     Beat,
@@ -98,24 +100,43 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Flare:
+    """A session whose pain rating held a progression back."""
+
+    day: date
+    """The day of the session (UTC)."""
+    pain: int
+    """Its highest rating, 0-10."""
+
+
+@dataclass(frozen=True)
 class Stage:
-    """Where a progression stands."""
+    """Where a progression stands, and why."""
 
     number: int
     """1-based stage: a week or a finished session."""
     explicit: bool = False
-    """Chosen with --week rather than derived from the history."""
+    """Chosen with --stage (or --week) rather than derived from the history."""
     first_session: date | None = None
     """The first recorded session of this routine, which week stages count from."""
     from_history: bool = False
     """Derived from the history (which a new session can change)."""
+    count: int = 0
+    """How many stages the ramp in effect has; 0: no progression applies."""
+    sessions_to_go: int = 0
+    """With a ramp by sessions: finished sessions without more pain still to do at this
+    stage before the next (0 at the last stage)."""
+    steps_up_on: date | None = None
+    """With a ramp by weeks: the day the next stage begins (None at the last stage)."""
+    flare: Flare | None = None
+    """The flare-up this session is held back after (the next session after it only)."""
+    off: bool = False
+    """A progression is written, but `build_up` is off: the routine as written."""
 
     @property
     def next_on(self) -> date | None:
-        """When counted in weeks from the first session: the day the next stage begins."""
-        if self.explicit or self.first_session is None:
-            return None
-        return self.first_session + timedelta(weeks=self.number)
+        """When counted in weeks: the day the next stage begins."""
+        return None if self.explicit else self.steps_up_on
 
 
 @dataclass(frozen=True)
@@ -187,43 +208,106 @@ def step_listing(routine: Routine) -> str:
     )
 
 
-def progression_note(ramp_name: str, ramp: Ramp, stage: Stage, source: str) -> str:
-    unit = ramp.every
-    value = ramp.at(stage.number)
-    unit_text = "s" if ramp_name == "hold" else " reps"
-    head = (
-        f"progression ({source}): {ramp_name} {_num(ramp.start)}→{_num(ramp.max)}"
-        f"{unit_text}, +{_num(ramp.add)} every {unit}; {unit} {stage.number}: "
-        f"{_num(value)}{unit_text}"
+def build_up(routine: Routine, layers: Sequence[Layer]) -> tuple[bool, str]:
+    """Whether a progression applies (setting `build_up`: the highest layer's, else the
+    script's) and where that was said."""
+    on, source = _top(layers, "build_up")
+    if on is None:
+        return routine.build_up, ROUTINE_SCRIPT if not routine.build_up else "built-in default"
+    return on, source
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def progression_note(ramp_name: str, ramp: Ramp, stage: Stage) -> str:
+    """Where a ramp stands and why: "stage 3 of 6: holds at 70 %; steps up after 2 more
+    sessions without more pain"."""
+    what, unit = ("holds", "" if ramp.relative else " s") if ramp_name == "hold" else ("reps", "")
+    last = ramp.stages
+    n = min(stage.number, last)
+    pinned = ", pinned" if stage.explicit else ""
+    parts = [f"stage {n} of {last}{pinned}: {what} at {ramp.words(ramp.at(n))}{unit}"]
+    if stage.flare is not None:
+        parts.append(f"held back after a flare on {_day(stage.flare.day)}, pain {stage.flare.pain}")
+    if n >= last:
+        parts.append("the last stage" + (", as written" if ramp.relative and ramp.max == 1 else ""))
+    elif stage.explicit:
+        pass
+    elif ramp.every == "session":
+        k = stage.sessions_to_go or ramp.sessions
+        more = "more session" if k == 1 else "more sessions"
+        parts.append(f"steps up after {k} {more} without more pain")
+    elif stage.next_on is not None:
+        nxt = f"{ramp.words(ramp.at(n + 1))}{unit}"
+        parts.append(f"steps up to {nxt} on {stage.next_on.isoformat()}")
+    else:
+        parts.append("steps up a stage every week from your first session")
+    return "; ".join(parts)
+
+
+def off_note(ramps: dict[str, tuple[Ramp, str]]) -> str:
+    """What a progression that is off would do, and how to turn it on."""
+    words = []
+    for key, (ramp, _) in ramps.items():
+        unit = "" if ramp.relative else (" s" if key == "hold" else "")
+        what = "holds" if key == "hold" else "reps"
+        words.append(
+            f"{what} from {ramp.words(ramp.start)}{unit} to {ramp.words(ramp.max)}{unit} "
+            f"in {ramp.stages} stages"
+        )
+    return (
+        f"progression off (the routine as written): it would build up {', '.join(words)}, "
+        "held back after a flare-up; turn it on with --build-up"
     )
-    if value >= ramp.max:
-        return head + " (the maximum)"
-    nxt = _num(ramp.at(stage.number + 1))
-    if unit == "session":
-        return head + f"; {nxt}{unit_text} after your next finished session"
-    when = stage.next_on
-    if when is None:
-        return head + f"; {nxt}{unit_text} in week {stage.number + 1}"
-    return head + f"; {nxt}{unit_text} from {when.isoformat()}"
 
 
 def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) -> Resolved:
-    """Apply `layers` (lowest precedence first) to `routine`; report every problem at once."""
+    """Apply `layers` (lowest precedence first) to `routine` at progression `stage`;
+    report every problem at once. A progression applies unless `build_up` is off (and
+    no stage is pinned)."""
     _check_selectors(routine, layers)
+    on, on_from = build_up(routine, layers)
+    written = _ramps(routine, layers)
+    if not (on or stage.explicit):
+        # Without their progressions, so that no ramp reaches the steps.
+        routine = dataclasses.replace(routine, progression=None)
+        layers = [
+            Layer(lay.source, dataclasses.replace(lay.overrides, progression=None))
+            for lay in layers
+        ]
     steps, step_settings = _resolve_steps(routine, layers, stage)
+    if stage.flare is not None:
+        # The advice after a flare-up, in the routine's language, before its own intro.
+        words, _ = phrases_for(routine.language, dict(routine.phrases))
+        advice = words.flare_text(stage.flare.pain)
+        routine = dataclasses.replace(routine, intro=(*advice, *routine.intro))
     bedded, bed_settings = _with_bed(dataclasses.replace(routine, steps=steps), layers)
     voice, voice_sources = _merged_voice(routine, layers)
     ramps = _ramps(routine, layers)
     ramp_labels, ramp_words = _describe_ramps(ramps, stage)
     described = _describe(merged_overrides(layers), routine)
+    notes = [progression_note(key, ramp, stage) for key, (ramp, _) in ramps.items()]
+    if written and not ramps:
+        notes = [off_note(written)]
+    progression_rows = [SettingValue("build_up", setting("build_up").show(on), on_from)]
+    if ramps:
+        ramp, ramp_from = next(iter(ramps.values()))
+        pinned, pinned_from = _top(layers, "stage")
+        stage_from = (
+            (pinned_from if pinned is not None else "--week")
+            if stage.explicit
+            else f"your sessions, by the {ramp_from} progression"
+        )
+        shown = f"{min(stage.number, ramp.stages)} of {ramp.stages}"
+        progression_rows.append(SettingValue("stage", shown, stage_from))
     return Resolved(
         routine=bedded,
-        settings=(*_global_settings(layers), *bed_settings, *step_settings),
+        settings=(*_global_settings(layers), *progression_rows, *bed_settings, *step_settings),
         label="-".join([*ramp_labels, *(part for part, _, _ in described)]),
         summary=", ".join([*ramp_words, *(words for _, words, _ in described)]),
-        progression_note="\n".join(
-            progression_note(key, ramp, stage, source) for key, (ramp, source) in ramps.items()
-        ),
+        progression_note="\n".join(notes),
         voice=voice,
         voice_sources=voice_sources,
         changes=", ".join(named for _, _, named in described),
@@ -294,12 +378,16 @@ def _ramps(routine: Routine, layers: Sequence[Layer]) -> dict[str, tuple[Ramp, s
 def _describe_ramps(
     ramps: dict[str, tuple[Ramp, str]], stage: Stage
 ) -> tuple[list[str], list[str]]:
-    """(file-name parts, words) naming the stage of every ramp; equal parts only once."""
-    labels = [
-        f"{'week' if r.every == 'week' else 'session'}{stage.number}" for r, _ in ramps.values()
-    ]
-    words = [f"{r.every} {stage.number} of the {key} progression" for key, (r, _) in ramps.items()]
-    return list(dict.fromkeys(labels)), words
+    """(file-name parts, words) naming the stage of every ramp; equal parts only once.
+    A ramp by weeks names the week ("week3"), one by sessions the stage ("stage3"), and
+    a stage held back after a flare-up says so ("stage2-flare")."""
+    labels, words = [], []
+    for ramp, _ in ramps.values():
+        n = min(stage.number, ramp.stages)
+        flare = "-flare" if stage.flare is not None else ""
+        labels.append(f"{'week' if ramp.every == 'week' else 'stage'}{n}{flare}")
+        words.append(f"stage {n} of {ramp.stages}" + (" after a flare-up" if flare else ""))
+    return list(dict.fromkeys(labels)), list(dict.fromkeys(words))
 
 
 def _scaled(seconds: float, source: str, layers: Sequence[Layer]) -> tuple[float, str]:
@@ -419,8 +507,11 @@ def _step_value(
         # Within a layer: its progression, then its every-step value, then single steps.
         ramp = getattr(o.progression, option, None) if o.progression else None
         if ramp is not None:
-            value = round(ramp.at(stage.number)) if option == "reps" else ramp.at(stage.number)
-            value_from = f"{source} progression, {ramp.every} {stage.number}"
+            value = ramp.applied(getattr(step, _EXERCISE_FIELD[option]), stage.number)
+            if option == "reps" or ramp.relative:
+                # A share of a written hold in whole seconds, of reps in whole reps.
+                value = max(1, math.floor(value + 0.5))
+            value_from = f"{source} progression, stage {min(stage.number, ramp.stages)}"
         if o.get(option) is not None:
             value, value_from = o.get(option), source
         for selector, single in o.single(option):
@@ -438,8 +529,9 @@ def _cues(cues: CueOptions, layers: Sequence[Layer]) -> CueOptions:
     return cues
 
 
-_OWN_ROWS = frozenset({"rest", "bed", "bed_level", "bed_duck"})
-"""Settings listed by the code that applies them: per rest step, and the beds."""
+_OWN_ROWS = frozenset({"rest", "bed", "bed_level", "bed_duck", "build_up", "stage"})
+"""Settings listed by the code that applies them: per rest step, the beds, the
+progression's switch and stage."""
 
 
 def _global_settings(layers: Sequence[Layer]) -> list[SettingValue]:

@@ -42,6 +42,7 @@ routine), the command line's options, the page and its API."""
 EVERY_LAYER: frozenset[Layer] = frozenset({"profile", "command line", "page"})
 
 SETTINGS_PANEL, VOICE_PANEL, BED_PANEL = "Settings", "Voice", "Sound bed"
+PROGRESSION_PANEL = "Progression"
 
 
 # -- kinds of values: how each is checked, read from words, described -----------------
@@ -357,6 +358,10 @@ PAUSE_SECONDS = Number("seconds", 0, MAX_PAUSE_S, high_words="5 minutes", symbol
 MAX_REPS = 50
 MAX_COUNTDOWN = 10
 MAX_SCALE = 10.0
+MAX_STAGES = 100
+"""Most stages --stage may pin (a ramp has as many as it takes to reach its max)."""
+PAIN_SCALE = Number("", 0, 10, whole=True)
+"""A rating on the 0-10 numeric pain scale."""
 
 
 # -- the table ------------------------------------------------------------------------
@@ -615,6 +620,46 @@ SETTINGS: tuple[Setting, ...] = (
         script=frozenset({"routine"}),
         panel=BED_PANEL,
         examples=(18,),
+    ),
+    Setting(
+        "build_up",
+        Switch(),
+        "Follow the routine's progression: start lower and step up after sessions "
+        "without more pain, one stage back after a flare-up; off: the routine as written "
+        "(the bundled stretch routines ship with it off)",
+        default=True,
+        script=frozenset({"routine"}),
+        shapes_audio=False,
+        panel=PROGRESSION_PANEL,
+        examples=(False,),
+    ),
+    Setting(
+        "stage",
+        Number("", 1, MAX_STAGES, whole=True),
+        "Play this stage of the progression, not the one your sessions give",
+        shapes_audio=False,
+        panel=PROGRESSION_PANEL,
+        examples=(3,),
+    ),
+    Setting(
+        "flare_pain",
+        dataclasses.replace(PAIN_SCALE, low=1),
+        "A pain rating (0-10) at or above this is a flare-up, as is one 2 or more above "
+        "the session before: the progression holds and the next session runs a stage lower",
+        default=7,
+        shapes_audio=False,
+        panel=PROGRESSION_PANEL,
+        examples=(6,),
+    ),
+    Setting(
+        "pain_ok",
+        PAIN_SCALE,
+        "Pain after a session at or below this (0-10) does not hold the progression even "
+        "if it was lower before (above it, only pain no higher than before moves it on)",
+        default=2,
+        shapes_audio=False,
+        panel=PROGRESSION_PANEL,
+        examples=(3,),
     ),
     Setting(
         "listen",
