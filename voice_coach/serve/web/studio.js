@@ -302,6 +302,8 @@
     const form = h(
       "form",
       { id: "tune", novalidate: true, oninput: changed, onchange: changed, onsubmit: (e) => e.preventDefault() },
+      // Inside the form, so Make's bar (sticky within it) is in reach from the panel's top.
+      detail.progression ? h("p", { class: "meta", id: "progression-note" }, detail.progression) : null,
       h("fieldset", {}, h("legend", {}, "Steps"), h("ol", { class: "steps" }, detail.steps.map((s) => stepItem(s)))),
       h(
         "fieldset",
@@ -363,7 +365,6 @@
         detail.description ? h("p", { class: "description" }, detail.description) : null,
         h("p", { class: "length", id: "length", "aria-live": "polite" }),
         h("div", { id: "warnings" }),
-      detail.progression ? h("p", { class: "meta" }, detail.progression) : null,
       h(
         "a",
         { href: `/api/routines/${encodeURIComponent(detail.name)}/timeline.png`, id: "picture-link", class: "picture-link" },
