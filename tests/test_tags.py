@@ -23,7 +23,9 @@ FULL = str(ROUTINES / "full.yaml")
 
 def export(tmp_path: Path, fmt: str, *args: str) -> Path:
     target = tmp_path / f"full.{fmt}"
-    result = runner.invoke(app, ["export", FULL, "-f", fmt, "-o", str(target), *args])
+    result = runner.invoke(
+        app, ["export", FULL, "-f", fmt, "-o", str(target), "--checkin", "off", *args]
+    )
     assert result.exit_code == 0, result.output
     return target
 

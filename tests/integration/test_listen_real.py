@@ -162,7 +162,7 @@ def listening_in_a_hold(
     """A play that listens, gone quiet in the hold: a command spoken now is heard while
     the coach is off the air."""
     quiet_ms = quiet_before_the_hold(timeline)
-    play = env.start_play(routine, "--listen", "--debug")
+    play = env.start_play(routine, "--listen", "--debug", "--checkin", "off")
     err = Stderr(play)
     try:
         assert err.until("voice: listening", READY_TIMEOUT_S), str(play)
@@ -224,7 +224,7 @@ def test_its_own_voice_leaking_into_the_microphone_changes_nothing(
     timeline = env.show(routine)
     mic.leak(env.pulse.sink, volume_db=-6)
     with env.pulse.recorder(env.root / "leak.raw") as rec:
-        play = env.start_play(routine, "--listen", "--debug")
+        play = env.start_play(routine, "--listen", "--debug", "--checkin", "off")
         try:
             code = play.wait(timeout=timeline["total_ms"] / 1000 + 30)
         finally:

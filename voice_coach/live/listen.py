@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .checkin import UNCLEAR, Handed, Spoken, Stop, rating_in
 from .remote import Remote
 from .session import Command
 
@@ -241,20 +242,39 @@ class SphinxRecognizer:
                 with path.open("w", encoding="utf-8") as f:
                     lm.write(f)
                 self._decoder.add_lm_file(name, str(path))
+            self._add_answer_search(routine_texts, Path(tmp))
         self._noise = np.random.default_rng(0)
 
+    def _add_answer_search(self, routine_texts: Sequence[str], folder: Path) -> None:
+        """The model used while the coach waits for a pain rating (`hear_answer`)."""
+        from pocketsphinx.lm import ArpaBoLM
+
+        lm = ArpaBoLM(text=answer_model_text(routine_texts), add_start=True)
+        lm.compute()
+        path = folder / f"{ANSWER_SEARCH}.arpa"
+        with path.open("w", encoding="utf-8") as f:
+            lm.write(f)
+        self._decoder.add_lm_file(ANSWER_SEARCH, str(path))
+
+    def hear_answer(self, pcm: bytes) -> str:
+        """Decode one utterance spoken while the coach waits for a pain rating."""
+        return self._decode(pcm, ANSWER_SEARCH)
+
     def hear(self, pcm: bytes, strict: bool) -> Hearing:
+        text = self._decode(pcm, "strict" if strict else "normal")
+        return Hearing(text, find_phrase(text))
+
+    def _decode(self, pcm: bytes, search: str) -> str:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
         samples += self._noise.normal(0.0, DITHER, samples.size)
         data = np.clip(samples, -32768, 32767).astype("<i2").tobytes()
         decoder = self._decoder
-        decoder.activate_search("strict" if strict else "normal")
+        decoder.activate_search(search)
         decoder.start_utt()
         decoder.process_raw(data, full_utt=True)
         decoder.end_utt()
         hyp = decoder.hyp()
-        text = hyp.hypstr if hyp is not None else ""
-        return Hearing(text, find_phrase(text))
+        return hyp.hypstr if hyp is not None else ""
 
     def close(self) -> None:
         """Nothing to release but memory."""
@@ -293,6 +313,11 @@ class RecognizerProcess:
         text: str = self._conn.recv()
         return Hearing(text, find_phrase(text))
 
+    def hear_answer(self, pcm: bytes) -> str:
+        self._conn.send((pcm, ANSWER_SEARCH))
+        text: str = self._conn.recv()
+        return text
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._conn.send(None)
@@ -323,6 +348,9 @@ def _serve_recognizer(conn: Any, routine_texts: list[str]) -> None:
         if request is None:
             return
         pcm, strict = request
+        if strict == ANSWER_SEARCH:
+            conn.send(recognizer.hear_answer(pcm))
+            continue
         conn.send(recognizer.hear(pcm, strict).text)
 
 
@@ -540,6 +568,8 @@ class Listener:
         self.listening = False
         self.heard: list[Heard] = []
         """Every utterance decided on, oldest first."""
+        self.answers: list[Heard] = []
+        """Every utterance taken as an answer to the coach's question, oldest first."""
 
     def note(self) -> str:
         """For the status line: listening, and the last command heard."""
@@ -554,6 +584,7 @@ class Listener:
             self._check(remote)
             audio: queue.Queue[tuple[bytes, float] | None] = queue.Queue()
             with self._blocks(lambda pcm, at: audio.put((pcm, at))):
+                remote.desk.can_take("voice")
                 # The recognizer takes a second or two to build: in the worker, while
                 # the routine plays; what the microphone hears meanwhile waits in `audio`.
                 worker = threading.Thread(
@@ -606,6 +637,9 @@ class Listener:
             if item is None:
                 return
             for utterance in utterances.feed(*item):
+                if remote.desk.is_open:
+                    self._answer(utterance, recognizer, remote)
+                    continue
                 verdict, hearing = judge(utterance, recognizer, remote)
                 now = self._clock()
                 if verdict.phrase is not None:
@@ -619,3 +653,74 @@ class Listener:
                     (now - utterance.end_s) * 1000,
                     f" -> {verdict.phrase.action.value}" if verdict.phrase else "",
                 )
+
+    def _answer(self, utterance: Utterance, recognizer: Recognizer, remote: Remote) -> None:
+        """An utterance while the coach waits for a pain rating: handed in as an answer."""
+        handed, reason, text = judge_answer(utterance, recognizer, remote)
+        now = self._clock()
+        if handed is not None:
+            remote.desk.hand_in(handed)
+        self.answers.append(Heard(now, utterance.end_s, text, Verdict(None, reason)))
+        log.debug(
+            "voice: answer: %s: %r, %.0f ms after the utterance",
+            reason,
+            text,
+            (now - utterance.end_s) * 1000,
+        )
+
+
+# -- answers to the coach's question (the pain check-in) ------------------------------
+
+ANSWER_SEARCH = "answer"
+"""The recognizer's search while the coach waits for a pain rating."""
+ANSWER_WEIGHT = 40
+"""How many times each rating stands in the answer model's text (see `Phrase.weight`).
+Tuned with benchmarks/tune_checkin.py on voices benchmarks/bench_checkin.py does not
+score."""
+
+
+def answer_model_text(routine_texts: Sequence[str], weight: int = ANSWER_WEIGHT) -> str:
+    """The answer model's training text: the ratings zero to ten and "no pain" (each
+    `weight` times), the coach's own lines (the routine's and the check-in's, so that
+    their echo is heard as them), everyday words, and the commands at their weights
+    (so that "coach stop" still stops)."""
+    from ..phrases import ENGLISH
+    from .checkin import RATING_WORDS, checkin_texts
+
+    own = sentences([*routine_texts, *checkin_texts(ENGLISH)])
+    ratings = [*RATING_WORDS, "no pain"]
+    lines = own + EVERYDAY.split() + [r for r in ratings for _ in range(weight)]
+    for phrase in PHRASES:
+        lines += [phrase.token] * phrase.weight
+    return "\n".join(lines) + "\n"
+
+
+def hear_answer(recognizer: Recognizer, pcm: bytes) -> str:
+    """The transcript of an answer, with the recognizer's answer model where it has one."""
+    answer_model = getattr(recognizer, "hear_answer", None)
+    if answer_model is not None:
+        return str(answer_model(pcm))
+    return recognizer.hear(pcm, False).text
+
+
+def judge_answer(
+    utterance: Utterance, recognizer: Recognizer, remote: Remote
+) -> tuple[Handed | None, str, str]:
+    """What an utterance hands in while the coach waits for a pain rating, why, and its
+    transcript. Nothing for anything heard while the coach sounded (its own question
+    leaking into the microphone is never an answer) or too long for one; "coach stop"
+    stops; else the rating in it (`rating_in`: unclear speech is asked again)."""
+    if utterance.too_long:
+        return None, "too long for an answer", ""
+    if remote.airtime.sounding(utterance.start_s, utterance.end_s, ECHO_TAIL_S):
+        return None, "the coach's own words", ""
+    text = hear_answer(recognizer, utterance.pcm)
+    phrase = find_phrase(text)
+    if phrase is not None:
+        if phrase.action is Action.STOP:
+            return Stop(), "stop", text
+        return None, "a command, not an answer", text
+    answer = rating_in(text)
+    if answer is None:
+        return None, "no words", text
+    return Spoken(answer, text), "unclear" if answer is UNCLEAR else f"rating {answer}", text

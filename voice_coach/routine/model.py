@@ -264,6 +264,9 @@ class Routine:
     bed: Bed | None = None
     """The sound bed under the whole routine (steps may change it); None: no bed."""
     bed_levels: BedLevels = BedLevels()
+    log_reminder: bool = False
+    """End by reminding the listener to log how their pain is (the `checkin` setting,
+    for recordings: `play` asks instead, when it can take the answer)."""
     slug: str = "routine"
     """Short name used for file names: the script's file stem."""
     source: str = "<memory>"
