@@ -37,8 +37,6 @@ BEFORE, AFTER, BOTH, OFF = "before", "after", "both", "off"
 
 RATING_WORDS = {
     "zero": 0,
-    "nought": 0,
-    "none": 0,
     "one": 1,
     "two": 2,
     "three": 3,
