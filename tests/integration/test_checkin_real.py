@@ -66,7 +66,8 @@ def asked(env: Env, routine: Path) -> tuple[object, Stderr]:  # noqa: F811
     err = Stderr(play)
     try:
         assert err.until("voice: listening", READY_TIMEOUT_S), str(play)
-        assert err.until("checkin: asking", 60), str(play)
+        # On a busy machine the recognizer may come up after the question was asked.
+        assert "checkin: asking" in err.read or err.until("checkin: asking", 60), str(play)
     except BaseException:
         play.kill()
         raise

@@ -209,9 +209,11 @@ def play(
     finally:
         if tone is not None:
             tone.close()
-    asked = checkin_texts(phrases) if checkins.any else []
-    lines = [*asked, *texts[1:]] if checkins.before else [*texts[1:], *asked]
-    synth = _Synthesizer(cache, lines, session)
+    # Before: the check-in's lines first (the routine waits for the answer anyway).
+    # After: made during the last step (`_warm`), not while the routine's lines load.
+    asked = checkin_texts(phrases) if checkins.before else []
+    synth = _Synthesizer(cache, [*asked, *texts[1:]], session)
+    warmed: threading.Thread | None = None
     airtime = Airtime(SAMPLE_RATE, LATENCY_S)
     interrupted = False
     output: Output | None = None
@@ -238,6 +240,8 @@ def play(
                     on_status(session.status())
                 if source.hold_at_end and session.finished:
                     break
+                if source.hold_at_end and warmed is None and _in_last_step(session):
+                    warmed = _warm(cache, checkin_texts(phrases))
             if source.hold_at_end and not session.quit_requested:
                 pain["after"] = _ask(remote, phrases, on_status)
             source.hold_at_end = False
@@ -267,6 +271,25 @@ def play(
         pain_before=pain.get("before"),
         pain_after=pain.get("after"),
     )
+
+
+def _in_last_step(session: LiveSession) -> bool:
+    return session.current_step() >= len(session.routine.steps)
+
+
+def _warm(cache: SpeechCache, texts: list[str]) -> threading.Thread:
+    """Synthesize `texts` into the cache in the background (a failure shows when said)."""
+
+    def run() -> None:
+        for text in texts:
+            try:
+                cache.clip(text)
+            except Exception:  # said (and reported) when it is needed
+                return
+
+    thread = threading.Thread(target=run, name="voice-coach-checkin", daemon=True)
+    thread.start()
+    return thread
 
 
 def _ask(
