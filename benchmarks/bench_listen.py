@@ -463,7 +463,17 @@ def part_echo(pulse: object, mic: object, names: Sequence[str], keep: Path | Non
         recording = (keep or work) / f"{name}.raw"
         with pulse.recorder(recording) as rec:  # type: ignore[attr-defined]
             proc = subprocess.Popen(
-                [str(VOICE_COACH), "play", name, "--cache-dir", str(cache), "--listen", "--debug"],
+                [
+                    str(VOICE_COACH),
+                    "play",
+                    name,
+                    "--cache-dir",
+                    str(cache),
+                    "--listen",
+                    "--debug",
+                    "--checkin",
+                    "off",
+                ],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,

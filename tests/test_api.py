@@ -882,3 +882,42 @@ def test_a_progression_is_turned_on_with_one_switch(client: Client) -> None:
     assert rows["piriformis-stretch"]["note"] == (
         "stage 1 of 6: holds at 50 %; steps up after 2 more sessions without more pain"
     )
+
+
+# -- pain ratings and notes -------------------------------------------------------------
+
+
+def test_log_takes_the_pain_ratings_and_a_note_and_patch_corrects_them(client: Client) -> None:
+    body = {"routine": ROUTINE, "minutes": 5, "pain": 3, "pain_before": 5, "note": "easier"}
+    status, _, done = client.call("POST", "/api/history", body)
+    assert status == 201, done
+    session = done["session"]
+    assert (session["pain_before"], session["pain_after"], session["note"]) == (5, 3, "easier")
+    status, _, amended = client.call("PATCH", f"/api/history/{session['id']}", {"pain": 1})
+    assert status == 200, amended
+    assert (amended["session"]["pain_after"], amended["session"]["note"]) == (1, "easier")
+    assert client.get("/api/history")[1]["sessions"][0]["pain_after"] == 1
+    status, _, error = client.call("PATCH", "/api/history/99", {"pain": 1})
+    assert (status, error["field"]) == (404, "id"), error
+    status, _, error = client.call("PATCH", f"/api/history/{session['id']}", {"pain": 12})
+    assert (status, error["field"]) == (400, "pain"), error
+    assert client.get("/api/history")[1]["sessions"][0]["pain_after"] == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "words"),
+    [
+        ({"pain": 11}, "pain", "pain: a pain rating must be a whole number from 0 to 10, got 11"),
+        ({"pain": "4"}, "pain", "pain: a pain rating must be a whole number, got '4'"),
+        ({"pain_before": -1}, "pain_before", "pain_before: a pain rating must be a whole number"),
+        ({"note": "x" * 501}, "note", "note: is 501 characters long; at most 500 allowed"),
+        ({"settings": {"checkin": "never"}}, "checkin", "must be after or before or both or off"),
+    ],
+)
+def test_bad_ratings_are_refused_with_the_command_lines_words(
+    client: Client, given: dict[str, Any], field: str, words: str
+) -> None:
+    status, _, error = client.call("POST", "/api/history", {"routine": ROUTINE, **given})
+    assert (status, error["field"]) == (400, field), error
+    assert words in error["error"] and "\n" not in error["error"]
+    assert client.get("/api/history")[1]["sessions"] == []

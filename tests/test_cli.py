@@ -60,15 +60,34 @@ def test_list_shows_bundled_routines() -> None:
 
 
 def test_show_json_is_the_timeline_contract(fake_engine: type[FakeEngine], cache_dir: Path) -> None:
-    result = runner.invoke(app, ["show", FULL, "--json"])
+    # The script as written: without the pain check-in's closing reminder.
+    result = runner.invoke(app, ["show", FULL, "--json", "--checkin", "off"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     golden = json.loads((ROUTINES.parent / "golden" / "full.json").read_text())
     assert data == golden
 
 
+def test_a_recording_ends_by_reminding_to_log_the_pain_unless_checkin_is_off(
+    fake_engine: type[FakeEngine], cache_dir: Path
+) -> None:
+    for checkin in ("after", "before", "both"):
+        result = runner.invoke(app, ["show", FULL, "--json", "--checkin", checkin])
+        events = json.loads(result.stdout)["events"]
+        assert [e["kind"] for e in events[-2:]] == ["finish", "reminder"], checkin
+        assert "from zero to ten? Note it in your practice log." in events[-1]["text"]
+    default = json.loads(runner.invoke(app, ["show", FULL, "--json"]).stdout)
+    assert default["events"][-1]["kind"] == "reminder"
+    off = json.loads(runner.invoke(app, ["show", FULL, "--json", "--checkin", "off"]).stdout)
+    assert off["events"][-1]["kind"] == "finish"
+    result = runner.invoke(app, ["show", FULL, "--checkin", "sometimes"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--checkin" in result.output
+    assert "must be after or before or both or off, got 'sometimes'" in result.output
+
+
 def test_show_table_is_readable(fake_engine: type[FakeEngine], cache_dir: Path) -> None:
-    result = runner.invoke(app, ["show", FULL])
+    result = runner.invoke(app, ["show", FULL, "--checkin", "off"])
     assert result.exit_code == 0, result.output
     assert "Full: 2 min 01 s, 2 exercises, 4 holds" in result.output
     assert "Ten seconds left." in result.output and "countdown" in result.output
@@ -137,11 +156,11 @@ def test_export_mp3_with_tags_and_chapters(
     from mutagen.id3 import ID3
 
     out = tmp_path / "deep" / "full.mp3"
-    result = runner.invoke(app, ["export", FULL, "-o", str(out)])
+    result = runner.invoke(app, ["export", FULL, "-o", str(out), "--checkin", "off"])
     assert result.exit_code == 0, result.output
     assert f"wrote {out}" in result.output
     tags = ID3(out)
-    assert str(tags["TIT2"]) == "Full"
+    assert str(tags["TIT2"]) == "Full (pain check-in off)"  # what differs from the script
     assert "engine fake" in str(tags.getall("COMM")[0])
     golden = json.loads((ROUTINES.parent / "golden" / "full.json").read_text())
     chapters = [(c.title, c.start_ms, c.end_ms) for c in read_chapters(out)]

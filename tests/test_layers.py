@@ -414,7 +414,10 @@ def test_bad_profile_reports_every_problem_with_lines(tmp_path: Path) -> None:
 
 def test_full_fixture_still_resolves_unchanged() -> None:
     routine = load_routine(ROUTINES / "full.yaml")
-    assert resolve(routine, []).routine == routine
+    # but for the built-in pain check-in's reminder at the end of a recording
+    assert resolve(routine, []).routine == replace(routine, log_reminder=True)
+    off = Layer(COMMAND_LINE, Overrides.of(checkin="off"))
+    assert resolve(routine, [off]).routine == routine
 
 
 # -- settle and recover -----------------------------------------------------------------

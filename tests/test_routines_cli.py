@@ -228,7 +228,9 @@ def test_validate_quick_checks_the_script_alone(
 def test_show_json_has_flow_and_count_events(
     fake_engine: type[FakeEngine], cache_dir: Path
 ) -> None:
-    result = invoke("show", str(ROUTINES / "paced.yaml"), "--engine", "fake", "--json")
+    result = invoke(
+        "show", str(ROUTINES / "paced.yaml"), "--engine", "fake", "--json", "--checkin", "off"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data == json.loads((FIXTURES / "golden" / "paced.json").read_text())

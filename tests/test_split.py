@@ -39,7 +39,9 @@ def full_prepared(cache_dir: Path, bed: Bed | None = None) -> Prepared:
 
 
 def split(folder: Path, *args: str) -> None:
-    result = runner.invoke(app, ["export", str(FULL), "--split", "-o", str(folder), *args])
+    result = runner.invoke(
+        app, ["export", str(FULL), "--split", "-o", str(folder), "--checkin", "off", *args]
+    )
     assert result.exit_code == 0, result.output
     assert f"wrote {folder}/ (4 tracks" in result.output
 

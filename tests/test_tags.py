@@ -23,7 +23,9 @@ FULL = str(ROUTINES / "full.yaml")
 
 def export(tmp_path: Path, fmt: str, *args: str) -> Path:
     target = tmp_path / f"full.{fmt}"
-    result = runner.invoke(app, ["export", FULL, "-f", fmt, "-o", str(target), *args])
+    result = runner.invoke(
+        app, ["export", FULL, "-f", fmt, "-o", str(target), "--checkin", "off", *args]
+    )
     assert result.exit_code == 0, result.output
     return target
 
@@ -104,7 +106,7 @@ def test_m4a_has_cover_and_chapters(
     tags = MP4(path).tags
     assert tags is not None
     assert_square_png(bytes(tags["covr"][0]))
-    assert tags["©nam"] == ["Full"] and tags["trkn"] == [(1, 0)]
+    assert tags["©nam"] == ["Full (pain check-in off)"] and tags["trkn"] == [(1, 0)]
     assert ffprobe_chapters(path) == golden_chapters()
 
 
@@ -119,7 +121,7 @@ def test_ogg_has_cover_tags_and_chapters(
     path = export(tmp_path, "ogg")
     tags = OggVorbis(path).tags
     assert tags is not None
-    assert tags["TITLE"] == ["Full"] and "engine fake" in tags["COMMENT"][0]
+    assert tags["TITLE"] == ["Full (pain check-in off)"] and "engine fake" in tags["COMMENT"][0]
     picture = Picture(base64.b64decode(tags["METADATA_BLOCK_PICTURE"][0]))
     assert picture.mime == "image/png" and (picture.width, picture.height) == (600, 600)
     assert_square_png(picture.data)

@@ -247,6 +247,14 @@ class Phrases:
     between: str = "Once more."
     release: str = "And release."
     finish: str = "Well done. That is the end of {title}."
+    log_reminder: str = "How is your pain now, from zero to ten? Note it in your practice log."
+    """Said last in a recording: what `play` asks, and where the answer goes."""
+    pain_question: str = "How is your pain now, from zero to ten?"
+    """The live check-in's question (the `checkin` setting)."""
+    pain_noted: str = "Pain {rating}. Noted."
+    """Its answer said back; {rating} in words."""
+    pain_again: str = "Sorry, I did not catch that. Your pain, from zero to ten?"
+    pain_not_noted: str = "Nothing noted."
     units: tuple[str, str, str, str] = ("second", "seconds", "minute", "minutes")
     one: str = "one"
     """The word for 1 before a unit ("one minute", "eine Minute")."""
@@ -326,6 +334,11 @@ TABLES: dict[str, Phrases] = {
         between="Noch einmal.",
         release="Und lösen.",
         finish="Gut gemacht. Das war {title}.",
+        log_reminder="Wie stark sind die Schmerzen jetzt, von null bis zehn? Notieren Sie es.",
+        pain_question="Wie stark sind die Schmerzen jetzt, von null bis zehn?",
+        pain_noted="Schmerz {rating}. Notiert.",
+        pain_again="Wie bitte? Die Schmerzen, von null bis zehn?",
+        pain_not_noted="Nichts notiert.",
         units=("Sekunde", "Sekunden", "Minute", "Minuten"),
         one="eine",
         left="linke",
@@ -351,6 +364,11 @@ TABLES: dict[str, Phrases] = {
         between="Otra vez.",
         release="Y suelta.",
         finish="Muy bien. Has terminado {title}.",
+        log_reminder="¿Cuánto dolor tienes ahora, de cero a diez? Anótalo en tu registro.",
+        pain_question="¿Cuánto dolor tienes ahora, de cero a diez?",
+        pain_noted="Dolor {rating}. Anotado.",
+        pain_again="Perdona, no lo he entendido. ¿Tu dolor, de cero a diez?",
+        pain_not_noted="No he anotado nada.",
         units=("segundo", "segundos", "minuto", "minutos"),
         one="un",
         left="izquierda",
@@ -374,6 +392,11 @@ TABLES: dict[str, Phrases] = {
         between="Encore une fois.",
         release="Et relâchez.",
         finish="Bravo. C'est la fin de {title}.",
+        log_reminder="Quelle est votre douleur, de zéro à dix ? Notez-la dans votre journal.",
+        pain_question="Quelle est votre douleur maintenant, de zéro à dix ?",
+        pain_noted="Douleur {rating}. C'est noté.",
+        pain_again="Pardon, je n'ai pas compris. Votre douleur, de zéro à dix ?",
+        pain_not_noted="Rien de noté.",
         units=("seconde", "secondes", "minute", "minutes"),
         one="une",
         left="gauche",
@@ -399,6 +422,7 @@ OVERRIDABLE: dict[str, set[str]] = {
     "between": set(),
     "release": set(),
     "finish": {"title"},
+    "log_reminder": set(),
 }
 """Phrases a routine may replace, and the placeholders each may use."""
 

@@ -49,6 +49,7 @@ Kind: TypeAlias = Literal[
     "rest",
     "next",
     "finish",
+    "reminder",
     "chime",
     "flow",
     "count",
@@ -336,6 +337,8 @@ class _Builder:
             else:
                 self.exercise(number, step)
         self.say("finish", self.phrases.finish_text(r.title), None)
+        if r.log_reminder:
+            self.say("reminder", self.phrases.log_reminder, None)
         total_ms = self.last_end_ms + self.pacing.tail_ms
         chapters = tuple(
             Chapter(

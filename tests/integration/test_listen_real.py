@@ -9,6 +9,7 @@ and from the recording of its output sink.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import subprocess
@@ -93,6 +94,19 @@ def env(pulse: PulseServer, tmp_path_factory: pytest.TempPathFactory) -> Env:
     return Env(pulse, root, root / "cache")
 
 
+NO_CHECKIN = ("--checkin", "off")
+"""These plays are about commands: no pain check-in at the end (it has its own tests,
+test_checkin_real.py), and no reminder of it in the timeline."""
+
+
+def shown(env: Env, routine: Path) -> dict[str, Any]:
+    """`show --json` as these plays play it (and their lines synthesized)."""
+    done = env.run("show", routine, "--json", "--cache-dir", env.cache, *NO_CHECKIN)
+    assert done.returncode == 0, done.stderr
+    timeline: dict[str, Any] = json.loads(done.stdout)
+    return timeline
+
+
 def spoken(env: Env, words: str) -> Path:
     path = env.root / f"{words.replace(' ', '_')}.wav"
     if not path.exists():
@@ -162,7 +176,7 @@ def listening_in_a_hold(
     """A play that listens, gone quiet in the hold: a command spoken now is heard while
     the coach is off the air."""
     quiet_ms = quiet_before_the_hold(timeline)
-    play = env.start_play(routine, "--listen", "--debug")
+    play = env.start_play(routine, "--listen", "--debug", *NO_CHECKIN)
     err = Stderr(play)
     try:
         assert err.until("voice: listening", READY_TIMEOUT_S), str(play)
@@ -175,7 +189,7 @@ def listening_in_a_hold(
 
 def test_spoken_pause_and_go_on_pause_and_resume(env: Env, mic: Microphone) -> None:
     routine = env.routine("hold", HOLD_ROUTINE)
-    timeline = env.show(routine)
+    timeline = shown(env, routine)
     with env.pulse.recorder(env.root / "pause.raw") as rec:
         play, err = listening_in_a_hold(env, routine, timeline, rec)
         try:
@@ -201,7 +215,7 @@ def test_spoken_pause_and_go_on_pause_and_resume(env: Env, mic: Microphone) -> N
 
 def test_coach_stop_ends_it_the_way_q_does(env: Env, mic: Microphone) -> None:
     routine = env.routine("hold", HOLD_ROUTINE)
-    timeline = env.show(routine)
+    timeline = shown(env, routine)
     with env.pulse.recorder(env.root / "stop.raw") as rec:
         play, err = listening_in_a_hold(env, routine, timeline, rec)
         try:
@@ -221,10 +235,10 @@ def test_its_own_voice_leaking_into_the_microphone_changes_nothing(
     env: Env, mic: Microphone
 ) -> None:
     routine = env.routine("leaky", LEAKY_ROUTINE)
-    timeline = env.show(routine)
+    timeline = shown(env, routine)
     mic.leak(env.pulse.sink, volume_db=-6)
     with env.pulse.recorder(env.root / "leak.raw") as rec:
-        play = env.start_play(routine, "--listen", "--debug")
+        play = env.start_play(routine, "--listen", "--debug", *NO_CHECKIN)
         try:
             code = play.wait(timeout=timeline["total_ms"] / 1000 + 30)
         finally:

@@ -761,3 +761,53 @@ def test_studio_without_the_key_and_with_bad_values(
             assert history.sessions() == []
         errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
         assert errors == []
+
+
+def test_the_page_logs_a_pain_rating_and_a_note(
+    browser: DevTools,
+    tmp_path: Path,
+    fake_engine: type[FakeEngine],
+    cache_dir: Path,
+    private_user_dirs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """I did this, with the pain now and a note: a bad rating is refused in the
+    command line's words and nothing is written; a good one is recorded with the note."""
+    monkeypatch.setattr(speech, "default_engine", lambda language=None: DefaultEngine("fake", "t"))
+    root = tmp_path / "exports"
+    with studio(browser, root, monkeypatch) as server:
+        browser.call("Page.navigate", url=server.key_url)
+        browser.wait_until("location.search === '' && document.readyState === 'complete'")
+        browser.wait_until("document.querySelectorAll('button.pick').length > 0")
+        browser.evaluate(
+            "document.querySelector('button.pick[data-name=\"sciatica-relief\"]').click()"
+        )
+        browser.wait_until("!!document.querySelector('#log-pain')")
+        assert unlabelled(browser) == []
+        type_in = (
+            "(() => { const i = document.getElementById('%s'); i.value = %s;"
+            " i.dispatchEvent(new Event('input', {bubbles: true})); })()"
+        )
+        browser.evaluate(type_in % ("log-pain", "'12'"))
+        browser.evaluate("document.getElementById('done').click()")
+        browser.wait_until("document.getElementById('tune-error').textContent !== ''")
+        assert browser.evaluate("document.getElementById('tune-error').textContent") == (
+            "pain: a pain rating must be a whole number from 0 to 10, got 12"
+        )
+        with History.open() as history:
+            assert history.sessions() == []
+
+        browser.evaluate(type_in % ("log-pain", "'3'"))
+        browser.evaluate(type_in % ("log-note", "'easier than last week'"))
+        browser.evaluate("document.getElementById('done').click()")
+        browser.wait_until(
+            "document.getElementById('studio-status').textContent.startsWith('Logged')"
+        )
+        assert "Pain 3." in browser.evaluate("document.getElementById('studio-status').textContent")
+        assert browser.evaluate("document.getElementById('tune-error').textContent") == ""
+        with History.open() as history:
+            (session,) = history.sessions()
+        assert (session.routine, session.source) == ("sciatica-relief", "log")
+        assert (session.pain_after, session.note) == (3, "easier than last week")
+        errors = [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+        assert errors == []

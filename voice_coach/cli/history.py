@@ -14,6 +14,7 @@ from .common import RoutineArg, progress_bar, progress_callback, reported, say, 
 from .options import with_settings
 
 if TYPE_CHECKING:
+    from ..history import Session
     from ..settings.words import Choices
 
 
@@ -87,6 +88,22 @@ def history(
         print_adherence(h)
 
 
+PainOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--pain", metavar="0-10", help="Your pain just after it, from 0 (none) to 10 (the worst)."
+    ),
+]
+PainBeforeOption = Annotated[
+    Optional[str],
+    typer.Option("--pain-before", metavar="0-10", help="Your pain just before it, 0 to 10."),
+]
+NoteOption = Annotated[
+    Optional[str],
+    typer.Option("--note", help="A note of your own, at most 500 characters."),
+]
+
+
 @app.command()
 @with_settings
 def log(
@@ -101,23 +118,28 @@ def log(
             "--minutes", min=0.1, help="How long it took (default: the routine's length)."
         ),
     ] = None,
+    pain: PainOption = None,
+    pain_before: PainBeforeOption = None,
+    note_text: NoteOption = None,
     *,
     choices: Choices,
 ) -> None:
     """Record a session done away from the computer (with an exported MP3).
 
-    Use the same settings options as for the export, so progression follows.
+    Use the same settings options as for the export, so progression follows. --pain
+    and --pain-before rate your pain from 0 to 10; `voice-coach amend` corrects them.
 
-    Example: voice-coach log sciatica-relief --hold 45 --date 2026-11-20
+    Example: voice-coach log sciatica-relief --pain 3 --pain-before 4 --note "easier today"
     """
     from datetime import UTC, datetime
 
     from ..history import History
     from ..plan import make_plan
-    from ..practice import ended_at, log_done, parse_day
+    from ..practice import check_answers, ended_at, log_done, parse_day
     from ..prepare import prepare_plan
 
     with reported():
+        answers = check_answers(pain_before, pain, note_text, words=True)
         day = None if on is None else parse_day(on)
         p = make_plan(routine, choices)
         if minutes is None:
@@ -127,8 +149,51 @@ def log(
         else:
             length_s = minutes * 60
         with History.open() as history:
-            session = log_done(p, length_s, ended_at(day, datetime.now(UTC)), history)
+            session = log_done(p, length_s, ended_at(day, datetime.now(UTC)), history, answers)
         say(
             f"logged {p.original.title}: {length_s / 60:.0f} min on "
-            f"{session.ended_at.astimezone().date().isoformat()}"
+            f"{session.ended_at.astimezone().date().isoformat()}{_rated(session)}"
+            f" (session {session.id})"
         )
+
+
+def _rated(session: Session) -> str:
+    """ ", pain 4 before, 2 after" for what the session holds; "" for no rating."""
+    parts = []
+    if session.pain_before is not None:
+        parts.append(f"{session.pain_before} before")
+    if session.pain_after is not None:
+        parts.append(f"{session.pain_after} after")
+    return f", pain {', '.join(parts)}" if parts else ""
+
+
+@app.command()
+def amend(
+    session_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="SESSION",
+            help="The session's number (`voice-coach history --json` shows each id), or last.",
+            show_default=False,
+        ),
+    ],
+    pain: PainOption = None,
+    pain_before: PainBeforeOption = None,
+    note_text: NoteOption = None,
+) -> None:
+    """Correct a recorded session's pain ratings or note (played or logged).
+
+    Example: voice-coach amend last --pain 2
+    """
+    from ..history import History
+    from ..practice import amend as amend_session
+    from ..practice import check_answers, parse_session_id
+
+    with reported():
+        answers = check_answers(pain_before, pain, note_text, words=True)
+        wanted = parse_session_id(session_id)
+        with History.open() as history:
+            session = amend_session(history, wanted, answers)
+        when = session.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        note = f', note "{session.note}"' if session.note else ""
+        say(f"session {session.id} ({session.routine_title}, {when}){_rated(session)}{note}")

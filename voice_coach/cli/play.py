@@ -63,7 +63,9 @@ def play(
     + / - lengthen or shorten the current hold by 5 s, q quit. Ctrl+C also stops;
     `--resume` continues from the step you stopped in. With `--listen`, say
     "coach pause", "coach go on", "coach next", "coach stop"... Media keys and headset
-    buttons work through MPRIS on Linux.
+    buttons work through MPRIS on Linux. When the coach asks how your pain is (the
+    checkin setting: after the last step by default), answer with a digit (1 then 0
+    for ten; Enter skips) or by voice ("four", "no pain").
 
     With no routine, plays the one your plan has due now (see `voice-coach plan`).
 
@@ -127,13 +129,21 @@ def play(
             on_status=show_status,
             controls=hands.controls,
             on_ready=ready,
+            answerable=hands.can_answer,
         )
     if live:
         sys.stderr.write("\r\x1b[2K")
     for warning in played.warnings:
         warn(warning)
-    if played.result.finished:
-        say(f"finished {played.plan.routine.title}")
+    result = played.result
+    rated = [
+        f"{n} {when}"
+        for n, when in ((result.pain_before, "before"), (result.pain_after, "after"))
+        if n is not None
+    ]
+    noted = f" (pain {', '.join(rated)})" if rated else ""
+    if result.finished:
+        say(f"finished {played.plan.routine.title}{noted}")
         return
     say(
         f"stopped in step {played.stopped_in_step}; continue with: "

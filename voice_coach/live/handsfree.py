@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .keys import keyboard
+from .keys import keyboard, keys_on
 from .listen import Listener
 from .player import status_line
 from .remote import Controls, Remote, combined
@@ -22,6 +22,11 @@ class HandsFree:
     controls: Controls
     listener: Listener | None
     """The voice, when listening was asked for."""
+
+    @property
+    def can_answer(self) -> bool:
+        """Whether the coach can take an answer (a pain rating): keys or the voice."""
+        return keys_on() or self.listener is not None
 
     def status_line(self, status: Status) -> str:
         """The one-line display, with what the voice heard last."""

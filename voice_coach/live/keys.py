@@ -8,10 +8,15 @@ import os
 import select
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+from .checkin import Keys
 from .session import Command
+
+if TYPE_CHECKING:
+    from .remote import Remote
 
 KEYS: dict[bytes, Command] = {
     b" ": Command.PAUSE,
@@ -43,13 +48,19 @@ def parse_keys(data: bytes) -> list[Command]:
     return out
 
 
+def keys_on() -> bool:
+    """Whether `keyboard` reads keys: stdin is a terminal."""
+    return sys.stdin.isatty()
+
+
 @contextmanager
-def keyboard(on_command: Callable[[Command], None]) -> Iterator[bool]:
-    """Read single keys from a terminal stdin in a thread; yields whether it does.
+def keyboard(remote: Remote) -> Iterator[bool]:
+    """Read single keys from a terminal stdin in a thread; yields whether it does. While
+    the coach asks for a pain rating, the keys are its answer (`Remote.desk`).
 
     With stdin not a terminal (a pipe, CI), controls are off and playback runs through.
     """
-    if not sys.stdin.isatty():
+    if not keys_on():
         yield False
         return
     import termios
@@ -70,10 +81,13 @@ def keyboard(on_command: Callable[[Command], None]) -> Iterator[bool]:
                 data = b""
             if not data:
                 return  # the terminal went away: no more keys, playback goes on
+            if remote.desk.hand_in(Keys(data)):
+                continue
             for command in parse_keys(data):
-                on_command(command)
+                remote(command)
 
     tty.setcbreak(fd)  # one key at a time, no echo; Ctrl+C still interrupts
+    remote.desk.can_take("keys")
     thread = threading.Thread(target=loop, name="voice-coach-keys", daemon=True)
     thread.start()
     try:

@@ -16,18 +16,21 @@ that voice control does not obey the coach's own words.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..audio.clip import Clip
+from ..phrases import Phrases
 from ..routine.model import Routine
 from ..speech.cache import SpeechCache
 from ..timefmt import clock
-from ..timeline import Pacing, spoken_texts
+from ..timeline import Pacing, routine_phrases, spoken_texts
+from .checkin import CheckIn, CheckIns, ask, checkin_texts
 from .remote import Airtime, Controls, Remote, no_controls
-from .session import LiveSession, Status
+from .session import Command, LiveSession, Status
 from .stream import LATENCY_S, SAMPLE_RATE, Output, Source
 
 WAIT_WORTH_SAYING_MS = 100
@@ -36,9 +39,13 @@ FIRST_FILL_WAIT_S = 0.5
 """Longest wait for a new stream's first callback before loading the other lines."""
 TONE_WAIT_S = 2.0
 """Longest wait for the start tone's stream to play out (it takes about 0.5 s)."""
+END_WAIT_S = 5.0
+"""Longest wait for the stream to play out after the routine and its check-in."""
 
 
 def status_line(st: Status) -> str:
+    if st.note:
+        return st.note
     state = "paused" if st.paused else ("waiting for speech" if st.waiting else "playing")
     step = f"step {st.step}/{st.steps} {st.step_name}" if st.step else st.step_name
     parts = [state, step]
@@ -69,6 +76,9 @@ class PlayResult:
     """Silence the listener heard in underruns."""
     caught_up_ms: int = 0
     """How much of it was made up by shortening pauses."""
+    pain_before: int | None = None
+    pain_after: int | None = None
+    """The pain ratings (0-10) the coach was given, if it asked and had an answer."""
 
     def underrun_note(self) -> str | None:
         """A one-line account of underruns for the listener, if there were any."""
@@ -132,9 +142,11 @@ class _Synthesizer(threading.Thread):
 class _SessionSource:
     """The session as the output stream's `Source`."""
 
-    def __init__(self, session: LiveSession, airtime: Airtime) -> None:
+    def __init__(self, session: LiveSession, airtime: Airtime, hold_at_end: bool = False) -> None:
         self.session = session
         self.airtime = airtime
+        self.hold_at_end = hold_at_end
+        """Go on (in silence) after the routine's end: the coach is to ask something."""
 
     def read(self, frames: int) -> bytes:
         from_ms = self.session.position_ms
@@ -146,7 +158,7 @@ class _SessionSource:
 
     @property
     def finished(self) -> bool:
-        return self.session.finished
+        return self.session.finished and not self.hold_at_end
 
 
 def new_session(
@@ -180,32 +192,60 @@ def play(
     on_status: Callable[[Status], None] | None = None,
     controls: Controls = no_controls,
     tone: Output | None = None,
+    checkins: CheckIns = CheckIns(),
 ) -> PlayResult:
     """Play `routine` until it ends, is quit, or Ctrl+C, on a stream `open_stream` opens
     (at SAMPLE_RATE) once the first line is ready and `tone`, the start tone's stream,
-    has played out. Every stream is closed on return."""
+    has played out. Every stream is closed on return. The coach asks for a pain rating
+    where `checkins` says, if a control can answer (keys on a terminal, the voice):
+    before, the routine waits for it; after, the stream goes on until it is answered."""
+    phrases = routine_phrases(routine)[0]
     try:
         session, texts = new_session(routine, cache, SAMPLE_RATE, start_step, pacing)
+        if checkins.before:
+            session.handle(Command.PAUSE)  # held at its start until the answer
         if tone is not None and tone.started.wait(TONE_WAIT_S):
             tone.done.wait(max(0.0, min(TONE_WAIT_S, tone.heard_by() - time.monotonic())))
     finally:
         if tone is not None:
             tone.close()
-    synth = _Synthesizer(cache, texts[1:], session)
+    # Before: the check-in's lines first (the routine waits for the answer anyway).
+    # After: made during the last step (`_warm`), not while the routine's lines load.
+    asked = checkin_texts(phrases) if checkins.before else []
+    synth = _Synthesizer(cache, [*asked, *texts[1:]], session)
+    warmed: threading.Thread | None = None
     airtime = Airtime(SAMPLE_RATE, LATENCY_S)
     interrupted = False
     output: Output | None = None
+    pain: dict[str, int | None] = {}
     try:
-        output = open_stream(_SessionSource(session, airtime))
+        source = _SessionSource(session, airtime, hold_at_end=checkins.after)
+        output = open_stream(source)
         # The rest loads once the device holds the first cue, so as not to delay it.
         output.started.wait(FIRST_FILL_WAIT_S)
         synth.start()
-        with controls(Remote(session, airtime, cache.clip, cache.root)):
+        remote = Remote(session, airtime, cache.clip, cache.root)
+        with controls(remote):
+            answerable = bool(remote.desk.ways)
+            source.hold_at_end = checkins.after and answerable
+            if checkins.before:
+                if answerable:
+                    pain["before"] = _ask(remote, phrases, on_status)
+                if not session.quit_requested:
+                    session.handle(Command.PAUSE)  # on with the routine
             while not output.done.wait(0.2):
                 if synth.error is not None:
                     raise synth.error
                 if on_status is not None:
                     on_status(session.status())
+                if source.hold_at_end and session.finished:
+                    break
+                if source.hold_at_end and warmed is None and _in_last_step(session):
+                    warmed = _warm(cache, checkin_texts(phrases))
+            if source.hold_at_end and not session.quit_requested:
+                pain["after"] = _ask(remote, phrases, on_status)
+            source.hold_at_end = False
+            output.done.wait(END_WAIT_S)  # what the coach said back plays out
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -228,4 +268,41 @@ def play(
         lost_ms=output.lost.reported * 1000 // rate,
         caught_up_ms=session.caught_up_frames * 1000 // rate,
         waited_ms=session.waited_frames * 1000 // rate,
+        pain_before=pain.get("before"),
+        pain_after=pain.get("after"),
     )
+
+
+def _in_last_step(session: LiveSession) -> bool:
+    return session.current_step() >= len(session.routine.steps)
+
+
+def _warm(cache: SpeechCache, texts: list[str]) -> threading.Thread:
+    """Synthesize `texts` into the cache in the background (a failure shows when said)."""
+
+    def run() -> None:
+        for text in texts:
+            try:
+                cache.clip(text)
+            except Exception:  # said (and reported) when it is needed
+                return
+
+    thread = threading.Thread(target=run, name="voice-coach-checkin", daemon=True)
+    thread.start()
+    return thread
+
+
+def _ask(
+    remote: Remote, phrases: Phrases, on_status: Callable[[Status], None] | None
+) -> int | None:
+    """Ask for a pain rating over the live stream and wait for the answer (or for
+    nothing, `ANSWER_WAIT_S`); "stop" then quits the routine."""
+
+    def show(note: str) -> None:
+        if on_status is not None:
+            on_status(dataclasses.replace(remote.status(), note=note))
+
+    asked = ask(CheckIn(phrases), remote.desk, remote.say, lambda: not remote.airtime.busy(), show)
+    if asked.stop and not remote.session.finished:
+        remote.handle(Command.QUIT)
+    return asked.rating

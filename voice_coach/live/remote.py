@@ -24,6 +24,7 @@ import numpy.typing as npt
 from ..audio.clip import Clip, resample
 from ..routine.model import Routine
 from ..timeline import Event, routine_phrases, spoken_texts
+from .checkin import Desk
 from .session import Command, LiveSession, Status
 
 ACK_HZ = 1175.0
@@ -113,6 +114,13 @@ class Airtime:
                 self._sent.popleft()
         return block
 
+    def busy(self) -> bool:
+        """Short sounds still to mix in, or anything loud still in the device."""
+        with self._lock:
+            pending = bool(self._overlay)
+        now = self._clock()
+        return pending or bool(self.sounding(now, now, 0.0))
+
     def sounding(self, start_s: float, end_s: float, tail_s: float) -> list[Sent]:
         """The loud blocks heard at some time in [start_s, end_s] (clock times), counting
         each as heard from its hand-over to `latency_s` + `tail_s` after its end."""
@@ -144,6 +152,8 @@ class Remote:
         """Where a source may keep files (the cover MPRIS shows)."""
         self._lock = threading.Lock()
         self._all_texts: tuple[str, ...] | None = None
+        self.desk = Desk()
+        """Where keys and voice hand in a pain rating while the coach asks for one."""
 
     @property
     def routine(self) -> Routine:

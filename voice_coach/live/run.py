@@ -6,6 +6,7 @@ What `voice-coach play` does between parsing its options and printing the outcom
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,8 +15,10 @@ from ..audio.bed import check_files
 from ..errors import VoiceCoachError
 from ..plan import Plan, make_plan
 from ..prepare import speech_cache
+from ..settings.layers import checkin_when
 from ..settings.words import Choices
 from ..speech import fallback_note
+from .checkin import CheckIns
 from .devices import Speaker
 from .player import PlayResult, play
 from .positions import clear_position, load_position, save_position
@@ -67,11 +70,14 @@ def play_routine(
     on_status: Callable[[Status], None] | None = None,
     controls: Controls = no_controls,
     on_ready: Callable[[], None] = lambda: None,
+    answerable: bool = False,
 ) -> Played:
     """Plan routine `name`, play it on `speaker` (or raise the error that kept it from
-    opening: a bad routine is reported before a missing device), and record it.
-    `on_ready` is called just before the routine starts. Every stream is closed on
-    return."""
+    opening: a bad routine is reported before a missing device), and record it with the
+    pain ratings the coach asked for (the `checkin` setting), when `answerable` (keys on
+    a terminal, or the voice): then the coach asks instead of reminding the listener to
+    log it at the end. `on_ready` is called just before the routine starts. Every
+    stream is closed on return."""
     try:
         plan = make_plan(name, choices)
         if isinstance(speaker, VoiceCoachError):
@@ -87,24 +93,29 @@ def play_routine(
         if not isinstance(speaker, VoiceCoachError):
             speaker.tone.close()
         raise
+    checkins = CheckIns.of(checkin_when(plan.layers)) if answerable else CheckIns()
+    routine = plan.routine
+    if checkins.any:
+        routine = dataclasses.replace(routine, log_reminder=False)  # asked, not reminded
     on_ready()
     started = datetime.now(UTC)
     result = play(
-        plan.routine,
+        routine,
         cache,
         speaker.stream,
         first,
         on_status=on_status,
         controls=controls,
         tone=speaker.tone,
+        checkins=checkins,
     )
     ended = datetime.now(UTC)
-    routine = plan.routine
     steps_done = len(routine.steps) if result.finished else max(0, result.step - 1)
     warnings = [w for w in (result.underrun_note(), result.waiting_note()) if w]
-    from ..practice import record_played  # the history (SQLite): needed only now
+    from ..practice import Answers, record_played  # the history (SQLite): needed only now
 
-    trouble = record_played(plan, started, ended, steps_done, result.finished)
+    answers = Answers(result.pain_before, result.pain_after)
+    _id, trouble = record_played(plan, started, ended, steps_done, result.finished, None, answers)
     if trouble:
         warnings.append(trouble)
     if result.finished:

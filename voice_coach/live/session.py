@@ -89,6 +89,8 @@ class Status:
     finished: bool
     hold_kind: str = "hold"
     """What `hold_left_ms` is the rest of: "hold", "flow" or "count"."""
+    note: str = ""
+    """What the coach is asking, shown instead of the rest (the pain check-in)."""
 
 
 Speak = Callable[[str], Clip]

@@ -293,6 +293,9 @@ class Routine:
     bed_levels: BedLevels = BedLevels()
     build_up: bool = True
     """Whether its `progression` applies (a script may ship one turned off)."""
+    log_reminder: bool = False
+    """End by reminding the listener to log how their pain is (the `checkin` setting,
+    for recordings: `play` asks instead, when it can take the answer)."""
     slug: str = "routine"
     """Short name used for file names: the script's file stem."""
     source: str = "<memory>"

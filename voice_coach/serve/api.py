@@ -10,7 +10,8 @@
 | POST /api/exports | `{"routine", "settings", "format"?, "bitrate"?}`: a render (202) |
 | GET /api/exports/ID | `{"state", "progress", "url", ...}` |
 | GET /api/history | streak, minutes per week, recent sessions (`history --json`) |
-| POST /api/history | `{"routine", "minutes"?, "date"?, "settings"?}`: a session, as `log` |
+| POST /api/history | `{"routine", "minutes"?, "date"?, "settings"?, ANSWERS}`: as `log` |
+| PATCH /api/history/ID | `{ANSWERS}`: its pain ratings or note corrected, as `amend` |
 | PUT /api/profile/routines/NAME | `{"settings"}`: its profile section, as `settings --save` |
 | GET /api/history/chart.svg | minutes and average pain per week, as an SVG (no script, no font) |
 | GET /api/progressions | every routine with a progression: on or off, and where it stands |
@@ -23,6 +24,7 @@
 | POST /api/routines?file=FILE&name=NAME | the body a routine file (ours, or any `import` reads): |
 | | written into the routines folder when valid (201), else its problems by line (400) |
 
+ANSWERS are `"pain"?, "pain_before"?, "note"?`: ratings 0-10 and up to 500 characters.
 SETTINGS and "settings" use the command line's option names and values
 (`hold=45&hold=Knee%20hug=60`, `{"hold": ["Knee hug=60"]}`: see `choices`). Errors are
 `{"error": "...", "field": "..."}` with a 4xx status (`field` is null when the error is
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote
 
 from ..errors import (
@@ -56,6 +58,9 @@ from .choices import choices_from_json, choices_from_query, field_of
 from .keys import write_refusal
 from .renders import MAX_WAITING, Busy, Render, RenderQueue
 from .scan import read_media
+
+if TYPE_CHECKING:
+    from ..practice import Answers
 
 MAX_BODY_BYTES = 16 * 1024
 """Settings are a few hundred bytes; anything much larger is not a request of ours."""
@@ -256,10 +261,12 @@ class Api:
                 return {"GET": Api.render_status}
             case ["history"]:
                 return {"GET": Api.history, "POST": Api.record}
-            case ["profile", "routines", _]:
-                return {"PUT": Api.save}
             case ["history", "chart.svg"]:
                 return {"GET": Api.history_chart}
+            case ["history", _]:
+                return {"PATCH": Api.amend}
+            case ["profile", "routines", _]:
+                return {"PUT": Api.save}
             case ["progressions"]:
                 return {"GET": Api.progressions}
             case ["plans"]:
@@ -406,7 +413,8 @@ class Api:
         from ..practice import ended_at, log_done, parse_day
         from ..prepare import prepare_plan
 
-        body = _body(request, ("routine", "minutes", "date", "settings"))
+        body = _body(request, ("routine", "minutes", "date", "settings", *ANSWERS))
+        answers = _answers(body)
         name = _text(body, "routine")
         minutes = body.get("minutes")
         if minutes is not None and (
@@ -431,9 +439,25 @@ class Api:
             length_s = minutes * 60
         now = datetime.now(UTC)
         with History.open() as h:
-            session = log_done(plan, length_s, ended_at(day, now), h)
+            session = log_done(plan, length_s, ended_at(day, now), h, answers)
             summary = summary_json(h, now.date())
         return json_reply(HTTPStatus.CREATED, {"session": session.to_json(), "history": summary})
+
+    def amend(self, request: Request, parts: list[str]) -> Reply:
+        from ..history import History
+        from ..practice import amend
+
+        if not parts[1].isdigit() or int(parts[1]) < 1:
+            raise ApiError(HTTPStatus.NOT_FOUND, f"no session {parts[1]!r}", "id")
+        answers = _answers(_body(request, ANSWERS))
+        with History.open() as h:
+            if h.session(int(parts[1])) is None:
+                raise ApiError(HTTPStatus.NOT_FOUND, f"no session {parts[1]}", "id")
+            try:
+                session = amend(h, int(parts[1]), answers)
+            except ValidationError as exc:
+                raise ApiError(HTTPStatus.BAD_REQUEST, exc.problems[0].message) from None
+        return json_reply(HTTPStatus.OK, {"session": session.to_json()})
 
     def save(self, request: Request, parts: list[str]) -> Reply:
         from ..plan import make_plan
@@ -702,6 +726,25 @@ def _body(request: Request, allowed: tuple[str, ...] | None) -> dict[str, Any]:
                     key,
                 )
     return data
+
+
+ANSWERS = ("pain", "pain_before", "note")
+"""What a person says of a session, as `POST /api/history` and `PATCH` name it."""
+
+
+def _answers(body: Mapping[str, Any]) -> Answers:
+    """The ratings and note in `body`, checked as the command line checks them (the same
+    words); a bad one is a 400 naming its field."""
+    from ..practice import api_name, check_answers
+
+    try:
+        return check_answers(
+            body.get("pain_before"), body.get("pain"), body.get("note"), named=api_name
+        )
+    except ValidationError as exc:
+        first = exc.problems[0]
+        text = "; ".join(str(p) for p in exc.problems)
+        raise ApiError(HTTPStatus.BAD_REQUEST, text, first.source) from None
 
 
 def _text(body: Mapping[str, Any], key: str) -> str:

@@ -302,8 +302,9 @@ def resolve(routine: Routine, layers: Sequence[Layer], stage: Stage = Stage(1)) 
         )
         shown = f"{min(stage.number, ramp.stages)} of {ramp.stages}"
         progression_rows.append(SettingValue("stage", shown, stage_from))
+    reminded = dataclasses.replace(bedded, log_reminder=checkin_when(layers) != "off")
     return Resolved(
-        routine=bedded,
+        routine=reminded,
         settings=(*_global_settings(layers), *progression_rows, *bed_settings, *step_settings),
         label="-".join([*ramp_labels, *(part for part, _, _ in described)]),
         summary=", ".join([*ramp_words, *(words for _, words, _ in described)]),
@@ -617,6 +618,13 @@ def _merged_voice(
             if getattr(v, f.name) is not None:
                 sources[f.name] = source
     return voice, sources
+
+
+def checkin_when(layers: Sequence[Layer]) -> str:
+    """When `play` asks for a pain rating, by the `checkin` setting: "after", "before",
+    "both" or "off" (the highest layer's, else the table's default)."""
+    value, _ = _top(layers, "checkin")
+    return str(setting("checkin").default if value is None else value)
 
 
 def merged_overrides(layers: Sequence[Layer]) -> Overrides:

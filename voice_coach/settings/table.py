@@ -707,6 +707,16 @@ SETTINGS: tuple[Setting, ...] = (
         group="voice",
         examples=(0.9,),
     ),
+    Setting(
+        "checkin",
+        Choice(("after", "before", "both", "off")),
+        "When `play` asks how your pain is, from 0 to 10 (after the last step, before the "
+        "first, both, or off); an export ends by reminding you to log it, unless off",
+        default="after",
+        label="checkin-{value}",
+        words="pain check-in {value}",
+        examples=("both",),
+    ),
 )
 """Every setting, in the order they are listed and shown."""
 

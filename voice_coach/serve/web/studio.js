@@ -333,6 +333,7 @@
         ),
         detail.voice.note ? h("p", { class: "meta" }, detail.voice.note) : null,
       ),
+      logAnswers(),
       h("p", { id: "tune-error", class: "error", role: "alert" }),
       // Make stays in reach while the fields scroll by (it sticks to the screen's foot).
       h(
@@ -692,12 +693,45 @@
     status("Back to the script and your saved settings.");
   }
 
+  // What "I did this" records beside the session: the pain now (0-10) and a note, both optional.
+  function logAnswers() {
+    return h(
+      "fieldset",
+      { id: "log-answers" },
+      h("legend", {}, "How did it go?"),
+      h(
+        "div",
+        { class: "fields" },
+        h(
+          "p",
+          { class: "field" },
+          h("label", { for: "log-pain" }, "Pain now, 0 (none) to 10"),
+          h("input", { id: "log-pain", type: "number", inputmode: "numeric", min: 0, max: 10, step: 1 }),
+        ),
+        h("p", { class: "field" }, h("label", { for: "log-note" }, "Note"), h("textarea", { id: "log-note", maxlength: 500, rows: 2 })),
+      ),
+    );
+  }
+
+  function answers() {
+    const given = {};
+    const pain = panel.querySelector("#log-pain");
+    if (pain.value.trim() !== "") given.pain = Number(pain.value);
+    else if (pain.validity.badInput) given.pain = "not a number";
+    const note = panel.querySelector("#log-note").value.trim();
+    if (note) given.note = note;
+    return given;
+  }
+
   async function logDone() {
     actionError(null);
     try {
       const minutes = Math.round((current.detail.total_ms / 60000) * 10) / 10;
-      const done = await api("POST", "/api/history", { routine: current.name, minutes, settings: pageSettings() });
-      status(`Logged: ${current.detail.title}, ${minutes} min. ${streak(done.history.streak_days)}.`);
+      const given = answers();
+      const done = await api("POST", "/api/history", { routine: current.name, minutes, settings: pageSettings(), ...given });
+      const pain = done.session.pain_after === null ? "" : ` Pain ${done.session.pain_after}.`;
+      showError(null);
+      status(`Logged: ${current.detail.title}, ${minutes} min.${pain} ${streak(done.history.streak_days)}.`);
       showHistory(done.history);
     } catch (error) {
       actionError(error);

@@ -1,0 +1,308 @@
+"""Spoken answers to the pain check-in (`play --listen`, the `checkin` setting): ratings
+zero to ten heard right, never wrong, and fast; the coach's own question never taken
+for an answer.
+
+    .venv/bin/python -m benchmarks.bench_checkin            # measure (~4 min on 2 cores)
+    .venv/bin/python -m benchmarks.bench_checkin --tune     # the answer model's weight
+
+No sound server and no real time: the audio is made as benchmarks/bench_listen.py
+makes it (espeak-ng, room noise 30 dB under the voice, 16 kHz), cut by the listener's
+own `Utterances` and decoded by the recognizer `play` runs (`RecognizerProcess`, its own
+process, below the player's priority), through `judge_answer` as `play` judges it.
+
+1. Answers: "zero" to "ten" and "no pain" by espeak-ng voices and variants the
+   recognizer was not tuned on (neither its commands, benchmarks/tune_listen.py, nor
+   this answer model, --tune), at 170 and 120 words a minute. An answer heard as
+   unclear (or not at all) is said again, as the coach asks again once: a second
+   rendition with other noise. Latency: from the end of the speech to the rating,
+   the voice activity detector's wait (audio time) plus the decoding (wall time, IPC
+   included) plus one microphone block. Target: >= 95 % recorded as the right number
+   within 1.5 s, none recorded as a wrong number.
+2. The echo: the coach's own lines (the question, asking again, "Pain N. Noted.") in
+   the default voice, into the microphone at -6 dB after 50-300 ms (device, room),
+   with noise. Judged as `play` does while the coach is on the air (the blocks it
+   sent, on the clock): target 0 ratings recorded. Beside it, without that gate, what
+   the answer model alone makes of them (no target: the gate is the guarantee).
+
+Exit code 1 if a target fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from benchmarks.bench_listen import RATE, SPEECH_DBFS, Piper, at_level, espeak, room_noise, trimmed
+from benchmarks.tune_listen import TUNING_VOICES as COMMAND_TUNING_VOICES
+from voice_coach.live import listen
+from voice_coach.live.checkin import UNCLEAR, Spoken, checkin_texts, rating_in
+
+MEASURING_VOICES = (
+    "en-gb",
+    "en-gb-scotland",
+    "en-029",
+    "en-gb-x-rp",
+    "en-us-nyc",
+    "en-us+f3",
+    "en-gb+f5",
+    "en-us+m7",
+    "en-us+klatt4",
+    "en-029+f5",
+)
+TUNING_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb-x-gbclan+f1", "en-gb-x-gbcwmd+m6")
+"""The answer model's weight was chosen on these (a part of the commands' tuning set)."""
+assert not set(MEASURING_VOICES) & (set(TUNING_VOICES) | set(COMMAND_TUNING_VOICES)), (
+    "measure on voices the recognizer was not tuned on"
+)
+RATES_WPM = {"normal": 170, "slow": 120}
+NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+ANSWERS = (*((word, n) for n, word in enumerate(NUMBERS)), ("no pain", 0))
+WITHIN_S = 1.5
+RIGHT_TARGET = 0.95
+MIC_BLOCK_S = listen.BLOCK_S
+ECHO_DB = -6.0
+ECHO_DELAYS_S = (0.05, 0.15, 0.3)
+DEVICE_BLOCK_S = 0.05
+"""The player hands the device 50 ms blocks (what `Airtime` records)."""
+
+
+@dataclass
+class Heard:
+    answer: object
+    """A rating, `UNCLEAR`, or None (nothing heard)."""
+    text: str
+    latency_s: float
+
+
+def decide(
+    speech: npt.NDArray[np.float64], recognizer: listen.Recognizer, rng: np.random.Generator
+) -> Heard:
+    """`speech` alone in room noise, cut and judged as `play` does with nothing on the
+    air: the first utterance's rating, transcript and latency."""
+    lead, tail = RATE, 2 * RATE
+    feed = room_noise(lead + speech.size + tail, rng)
+    feed[lead : lead + speech.size] += at_level(speech, SPEECH_DBFS)
+    pcm = np.clip(np.round(feed), -32768, 32767).astype("<i2").tobytes()
+    cutter = listen.Utterances()
+    block = int(MIC_BLOCK_S * RATE) * 2
+    for i in range(0, len(pcm), block):
+        at_s = (i + block) / 2 / RATE
+        for u in cutter.feed(pcm[i : i + block], at_s):
+            if u.too_long:
+                continue
+            started = time.perf_counter()
+            text = listen.hear_answer(recognizer, u.pcm)
+            decode_s = time.perf_counter() - started
+            answer = rating_in(text)
+            if answer is None:
+                continue
+            return Heard(answer, text, (at_s - u.end_s) + decode_s + MIC_BLOCK_S)
+    return Heard(None, "", 0.0)
+
+
+@functools.cache
+def spoken(voice: str, wpm: int, text: str) -> npt.NDArray[np.float64]:
+    return trimmed(espeak(voice, wpm, text))
+
+
+@dataclass
+class Trial:
+    voice: str
+    rate: str
+    said: str
+    expected: int
+    first: Heard
+    second: Heard | None
+
+    @property
+    def recorded(self) -> Heard | None:
+        """What the coach records: the first answer, or after asking again the second."""
+        if self.first.answer not in (None, UNCLEAR):
+            return self.first
+        if self.second is not None and self.second.answer not in (None, UNCLEAR):
+            return self.second
+        return None
+
+    @property
+    def right(self) -> bool:
+        got = self.recorded
+        return got is not None and got.answer == self.expected and got.latency_s <= WITHIN_S
+
+    @property
+    def wrong(self) -> bool:
+        got = self.recorded
+        return got is not None and got.answer != self.expected
+
+
+def answers(voices: tuple[str, ...], recognizer: listen.Recognizer, seed: int) -> list[Trial]:
+    rng = np.random.default_rng(seed)
+    trials = []
+    for voice in voices:
+        for rate, wpm in RATES_WPM.items():
+            for said, expected in ANSWERS:
+                speech = spoken(voice, wpm, said)
+                first = decide(speech, recognizer, rng)
+                again = first.answer in (None, UNCLEAR)
+                second = decide(speech, recognizer, rng) if again else None
+                trials.append(Trial(voice, rate, said, expected, first, second))
+    return trials
+
+
+def report_answers(trials: list[Trial]) -> bool:
+    def share(ts: list[Trial]) -> str:
+        ok = sum(t.right for t in ts)
+        return f"{ok}/{len(ts)} ({100 * ok / max(1, len(ts)):.0f} %)"
+
+    print(f"\n(1) answers recorded as the right number within {WITHIN_S} s")
+    for voice in dict.fromkeys(t.voice for t in trials):
+        rows = [t for t in trials if t.voice == voice]
+        by_rate = "  ".join(f"{r}: {share([t for t in rows if t.rate == r])}" for r in RATES_WPM)
+        print(f"  espeak-ng {voice:16} {share(rows):>14}   {by_rate}")
+    for said, _ in ANSWERS:
+        rows = [t for t in trials if t.said == said]
+        missed = [f"{t.voice} {t.rate}: {t.first.text!r}" for t in rows if not t.right]
+        print(
+            f"  {said:8} {share(rows):>14}" + (f"   missed: {'; '.join(missed)}" if missed else "")
+        )
+    wrong = [t for t in trials if t.wrong]
+    asked_again = sum(t.second is not None for t in trials)
+    print(
+        f"  all: {share(trials)}; asked again {asked_again}; "
+        f"left unrecorded {sum(t.recorded is None for t in trials)}; wrong number {len(wrong)}"
+    )
+    for t in wrong:
+        got = t.recorded
+        assert got is not None
+        print(f"    wrong: {t.said!r} -> {got.answer} ({got.text!r}) [{t.voice} {t.rate}]")
+    latencies = sorted(t.recorded.latency_s for t in trials if t.recorded is not None)
+    if latencies:
+        p = np.percentile(latencies, [50, 90, 99])
+        print(
+            f"  latency, end of speech to the rating: median {p[0]:.2f} s, p90 {p[1]:.2f} s, "
+            f"p99 {p[2]:.2f} s, max {latencies[-1]:.2f} s"
+        )
+    right = sum(t.right for t in trials) / max(1, len(trials))
+    passed = right >= RIGHT_TARGET and not wrong
+    print(
+        f"  target >= {RIGHT_TARGET:.0%} right within {WITHIN_S} s and 0 wrong: "
+        f"{'PASS' if passed else 'FAIL'}"
+    )
+    return passed
+
+
+# -- (2) the echo ---------------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def echo(recognizer: listen.Recognizer, voice: object) -> bool:
+    """The coach's check-in lines leaking into the microphone, judged with the gate
+    (as `play`) and without it (the answer model alone)."""
+    from voice_coach.live.remote import Airtime, Remote
+    from voice_coach.live.session import LiveSession
+    from voice_coach.phrases import ENGLISH
+    from voice_coach.routine.model import Exercise, Routine
+
+    rng = np.random.default_rng(21)
+    lines = checkin_texts(ENGLISH)
+    gated_ratings, ungated = 0, []
+    utterances = 0
+    for text in lines:
+        said = voice(170, text)  # type: ignore[operator]
+        for delay_s in ECHO_DELAYS_S:
+            clock = _Clock()
+            airtime = Airtime(RATE, 0.2, clock=clock)
+            routine = Routine(title="Echo", steps=(Exercise(name="Reach", hold_s=5),))
+            remote = Remote(LiveSession(routine, RATE), airtime, lambda _t: None, Path("."))  # type: ignore[arg-type, return-value]
+            lead = RATE
+            out = np.zeros(lead + said.size + 3 * RATE)
+            out[lead : lead + said.size] = at_level(said, SPEECH_DBFS)
+            # What the player sent: 50 ms blocks on the clock, the line marked as said.
+            block = int(DEVICE_BLOCK_S * RATE)
+            for i in range(0, out.size, block):
+                clock.now = i / RATE
+                airtime.mix(np.clip(out[i : i + block], -32768, 32767).astype("<i2"), 0, 0)
+            # What the microphone heard: the same, later and quieter, in noise.
+            shift = int(delay_s * RATE)
+            mic = room_noise(out.size + shift, rng)
+            mic[shift:] += out * 10 ** (ECHO_DB / 20)
+            pcm = np.clip(np.round(mic), -32768, 32767).astype("<i2").tobytes()
+            cutter = listen.Utterances()
+            step = int(MIC_BLOCK_S * RATE) * 2
+            for i in range(0, len(pcm), step):
+                clock.now = (i + step) / 2 / RATE
+                for u in cutter.feed(pcm[i : i + step], clock.now):
+                    utterances += 1
+                    handed, _reason, _ = listen.judge_answer(u, recognizer, remote)
+                    gated_ratings += isinstance(handed, Spoken) and handed.answer is not UNCLEAR
+                    if not u.too_long:
+                        answer = rating_in(listen.hear_answer(recognizer, u.pcm))
+                        if answer is not None and answer is not UNCLEAR:
+                            ungated.append(f"{text!r} +{delay_s:g} s -> {answer}")
+    print(f"\n(2) the coach's own check-in lines in the microphone at {ECHO_DB:g} dB")
+    print(f"  {len(lines)} lines x {len(ECHO_DELAYS_S)} delays: {utterances} utterances")
+    print(f"  ratings recorded (as play judges, the gate on): {gated_ratings} (target 0)")
+    print(f"  without the gate, the answer model alone took {len(ungated)} as a rating")
+    for line in ungated:
+        print(f"    {line}")
+    passed = gated_ratings == 0
+    print(f"  target 0: {'PASS' if passed else 'FAIL'}")
+    return passed
+
+
+def tune() -> None:
+    """The answer model's weight on the tuning voices: right, wrong and asked again."""
+    from voice_coach.plan import load
+    from voice_coach.timeline import spoken_texts
+
+    texts = spoken_texts(load("sciatica-relief"))
+    for weight in (5, 20, 40, 100):
+        listen.ANSWER_WEIGHT = weight  # read when the model is built
+        recognizer = listen.SphinxRecognizer(texts)
+        trials = answers(TUNING_VOICES, recognizer, seed=7)
+        right = sum(t.right for t in trials)
+        print(
+            f"weight {weight}: right {right}/{len(trials)}, wrong {sum(t.wrong for t in trials)}, "
+            f"asked again {sum(t.second is not None for t in trials)}",
+            flush=True,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tune", action="store_true", help="choose the answer model's weight")
+    args = parser.parse_args(argv)
+    if args.tune:
+        tune()
+        return 0
+    from voice_coach.plan import load
+    from voice_coach.timeline import spoken_texts
+
+    recognizer = listen.RecognizerProcess(spoken_texts(load("sciatica-relief")))
+    try:
+        trials = answers(MEASURING_VOICES, recognizer, seed=11)
+        passed = report_answers(trials)
+        piper = Piper()
+        voice = piper.say if piper.available else (lambda r, t: espeak("en-us", r, t))
+        print(f"\n(2) the coach's voice: {'piper' if piper.available else 'espeak-ng en-us'}")
+        passed &= echo(recognizer, voice)
+    finally:
+        recognizer.close()
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,425 @@
+"""The pain check-in in `play`: transcripts to ratings, the question and its answer as a
+state machine on a fake clock, keys and voice handing answers in, and the player asking
+before and after the routine on a fake device.
+
+The real recognizer on a real (virtual) microphone: integration/test_listen_real.py.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_RATE
+from test_listen import Played, utterance_now
+from test_player import ROUTINE, FakeDevice, cache, onsets
+
+from voice_coach.live.checkin import (
+    ANSWER_WAIT_S,
+    TEN_WINDOW_S,
+    UNCLEAR,
+    CheckIn,
+    CheckIns,
+    Desk,
+    Keys,
+    Spoken,
+    Stop,
+    ask,
+    checkin_texts,
+    rating_in,
+)
+from voice_coach.live.listen import (
+    Hearing,
+    Listener,
+    agreed,
+    answer_model_text,
+    judge_answer,
+)
+from voice_coach.live.player import PlayResult, play
+from voice_coach.live.remote import Remote
+from voice_coach.live.session import Status
+from voice_coach.live.stream import Output, Source
+from voice_coach.phrases import ENGLISH
+
+QUESTION = "How is your pain now, from zero to ten?"
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [
+        ("four", 4),
+        ("zero", 0),
+        ("ten", 10),
+        ("no pain", 0),
+        ("it's about three", 3),
+        ("my pain is seven", 7),
+        ("four out of ten", 4),
+        ("eight(2)", 8),
+        ("<s> six </s>", 6),
+        ("four five", UNCLEAR),
+        ("how is your pain now from zero to ten", UNCLEAR),
+        ("the weather is nice", UNCLEAR),
+        ("coach_pause", UNCLEAR),
+        ("", None),
+        ("[NOISE]", None),
+    ],
+)
+def test_a_transcript_is_one_rating_unclear_or_nothing(text: str, rating: object) -> None:
+    assert rating_in(text) == rating
+
+
+def test_the_setting_says_when_to_ask() -> None:
+    assert CheckIns.of("after") == CheckIns(before=False, after=True)
+    assert CheckIns.of("before") == CheckIns(before=True, after=False)
+    assert CheckIns.of("both") == CheckIns(before=True, after=True)
+    assert not CheckIns.of("off").any
+
+
+# -- the state machine ------------------------------------------------------------------
+
+
+def test_one_digit_is_the_rating_and_is_said_back() -> None:
+    machine = CheckIn(ENGLISH)
+    assert machine.start(0.0) == [QUESTION]
+    assert machine.keys(b"3", 2.0) == ["Pain three. Noted."]
+    assert (machine.done, machine.rating, machine.why) == (True, 3, "answered")
+    assert machine.keys(b"5", 2.5) == [] and machine.rating == 3
+
+
+def test_one_then_zero_within_the_window_is_ten() -> None:
+    machine = CheckIn(ENGLISH)
+    machine.start(0.0)
+    assert machine.keys(b"1", 1.0) == [] and not machine.done
+    assert "1…" in machine.note(1.2)
+    assert machine.tick(1.0 + TEN_WINDOW_S - 0.1) == []
+    assert machine.keys(b"0", 1.0 + TEN_WINDOW_S - 0.05) == ["Pain ten. Noted."]
+    assert machine.rating == 10
+    both = CheckIn(ENGLISH)
+    both.start(0.0)
+    assert both.keys(b"10", 1.0) == ["Pain ten. Noted."]
+
+
+def test_one_alone_is_one_after_the_window_or_at_enter() -> None:
+    machine = CheckIn(ENGLISH)
+    machine.start(0.0)
+    machine.keys(b"1", 1.0)
+    assert machine.tick(1.0 + TEN_WINDOW_S) == ["Pain one. Noted."] and machine.rating == 1
+    entered = CheckIn(ENGLISH)
+    entered.start(0.0)
+    assert entered.keys(b"1\r", 1.0) == ["Pain one. Noted."] and entered.rating == 1
+
+
+def test_enter_skips_q_stops_and_other_keys_do_nothing() -> None:
+    skipped = CheckIn(ENGLISH)
+    skipped.start(0.0)
+    assert skipped.keys(b" x\x1b[C", 1.0) == [] and not skipped.done
+    assert skipped.keys(b"\n", 1.0) == []
+    assert (skipped.done, skipped.rating, skipped.why, skipped.stop) == (
+        True,
+        None,
+        "skipped",
+        False,
+    )
+    stopped = CheckIn(ENGLISH)
+    stopped.start(0.0)
+    stopped.keys(b"q", 1.0)
+    assert (stopped.done, stopped.rating, stopped.stop) == (True, None, True)
+
+
+def test_no_answer_in_time_records_nothing_and_says_nothing() -> None:
+    machine = CheckIn(ENGLISH)
+    machine.start(10.0)
+    assert machine.tick(10.0 + ANSWER_WAIT_S - 0.1) == [] and not machine.done
+    assert "15 s" in machine.note(10.0)
+    assert machine.tick(10.0 + ANSWER_WAIT_S) == []
+    assert (machine.done, machine.rating, machine.why) == (True, None, "no answer")
+
+
+def test_a_spoken_rating_is_taken_and_an_unclear_one_asked_again_once() -> None:
+    spoken = CheckIn(ENGLISH)
+    spoken.start(0.0)
+    assert spoken.heard(4, 3.0) == ["Pain four. Noted."] and spoken.rating == 4
+    unclear = CheckIn(ENGLISH)
+    unclear.start(0.0)
+    again = unclear.heard(UNCLEAR, 10.0)
+    assert again == ["Sorry, I did not catch that. Your pain, from zero to ten?"]
+    assert unclear.tick(10.0 + ANSWER_WAIT_S - 0.1) == [] and not unclear.done  # waits anew
+    assert unclear.heard(UNCLEAR, 12.0) == ["Nothing noted."]
+    assert (unclear.done, unclear.rating, unclear.why) == (True, None, "unclear")
+    mended = CheckIn(ENGLISH)
+    mended.start(0.0)
+    mended.heard(UNCLEAR, 1.0)
+    assert mended.heard(0, 2.0) == ["Pain zero. Noted."] and mended.rating == 0
+
+
+def test_every_line_a_check_in_says_is_listed_for_synthesis() -> None:
+    texts = checkin_texts(ENGLISH)
+    assert QUESTION in texts and "Pain ten. Noted." in texts and "Nothing noted." in texts
+    assert len(texts) == len(set(texts)) == 14
+
+
+# -- asking: the desk and the loop --------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self, step_s: float = 0.1) -> None:
+        self.now, self.step_s = 0.0, step_s
+
+    def __call__(self) -> float:
+        self.now += self.step_s
+        return self.now
+
+
+def test_answers_are_taken_only_while_a_question_is_open() -> None:
+    desk = Desk()
+    assert not desk.hand_in(Keys(b"4")) and desk.take(0.0) is None
+    desk.open()
+    assert desk.is_open and desk.hand_in(Keys(b"4"))
+    assert desk.take(0.0) == Keys(b"4")
+    desk.close()
+    assert not desk.hand_in(Spoken(4, "four"))
+
+
+def test_ask_says_the_question_takes_the_answer_and_waits_until_it_is_said() -> None:
+    desk = Desk()
+    said: list[str] = []
+    notes: list[str] = []
+    sounding = iter([True, True, False])
+
+    def say(line: str) -> None:
+        said.append(line)
+        if line == QUESTION:
+            desk.hand_in(Spoken(6, "six"))
+
+    asked = ask(CheckIn(ENGLISH), desk, say, lambda: not next(sounding), notes.append, FakeClock())
+    assert (asked.rating, asked.stop, asked.why) == (6, False, "answered")
+    assert said == [QUESTION, "Pain six. Noted."] and notes[-1] == "pain noted: 6"
+    assert not desk.is_open and next(sounding, None) is None  # waited until it was heard
+
+
+def test_ask_gives_up_after_the_wait_and_stop_stops() -> None:
+    desk = Desk()
+    asked = ask(CheckIn(ENGLISH), desk, lambda _l: None, lambda: True, clock=FakeClock(1.0))
+    assert (asked.rating, asked.why) == (None, "no answer")
+    stopping = Desk()
+    asked = ask(
+        CheckIn(ENGLISH),
+        stopping,
+        lambda line: stopping.hand_in(Stop()) and None,
+        lambda: True,
+        clock=FakeClock(),
+    )
+    assert (asked.rating, asked.stop, asked.why) == (None, True, "stopped")
+
+
+# -- the voice: judging an answer against the coach's own sound ----------------------
+
+
+class AnswerRecognizer:
+    """Hears what it is told to, with an answer model; records which model it used."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.used: list[str] = []
+
+    def hear(self, pcm: bytes, strict: bool) -> Hearing:
+        self.used.append("strict" if strict else "normal")
+        return Hearing(self.text, None)
+
+    def hear_answer(self, pcm: bytes) -> str:
+        self.used.append("answer")
+        return self.text
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_answer_in_silence_is_handed_in_through_the_answer_model() -> None:
+    played = Played()
+    recognizer = AnswerRecognizer("four")
+    played.clock.now += 5.0  # nothing sounded for a while
+    handed, reason, text = judge_answer(utterance_now(played), recognizer, played.remote)
+    assert (handed, reason, text) == (Spoken(4, "four"), "rating 4", "four")
+    assert recognizer.used == ["answer"]
+
+
+def test_the_coachs_own_question_in_the_microphone_never_answers() -> None:
+    played = Played()
+    played.remote.say(QUESTION)  # says "zero" and "ten"
+    played.play_ms(300)
+    for heard_as in ("zero", "ten", "how is your pain now from zero to ten"):
+        recognizer = AnswerRecognizer(heard_as)
+        handed, reason, _ = judge_answer(utterance_now(played, 0.2), recognizer, played.remote)
+        assert (handed, reason) == (None, "the coach's own words")
+        assert recognizer.used == []  # not even decoded
+
+
+def test_coach_stop_stops_other_commands_are_not_answers() -> None:
+    played = Played()
+    played.clock.now += 5.0
+    handed, _, _ = judge_answer(
+        utterance_now(played), AnswerRecognizer("coach_stop"), played.remote
+    )
+    assert handed == Stop()
+    handed, reason, _ = judge_answer(
+        utterance_now(played), AnswerRecognizer("coach_next"), played.remote
+    )
+    assert (handed, reason) == (None, "a command, not an answer")
+    handed, reason, _ = judge_answer(
+        utterance_now(played), AnswerRecognizer("four five"), played.remote
+    )
+    assert (handed, reason) == (Spoken(UNCLEAR, "four five"), "unclear")
+
+
+def test_the_answer_model_holds_the_ratings_a_few_words_and_stop_only() -> None:
+    lines = answer_model_text(weight=3).splitlines()
+    assert lines.count("four") == 3 and lines.count("no pain") == 3
+    assert "coach_stop" in lines and "coach_next" not in lines
+    assert "pain" in lines and "going" not in lines  # none of the commands' everyday words
+
+
+@pytest.mark.parametrize(
+    ("heard", "check", "rating"),
+    [
+        ("four", "four", 4),
+        ("it's about four", "about four", 4),
+        ("four", "five", UNCLEAR),
+        ("ten one", "seven", UNCLEAR),
+        ("coach_stop", "four", UNCLEAR),
+        ("", "four", None),
+    ],
+)
+def test_a_rating_counts_only_if_the_grammar_hears_it_too(
+    heard: str, check: str, rating: object
+) -> None:
+    assert rating_in(agreed(heard, check)) == rating
+
+
+def test_the_listener_hands_answers_in_only_while_the_coach_asks() -> None:
+    played = Played()
+    blocks: list[Callable[[bytes, float], None]] = []
+
+    @contextmanager
+    def microphone(on_block: Callable[[bytes, float], None]) -> Iterator[None]:
+        blocks.append(on_block)
+        yield
+
+    listener = Listener(lambda _l: None, lambda _t: AnswerRecognizer("four"), microphone)
+    with listener(played.remote) as on:
+        assert on and played.remote.desk.ways == {"voice"}
+    # Deciding, as the worker does, on utterances while a question is open.
+    played.clock.now += 5.0
+    played.remote.desk.open()
+    listener._answer(utterance_now(played), AnswerRecognizer("four"), played.remote)
+    assert played.remote.desk.take(0.0) == Spoken(4, "four")
+    assert listener.answers[-1].verdict.reason == "rating 4"
+
+
+# -- the player: asking before and after on a fake device ---------------------------------
+
+
+def answering(keys: bytes, log: list[str] | None = None) -> Callable[[Remote], object]:
+    """Controls that can answer (as the keys on a terminal) and type `keys` once the
+    coach asks."""
+
+    @contextmanager
+    def controls(remote: Remote) -> Iterator[bool]:
+        remote.desk.can_take("keys")
+        stop = threading.Event()
+
+        def asked() -> bool:
+            """The question has sounded and played out, and the routine is ready to go
+            on without waiting for its lines (on a fake device that runs free, a wait
+            would shift every cue after it)."""
+            sent = remote.airtime.sounding(0.0, time.monotonic(), 0.0)
+            said = any(s.said == QUESTION for s in sent) and not remote.airtime.busy()
+            return said and remote.session.complete
+
+        def typist() -> None:
+            while not stop.is_set():
+                if remote.desk.is_open and asked() and remote.desk.hand_in(Keys(keys)):
+                    if log is not None:
+                        log.append(f"typed at {remote.session.position_ms} ms")
+                    return
+                stop.wait(0.005)
+
+        thread = threading.Thread(target=typist, daemon=True)
+        thread.start()
+        try:
+            yield True
+        finally:
+            stop.set()
+            thread.join(1)
+
+    return controls
+
+
+def run_with(
+    tmp_path: Path, checkins: CheckIns, controls: object
+) -> tuple[PlayResult, FakeDevice, list[Status]]:
+    device = FakeDevice(gated=True)
+    statuses: list[Status] = []
+
+    def open_stream(source: Source) -> Output:
+        return Output(device, source, SAMPLE_RATE, clock=device.clock)
+
+    def status(st: Status) -> None:
+        statuses.append(st)
+        if st.total_ms is not None or st.note:
+            device.gate.set()
+
+    result = play(
+        ROUTINE,
+        cache(tmp_path),
+        open_stream,
+        on_status=status,
+        controls=controls,  # type: ignore[arg-type]
+        checkins=checkins,
+    )
+    return result, device, statuses
+
+
+def test_after_the_routine_the_coach_asks_and_the_answer_is_kept(tmp_path: Path) -> None:
+    result, device, statuses = run_with(tmp_path, CheckIns(after=True), answering(b"4"))
+    assert result.finished and result.pain_after == 4 and result.pain_before is None
+    assert any(s.note.startswith("pain now, 0-10?") for s in statuses)
+    plain, plain_device, _ = run_with(tmp_path, CheckIns(), answering(b"4"))
+    assert plain.pain_after is None
+    heard, routine = onsets(device.samples()), onsets(plain_device.samples())
+    # The routine as without a check-in, then the question and the answer said back.
+    assert heard[: len(routine)] == routine and len(heard) == len(routine) + 2
+    question = len(ENGLISH.pain_question.split()) * 100 * SAMPLE_RATE // 1000
+    assert heard[-1] - heard[-2] >= question
+
+
+def test_before_the_routine_it_waits_for_the_answer(tmp_path: Path) -> None:
+    log: list[str] = []
+    result, device, _ = run_with(tmp_path, CheckIns(before=True), answering(b"10", log))
+    assert result.finished and result.pain_before == 10 and result.pain_after is None
+    assert log == ["typed at 500 ms"]  # the routine had not moved from its start
+    _, plain_device, _ = run_with(tmp_path, CheckIns(), answering(b"4"))
+    heard, routine = onsets(device.samples()), onsets(plain_device.samples())
+    assert len(heard) == len(routine) + 2
+    shift = heard[2] - routine[0]
+    assert [h - shift for h in heard[2:]] == routine
+
+
+def test_q_while_asked_before_stops_the_routine(tmp_path: Path) -> None:
+    result, _, _ = run_with(tmp_path, CheckIns(before=True, after=True), answering(b"q"))
+    assert not result.finished and result.pain_before is None and result.pain_after is None
+
+
+def test_with_nothing_to_answer_with_the_coach_does_not_ask(tmp_path: Path) -> None:
+    @contextmanager
+    def mute(_remote: Remote) -> Iterator[bool]:
+        yield True  # on (media keys, say), but no way to give a number
+
+    result, device, statuses = run_with(tmp_path, CheckIns(before=True, after=True), mute)
+    assert result.finished and result.pain_before is None and result.pain_after is None
+    assert not any(s.note for s in statuses)
+    _, plain_device, _ = run_with(tmp_path, CheckIns(), mute)
+    assert onsets(device.samples()) == onsets(plain_device.samples())
