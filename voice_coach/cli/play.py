@@ -55,8 +55,8 @@ def play(
     Keys (no Enter needed): space pause/resume, n or → next step, b or ← back,
     + / - lengthen or shorten the current hold by 5 s, q quit. Ctrl+C also stops;
     `--resume` continues from the step you stopped in. With `--listen`, say
-    "coach pause", "coach go on", "coach next", "coach stop"... Media keys and headset
-    buttons work through MPRIS on Linux.
+    "coach pause", "coach go on", "coach next", "coach stop" (or "stop, stop")... Media
+    keys and headset buttons work through MPRIS on Linux.
 
     Example: voice-coach play sciatica-relief --resume --listen
     """
