@@ -7,7 +7,12 @@ Run from the project root (everything plays in real time):
     .venv/bin/python -m benchmarks.bench_listen --part commands   # (1) ~9 min
     .venv/bin/python -m benchmarks.bench_listen --part echo       # (2) ~65 min
     .venv/bin/python -m benchmarks.bench_listen --part speech     # (3) ~11 min
-    .venv/bin/python -m benchmarks.bench_listen                   # all three
+    .venv/bin/python -m benchmarks.bench_listen --part stop       # (4) ~17 min
+    .venv/bin/python -m benchmarks.bench_listen                   # all four
+
+    # (4) beside the code before a change, on the same audio in the same run:
+    git worktree add --detach /tmp/before HEAD~1
+    .venv/bin/python -m benchmarks.bench_listen --part stop --before /tmp/before
 
 A private PulseAudio server (tests/integration/pulse.py) with a virtual microphone:
 a second null sink whose monitor is the default source.
@@ -28,11 +33,21 @@ a second null sink whose monitor is the default source.
    recorded, onsets against `show --json`; target p99 <= 20 ms).
 3. Unrelated speech: 10 minutes of the GPL-3 text read by the same voices, with
    noise, no wake word. Target: 0 actions.
+4. Stop, the command that must not be missed: every voice says "coach stop", and
+   "stop" twice ("stop stop", "stop, stop"), at 120 and 170 wpm, four pitches and
+   two levels (piper: four rates), into the microphone as in (1). Target: >= 98 %
+   stopped within 1.0 s for every voice, for "coach stop" and for "stop" twice.
+   With `--before DIR`, a second listener on the same microphone runs the
+   recognizer of the checkout in DIR (at the same niceness) on the same audio.
+
+The voices: espeak-ng en-gb, en-gb-scotland, en-029, en-gb-x-rp, en-us-nyc, en-us+f3,
+en-us+m7, en-us+klatt4 and the female variants en-gb+f2, en-gb-scotland+f3,
+en-029+f4, en-us-nyc+f5; piper joe.
 
 Tuning (the weights, pronunciations and OTHER_WORDS_MAX in
 voice_coach/live/listen.py) used other voices: en-us, en-us+m3, en-us+f2, en-us+m1,
 en-us+f4, en-us+klatt2, en-us+klatt6, en-us+croak, en-gb-x-gbclan, en-gb-x-gbclan+f1,
-en-gb-x-gbcwmd, en-gb-x-gbcwmd+m6 at 100-200 wpm and pitch 35-65, and other text
+en-gb-x-gbcwmd, en-gb-x-gbcwmd+m6 at 100-200 wpm and pitch 30-75, and other text
 (the Apache-2.0 license, the routines' lines), decoded offline. Exit code 1 if a
 target fails.
 """
@@ -49,7 +64,7 @@ import threading
 import time
 import wave
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +97,11 @@ ESPEAK_VOICES = (
     "en-us+f3",
     "en-us+m7",
     "en-us+klatt4",
+    # female variants of the other accents
+    "en-gb+f2",
+    "en-gb-scotland+f3",
+    "en-029+f4",
+    "en-us-nyc+f5",
 )
 RATES_WPM = {"normal": 170, "slow": 120}
 SPEECH_MINUTES = 10.0
@@ -226,11 +246,12 @@ def lag_of(sent: npt.NDArray[np.float64], heard: npt.NDArray[np.float64]) -> int
 
 
 @contextmanager
-def listening(routine_name: str) -> Iterator[list[object]]:
+def listening(routine_name: str, make_recognizer: object = None) -> Iterator[list[object]]:
     """The listener as `play` runs it, on the default microphone, acting on a session
-    that never plays (so nothing is on the air); yields its decisions as they come."""
+    that never plays (so nothing is on the air); yields its decisions as they come.
+    `make_recognizer`: another recognizer than `play`'s (the code before a change)."""
     from voice_coach.audio.clip import Clip
-    from voice_coach.live.listen import Listener
+    from voice_coach.live.listen import Listener, RecognizerProcess
     from voice_coach.live.remote import Airtime, Remote
     from voice_coach.live.session import LiveSession
     from voice_coach.live.stream import LATENCY_S, SAMPLE_RATE
@@ -244,7 +265,7 @@ def listening(routine_name: str) -> Iterator[list[object]]:
     session = LiveSession(routine, SAMPLE_RATE, speak=silent)
     remote = Remote(session, Airtime(SAMPLE_RATE, LATENCY_S), silent, Path(tempfile.gettempdir()))
     problems: list[str] = []
-    listener = Listener(problems.append)
+    listener = Listener(problems.append, make_recognizer or RecognizerProcess)  # type: ignore[arg-type]
     with listener(remote) as on:
         deadline = time.monotonic() + 60
         while not listener.listening:
@@ -351,6 +372,182 @@ def report_commands(trials: list[Trial]) -> bool:
         )
     passed = ok >= ACTED_TARGET
     print(f"  target >= {ACTED_TARGET:.0%} within {ACT_WITHIN_S} s: {'PASS' if passed else 'FAIL'}")
+    return passed
+
+
+# -- (4) stop -------------------------------------------------------------------------
+
+STOP_SAID = ("coach stop", "stop stop", "stop, stop")
+""""coach stop", and a plain "stop" said twice, run together or with a comma's pause."""
+STOP_TARGET = 0.98
+STOP_RATES_WPM = (120, 170)
+STOP_PITCHES = (30, 45, 60, 75)
+STOP_PIPER_RATES_WPM = (110, 130, 150, 170)
+STOP_LEVELS_DBFS = (-26.0, -14.0)
+"""Each take at a level 6 dB under and over the other parts' (the noise stays)."""
+STOP_GAP_S = 1.5
+
+
+class Before:
+    """The recognizer of another checkout (`--before DIR`, e.g. a `git worktree` of the
+    commit before a change), in a process of its own as `play` runs it: the same audio,
+    the same run, the code before and after."""
+
+    def __init__(self, source: Path, routine_texts: Sequence[str]) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve_before, args=(child, str(source), list(routine_texts)), daemon=True
+        )
+        self._process.start()
+        child.close()
+        problem = self._conn.recv()
+        if problem is not None:
+            raise SystemExit(f"the recognizer in {source}: {problem}")
+
+    def hear(self, pcm: bytes, strict: bool) -> object:
+        from voice_coach.live.listen import Hearing, Phrase
+
+        self._conn.send((pcm, strict))
+        text, words = self._conn.recv()
+        phrase = next((p for p in _phrases() if p.words == words), None)
+        assert words is None or isinstance(phrase, Phrase), words
+        return Hearing(text, phrase)
+
+    def close(self) -> None:
+        with suppress(OSError):
+            self._conn.send(None)
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+def _phrases() -> Sequence[object]:
+    from voice_coach.live.listen import PHRASES
+
+    return PHRASES
+
+
+def _serve_before(conn: object, source: str, routine_texts: list[str]) -> None:
+    """The other checkout's recognizer: its own `SphinxRecognizer` and `find_phrase`."""
+    sys.path.insert(0, source)
+    from voice_coach.live import listen
+
+    with suppress(OSError, AttributeError):
+        os.nice(listen.RECOGNIZER_NICENESS)  # as `play` runs it
+
+    assert listen.__file__.startswith(source), listen.__file__
+    recognizer = listen.SphinxRecognizer(routine_texts)
+    conn.send(None)  # type: ignore[attr-defined]
+    while (request := conn.recv()) is not None:  # type: ignore[attr-defined]
+        hearing = recognizer.hear(*request)
+        conn.send((hearing.text, hearing.phrase.words if hearing.phrase else None))  # type: ignore[attr-defined]
+
+
+def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
+    """Every voice says "coach stop" and "stop stop" at two rates, four pitches and two
+    levels (piper: four rates); the listener (and the one of `before`, on the same
+    microphone at the same time) must stop within 1.0 s."""
+    rng = np.random.default_rng(21)
+    piper = Piper()
+    clips: list[tuple[str, str, npt.NDArray[np.float64]]] = []
+    voices = speakers(piper)
+    for name, say in voices[:2] if quick else voices:
+        if name.startswith("piper"):
+            takes = {s: [say(r, s) for r in STOP_PIPER_RATES_WPM] for s in STOP_SAID}  # type: ignore[operator]
+        else:
+            voice = name.removeprefix("espeak-ng ")
+            takes = {
+                s: [espeak(voice, r, s, p) for r in STOP_RATES_WPM for p in STOP_PITCHES]
+                for s in STOP_SAID
+            }
+        # As many "stop" said twice as "coach stop": half run together, half with a comma.
+        takes["stop stop"] = takes["stop stop"][::2]
+        takes["stop, stop"] = takes["stop, stop"][1::2]
+        for said, speech in takes.items():
+            for take in speech:
+                for level in STOP_LEVELS_DBFS:
+                    clips.append((name, said, at_level(trimmed(take), level)))
+    order = rng.permutation(len(clips))
+    lead = RATE * 2
+    total = lead + sum(c[2].size + int(STOP_GAP_S * RATE) for c in clips)
+    feed = room_noise(total, rng)
+    placed: list[Placed] = []
+    pos = lead
+    for i in order:
+        name, said, speech = clips[i]
+        feed[pos : pos + speech.size] += speech
+        placed.append(Placed(name, said, pos, pos + speech.size))
+        pos += speech.size + int(STOP_GAP_S * RATE)
+    print(f"(4) {len(placed)} stops, {total / RATE / 60:.1f} min of audio", flush=True)
+    from voice_coach.plan import load
+    from voice_coach.timeline import spoken_texts
+
+    texts = spoken_texts(load("sciatica-relief"))
+    with ExitStack() as stack:
+        runs = {}
+        if before is not None:
+            runs["before"] = stack.enter_context(
+                listening("sciatica-relief", lambda _t: Before(before, texts))
+            )
+        runs["now"] = stack.enter_context(listening("sciatica-relief"))
+        reached = stream_into(mic, feed, Path(tempfile.mkdtemp(prefix="bench-listen-")))
+    passed = True
+    for run, heard in runs.items():
+        trials = []
+        for p in placed:
+            start_s, end_s = reached(p.start), reached(p.end)
+            trial = Trial(p.label, "", p.expected or "", end_s)
+            for h in heard:
+                phrase = h.verdict.phrase  # type: ignore[attr-defined]
+                if phrase is None or not (start_s - 0.2 <= h.utterance_end_s <= end_s + STOP_GAP_S):  # type: ignore[attr-defined]
+                    continue
+                trial.acted = phrase.words
+                trial.correct = phrase.action.value == "stop"
+                trial.latency_s = h.at_s - end_s  # type: ignore[attr-defined]
+                break
+            trials.append(trial)
+        passed &= report_stop(run, trials) or run == "before"
+    return passed
+
+
+def report_stop(run: str, trials: list[Trial]) -> bool:
+    def ok(t: Trial) -> bool:
+        return t.correct and (t.latency_s or 9) <= ACT_WITHIN_S
+
+    def share(ts: Sequence[Trial]) -> str:
+        n = sum(ok(t) for t in ts)
+        return f"{n}/{len(ts)} ({100 * n / max(1, len(ts)):.0f} %)"
+
+    print(f"\n(4) {run}: stopped within {ACT_WITHIN_S} s")
+    print(f"  {'voice':26} {'coach stop':>14} {'stop stop':>14} {'stop, stop':>14}")
+    passed = True
+    for speaker in sorted({t.speaker for t in trials}):
+        rows = [t for t in trials if t.speaker == speaker]
+        cells = [share([t for t in rows if t.command == s]) for s in STOP_SAID]
+        print(f"  {speaker:26} " + " ".join(f"{c:>14}" for c in cells))
+        for said in ("coach stop", "stop"):
+            mine = [t for t in rows if t.command.startswith(said)]
+            passed &= sum(ok(t) for t in mine) >= STOP_TARGET * len(mine)
+    wrong = [t for t in trials if t.acted and not t.correct]
+    latencies = sorted(t.latency_s for t in trials if t.correct and t.latency_s is not None)
+    print(f"  all: {share(trials)}; wrong action: {len(wrong)}")
+    for t in wrong:
+        print(f"    {t.command} -> {t.acted} [{t.speaker}]")
+    if latencies:
+        p = np.percentile(latencies, [50, 90, 99])
+        print(
+            f"  latency: median {p[0]:.2f} s, p90 {p[1]:.2f} s, p99 {p[2]:.2f} s, "
+            f"max {latencies[-1]:.2f} s"
+        )
+    late = [t for t in trials if t.correct and (t.latency_s or 0) > ACT_WITHIN_S]
+    print(f"  stopped, but later than {ACT_WITHIN_S} s: {len(late)}")
+    print(
+        f"  target >= {STOP_TARGET:.0%} for every voice (coach stop; stop twice): "
+        f"{'PASS' if passed else 'FAIL'}"
+    )
     return passed
 
 
@@ -543,13 +740,16 @@ def part_echo(pulse: object, mic: object, names: Sequence[str], keep: Path | Non
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", choices=("commands", "echo", "speech"), action="append")
+    parser.add_argument("--part", choices=("commands", "echo", "speech", "stop"), action="append")
     parser.add_argument("--routines", nargs="*", default=[], help="(2): these bundled routines")
     parser.add_argument("--minutes", type=float, default=SPEECH_MINUTES, help="(3) its length")
-    parser.add_argument("--quick", action="store_true", help="(1): fewer voices and commands")
+    parser.add_argument("--quick", action="store_true", help="(1), (4): fewer voices and commands")
+    parser.add_argument(
+        "--before", type=Path, help="(4): also the recognizer of this checkout, same audio"
+    )
     parser.add_argument("--keep", type=Path, help="(2): keep recordings and stderr here")
     args = parser.parse_args(argv)
-    parts = args.part or ["commands", "echo", "speech"]
+    parts = args.part or ["commands", "stop", "echo", "speech"]
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     from tests.integration.pulse import pulse_server, virtual_microphone
@@ -559,6 +759,8 @@ def main(argv: list[str] | None = None) -> int:
         mic = virtual_microphone(pulse)
         if "commands" in parts:
             passed &= part_commands(mic, args.quick)
+        if "stop" in parts:
+            passed &= part_stop(mic, args.before, args.quick)
         if "speech" in parts:
             passed &= part_speech(mic, args.minutes)
         if "echo" in parts:

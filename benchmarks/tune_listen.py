@@ -52,6 +52,9 @@ assert not set(TUNING_VOICES) & set(ESPEAK_VOICES), "tune on voices the benchmar
 RATES_WPM = (100, 130, 170, 200)
 PITCHES = (35, 50, 65)
 RESUME = {"go on", "resume"}
+STOP_RATES_WPM = (100, 120, 150, 170, 200)
+STOP_PITCHES = (30, 45, 60, 75)
+"""For "stop" said twice, the slow rates and high pitches the commands' tuning lacked."""
 
 
 def utterances(speech: npt.NDArray[np.float64], rng: np.random.Generator) -> list[bytes]:
@@ -101,9 +104,18 @@ def main() -> None:
         voice = TUNING_VOICES[n % len(TUNING_VOICES)]
         unrelated += utterances(trimmed(espeak(voice, 170, piece, 50)), rng)
 
+    stops = []
+    for voice in TUNING_VOICES:
+        for rate in STOP_RATES_WPM:
+            for pitch in STOP_PITCHES:
+                for said in ("stop stop", "stop, stop"):
+                    speech = trimmed(espeak(voice, rate, said, pitch))
+                    stops.append((voice, said, utterances(speech, rng)))
+
     recognizer = listen.SphinxRecognizer(spoken_texts(load("sciatica-relief")))
     heard = [(v, r, c, [recognizer.hear(u, False).text for u in us]) for v, r, c, us in commands]
     other = [recognizer.hear(u, False).text for u in unrelated]
+    report_stops(recognizer, heard, stops, other)
     for rule in RULES:
         right = wrong = 0
         per: dict[str, int] = {}
@@ -121,6 +133,37 @@ def main() -> None:
             f"wrong {wrong}; unrelated speech: {false} false of {len(other)} utterances"
         )
         print("    " + "  ".join(f"{c} {n}/{len(heard) // len(COMMANDS)}" for c, n in per.items()))
+
+
+def report_stops(
+    recognizer: listen.SphinxRecognizer,
+    heard: list[tuple[str, int, str, list[str]]],
+    stops: list[tuple[str, str, list[bytes]]],
+    other: list[str],
+) -> None:
+    """Stopping, the command that must not be missed: "coach stop" by voice, "stop stop"
+    and "stop, stop" (two utterances when the pause is long: the listener's halves), and
+    stops made up from the other commands and unrelated speech."""
+
+    def stopped(texts: list[str]) -> bool:
+        if any((p := listen.find_phrase(t)) and p.action is listen.Action.STOP for t in texts):
+            return True
+        return len(texts) == 2 and all(listen.half_of(t) for t in texts)
+
+    said_by = [(v, s, [recognizer.hear(u, False).text for u in us]) for v, s, us in stops]
+    print("stop, per voice: coach stop | stop stop | stop, stop")
+    for voice in TUNING_VOICES:
+        cells = []
+        for rows in (
+            [texts for v, _r, c, texts in heard if v == voice and c == "stop"],
+            [texts for v, s, texts in said_by if v == voice and s == "stop stop"],
+            [texts for v, s, texts in said_by if v == voice and s == "stop, stop"],
+        ):
+            cells.append(f"{sum(map(stopped, rows))}/{len(rows)}")
+        print(f"    {voice:20} " + "  ".join(f"{c:>6}" for c in cells))
+    made_up = [t for _v, _r, c, texts in heard if c != "stop" for t in texts if stopped([t])]
+    false = [t for t in other if stopped([t])]
+    print(f"    stop from other commands: {len(made_up)}; from unrelated speech: {len(false)}")
 
 
 if __name__ == "__main__":

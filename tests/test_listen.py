@@ -26,6 +26,7 @@ from voice_coach.live.listen import (
     Utterance,
     carry_out,
     find_phrase,
+    half_of,
     judge,
     model_text,
     says_word,
@@ -147,8 +148,28 @@ def test_every_command_of_the_issue_is_there_once() -> None:
         "coach shorter",
         "coach stop",
         "coach time",
+        "stop stop",
     ]
     assert len({p.token for p in PHRASES}) == len(PHRASES)
+
+
+def test_stop_said_twice_without_the_wake_word_is_stop() -> None:
+    for text in (
+        "stop_stop",
+        "stop stop",
+        "okay stop stop",
+        "coach_stop coach_stop",
+        "stop_stop(3)",
+    ):
+        phrase = find_phrase(text)
+        assert phrase is not None and phrase.action is Action.STOP, text
+    assert find_phrase("stop") is None, "one plain stop is no command"
+    assert find_phrase("stop at once") is None
+    assert find_phrase("coach_stop coach_next") is None, "commands at odds"
+    assert find_phrase("you stop stop it now") is None, "amid other words"
+    assert half_of("stop") is not None and half_of("stop").action is Action.STOP  # type: ignore[union-attr]
+    assert half_of("still") is half_of("stop"), "how some voices' stop is heard"
+    assert half_of("stop it") is None and half_of("") is None and half_of("coach_stop") is None
 
 
 def test_the_language_model_text_holds_the_routine_words_and_each_command_by_weight() -> None:
@@ -223,6 +244,43 @@ def test_an_answer_the_coach_speaks_is_its_own_words_too() -> None:
     played.remote.say("Time to stop.")
     played.play_ms(200)
     verdict, _ = judge(utterance_now(played, 0.2), FakeRecognizer("coach_time"), played.remote)
+    assert verdict.reason == "the coach's own words"
+
+
+def test_stop_then_stop_in_two_utterances_close_together_is_stop() -> None:
+    played = Played()
+    played.play_until(Phrases().hold)
+    played.play_until_quiet(1500)
+    first = utterance_now(played, 0.4)
+    heard = judge(first, FakeRecognizer("stop"), played.remote)
+    assert heard[0].phrase is None, "one plain stop is no command"
+    played.play_ms(900)  # a pause longer than the voice activity window
+    verdict, _ = judge(
+        utterance_now(played, 0.4), FakeRecognizer("stop"), played.remote, (first, heard[1])
+    )
+    assert verdict.phrase is not None and verdict.phrase.action is Action.STOP
+    played.play_ms(1500)
+    late, _ = judge(
+        utterance_now(played, 0.4), FakeRecognizer("stop"), played.remote, (first, heard[1])
+    )
+    assert late.phrase is None, "too far apart"
+    other, _ = judge(
+        utterance_now(played, 0.4), FakeRecognizer("stop"), played.remote, (first, None)
+    )
+    assert other.phrase is None, "nothing was heard before"
+
+
+def test_the_coach_saying_stop_is_not_stop_stop() -> None:
+    played = Played()
+    played.play_until("Stop at once if it hurts.")
+    verdict, _ = judge(utterance_now(played, 0.5), FakeRecognizer("stop_stop"), played.remote)
+    assert verdict.reason == "the coach's own words"
+    first = utterance_now(played, 0.3)
+    heard = judge(first, FakeRecognizer("stop"), played.remote)[1]
+    played.play_ms(500)
+    verdict, _ = judge(
+        utterance_now(played, 0.3), FakeRecognizer("stop"), played.remote, (first, heard)
+    )
     assert verdict.reason == "the coach's own words"
 
 

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 VOICE = ("en-us", 160)
 """espeak-ng voice and rate of the spoken commands."""
 STOP_WITHIN_S = 2.5
-"""From the end of "coach stop" to the process gone: voice activity ends the
+"""From the end of "coach stop" (or "stop stop") to the process gone: voice activity ends the
 utterance (0.3 s), the recognizer decodes it, then `play` stops as for `q`."""
 READY_TIMEOUT_S = 30
 PAUSE_S = 4.0
@@ -213,13 +213,16 @@ def test_spoken_pause_and_go_on_pause_and_resume(env: Env, mic: Microphone) -> N
     assert played_ms >= expected_ms + (paused_s - 1.0) * 1000, (played_ms, expected_ms, str(play))
 
 
-def test_coach_stop_ends_it_the_way_q_does(env: Env, mic: Microphone) -> None:
+@pytest.mark.parametrize("words", ["coach stop", "stop stop"])
+def test_coach_stop_or_stop_twice_ends_it_the_way_q_does(
+    env: Env, mic: Microphone, words: str
+) -> None:
     routine = env.routine("hold", HOLD_ROUTINE)
     timeline = shown(env, routine)
-    with env.pulse.recorder(env.root / "stop.raw") as rec:
+    with env.pulse.recorder(env.root / f"{words.replace(' ', '_')}.raw") as rec:
         play, err = listening_in_a_hold(env, routine, timeline, rec)
         try:
-            mic.say(spoken(env, "coach stop"))
+            mic.say(spoken(env, words))
             said = time.monotonic()
             code = err.wait(10)
             took = time.monotonic() - said

@@ -62,10 +62,10 @@ def play(
     Keys (no Enter needed): space pause/resume, n or → next step, b or ← back,
     + / - lengthen or shorten the current hold by 5 s, q quit. Ctrl+C also stops;
     `--resume` continues from the step you stopped in. With `--listen`, say
-    "coach pause", "coach go on", "coach next", "coach stop"... Media keys and headset
-    buttons work through MPRIS on Linux. When the coach asks how your pain is (the
-    checkin setting: after the last step by default), answer with a digit (1 then 0
-    for ten; Enter skips) or by voice ("four", "no pain").
+    "coach pause", "coach go on", "coach next", "coach stop" (or "stop, stop")... Media
+    keys and headset buttons work through MPRIS on Linux. When the coach asks how your
+    pain is (the checkin setting: after the last step by default), answer with a digit
+    (1 then 0 for ten; Enter skips) or by voice ("four", "no pain").
 
     With no routine, plays the one your plan has due now (see `voice-coach plan`).
 

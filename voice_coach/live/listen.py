@@ -97,14 +97,35 @@ class Phrase:
     """How many times the command stands in the language model's text: the higher,
     the more readily it is heard (and the more readily imagined). Tuned with
     benchmarks/tune_listen.py on voices benchmarks/bench_listen.py does not score."""
+    woken: bool = True
+    """Said after the wake word; False: `words` alone are the command ("stop stop")."""
+    heard_as: tuple[str, ...] = ()
+    """Of a command said twice without the wake word: the plain words the recognizer
+    makes of its word for some voices ("still" for "stop", slow or high)."""
 
     @property
     def token(self) -> str:
-        return f"{WAKE_WORD}_{self.words.replace(' ', '_')}"
+        return "_".join(self.spoken.split())
 
     @property
     def spoken(self) -> str:
-        return f"{WAKE_WORD} {self.words}"
+        return f"{WAKE_WORD} {self.words}" if self.woken else self.words
+
+    @property
+    def sounds(self) -> tuple[str, ...]:
+        """Its pronunciations with the wake word's, if it has one."""
+        return tuple(f"K OW CH {p}" if self.woken else p for p in self.pronunciations)
+
+    @property
+    def halves(self) -> str:
+        """Of a command said twice without the wake word: a pattern for one half as
+        plain words."""
+        return "(?:" + "|".join(map(re.escape, (self.words.split()[0], *self.heard_as))) + ")"
+
+    @property
+    def cue_words(self) -> tuple[str, ...]:
+        """Words that, in the coach's own lines, may be what the microphone heard."""
+        return (self.words, WAKE_WORD) if self.woken else (*set(self.words.split()), *self.heard_as)
 
 
 PHRASES: tuple[Phrase, ...] = (
@@ -117,8 +138,19 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("back", Action.BACK, ("B AE K", "B AA K", "B EH K", "B AH K"), 600),
     Phrase("longer", Action.LONGER, ("L AO NG G ER", "L AO NG ER", "L AA NG G AH"), 600),
     Phrase("shorter", Action.SHORTER, ("SH AO R T ER", "SH AO T AH"), 600),
-    Phrase("stop", Action.STOP, ("S T AA P", "S T AO P", "S T AH P"), 600),
+    Phrase("stop", Action.STOP, ("S T AA P", "S T AO P", "S T AH P"), 3000),
     Phrase("time", Action.TIME, ("T AY M", "T OY M", "T AH IY M"), 600),
+    # Stopping is what the coach asks for when pain grows: the one command that must not
+    # be missed, hence a weight above the others', and "stop" said twice with no wake
+    # word.
+    Phrase(
+        "stop stop",
+        Action.STOP,
+        ("S T AA P S T AA P", "S T AO P S T AO P", "S T AH P S T AH P"),
+        3000,
+        woken=False,
+        heard_as=("still", "stock"),
+    ),
 )
 STRICT_WEIGHT = 20
 """Every command's weight in the model used while the coach is on the air."""
@@ -136,7 +168,7 @@ move much must my name need never new nice night no not nothing now of off oh ok
 old once one only open or other our out over own part people place play please point
 put quite rather read ready real really right room round run said same saw say see
 seem set she should show side since sit six slow small so some something soon sorry
-start still such sure take talk tell ten than thank that the their them then there
+start still stop such sure take talk tell ten than thank that the their them then there
 these they thing think this those though three through to today together told too
 took top towards try turn two under until up us use very wait walk want was watch
 water way we week well went were what when where which while who why will with word
@@ -202,11 +234,15 @@ def find_phrase(text: str, other_words_max: int | None = OTHER_WORDS_MAX) -> Phr
     """The command a transcript holds, if it holds one and at most `other_words_max`
     other words (None: any number; benchmarks/tune_listen.py compares the rules)."""
     tokens = {p.token: p for p in PHRASES}
-    words = [w.split("(")[0] for w in text.split() if not w.startswith(("<", "["))]
+    plain = " ".join(w.split("(")[0] for w in text.split() if not w.startswith(("<", "[")))
+    for phrase in PHRASES:
+        if not phrase.woken:  # its words heard as plain words are the command too
+            plain = re.sub(rf"\b{phrase.halves} {phrase.halves}\b", phrase.token, plain)
+    words = plain.split()
     found = [tokens[w] for w in words if w in tokens]
-    if len(found) != 1:
-        return None
-    if other_words_max is not None and len(words) > 1 + other_words_max:
+    if not found or len({p.action for p in found}) != 1:
+        return None  # none, or commands at odds ("coach_stop coach_stop" is one)
+    if other_words_max is not None and len(words) > len(found) + other_words_max:
         return None
     return found[0]
 
@@ -226,9 +262,9 @@ class SphinxRecognizer:
             loglevel="FATAL", lm=None, jsgf=None, fwdflat=False, bestpath=False
         )
         words = [
-            (phrase.token if i == 0 else f"{phrase.token}({i + 1})", f"K OW CH {phones}")
+            (phrase.token if i == 0 else f"{phrase.token}({i + 1})", phones)
             for phrase in PHRASES
-            for i, phones in enumerate(phrase.pronunciations)
+            for i, phones in enumerate(phrase.sounds)
         ]
         for n, (name, phones) in enumerate(words, 1):
             self._decoder.add_word(name, phones, n == len(words))  # the last one applies all
@@ -450,23 +486,44 @@ def says_word(texts: Sequence[str], words: str) -> bool:
     return any(pattern.search(t) for t in texts)
 
 
+TWICE_GAP_S = 1.0
+"""A command said twice without the wake word ("stop, stop") comes as two utterances when
+the pause between the words outlasts VAD_WINDOW_S: each one half of it, at most this
+far apart, make the command."""
+
+
+def half_of(text: str) -> Phrase | None:
+    """The command said twice without the wake word whose one half `text` is ("stop")."""
+    words = " ".join(w.split("(")[0] for w in text.split() if not w.startswith(("<", "[")))
+    return next((p for p in PHRASES if not p.woken and re.fullmatch(p.halves, words)), None)
+
+
 def judge(
     utterance: Utterance,
     recognizer: Recognizer,
     remote: Remote,
+    before: tuple[Utterance, Hearing | None] | None = None,
 ) -> tuple[Verdict, Hearing | None]:
-    """What to do about one utterance, given what the coach sounded while it was spoken."""
+    """What to do about one utterance, given what the coach sounded while it was spoken
+    (`before`: the utterance before it and what was heard in it, if anything)."""
     if utterance.too_long:
         return Verdict(None, "too long for a command"), None
-    on_air = remote.airtime.sounding(utterance.start_s, utterance.end_s, ECHO_TAIL_S)
+    start_s = utterance.start_s
+    on_air = remote.airtime.sounding(start_s, utterance.end_s, ECHO_TAIL_S)
     hearing = recognizer.hear(utterance.pcm, strict=bool(on_air))
     phrase = hearing.phrase
+    if phrase is None and before is not None and before[1] is not None:
+        half = half_of(hearing.text)
+        near = start_s - before[0].end_s <= TWICE_GAP_S
+        if half is not None and near and half is half_of(before[1].text):
+            phrase, start_s = half, before[0].start_s
+            on_air = remote.airtime.sounding(start_s, utterance.end_s, ECHO_TAIL_S)
     if phrase is None:
         return Verdict(None, "no command"), hearing
     if on_air:
         said = [s.said for s in on_air if s.said]
         lines = remote.spoken_between(min(s.from_ms for s in on_air), max(s.to_ms for s in on_air))
-        if says_word([*said, *lines], phrase.words) or says_word([*said, *lines], WAKE_WORD):
+        if any(says_word([*said, *lines], words) for words in phrase.cue_words):
             return Verdict(None, "the coach's own words"), hearing
     return Verdict(phrase, "heard"), hearing
 
@@ -634,6 +691,7 @@ class Listener:
         utterances: Utterances,
         remote: Remote,
     ) -> None:
+        before: tuple[Utterance, Hearing | None] | None = None
         while True:
             item = audio.get()
             if item is None:
@@ -641,8 +699,10 @@ class Listener:
             for utterance in utterances.feed(*item):
                 if remote.desk.is_open:
                     self._answer(utterance, recognizer, remote)
+                    before = None
                     continue
-                verdict, hearing = judge(utterance, recognizer, remote)
+                verdict, hearing = judge(utterance, recognizer, remote, before)
+                before = None if verdict.phrase else (utterance, hearing)
                 now = self._clock()
                 if verdict.phrase is not None:
                     carry_out(verdict.phrase, remote)
