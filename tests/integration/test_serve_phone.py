@@ -320,6 +320,8 @@ def test_the_routine_opens_at_the_top_with_make_in_reach(
         "document.getElementById('routine').getBoundingClientRect().top + scrollY"
     )
     assert offset < size[1]  # within the first screen of the page
+    # Nothing in the open panel is wider than the screen (a phone would zoom out).
+    assert chromium.evaluate("document.documentElement.scrollWidth") <= size[0]
     chromium.wait_until(
         "Math.abs(document.getElementById('routine').getBoundingClientRect().top) < 2"
     )

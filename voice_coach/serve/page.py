@@ -35,6 +35,7 @@ def _asset(name: str) -> str:
 
 PAGE_CSS = _asset("page.css")
 PAGE_JS = _asset("page.js")
+COMMON_JS = _asset("common.js")
 STUDIO_JS = _asset("studio.js")
 PLAN_JS = _asset("plan.js")
 SHARE_JS = _asset("share.js")
@@ -50,8 +51,12 @@ def _csp_hash(text: str) -> str:
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "
     f"style-src {_csp_hash(PAGE_CSS)}; "
-    f"script-src {_csp_hash(PAGE_JS)} {_csp_hash(STUDIO_JS)} {_csp_hash(PLAN_JS)}"
-    f" {_csp_hash(SHARE_JS)} {_csp_hash(PROGRESS_JS)}; "
+    "script-src "
+    + " ".join(
+        _csp_hash(script)
+        for script in (PAGE_JS, COMMON_JS, STUDIO_JS, PLAN_JS, SHARE_JS, PROGRESS_JS)
+    )
+    + "; "
     "connect-src 'self'; img-src 'self' data:; media-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
@@ -179,6 +184,7 @@ def render_index(
     return PAGE.substitute(
         style=PAGE_CSS,
         script=PAGE_JS,
+        common=COMMON_JS,
         studio=STUDIO_JS,
         share=SHARE_JS,
         progress=PROGRESS_JS,

@@ -4,6 +4,7 @@
 // plan as `voice-coach plan` does (PUT /api/plans/NAME). The routine picked in the
 // studio above is the one the form plans. Text from the server is only set as text.
 (() => {
+  const { h: el, api: call } = window.voiceCoach;
   const box = document.getElementById("plans");
   if (!box) return;
   const list = document.getElementById("plan-list");
@@ -15,33 +16,7 @@
   const status = document.getElementById("plan-status");
   const canWrite = document.getElementById("studio")?.dataset.canWrite === "true";
 
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (typeof value === "function") node.addEventListener(name.slice(2), value);
-      else if (value !== null && value !== undefined && value !== false) node.setAttribute(name, String(value));
-    }
-    for (const child of children.flat()) {
-      if (child !== null && child !== undefined && child !== false) node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  }
 
-  async function call(method, path, body) {
-    const options = { method, headers: { Accept: "application/json" } };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    const response = await fetch(path, options);
-    const data = await response.json().catch(() => ({ error: response.statusText, field: null }));
-    if (!response.ok) {
-      const error = new Error(data.error || response.statusText);
-      error.field = data.field;
-      throw error;
-    }
-    return data;
-  }
 
   // The weeks before this one that had sessions planned: planned against done.
   function before(weeks) {

@@ -3,21 +3,13 @@
 // that carries a progression, saved into the profile like `settings --build-up --save`.
 "use strict";
 (() => {
+  const { h: el } = window.voiceCoach;
   const section = document.getElementById("progress");
   if (!section) return;
   const chartBox = document.getElementById("progress-chart");
   const list = document.getElementById("progressions");
   const canWrite = document.getElementById("studio")?.dataset.canWrite === "true";
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === true) node.setAttribute(name, "");
-      else if (value !== false && value !== null && value !== undefined) node.setAttribute(name, value);
-    }
-    node.append(...children.flat().filter((c) => c !== null && c !== undefined));
-    return node;
-  }
 
   async function drawChart() {
     try {

@@ -7,6 +7,8 @@
 // problems are listed beside the form, by line. Text from the server is only ever set
 // as text, never as HTML.
 (() => {
+  const { h, api } = window.voiceCoach;
+  const getJson = (path) => api("GET", path);
   const section = document.getElementById("share");
   if (!section) return;
   const list = document.getElementById("share-list");
@@ -16,26 +18,7 @@
   const result = document.getElementById("add-result");
   const MAX_BYTES = 256 * 1024;
 
-  function h(tag, attrs = {}, ...children) {
-    const el = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (value === null || value === undefined || value === false) continue;
-      if (typeof value === "function") el.addEventListener(name.slice(2), value);
-      else el.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return el;
-  }
 
-  async function getJson(path) {
-    const response = await fetch(path, { headers: { Accept: "application/json" } });
-    const data = await response.json().catch(() => ({ error: response.statusText }));
-    if (!response.ok) throw new Error(data.error || response.statusText);
-    return data;
-  }
 
   // -- every routine, with share and print --------------------------------------------
 

@@ -6,6 +6,7 @@
 // them exactly as `voice-coach export` would. Text from the server is only ever set
 // as text, never as HTML.
 (() => {
+  const { h, api } = window.voiceCoach;
   const studio = document.getElementById("studio");
   if (!studio) return;
   const library = document.getElementById("library");
@@ -66,19 +67,6 @@
 
   // An element: attributes (on* are listeners, true is a bare attribute) and children
   // (strings become text nodes).
-  function h(tag, attrs = {}, ...children) {
-    const el = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs)) {
-      if (value === null || value === undefined || value === false) continue;
-      if (typeof value === "function") el.addEventListener(name.slice(2), value);
-      else el.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return el;
-  }
 
   const length = (ms) => {
     const s = Math.round(ms / 1000);
@@ -91,22 +79,6 @@
   const seconds = (value) => `${Number(value.toFixed(1))} s`;
   const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
-  async function api(method, path, body) {
-    const options = { method, headers: { Accept: "application/json" } };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    const response = await fetch(path, options);
-    const data = await response.json().catch(() => ({ error: response.statusText, field: null }));
-    if (!response.ok) {
-      const error = new Error(data.error || response.statusText);
-      error.field = data.field;
-      error.problems = data.problems;
-      throw error;
-    }
-    return data;
-  }
 
   function query(settings) {
     const params = new URLSearchParams();
