@@ -230,6 +230,8 @@ class SphinxRecognizer:
             for phrase in PHRASES
             for i, phones in enumerate(phrase.pronunciations)
         ]
+        # Before any language model: pocketsphinx adds a word added later to every one.
+        words += answer_words()
         for n, (name, phones) in enumerate(words, 1):
             self._decoder.add_word(name, phones, n == len(words))  # the last one applies all
         normal = {p.words: p.weight for p in PHRASES}
@@ -246,12 +248,10 @@ class SphinxRecognizer:
         self._noise = np.random.default_rng(0)
 
     def _add_answer_search(self, folder: Path) -> None:
-        """The model used while the coach waits for a pain rating (`hear_answer`)."""
+        """The model used while the coach waits for a pain rating (`hear_answer`); its
+        pronunciation variants are in the dictionary already (`answer_words`)."""
         from pocketsphinx.lm import ArpaBoLM
 
-        words = answer_words()
-        for n, (name, phones) in enumerate(words, 1):
-            self._decoder.add_word(name, phones, n == len(words))  # the last one applies all
         lm = ArpaBoLM(text=answer_model_text(), add_start=True)
         lm.compute()
         path = folder / f"{ANSWER_SEARCH}.arpa"
