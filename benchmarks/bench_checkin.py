@@ -2,8 +2,8 @@
 zero to ten heard right, never wrong, and fast; the coach's own question never taken
 for an answer.
 
-    .venv/bin/python -m benchmarks.bench_checkin            # measure (~4 min on 2 cores)
-    .venv/bin/python -m benchmarks.bench_checkin --tune     # the answer model's weight
+    .venv/bin/python -m benchmarks.bench_checkin            # measure (~1 min on 2 cores)
+    .venv/bin/python -m benchmarks.bench_checkin --tune     # weight and pronunciation variants
 
 No sound server and no real time: the audio is made as benchmarks/bench_listen.py
 makes it (espeak-ng, room noise 30 dB under the voice, 16 kHz), cut by the listener's
@@ -56,8 +56,9 @@ MEASURING_VOICES = (
     "en-us+klatt4",
     "en-029+f5",
 )
-TUNING_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb-x-gbclan+f1", "en-gb-x-gbcwmd+m6")
-"""The answer model's weight was chosen on these (a part of the commands' tuning set)."""
+TUNING_VOICES = tuple(COMMAND_TUNING_VOICES)
+"""The answer model's weight and pronunciation variants were chosen on these (the
+commands' tuning set; the weight first on 5 of them)."""
 assert not set(MEASURING_VOICES) & (set(TUNING_VOICES) | set(COMMAND_TUNING_VOICES)), (
     "measure on voices the recognizer was not tuned on"
 )
@@ -269,6 +270,16 @@ def tune() -> None:
     from voice_coach.timeline import spoken_texts
 
     texts = spoken_texts(load("sciatica-relief"))
+    variants = listen.ANSWER_PRONUNCIATIONS
+    listen.ANSWER_PRONUNCIATIONS = {}
+    recognizer = listen.SphinxRecognizer(texts)
+    trials = answers(TUNING_VOICES, recognizer, seed=7)
+    print(
+        f"without pronunciation variants: right {sum(t.right for t in trials)}/{len(trials)}, "
+        f"wrong {sum(t.wrong for t in trials)}",
+        flush=True,
+    )
+    listen.ANSWER_PRONUNCIATIONS = variants
     for weight in (5, 20, 40, 100):
         listen.ANSWER_WEIGHT = weight  # read when the model is built
         recognizer = listen.SphinxRecognizer(texts)
@@ -283,7 +294,11 @@ def tune() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tune", action="store_true", help="choose the answer model's weight")
+    parser.add_argument(
+        "--tune",
+        action="store_true",
+        help="choose the answer model's weight and pronunciation variants",
+    )
     args = parser.parse_args(argv)
     if args.tune:
         tune()

@@ -266,6 +266,8 @@ class SphinxRecognizer:
             for phrase in PHRASES
             for i, phones in enumerate(phrase.sounds)
         ]
+        # Before any language model: pocketsphinx adds a word added later to every one.
+        words += answer_words()
         for n, (name, phones) in enumerate(words, 1):
             self._decoder.add_word(name, phones, n == len(words))  # the last one applies all
         normal = {p.words: p.weight for p in PHRASES}
@@ -282,7 +284,8 @@ class SphinxRecognizer:
         self._noise = np.random.default_rng(0)
 
     def _add_answer_search(self, folder: Path) -> None:
-        """The model used while the coach waits for a pain rating (`hear_answer`)."""
+        """The model used while the coach waits for a pain rating (`hear_answer`); its
+        pronunciation variants are in the dictionary already (`answer_words`)."""
         from pocketsphinx.lm import ArpaBoLM
 
         lm = ArpaBoLM(text=answer_model_text(), add_start=True)
@@ -291,7 +294,7 @@ class SphinxRecognizer:
         with path.open("w", encoding="utf-8") as f:
             lm.write(f)
         self._decoder.add_lm_file(ANSWER_SEARCH, str(path))
-        self._decoder.add_jsgf_string(ANSWER_CHECK, ANSWER_GRAMMAR)
+        self._decoder.add_jsgf_string(ANSWER_CHECK, answer_grammar())
 
     def hear_answer(self, pcm: bytes) -> str:
         """Decode one utterance spoken while the coach waits for a pain rating: the
@@ -744,8 +747,33 @@ about maybe pain
 as "i did" and "four" as "floor" (tuning: 90 of 120 right with them, 91 without; the
 gate, not the model, keeps the coach's own words out)."""
 """How many times each rating stands in the answer model's text (see `Phrase.weight`).
-Tuned with benchmarks/tune_checkin.py on voices benchmarks/bench_checkin.py does not
-score."""
+Tuned with `benchmarks.bench_checkin --tune` on voices the benchmark does not score."""
+ANSWER_PRONUNCIATIONS: dict[str, tuple[str, ...]] = {
+    "one": ("W AA N",),
+    "four": ("F AO",),
+}
+"""Other ways to say a rating than the dictionary's one, each its own word in the
+answer model and the grammar ("four_2"; `plain` makes it "four" again): British
+"four" without its R (it was heard as "five") and "one" with the British vowel. On
+the commands' 12 tuning voices (288 answers, asked again once; `bench_checkin
+--tune`): 231 right and 5 wrong without them, 232 and 2 with them. Variants of
+"seven" ("S EH V N", "S EH V IH N": it is heard as "ten one") and "nine" ("N AA IY
+N", "N AH IY N": heard as "no eight") brought nothing (232) and 3 more wrong, "five"
+heard as the new "nine"."""
+
+
+def answer_words() -> list[tuple[str, str]]:
+    """The pronunciation variants as dictionary words: ("four_2", "F AO"), ..."""
+    return [
+        (f"{word}_{i}", phones)
+        for word, variants in ANSWER_PRONUNCIATIONS.items()
+        for i, phones in enumerate(variants, 2)
+    ]
+
+
+def plain(text: str) -> str:
+    """A transcript with each pronunciation variant as its word ("four_2" -> "four")."""
+    return re.sub(r"\b([a-z]+)_\d+\b", r"\1", text)
 
 
 def answer_model_text(weight: int | None = None) -> str:
@@ -753,31 +781,59 @@ def answer_model_text(weight: int | None = None) -> str:
     `weight` times, default `ANSWER_WEIGHT`), the few `ANSWER_OTHERS`, and "coach stop"
     (so that it still stops)."""
     weight = ANSWER_WEIGHT if weight is None else weight
-    ratings = [*RATING_WORDS, "no pain"]
+    ratings = [*RATING_WORDS, "no pain", *(name for name, _ in answer_words())]
     lines = ANSWER_OTHERS.split() + [r for r in ratings for _ in range(weight)]
     lines += [p.token for p in PHRASES if p.action is Action.STOP for _ in range(p.weight)]
     return "\n".join(lines) + "\n"
 
 
 ANSWER_CHECK = "answer_check"
-ANSWER_GRAMMAR = (
-    "#JSGF V1.0;\ngrammar answer;\npublic <answer> = [about | maybe | pain] ("
-    + " | ".join([*RATING_WORDS, "no pain"])
-    + ") [out of ten];\n"
-)
+
+
+def answer_grammar() -> str:
+    """The second opinion (JSGF): nothing but a rating, with its variants."""
+    ratings = [*RATING_WORDS, "no pain", *(name for name, _ in answer_words())]
+    return (
+        "#JSGF V1.0;\ngrammar answer;\npublic <answer> = [about | maybe | pain] ("
+        + " | ".join(ratings)
+        + ") [out of ten];\n"
+    )
+
+
+ANSWER_GRAMMAR = answer_grammar()
 """The second opinion: nothing but a rating. Alone it heard 101 of 120 tuning answers
 right and 19 wrong, the answer model 90 and 6; required to agree, 86 and 1 (33 asked
 again)."""
 
 
+def one_rating(text: str) -> int | None:
+    """The rating of a transcript that is one rating and nothing else: "four", "no
+    pain", "four out of ten"; None for anything more or less ("ten one", "pain one",
+    "maybe six", "about four")."""
+    words = [w for w in plain(text).lower().split() if not w.startswith(("<", "[", "++"))]
+    phrase = re.sub(r" out of ten$", "", " ".join(words))
+    if phrase == "no pain":
+        return 0
+    return RATING_WORDS.get(phrase)
+
+
 def agreed(heard: str, check: str) -> str:
-    """`heard` (the answer model's transcript) when the grammar's transcript `check`
-    gives the same rating, or when it holds no single rating; else both, marked unclear
-    for `rating_in` ("unclear: five | nine"). (Taking the grammar's rating where the
-    answer model split one word into two, "seven" as "ten one", heard 11 more of the
-    120 tuning answers right but 5 more wrong.)"""
-    rating = rating_in(heard)
-    if not isinstance(rating, int) or rating_in(check) == rating:
+    """`heard` (the answer model's transcript, variants made plain) when it is one
+    rating and nothing else and the grammar's transcript `check` is that same rating
+    alone; when it holds no words or a command, as it is; else both, marked unclear for
+    `rating_in` ("unclear: ten one | seven"): the coach asks again.
+
+    One rating alone: on espeak-ng's voices a rating amid other words was a word
+    heard wrong ("seven" recorded as one from "pain one"; "nine" as "no eight", "eight"
+    as "ten eight"), never an answer with words around it, so "about four" is asked
+    again too. (Taking the grammar's rating where the answer model split one word into
+    two, "seven" as "ten one", heard 11 more of the 120 tuning answers right but 5
+    more wrong.)"""
+    heard, check = plain(heard), plain(check)
+    if rating_in(heard) is None or find_phrase(heard) is not None:
+        return heard
+    rating = one_rating(heard)
+    if rating is not None and one_rating(check) == rating:
         return heard
     return f"unclear: {heard} | {check}"
 
