@@ -12,7 +12,6 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import ROUTINES, FakeEngine, ctrl_c_back, require_program
 from PIL import Image
+from serving import serving
 from typer.testing import CliRunner
 
 from voice_coach.cli.commands import app
@@ -80,15 +80,8 @@ def make_exports(base: Path) -> Path:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     root = make_exports(tmp_path)
-    server = ExportServer(root, ("127.0.0.1", 0))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(ExportServer(root, ("127.0.0.1", 0))) as server:
         yield Served(root, server.port)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 # -- over HTTP ------------------------------------------------------------------------

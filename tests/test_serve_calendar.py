@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -14,6 +13,7 @@ from typing import Any
 
 import icalendar
 import pytest
+from serving import serving
 
 from voice_coach.serve.calendar import calendar_token, not_modified
 from voice_coach.serve.http import ExportServer
@@ -29,15 +29,8 @@ def server(
     monkeypatch.setenv("TZ", "Europe/Berlin")
     root = tmp_path / "exports"
     root.mkdir()
-    served = ExportServer(root, ("127.0.0.1", 0), key=KEY)
-    thread = threading.Thread(target=served.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(ExportServer(root, ("127.0.0.1", 0), key=KEY)) as served:
         yield served
-    finally:
-        served.shutdown()
-        served.server_close()
-        thread.join(5)
 
 
 def request(

@@ -17,7 +17,6 @@ import json
 import os
 import select
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 import pytest
 from conftest import ROUTINES, FakeEngine, require_program
 from PIL import Image, ImageStat
+from serving import serving
 from typer.testing import CliRunner
 
 from voice_coach import speech
@@ -216,15 +216,8 @@ def exports(tmp_path: Path, fake_engine: type[FakeEngine], cache_dir: Path) -> P
 
 @pytest.fixture
 def page_url(exports: Path) -> Iterator[str]:
-    server = ExportServer(exports, ("127.0.0.1", 0))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(ExportServer(exports, ("127.0.0.1", 0))) as server:
         yield server.url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def luminance(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[float, int, int]:
@@ -506,15 +499,8 @@ def studio(
     monkeypatch.setenv("VOICE_COACH_ROUTINES", str(root.parent / "routines"))
     browser.call("Runtime.enable")
     viewport(browser, PHONE)
-    server = ExportServer(root, ("127.0.0.1", 0), key=KEY)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(ExportServer(root, ("127.0.0.1", 0), key=KEY)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def viewport(browser: DevTools, size: tuple[int, int]) -> None:

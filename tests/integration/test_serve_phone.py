@@ -11,7 +11,6 @@ One server (the fake voice: speech is instant) and one browser serve the whole m
 from __future__ import annotations
 
 import json
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from urllib.request import urlopen
 
 import pytest
 from conftest import FakeEngine, require_program
+from serving import serving
 
 from voice_coach import speech
 from voice_coach.serve.http import ExportServer
@@ -50,15 +50,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExportServer]:
         patch.setitem(speech.BUILTIN_ENGINES, "fake", FakeEngine)
         patch.setattr(speech, "default_engine", lambda language=None: DefaultEngine("fake", "t"))
         patch.setenv("VOICE_COACH_CACHE", str(base / "cache"))
-        server = ExportServer(root, ("127.0.0.1", 0), key=KEY)
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        try:
+        with serving(ExportServer(root, ("127.0.0.1", 0), key=KEY)) as server:
             yield server
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
 
 
 @pytest.fixture(scope="module")
