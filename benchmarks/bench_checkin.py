@@ -3,26 +3,29 @@ zero to ten heard right, never wrong, and fast; the coach's own question never t
 for an answer.
 
     .venv/bin/python -m benchmarks.bench_checkin            # measure (~1 min on 2 cores)
-    .venv/bin/python -m benchmarks.bench_checkin --tune     # weight and pronunciation variants
+    .venv/bin/python -m benchmarks.bench_checkin --tune     # whisper's margin and floor
 
 No sound server and no real time: the audio is made as benchmarks/bench_listen.py
 makes it (espeak-ng, room noise 30 dB under the voice, 16 kHz), cut by the listener's
 own `Utterances` and decoded by the recognizer `play` runs (`RecognizerProcess`, its own
-process, below the player's priority), through `judge_answer` as `play` judges it.
+process, below the player's priority: pocketsphinx for commands, whisper tiny.en for
+the rating), through `judge_answer` as `play` judges it.
 
 1. Answers: "zero" to "ten" and "no pain" by espeak-ng voices and variants the
    recognizer was not tuned on (neither its commands, benchmarks/tune_listen.py, nor
-   this answer model, --tune), at 170 and 120 words a minute. An answer heard as
+   whisper's margin and floor, --tune), at 170 and 120 words a minute. An answer heard as
    unclear (or not at all) is said again, as the coach asks again once: a second
    rendition with other noise. Latency: from the end of the speech to the rating,
    the voice activity detector's wait (audio time) plus the decoding (wall time, IPC
    included) plus one microphone block. Target: >= 95 % recorded as the right number
    within 1.5 s, none recorded as a wrong number.
+   (1b) Replies that are no rating ("hang on", "stop, stop", "I don't know"...) by
+   the same voices: target 0 recorded as a rating.
 2. The echo: the coach's own lines (the question, asking again, "Pain N. Noted.") in
    the default voice, into the microphone at -6 dB after 50-300 ms (device, room),
    with noise. Judged as `play` does while the coach is on the air (the blocks it
    sent, on the clock): target 0 ratings recorded. Beside it, without that gate, what
-   the answer model alone makes of them (no target: the gate is the guarantee).
+   the recognizer alone makes of them (no target: the gate is the guarantee).
 
 Exit code 1 if a target fails.
 """
@@ -57,8 +60,8 @@ MEASURING_VOICES = (
     "en-029+f5",
 )
 TUNING_VOICES = tuple(COMMAND_TUNING_VOICES)
-"""The answer model's weight and pronunciation variants were chosen on these (the
-commands' tuning set; the weight first on 5 of them)."""
+"""whisper's margin and floor for a rating were chosen on these (the commands' tuning
+set, `--tune`)."""
 assert not set(MEASURING_VOICES) & (set(TUNING_VOICES) | set(COMMAND_TUNING_VOICES)), (
     "measure on voices the recognizer was not tuned on"
 )
@@ -211,7 +214,7 @@ class _Clock:
 
 def echo(recognizer: listen.Recognizer, voice: object) -> bool:
     """The coach's check-in lines leaking into the microphone, judged with the gate
-    (as `play`) and without it (the answer model alone)."""
+    (as `play`) and without it (the recognizer alone)."""
     from voice_coach.live.remote import Airtime, Remote
     from voice_coach.live.session import LiveSession
     from voice_coach.phrases import ENGLISH
@@ -256,7 +259,7 @@ def echo(recognizer: listen.Recognizer, voice: object) -> bool:
     print(f"\n(2) the coach's own check-in lines in the microphone at {ECHO_DB:g} dB")
     print(f"  {len(lines)} lines x {len(ECHO_DELAYS_S)} delays: {utterances} utterances")
     print(f"  ratings recorded (as play judges, the gate on): {gated_ratings} (target 0)")
-    print(f"  without the gate, the answer model alone took {len(ungated)} as a rating")
+    print(f"  without the gate, the recognizer alone took {len(ungated)} as a rating")
     for line in ungated:
         print(f"    {line}")
     passed = gated_ratings == 0
@@ -264,32 +267,93 @@ def echo(recognizer: listen.Recognizer, voice: object) -> bool:
     return passed
 
 
-def tune() -> None:
-    """The answer model's weight on the tuning voices: right, wrong and asked again."""
-    from voice_coach.plan import load
-    from voice_coach.timeline import spoken_texts
+OTHER_REPLIES = (
+    "hang on",
+    "I don't know",
+    "wait a moment",
+    "stop, stop",
+    "coach stop",
+    "what did you say",
+    "hmm",
+    "let me think",
+    "okay",
+    "not sure",
+)
+"""Things said after the question that are no rating: none may be recorded as one."""
 
-    texts = spoken_texts(load("sciatica-relief"))
-    variants = listen.ANSWER_PRONUNCIATIONS
-    listen.ANSWER_PRONUNCIATIONS = {}
-    recognizer = listen.SphinxRecognizer(texts)
-    trials = answers(TUNING_VOICES, recognizer, seed=7)
-    print(
-        f"without pronunciation variants: right {sum(t.right for t in trials)}/{len(trials)}, "
-        f"wrong {sum(t.wrong for t in trials)}",
-        flush=True,
-    )
-    listen.ANSWER_PRONUNCIATIONS = variants
-    for weight in (5, 20, 40, 100):
-        listen.ANSWER_WEIGHT = weight  # read when the model is built
-        recognizer = listen.SphinxRecognizer(texts)
-        trials = answers(TUNING_VOICES, recognizer, seed=7)
-        right = sum(t.right for t in trials)
-        print(
-            f"weight {weight}: right {right}/{len(trials)}, wrong {sum(t.wrong for t in trials)}, "
-            f"asked again {sum(t.second is not None for t in trials)}",
-            flush=True,
-        )
+
+def other_replies(voices: tuple[str, ...], recognizer: listen.Recognizer, seed: int) -> bool:
+    """Replies that are no rating, by `voices` at both rates: ratings recorded (target 0)."""
+    rng = np.random.default_rng(seed)
+    recorded = []
+    for voice in voices:
+        for wpm in RATES_WPM.values():
+            for said in OTHER_REPLIES:
+                heard = decide(spoken(voice, wpm, said), recognizer, rng)
+                if heard.answer not in (None, UNCLEAR):
+                    recorded.append(f"{said!r} -> {heard.answer} ({heard.text!r}) [{voice} {wpm}]")
+    total = len(voices) * len(RATES_WPM) * len(OTHER_REPLIES)
+    print(f"\n(1b) {total} replies that are no rating ({len(OTHER_REPLIES)} phrases)")
+    print(f"  recorded as a rating: {len(recorded)} (target 0)")
+    for line in recorded:
+        print(f"    {line}")
+    print(f"  target 0: {'PASS' if not recorded else 'FAIL'}")
+    return not recorded
+
+
+def tune() -> None:
+    """whisper's margin and floor (`whisper.RATING_MARGIN`, `RATING_FLOOR`) on the tuning
+    voices: each answer's scores once, then every pair of values on the same scores, as
+    `play` asks (again once), and the other replies recorded as ratings."""
+    from voice_coach.live.whisper import Whisper, rating_of
+
+    whisper = Whisper()
+    rng = np.random.default_rng(7)
+
+    def scores_of(speech: npt.NDArray[np.float64]) -> list[float] | None:
+        lead, tail = RATE, 2 * RATE
+        feed = room_noise(lead + speech.size + tail, rng)
+        feed[lead : lead + speech.size] += at_level(speech, SPEECH_DBFS)
+        pcm = np.clip(np.round(feed), -32768, 32767).astype("<i2").tobytes()
+        cutter = listen.Utterances()
+        block = int(MIC_BLOCK_S * RATE) * 2
+        found = [u for i in range(0, len(pcm), block) for u in cutter.feed(pcm[i : i + block], 0)]
+        found = [u for u in found if not u.too_long]
+        return whisper.rating_scores(found[0].pcm) if found else None
+
+    answers = []
+    for voice in TUNING_VOICES:
+        for wpm in RATES_WPM.values():
+            for said, expected in ANSWERS:
+                speech = spoken(voice, wpm, said)
+                answers.append((expected, scores_of(speech), scores_of(speech)))
+    others = [
+        scores_of(spoken(voice, wpm, said))
+        for voice in TUNING_VOICES
+        for wpm in RATES_WPM.values()
+        for said in OTHER_REPLIES
+    ]
+    print(f"{len(answers)} answers, {len(others)} other replies; tuning voices {TUNING_VOICES}")
+    print("margin  floor   right (asked again once)  wrong  other replies taken")
+    for margin in (1.0, 1.5, 2.0, 2.5, 3.0):
+        for floor in (-99.0, -6.0, -5.0, -4.0, -3.0):
+
+            def rated(
+                scores: list[float] | None, m: float = margin, f: float = floor
+            ) -> int | None:
+                return None if scores is None else rating_of(scores, m, f)
+
+            right = wrong = 0
+            for expected, first, second in answers:
+                got = rated(first)
+                got = got if got is not None else rated(second)
+                right += got == expected
+                wrong += got is not None and got != expected
+            taken = sum(rated(o) is not None for o in others)
+            print(
+                f"{margin:6.1f} {floor:6.1f}   {right:4}/{len(answers)} "
+                f"({100 * right / len(answers):.1f} %)      {wrong:5}  {taken:5}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tune",
         action="store_true",
-        help="choose the answer model's weight and pronunciation variants",
+        help="choose whisper's margin and floor for a rating, on the tuning voices",
     )
     args = parser.parse_args(argv)
     if args.tune:
@@ -310,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         trials = answers(MEASURING_VOICES, recognizer, seed=11)
         passed = report_answers(trials)
+        passed &= other_replies(MEASURING_VOICES, recognizer, seed=13)
         piper = Piper()
         voice = piper.say if piper.available else (lambda r, t: espeak("en-us", r, t))
         print(f"\n(2) the coach's voice: {'piper' if piper.available else 'espeak-ng en-us'}")

@@ -7,7 +7,6 @@ The real recognizer on a real (virtual) microphone: integration/test_listen_real
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,20 +33,18 @@ from voice_coach.live.checkin import (
     rating_in,
 )
 from voice_coach.live.listen import (
-    ANSWER_GRAMMAR,
+    PHRASES,
+    Ears,
     Hearing,
     Listener,
-    agreed,
-    answer_model_text,
-    answer_words,
     judge_answer,
-    one_rating,
-    plain,
+    stop_phrase,
 )
 from voice_coach.live.player import PlayResult, play
 from voice_coach.live.remote import Remote
 from voice_coach.live.session import Status
 from voice_coach.live.stream import Output, Source
+from voice_coach.live.whisper import rating_of, stop_in, words_of
 from voice_coach.phrases import ENGLISH
 
 QUESTION = "How is your pain now, from zero to ten?"
@@ -280,68 +277,149 @@ def test_coach_stop_stops_other_commands_are_not_answers() -> None:
     assert (handed, reason) == (Spoken(UNCLEAR, "four five"), "unclear")
 
 
-def test_the_answer_model_holds_the_ratings_a_few_words_and_stop_only() -> None:
-    lines = answer_model_text(weight=3).splitlines()
-    assert lines.count("four") == 3 and lines.count("no pain") == 3
-    assert "coach_stop" in lines and "coach_next" not in lines
-    assert "pain" in lines and "going" not in lines  # none of the commands' everyday words
+# -- the two ears: pocketsphinx for commands, whisper for ratings and "stop" ------------
+
+
+class FakeWhisper:
+    """Scores and a transcript as told; counts what it was asked."""
+
+    def __init__(self, scores: list[float] | None = None, transcript: str = "") -> None:
+        self.scores = scores if scores is not None else [-9.0] * 11
+        self.text = transcript
+        self.asked: list[str] = []
+
+    def rating_scores(self, pcm: bytes) -> list[float]:
+        self.asked.append("rating")
+        return self.scores
+
+    def transcript(self, pcm: bytes) -> str:
+        self.asked.append("transcript")
+        return self.text
+
+
+def scores_for(best: int, lead: float) -> list[float]:
+    """`best` at -1, one rival `lead` under it, every other rating far below."""
+    scores = [-8.0] * 11
+    scores[best] = -1.0
+    scores[(best + 1) % 11] = -1.0 - lead
+    return scores
+
+
+SHORT = b"\0\0" * 16000  # 1 s: with the audio kept around it, 0.5 s of speech
+LONG = b"\0\0" * 16000 * 4
 
 
 @pytest.mark.parametrize(
-    ("heard", "check", "rating"),
+    ("scores", "rating"),
     [
-        ("four", "four", 4),
-        ("no pain", "no pain", 0),
-        ("four out of ten", "four", 4),
-        ("four", "five", UNCLEAR),
-        ("ten one", "seven", UNCLEAR),
-        ("", "four", None),
+        (scores_for(4, 3.0), 4),
+        (scores_for(0, 2.0), 0),
+        (scores_for(10, 2.5), 10),
+        (scores_for(7, 1.9), None),  # too close to the next: asked again
+        ([-1.0] * 11, None),
+        ([-7.4, *([-12.0] * 10)], None),  # leads, but nothing is likely: other speech
     ],
 )
-def test_a_rating_counts_only_if_the_grammar_hears_it_too(
-    heard: str, check: str, rating: object
+def test_a_rating_counts_only_when_it_leads_every_other_by_the_margin(
+    scores: list[float], rating: int | None
 ) -> None:
-    assert rating_in(agreed(heard, check)) == rating
+    assert rating_of(scores) == rating
+
+
+def test_a_rating_needs_one_score_per_rating() -> None:
+    with pytest.raises(ValueError, match="one score per rating"):
+        rating_of([0.0] * 10)
 
 
 @pytest.mark.parametrize(
-    ("heard", "check"),
+    ("transcript", "stop"),
     [
-        # Heard on the benchmark's voices: one number split in two, or a word beside it.
-        ("pain one", "pain one"),  # "seven"
-        ("no eight", "no pain"),  # "nine"
-        ("nine eight", "nine"),
-        ("ten eight", "eight"),
-        ("maybe six", "maybe six"),
-        ("about four", "about four"),
-        ("four", "about four"),  # the grammar with a word beside the number
-        ("four", "four five"),
-        ("pain", "pain eight"),  # "ten"
+        ("Coach, stop.", True),
+        ("coach stop", True),
+        ("Stop, stop.", True),
+        ("Stop! Stop! Stop!", True),
+        ("Stop.", False),  # once: everyday speech says it
+        ("bus stop", False),
+        ("Stop it.", False),
+        ("Don't stop now.", False),
+        ("coach stop the music", False),
+        ("", False),
     ],
 )
-def test_a_rating_amid_other_words_is_asked_again(heard: str, check: str) -> None:
-    assert rating_in(agreed(heard, check)) is UNCLEAR
-    assert one_rating(heard) is None or one_rating(check) is None
+def test_whisper_stops_for_coach_stop_or_stop_twice_alone(transcript: str, stop: bool) -> None:
+    assert stop_in(transcript) is stop
+    phrase = stop_phrase(transcript)
+    assert (phrase is not None) is stop
+    if phrase is not None:
+        assert phrase.action.value == "stop"
 
 
-def test_a_command_or_silence_passes_through_for_the_judge() -> None:
-    assert agreed("coach_stop", "four") == "coach_stop"
-    assert agreed("", "four") == ""
-    assert agreed("[NOISE]", "") == "[NOISE]"
+def test_a_whisper_transcript_reads_as_plain_words() -> None:
+    assert words_of("Coach, stop.") == "coach stop"
+    assert words_of("4.") == "four" and words_of(" 10 ") == "ten"
+    assert words_of("I'm fine") == "i'm fine"
 
 
-def test_pronunciation_variants_count_as_their_rating() -> None:
-    assert plain("seven_2") == "seven" and plain("nine_3 out of ten") == "nine out of ten"
-    assert plain("coach_stop") == "coach_stop"
-    assert rating_in(agreed("four_2", "four")) == 4
-    assert rating_in(agreed("one_2", "one_2")) == 1
-    assert rating_in(agreed("four_2", "five")) is UNCLEAR
-    assert one_rating("one_2 out of ten") == 1
-    names = [name for name, _ in answer_words()]
-    assert "four_2" in names and "one_2" in names
-    lines = answer_model_text(weight=3).splitlines()
-    assert all(lines.count(name) == 3 for name in names)
-    assert all(re.search(rf"\b{name}\b", ANSWER_GRAMMAR) for name in names)
+class SphinxHears:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def hear(self, pcm: bytes, strict: bool) -> Hearing:
+        from voice_coach.live.listen import find_phrase
+
+        return Hearing(self.text, find_phrase(self.text))
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_command_pocketsphinx_hears_is_not_asked_of_whisper() -> None:
+    whisper = FakeWhisper(transcript="Coach, stop.")
+    hearing = Ears(SphinxHears("coach_next"), whisper).hear(SHORT, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.words == "next"
+    assert whisper.asked == []
+
+
+def test_whisper_hears_stop_where_pocketsphinx_heard_other_words() -> None:
+    whisper = FakeWhisper(transcript="Coach, stop.")
+    hearing = Ears(SphinxHears("cold still"), whisper).hear(SHORT, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.action.value == "stop"
+    assert hearing.second == "Coach, stop."
+    whisper = FakeWhisper(transcript="Stop.")
+    hearing = Ears(SphinxHears("still"), whisper).hear(SHORT, strict=True)
+    assert hearing.phrase is None
+    assert hearing.half is not None and hearing.half.words == "stop stop"
+
+
+def test_an_utterance_too_long_for_stop_is_not_asked_of_whisper() -> None:
+    whisper = FakeWhisper(transcript="Coach, stop.")
+    hearing = Ears(SphinxHears("a long sentence"), whisper).hear(LONG, strict=False)
+    assert hearing.phrase is None and whisper.asked == []
+
+
+def test_an_answer_is_the_rating_whisper_is_sure_of() -> None:
+    whisper = FakeWhisper(scores_for(7, 3.0))
+    assert Ears(SphinxHears("ten one"), whisper).hear_answer(SHORT) == "seven"
+    assert rating_in("seven") == 7
+    assert whisper.asked == ["transcript", "rating"]
+
+
+def test_an_answer_whisper_is_unsure_of_is_asked_again_or_is_nothing() -> None:
+    whisper = FakeWhisper(scores_for(9, 1.0), transcript="the eye")
+    text = Ears(SphinxHears("no eight"), whisper).hear_answer(SHORT)
+    assert rating_in(text) is UNCLEAR
+    whisper = FakeWhisper(scores_for(9, 1.0), transcript="")
+    assert Ears(SphinxHears("[NOISE]"), whisper).hear_answer(SHORT) == ""
+
+
+def test_stop_during_the_question_stops_by_either_ear() -> None:
+    whisper = FakeWhisper(scores_for(4, 3.0))
+    assert Ears(SphinxHears("coach_stop"), whisper).hear_answer(SHORT) == "coach_stop"
+    assert whisper.asked == []  # pocketsphinx was sure
+    whisper = FakeWhisper(scores_for(4, 0.5), transcript="Stop, stop.")
+    text = Ears(SphinxHears("still stock"), whisper).hear_answer(SHORT)
+    stop = next(p for p in PHRASES if not p.woken)
+    assert text == stop.token
 
 
 def test_the_listener_hands_answers_in_only_while_the_coach_asks() -> None:

@@ -1,8 +1,8 @@
 """The pain check-in end to end: `voice-coach play --listen` (a real process, real
 PortAudio) on a private PulseAudio server whose default source is a virtual microphone,
 with the coach's own output leaking into it at -6 dB; the answer spoken into it by
-espeak-ng; the real recognizer (pocketsphinx). What was recorded is read back from
-the history.
+espeak-ng; the real recognizers (pocketsphinx and whisper). What was recorded is read
+back from the history.
 """
 
 from __future__ import annotations

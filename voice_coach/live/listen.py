@@ -42,6 +42,7 @@ import numpy as np
 from .checkin import RATING_WORDS, UNCLEAR, Handed, Spoken, Stop, rating_in
 from .remote import Remote
 from .session import Command
+from .whisper import Whisper, WhisperUnavailable, rating_of, stop_in, words_of
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,15 @@ class Hearing:
     """What the recognizer made of the utterance."""
     phrase: Phrase | None
     """The command in it, if any."""
+    second: str = ""
+    """What the second ear (whisper) made of it, when asked: pocketsphinx heard no
+    command in a short utterance."""
+
+    @property
+    def half(self) -> Phrase | None:
+        """The command said twice without the wake word whose one half this is ("stop"),
+        as either ear heard it."""
+        return half_of(self.text) or (half_of(words_of(self.second)) if self.second else None)
 
 
 class Recognizer(Protocol):
@@ -267,7 +277,6 @@ class SphinxRecognizer:
             for i, phones in enumerate(phrase.sounds)
         ]
         # Before any language model: pocketsphinx adds a word added later to every one.
-        words += answer_words()
         for n, (name, phones) in enumerate(words, 1):
             self._decoder.add_word(name, phones, n == len(words))  # the last one applies all
         normal = {p.words: p.weight for p in PHRASES}
@@ -280,26 +289,7 @@ class SphinxRecognizer:
                 with path.open("w", encoding="utf-8") as f:
                     lm.write(f)
                 self._decoder.add_lm_file(name, str(path))
-            self._add_answer_search(Path(tmp))
         self._noise = np.random.default_rng(0)
-
-    def _add_answer_search(self, folder: Path) -> None:
-        """The model used while the coach waits for a pain rating (`hear_answer`); its
-        pronunciation variants are in the dictionary already (`answer_words`)."""
-        from pocketsphinx.lm import ArpaBoLM
-
-        lm = ArpaBoLM(text=answer_model_text(), add_start=True)
-        lm.compute()
-        path = folder / f"{ANSWER_SEARCH}.arpa"
-        with path.open("w", encoding="utf-8") as f:
-            lm.write(f)
-        self._decoder.add_lm_file(ANSWER_SEARCH, str(path))
-        self._decoder.add_jsgf_string(ANSWER_CHECK, answer_grammar())
-
-    def hear_answer(self, pcm: bytes) -> str:
-        """Decode one utterance spoken while the coach waits for a pain rating: the
-        answer model's transcript, kept only if the grammar hears the same rating."""
-        return agreed(self._decode(pcm, ANSWER_SEARCH), self._decode(pcm, ANSWER_CHECK))
 
     def hear(self, pcm: bytes, strict: bool) -> Hearing:
         text = self._decode(pcm, "strict" if strict else "normal")
@@ -321,11 +311,88 @@ class SphinxRecognizer:
         """Nothing to release but memory."""
 
 
+class SecondEar(Protocol):
+    """What `Ears` asks of whisper (`whisper.Whisper`; a fake in unit tests)."""
+
+    def rating_scores(self, pcm: bytes) -> list[float]: ...
+
+    def transcript(self, pcm: bytes) -> str: ...
+
+
+SECOND_EAR_MAX_S = 2.5
+"""Utterances up to this long (the speech, without the audio kept around it) that
+pocketsphinx heard no command in go to whisper: "coach stop" said slowly is 1.6 s."""
+
+
+class Ears:
+    """pocketsphinx for every utterance and every command; whisper (`whisper.Whisper`)
+    for a pain rating, and for "stop" where pocketsphinx heard no command."""
+
+    def __init__(self, sphinx: Recognizer, whisper: SecondEar) -> None:
+        self.sphinx = sphinx
+        self.whisper = whisper
+
+    @classmethod
+    def for_routine(cls, routine_texts: Sequence[str]) -> Ears:
+        """Both recognizers, pocketsphinx's language model made from `routine_texts`."""
+        sphinx = SphinxRecognizer(routine_texts)
+        try:
+            whisper = Whisper()
+        except WhisperUnavailable as exc:
+            raise ListenError(f"voice commands need whisper: {exc}") from None
+        return cls(sphinx, whisper)
+
+    def hear(self, pcm: bytes, strict: bool) -> Hearing:
+        hearing = self.sphinx.hear(pcm, strict)
+        speech_s = len(pcm) / 2 / SAMPLE_RATE - PRE_S - POST_S
+        if hearing.phrase is not None or speech_s > SECOND_EAR_MAX_S:
+            return hearing
+        second = self.whisper.transcript(pcm)
+        return Hearing(hearing.text, stop_phrase(second), second)
+
+    def hear_answer(self, pcm: bytes) -> str:
+        """An utterance while the coach waits for a pain rating: a command pocketsphinx
+        heard ("coach_stop"), else "stop" as whisper heard it, else the rating whisper is
+        sure of ("four"), else "unclear: ..." (asked again), or "" for no words."""
+        hearing = self.sphinx.hear(pcm, strict=False)
+        if hearing.phrase is not None:
+            return hearing.phrase.token
+        second = self.whisper.transcript(pcm)
+        phrase = stop_phrase(second)
+        if phrase is not None:  # before the rating: "stop, stop" may lead with "one"
+            return phrase.token
+        rating = rating_of(self.whisper.rating_scores(pcm))  # the same encoding
+        if rating is not None:
+            return RATING_NAMES[rating]
+        heard = words_of(second) or plain_words(hearing.text)
+        return f"unclear: {heard}" if heard else ""
+
+    def close(self) -> None:
+        """Nothing to release but memory."""
+
+
+RATING_NAMES = {n: word for word, n in RATING_WORDS.items()}
+
+
+def plain_words(text: str) -> str:
+    """A pocketsphinx transcript without its fillers and noises ("<sil>", "[NOISE]") or
+    alternative pronunciations' marks ("stop(2)")."""
+    return " ".join(w.split("(")[0] for w in text.split() if not w.startswith(("<", "[", "++")))
+
+
+def stop_phrase(transcript: str) -> Phrase | None:
+    """The stop command a whisper transcript is ("Coach, stop." or "Stop, stop."), if any."""
+    if not stop_in(transcript):
+        return None
+    woken = words_of(transcript).startswith(WAKE_WORD)
+    return next(p for p in PHRASES if p.action is Action.STOP and p.woken == woken)
+
+
 class RecognizerProcess:
-    """A `SphinxRecognizer` in a process of its own. pocketsphinx holds the GIL while
-    it loads its model (measured: 0.8 s) and while it decodes (0.2 s an utterance): in
-    the player's process that would starve the sound device's callback, and every
-    cue after it would come late."""
+    """`Ears` in a process of their own. pocketsphinx holds the GIL while it loads its
+    model (measured: 0.8 s) and while it decodes (0.2 s an utterance), and whisper
+    computes on every core it is given: in the player's process that would starve the
+    sound device's callback, and every cue after it would come late."""
 
     def __init__(self, routine_texts: Sequence[str]) -> None:
         import multiprocessing
@@ -351,11 +418,12 @@ class RecognizerProcess:
 
     def hear(self, pcm: bytes, strict: bool) -> Hearing:
         self._conn.send((pcm, strict))
-        text: str = self._conn.recv()
-        return Hearing(text, find_phrase(text))
+        text, second, words = self._conn.recv()
+        phrase = next((p for p in PHRASES if p.words == words), None)
+        return Hearing(text, phrase, second)
 
     def hear_answer(self, pcm: bytes) -> str:
-        self._conn.send((pcm, ANSWER_SEARCH))
+        self._conn.send((pcm, ANSWER))
         text: str = self._conn.recv()
         return text
 
@@ -369,16 +437,24 @@ class RecognizerProcess:
         self._conn.close()
 
 
+ANSWER = "answer"
+"""Asks the recognizer process for `Ears.hear_answer` instead of `Ears.hear`."""
+
+
 def _serve_recognizer(conn: Any, routine_texts: list[str]) -> None:
-    """The recognizer process: None (or why not) once ready, then one transcript per
+    """The recognizer process: None (or why not) once ready, then one answer per
     utterance, until it is sent None or its parent goes."""
     # Below the player: on a busy machine the sound device's callback comes first.
     with contextlib.suppress(OSError, AttributeError):
         os.nice(RECOGNIZER_NICENESS)
     try:
-        recognizer = SphinxRecognizer(routine_texts)
+        recognizer = Ears.for_routine(routine_texts)
     except ListenError as exc:
         conn.send(str(exc))
+        return
+    except Exception as exc:  # a model that will not load: say why, in one line
+        log.debug("the recognizer could not start", exc_info=True)
+        conn.send(f"the recognizer could not start ({type(exc).__name__}: {exc})")
         return
     conn.send(None)
     while True:
@@ -389,10 +465,11 @@ def _serve_recognizer(conn: Any, routine_texts: list[str]) -> None:
         if request is None:
             return
         pcm, strict = request
-        if strict == ANSWER_SEARCH:
+        if strict == ANSWER:
             conn.send(recognizer.hear_answer(pcm))
             continue
-        conn.send(recognizer.hear(pcm, strict).text)
+        hearing = recognizer.hear(pcm, strict)
+        conn.send((hearing.text, hearing.second, hearing.phrase.words if hearing.phrase else None))
 
 
 # -- utterances -----------------------------------------------------------------------
@@ -497,7 +574,7 @@ far apart, make the command."""
 
 def half_of(text: str) -> Phrase | None:
     """The command said twice without the wake word whose one half `text` is ("stop")."""
-    words = " ".join(w.split("(")[0] for w in text.split() if not w.startswith(("<", "[")))
+    words = plain_words(text)
     return next((p for p in PHRASES if not p.woken and re.fullmatch(p.halves, words)), None)
 
 
@@ -516,9 +593,9 @@ def judge(
     hearing = recognizer.hear(utterance.pcm, strict=bool(on_air))
     phrase = hearing.phrase
     if phrase is None and before is not None and before[1] is not None:
-        half = half_of(hearing.text)
+        half = hearing.half
         near = start_s - before[0].end_s <= TWICE_GAP_S
-        if half is not None and near and half is half_of(before[1].text):
+        if half is not None and near and half is before[1].half:
             phrase, start_s = half, before[0].start_s
             on_air = remote.airtime.sounding(start_s, utterance.end_s, ECHO_TAIL_S)
     if phrase is None:
@@ -735,107 +812,6 @@ class Listener:
 
 
 # -- answers to the coach's question (the pain check-in) ------------------------------
-
-ANSWER_SEARCH = "answer"
-"""The recognizer's search while the coach waits for a pain rating."""
-ANSWER_WEIGHT = 40
-ANSWER_OTHERS = """
-about maybe pain
-"""
-"""Words an answer may hold besides its number. Few: with the commands' everyday words
-"one" was heard as "well you"; with the routine's and the check-in's own lines "nine"
-as "i did" and "four" as "floor" (tuning: 90 of 120 right with them, 91 without; the
-gate, not the model, keeps the coach's own words out)."""
-"""How many times each rating stands in the answer model's text (see `Phrase.weight`).
-Tuned with `benchmarks.bench_checkin --tune` on voices the benchmark does not score."""
-ANSWER_PRONUNCIATIONS: dict[str, tuple[str, ...]] = {
-    "one": ("W AA N",),
-    "four": ("F AO",),
-}
-"""Other ways to say a rating than the dictionary's one, each its own word in the
-answer model and the grammar ("four_2"; `plain` makes it "four" again): British
-"four" without its R (it was heard as "five") and "one" with the British vowel. On
-the commands' 12 tuning voices (288 answers, asked again once; `bench_checkin
---tune`): 231 right and 5 wrong without them, 232 and 2 with them. Variants of
-"seven" ("S EH V N", "S EH V IH N": it is heard as "ten one") and "nine" ("N AA IY
-N", "N AH IY N": heard as "no eight") brought nothing (232) and 3 more wrong, "five"
-heard as the new "nine"."""
-
-
-def answer_words() -> list[tuple[str, str]]:
-    """The pronunciation variants as dictionary words: ("four_2", "F AO"), ..."""
-    return [
-        (f"{word}_{i}", phones)
-        for word, variants in ANSWER_PRONUNCIATIONS.items()
-        for i, phones in enumerate(variants, 2)
-    ]
-
-
-def plain(text: str) -> str:
-    """A transcript with each pronunciation variant as its word ("four_2" -> "four")."""
-    return re.sub(r"\b([a-z]+)_\d+\b", r"\1", text)
-
-
-def answer_model_text(weight: int | None = None) -> str:
-    """The answer model's training text: the ratings zero to ten and "no pain" (each
-    `weight` times, default `ANSWER_WEIGHT`), the few `ANSWER_OTHERS`, and "coach stop"
-    (so that it still stops)."""
-    weight = ANSWER_WEIGHT if weight is None else weight
-    ratings = [*RATING_WORDS, "no pain", *(name for name, _ in answer_words())]
-    lines = ANSWER_OTHERS.split() + [r for r in ratings for _ in range(weight)]
-    lines += [p.token for p in PHRASES if p.action is Action.STOP for _ in range(p.weight)]
-    return "\n".join(lines) + "\n"
-
-
-ANSWER_CHECK = "answer_check"
-
-
-def answer_grammar() -> str:
-    """The second opinion (JSGF): nothing but a rating, with its variants."""
-    ratings = [*RATING_WORDS, "no pain", *(name for name, _ in answer_words())]
-    return (
-        "#JSGF V1.0;\ngrammar answer;\npublic <answer> = [about | maybe | pain] ("
-        + " | ".join(ratings)
-        + ") [out of ten];\n"
-    )
-
-
-ANSWER_GRAMMAR = answer_grammar()
-"""The second opinion: nothing but a rating. Alone it heard 101 of 120 tuning answers
-right and 19 wrong, the answer model 90 and 6; required to agree, 86 and 1 (33 asked
-again)."""
-
-
-def one_rating(text: str) -> int | None:
-    """The rating of a transcript that is one rating and nothing else: "four", "no
-    pain", "four out of ten"; None for anything more or less ("ten one", "pain one",
-    "maybe six", "about four")."""
-    words = [w for w in plain(text).lower().split() if not w.startswith(("<", "[", "++"))]
-    phrase = re.sub(r" out of ten$", "", " ".join(words))
-    if phrase == "no pain":
-        return 0
-    return RATING_WORDS.get(phrase)
-
-
-def agreed(heard: str, check: str) -> str:
-    """`heard` (the answer model's transcript, variants made plain) when it is one
-    rating and nothing else and the grammar's transcript `check` is that same rating
-    alone; when it holds no words or a command, as it is; else both, marked unclear for
-    `rating_in` ("unclear: ten one | seven"): the coach asks again.
-
-    One rating alone: on espeak-ng's voices a rating amid other words was a word
-    heard wrong ("seven" recorded as one from "pain one"; "nine" as "no eight", "eight"
-    as "ten eight"), never an answer with words around it, so "about four" is asked
-    again too. (Taking the grammar's rating where the answer model split one word into
-    two, "seven" as "ten one", heard 11 more of the 120 tuning answers right but 5
-    more wrong.)"""
-    heard, check = plain(heard), plain(check)
-    if rating_in(heard) is None or find_phrase(heard) is not None:
-        return heard
-    rating = one_rating(heard)
-    if rating is not None and one_rating(check) == rating:
-        return heard
-    return f"unclear: {heard} | {check}"
 
 
 def hear_answer(recognizer: Recognizer, pcm: bytes) -> str:
