@@ -302,15 +302,16 @@ def other_replies(voices: tuple[str, ...], recognizer: listen.Recognizer, seed: 
 
 
 def tune() -> None:
-    """whisper's margin and floor (`whisper.RATING_MARGIN`, `RATING_FLOOR`) on the tuning
-    voices: each answer's scores once, then every pair of values on the same scores, as
-    `play` asks (again once), and the other replies recorded as ratings."""
-    from voice_coach.live.whisper import Whisper, rating_of
+    """whisper's margin and floors (`whisper.RATING_MARGIN`, `RATING_FLOOR`,
+    `RATING_END_FLOOR`) on the tuning voices: each answer's odds once, then every set of
+    values on the same odds, as `play` asks (again once), and the other replies (but the
+    stops, caught before a rating) recorded as ratings."""
+    from voice_coach.live.whisper import RatingOdds, Whisper, rating_of
 
     whisper = Whisper()
     rng = np.random.default_rng(7)
 
-    def scores_of(speech: npt.NDArray[np.float64]) -> list[float] | None:
+    def odds_of(speech: npt.NDArray[np.float64]) -> RatingOdds | None:
         lead, tail = RATE, 2 * RATE
         feed = room_noise(lead + speech.size + tail, rng)
         feed[lead : lead + speech.size] += at_level(speech, SPEECH_DBFS)
@@ -319,41 +320,46 @@ def tune() -> None:
         block = int(MIC_BLOCK_S * RATE) * 2
         found = [u for i in range(0, len(pcm), block) for u in cutter.feed(pcm[i : i + block], 0)]
         found = [u for u in found if not u.too_long]
-        return whisper.rating_scores(found[0].pcm) if found else None
+        return whisper.rating_odds(found[0].pcm) if found else None
 
     answers = []
     for voice in TUNING_VOICES:
         for wpm in RATES_WPM.values():
             for said, expected in ANSWERS:
                 speech = spoken(voice, wpm, said)
-                answers.append((expected, scores_of(speech), scores_of(speech)))
+                answers.append((expected, odds_of(speech), odds_of(speech)))
     others = [
-        scores_of(spoken(voice, wpm, said))
+        odds_of(spoken(voice, wpm, said))
         for voice in TUNING_VOICES
         for wpm in RATES_WPM.values()
         for said in OTHER_REPLIES
+        if "stop" not in said
     ]
     print(f"{len(answers)} answers, {len(others)} other replies; tuning voices {TUNING_VOICES}")
-    print("margin  floor   right (asked again once)  wrong  other replies taken")
+    print("margin  floor  end floor   right (asked again once)  wrong  other replies taken")
     for margin in (1.0, 1.5, 2.0, 2.5, 3.0):
-        for floor in (-99.0, -6.0, -5.0, -4.0, -3.0):
+        for floor in (-99.0, -5.0, -4.0, -3.0):
+            for end_floor in (-99.0, -4.0, -3.0):
 
-            def rated(
-                scores: list[float] | None, m: float = margin, f: float = floor
-            ) -> int | None:
-                return None if scores is None else rating_of(scores, m, f)
+                def rated(
+                    odds: RatingOdds | None,
+                    m: float = margin,
+                    f: float = floor,
+                    e: float = end_floor,
+                ) -> int | None:
+                    return None if odds is None else rating_of(odds, m, f, e)
 
-            right = wrong = 0
-            for expected, first, second in answers:
-                got = rated(first)
-                got = got if got is not None else rated(second)
-                right += got == expected
-                wrong += got is not None and got != expected
-            taken = sum(rated(o) is not None for o in others)
-            print(
-                f"{margin:6.1f} {floor:6.1f}   {right:4}/{len(answers)} "
-                f"({100 * right / len(answers):.1f} %)      {wrong:5}  {taken:5}"
-            )
+                right = wrong = 0
+                for expected, first, second in answers:
+                    got = rated(first)
+                    got = got if got is not None else rated(second)
+                    right += got == expected
+                    wrong += got is not None and got != expected
+                taken = sum(rated(o) is not None for o in others)
+                print(
+                    f"{margin:6.1f} {floor:6.1f} {end_floor:6.1f}      {right:4}/{len(answers)} "
+                    f"({100 * right / len(answers):.1f} %)      {wrong:5}  {taken:5}"
+                )
 
 
 def main(argv: list[str] | None = None) -> int:

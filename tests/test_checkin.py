@@ -7,6 +7,7 @@ The real recognizer on a real (virtual) microphone: integration/test_listen_real
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -44,7 +45,14 @@ from voice_coach.live.player import PlayResult, play
 from voice_coach.live.remote import Remote
 from voice_coach.live.session import Status
 from voice_coach.live.stream import Output, Source
-from voice_coach.live.whisper import rating_of, stop_in, words_of
+from voice_coach.live.whisper import (
+    RatingOdds,
+    StopOdds,
+    rating_of,
+    stop_heard,
+    stop_in,
+    words_of,
+)
 from voice_coach.phrases import ENGLISH
 
 QUESTION = "How is your pain now, from zero to ten?"
@@ -281,20 +289,28 @@ def test_coach_stop_stops_other_commands_are_not_answers() -> None:
 
 
 class FakeWhisper:
-    """Scores and a transcript as told; counts what it was asked."""
+    """Scores, a transcript and the odds of a stop as told; counts what it was asked."""
 
-    def __init__(self, scores: list[float] | None = None, transcript: str = "") -> None:
+    def __init__(
+        self, scores: list[float] | None = None, transcript: str = "", stop: float = -30.0
+    ) -> None:
         self.scores = scores if scores is not None else [-9.0] * 11
+        self.end = 0.0
         self.text = transcript
+        self.stop = stop
         self.asked: list[str] = []
 
-    def rating_scores(self, pcm: bytes) -> list[float]:
+    def rating_odds(self, pcm: bytes) -> RatingOdds:
         self.asked.append("rating")
-        return self.scores
+        return RatingOdds(tuple(self.scores), self.end)
 
     def transcript(self, pcm: bytes) -> str:
         self.asked.append("transcript")
         return self.text
+
+    def stop_odds(self, pcm: bytes) -> StopOdds:
+        self.asked.append("stop")
+        return StopOdds(self.stop, True, -5.0, self.text)
 
 
 def scores_for(best: int, lead: float) -> list[float]:
@@ -323,12 +339,18 @@ LONG = b"\0\0" * 16000 * 4
 def test_a_rating_counts_only_when_it_leads_every_other_by_the_margin(
     scores: list[float], rating: int | None
 ) -> None:
-    assert rating_of(scores) == rating
+    assert rating_of(RatingOdds(tuple(scores), 0.0)) == rating
+
+
+def test_a_rating_the_answer_goes_on_after_is_no_rating() -> None:
+    # "hang on" heard as "ten on": ten leads, but the answer does not end there.
+    assert rating_of(RatingOdds(tuple(scores_for(10, 3.0)), end=-6.0)) is None
+    assert rating_of(RatingOdds(tuple(scores_for(10, 3.0)), end=-0.5)) == 10
 
 
 def test_a_rating_needs_one_score_per_rating() -> None:
     with pytest.raises(ValueError, match="one score per rating"):
-        rating_of([0.0] * 10)
+        rating_of(RatingOdds((0.0,) * 10, 0.0))
 
 
 @pytest.mark.parametrize(
@@ -348,10 +370,27 @@ def test_a_rating_needs_one_score_per_rating() -> None:
 )
 def test_whisper_stops_for_coach_stop_or_stop_twice_alone(transcript: str, stop: bool) -> None:
     assert stop_in(transcript) is stop
-    phrase = stop_phrase(transcript)
+    phrase = stop_phrase(StopOdds(-30.0, True, -5.0, transcript))
     assert (phrase is not None) is stop
     if phrase is not None:
         assert phrase.action.value == "stop"
+        assert phrase.woken is transcript.lower().startswith("coach")
+
+
+@pytest.mark.parametrize(
+    ("stop", "transcript", "heard"),
+    [
+        (-8.5, -5.3, True),  # "Go, stop." for "coach stop": a stop, less likely
+        (-5.5, -6.1, True),  # more likely than whisper's own "Coach Tarp"
+        (-15.0, -1.8, False),  # "Coach next"
+        (-25.0, -6.6, False),  # unrelated speech
+        (-6.0, math.inf, False),  # a transcript longer than a command
+    ],
+)
+def test_whisper_stops_when_a_stop_is_nearly_as_likely_as_what_it_wrote(
+    stop: float, transcript: float, heard: bool
+) -> None:
+    assert stop_heard(StopOdds(stop, True, transcript, "Go, stop."), lead=4.0) is heard
 
 
 def test_a_whisper_transcript_reads_as_plain_words() -> None:
@@ -384,7 +423,10 @@ def test_whisper_hears_stop_where_pocketsphinx_heard_other_words() -> None:
     whisper = FakeWhisper(transcript="Coach, stop.")
     hearing = Ears(SphinxHears("cold still"), whisper).hear(SHORT, strict=False)
     assert hearing.phrase is not None and hearing.phrase.action.value == "stop"
-    assert hearing.second == "Coach, stop."
+    whisper = FakeWhisper(transcript="Gorge top.", stop=-7.0)  # odds, not words
+    hearing = Ears(SphinxHears("told still"), whisper).hear(SHORT, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.action.value == "stop"
+    assert hearing.second == "Gorge top."
     whisper = FakeWhisper(transcript="Stop.")
     hearing = Ears(SphinxHears("still"), whisper).hear(SHORT, strict=True)
     assert hearing.phrase is None
@@ -401,7 +443,7 @@ def test_an_answer_is_the_rating_whisper_is_sure_of() -> None:
     whisper = FakeWhisper(scores_for(7, 3.0))
     assert Ears(SphinxHears("ten one"), whisper).hear_answer(SHORT) == "seven"
     assert rating_in("seven") == 7
-    assert whisper.asked == ["transcript", "rating"]
+    assert whisper.asked == ["stop", "rating"]
 
 
 def test_an_answer_whisper_is_unsure_of_is_asked_again_or_is_nothing() -> None:

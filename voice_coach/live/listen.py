@@ -42,7 +42,16 @@ import numpy as np
 from .checkin import RATING_WORDS, UNCLEAR, Handed, Spoken, Stop, rating_in
 from .remote import Remote
 from .session import Command
-from .whisper import Whisper, WhisperUnavailable, rating_of, stop_in, words_of
+from .whisper import (
+    RatingOdds,
+    StopOdds,
+    Whisper,
+    WhisperUnavailable,
+    rating_of,
+    stop_heard,
+    stop_in,
+    words_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -314,9 +323,11 @@ class SphinxRecognizer:
 class SecondEar(Protocol):
     """What `Ears` asks of whisper (`whisper.Whisper`; a fake in unit tests)."""
 
-    def rating_scores(self, pcm: bytes) -> list[float]: ...
+    def rating_odds(self, pcm: bytes) -> RatingOdds: ...
 
     def transcript(self, pcm: bytes) -> str: ...
+
+    def stop_odds(self, pcm: bytes) -> StopOdds: ...
 
 
 SECOND_EAR_MAX_S = 2.5
@@ -347,8 +358,8 @@ class Ears:
         speech_s = len(pcm) / 2 / SAMPLE_RATE - PRE_S - POST_S
         if hearing.phrase is not None or speech_s > SECOND_EAR_MAX_S:
             return hearing
-        second = self.whisper.transcript(pcm)
-        return Hearing(hearing.text, stop_phrase(second), second)
+        odds = self.whisper.stop_odds(pcm)
+        return Hearing(hearing.text, stop_phrase(odds), odds.text)
 
     def hear_answer(self, pcm: bytes) -> str:
         """An utterance while the coach waits for a pain rating: a command pocketsphinx
@@ -357,11 +368,12 @@ class Ears:
         hearing = self.sphinx.hear(pcm, strict=False)
         if hearing.phrase is not None:
             return hearing.phrase.token
-        second = self.whisper.transcript(pcm)
-        phrase = stop_phrase(second)
+        odds = self.whisper.stop_odds(pcm)
+        phrase = stop_phrase(odds)
         if phrase is not None:  # before the rating: "stop, stop" may lead with "one"
             return phrase.token
-        rating = rating_of(self.whisper.rating_scores(pcm))  # the same encoding
+        second = odds.text
+        rating = rating_of(self.whisper.rating_odds(pcm))  # the same encoding
         if rating is not None:
             return RATING_NAMES[rating]
         heard = words_of(second) or plain_words(hearing.text)
@@ -380,11 +392,11 @@ def plain_words(text: str) -> str:
     return " ".join(w.split("(")[0] for w in text.split() if not w.startswith(("<", "[", "++")))
 
 
-def stop_phrase(transcript: str) -> Phrase | None:
-    """The stop command a whisper transcript is ("Coach, stop." or "Stop, stop."), if any."""
-    if not stop_in(transcript):
+def stop_phrase(odds: StopOdds) -> Phrase | None:
+    """The stop command whisper heard (`stop_heard`), if any: "coach stop" or "stop stop"."""
+    if not stop_heard(odds):
         return None
-    woken = words_of(transcript).startswith(WAKE_WORD)
+    woken = words_of(odds.text).startswith(WAKE_WORD) if stop_in(odds.text) else odds.woken
     return next(p for p in PHRASES if p.action is Action.STOP and p.woken == woken)
 
 

