@@ -48,8 +48,9 @@ Tuning (the weights, pronunciations and OTHER_WORDS_MAX in
 voice_coach/live/listen.py) used other voices: en-us, en-us+m3, en-us+f2, en-us+m1,
 en-us+f4, en-us+klatt2, en-us+klatt6, en-us+croak, en-gb-x-gbclan, en-gb-x-gbclan+f1,
 en-gb-x-gbcwmd, en-gb-x-gbcwmd+m6 at 100-200 wpm and pitch 30-75, and other text
-(the Apache-2.0 license, the routines' lines), decoded offline. Exit code 1 if a
-target fails.
+(the Apache-2.0 license, the routines' lines), decoded offline; whisper's STOP_LEAD
+(voice_coach/live/whisper.py) on the same, with `tune_listen --whisper`. Exit code 1 if
+a target fails.
 """
 
 from __future__ import annotations
