@@ -304,10 +304,6 @@ class FakeWhisper:
         self.asked.append("rating")
         return RatingOdds(tuple(self.scores), self.end)
 
-    def transcript(self, pcm: bytes) -> str:
-        self.asked.append("transcript")
-        return self.text
-
     def stop_odds(self, pcm: bytes) -> StopOdds:
         self.asked.append("stop")
         return StopOdds(self.stop, True, -5.0, self.text)

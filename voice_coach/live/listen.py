@@ -39,10 +39,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .checkin import RATING_WORDS, UNCLEAR, Handed, Spoken, Stop, rating_in
+from .checkin import UNCLEAR, Handed, Spoken, Stop, rating_in
 from .remote import Remote
 from .session import Command
 from .whisper import (
+    RATING_NAMES,
     RatingOdds,
     StopOdds,
     Whisper,
@@ -206,7 +207,7 @@ class Hearing:
     def half(self) -> Phrase | None:
         """The command said twice without the wake word whose one half this is ("stop"),
         as either ear heard it."""
-        return half_of(self.text) or (half_of(words_of(self.second)) if self.second else None)
+        return half_of(self.text) or half_of(words_of(self.second))
 
 
 class Recognizer(Protocol):
@@ -325,8 +326,6 @@ class SecondEar(Protocol):
 
     def rating_odds(self, pcm: bytes) -> RatingOdds: ...
 
-    def transcript(self, pcm: bytes) -> str: ...
-
     def stop_odds(self, pcm: bytes) -> StopOdds: ...
 
 
@@ -372,18 +371,14 @@ class Ears:
         phrase = stop_phrase(odds)
         if phrase is not None:  # before the rating: "stop, stop" may lead with "one"
             return phrase.token
-        second = odds.text
         rating = rating_of(self.whisper.rating_odds(pcm))  # the same encoding
         if rating is not None:
             return RATING_NAMES[rating]
-        heard = words_of(second) or plain_words(hearing.text)
+        heard = words_of(odds.text) or plain_words(hearing.text)
         return f"unclear: {heard}" if heard else ""
 
     def close(self) -> None:
         """Nothing to release but memory."""
-
-
-RATING_NAMES = {n: word for word, n in RATING_WORDS.items()}
 
 
 def plain_words(text: str) -> str:
@@ -827,7 +822,8 @@ class Listener:
 
 
 def hear_answer(recognizer: Recognizer, pcm: bytes) -> str:
-    """The transcript of an answer, with the recognizer's answer model where it has one."""
+    """What an answer says: `Ears.hear_answer` where the recognizer has it (a rating
+    word, a command's token, "unclear: ..." or ""), else its plain transcript."""
     answer_model = getattr(recognizer, "hear_answer", None)
     if answer_model is not None:
         return str(answer_model(pcm))

@@ -56,9 +56,9 @@ answers."""
 TRANSCRIPT_TOKENS = 10
 """A transcript longer than this (in tokens) is more words than a command: no stop is
 weighed against it. "Coach, stop." is 4."""
-NO_SPEECH = "<|nospeech|>"
-
-DIGITS = {str(n): word for word, n in RATING_WORDS.items()}
+RATING_NAMES = {n: word for word, n in RATING_WORDS.items()}
+"""Each rating's word, as `checkin.rating_in` reads it back."""
+DIGITS = {str(n): word for n, word in RATING_NAMES.items()}
 
 
 class WhisperUnavailable(Exception):
@@ -70,9 +70,6 @@ def words_of(text: str) -> str:
     "4." -> "four"."""
     text = re.sub(r"\b(10|[0-9])\b", lambda m: DIGITS[m.group(1)], text.lower())
     return " ".join(re.findall(r"[a-z]+(?:'[a-z]+)?", text))
-
-
-STOPS = ("coach stop", "stop stop")
 
 
 def stop_in(text: str) -> bool:
@@ -145,12 +142,6 @@ may stop before the step after the prefix when it is tight (a prefix of 6 tokens
 6 steps with 5 of room, 7 with 10); greedy decoding ends at the end token anyway."""
 
 
-def _step(logits: list[Any], step: int) -> Any:
-    if step >= len(logits):
-        raise RuntimeError(f"whisper returned {len(logits)} decoding steps, {step + 1} needed")
-    return logits[step]
-
-
 def _log_softmax(logits: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
     values = np.asarray(logits, dtype=np.float64).reshape(-1)
     values = values - values.max()
@@ -198,12 +189,10 @@ class Whisper:
         ]
         self._no_tokens = sorted({token(" no"), token(" No")})
         self._pain = sorted({token(" pain"), token(" Pain")})
-        self._ends = sorted(
-            {tokenizer.token_to_id("<|endoftext|>"), token("."), token("!"), token(" out")}
-        )
+        self._end = tokenizer.token_to_id("<|endoftext|>")
+        self._ends = sorted({self._end, token("."), token("!"), token(" out")})
         self._last: tuple[bytes, Any] | None = None
         self._heard: tuple[bytes, tuple[str, list[int]]] | None = None
-        self._end = tokenizer.token_to_id("<|endoftext|>")
         self._stop_sayings = [
             tokenizer.encode(saying, add_special_tokens=False).ids for saying in STOP_SAYINGS
         ]
@@ -222,19 +211,28 @@ class Whisper:
         self._last = (pcm, encoded)
         return encoded
 
-    def _next_word(self, encoded: Any, prefix: list[int]) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Log probabilities of every token after the start and `prefix`."""
-        prompt = self._start + prefix
+    def _forced(self, encoded: Any, prefix: list[int]) -> list[Any]:
+        """The decoder's logits at each step after the start: one per token of `prefix`
+        (forced), then at least the one after it."""
         result = self._model.generate(
             encoded,
-            [prompt],
+            [self._start + prefix],
             beam_size=1,
-            max_length=len(prompt) + FORCED_ROOM,
+            # Room for the forced tokens and the next: CTranslate2 counts its own way.
+            max_length=len(self._start) + len(prefix) + FORCED_ROOM,
             return_logits_vocab=True,
             suppress_blank=False,
         )[0]
-        # One step per token after the start: the prefix's (forced), then the next one.
-        return _log_softmax(_step(result.logits[0], len(prefix)))
+        logits: list[Any] = result.logits[0]
+        if len(logits) <= len(prefix):
+            raise RuntimeError(
+                f"whisper returned {len(logits)} decoding steps, {len(prefix) + 1} needed"
+            )
+        return logits
+
+    def _next_word(self, encoded: Any, prefix: list[int]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Log probabilities of every token after the start and `prefix`."""
+        return _log_softmax(self._forced(encoded, prefix)[len(prefix)])
 
     def rating_odds(self, pcm: bytes) -> RatingOdds:
         """Which rating the utterance (16 kHz mono s16le) begins with, and whether it
@@ -255,17 +253,13 @@ class Whisper:
         end = float(np.logaddexp.reduce(after[self._ends]))
         return RatingOdds(tuple(scores), end)
 
-    def transcript(self, pcm: bytes) -> str:
-        """What whisper makes of a short utterance (greedy, at most TRANSCRIPT_TOKENS)."""
-        return self.heard(pcm)[0]
-
     def heard(self, pcm: bytes) -> tuple[str, list[int]]:
-        """The transcript and its tokens (the last one is kept: `stop_odds` reuses it)."""
-        encoded = self._encode(pcm)
+        """What whisper makes of a short utterance (greedy), and its tokens; the last
+        one is kept."""
         if self._heard is not None and self._heard[0] is pcm:
             return self._heard[1]
         result = self._model.generate(
-            encoded,
+            self._encode(pcm),
             [self._start],
             beam_size=1,
             # Past TRANSCRIPT_TOKENS, so that stopping short of it means the end was
@@ -282,28 +276,19 @@ class Whisper:
         the utterance, beside its own transcript (the same encoding)."""
         text, tokens = self.heard(pcm)
         encoded = self._encode(pcm)
-        sayings = [*self._stop_sayings, tokens]
         # One call each: in one batch, CTranslate2 returns the forced steps of prompts of
         # unequal length misaligned.
-        scores = [self._sequence_score(encoded, list(saying)) for saying in sayings]
-        best = max(range(len(self._stop_sayings)), key=lambda i: scores[i])
+        scores = [self._sequence_score(encoded, saying) for saying in self._stop_sayings]
+        best = max(range(len(scores)), key=lambda i: scores[i])
         woken = STOP_SAYINGS[best].lower().startswith(" coach")
         ended = len(tokens) <= TRANSCRIPT_TOKENS
-        return StopOdds(scores[best], woken, scores[-1] if ended else math.inf, text)
+        transcript = self._sequence_score(encoded, tokens) if ended else math.inf
+        return StopOdds(scores[best], woken, transcript, text)
 
     def _sequence_score(self, encoded: Any, tokens: list[int]) -> float:
         """log P(tokens, then the end), the tokens forced one by one."""
-        result = self._model.generate(
-            encoded,
-            [self._start + tokens],
-            beam_size=1,
-            # Room for the forced tokens and the end: CTranslate2 counts its own way.
-            max_length=len(self._start) + len(tokens) + FORCED_ROOM,
-            return_logits_vocab=True,
-            suppress_blank=False,
-        )[0]
-        logits = result.logits[0]
-        total = 0.0
-        for step, token in enumerate([*tokens, self._end]):
-            total += float(_log_softmax(_step(logits, step))[token])
-        return total
+        logits = self._forced(encoded, tokens)
+        return sum(
+            float(_log_softmax(logits[step])[token])
+            for step, token in enumerate([*tokens, self._end])
+        )
