@@ -44,6 +44,7 @@ import numpy.typing as npt
 
 from benchmarks.bench_listen import RATE, SPEECH_DBFS, Piper, at_level, espeak, room_noise, trimmed
 from benchmarks.tune_listen import TUNING_VOICES as COMMAND_TUNING_VOICES
+from benchmarks.tune_listen import utterances
 from voice_coach.live import listen
 from voice_coach.live.checkin import UNCLEAR, Spoken, checkin_texts, rating_in
 
@@ -312,15 +313,8 @@ def tune() -> None:
     rng = np.random.default_rng(7)
 
     def odds_of(speech: npt.NDArray[np.float64]) -> RatingOdds | None:
-        lead, tail = RATE, 2 * RATE
-        feed = room_noise(lead + speech.size + tail, rng)
-        feed[lead : lead + speech.size] += at_level(speech, SPEECH_DBFS)
-        pcm = np.clip(np.round(feed), -32768, 32767).astype("<i2").tobytes()
-        cutter = listen.Utterances()
-        block = int(MIC_BLOCK_S * RATE) * 2
-        found = [u for i in range(0, len(pcm), block) for u in cutter.feed(pcm[i : i + block], 0)]
-        found = [u for u in found if not u.too_long]
-        return whisper.rating_odds(found[0].pcm) if found else None
+        found = utterances(speech, rng)
+        return whisper.rating_odds(found[0]) if found else None
 
     answers = []
     for voice in TUNING_VOICES:

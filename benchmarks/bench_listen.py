@@ -201,6 +201,28 @@ class Placed:
     """Sample offsets in the feed."""
 
 
+Take = tuple[str, str | None, npt.NDArray[np.float64]]
+"""A take to lay out: its label, the command's words (None: no command), its samples."""
+
+
+def laid_out(
+    clips: Sequence[Take], gap_s: float, rng: np.random.Generator
+) -> tuple[npt.NDArray[np.float64], list[Placed]]:
+    """The clips in a random order, `gap_s` apart after a 2 s lead, in room noise: the
+    feed for the microphone and where each clip is in it."""
+    order = rng.permutation(len(clips))
+    lead, gap = RATE * 2, int(gap_s * RATE)
+    feed = room_noise(lead + sum(c[2].size + gap for c in clips), rng)
+    placed: list[Placed] = []
+    pos = lead
+    for i in order:
+        label, expected, speech = clips[i]
+        feed[pos : pos + speech.size] += speech
+        placed.append(Placed(label, expected, pos, pos + speech.size))
+        pos += speech.size + gap
+    return feed, placed
+
+
 def room_noise(n: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
     """Brownish noise (a room, a fan) at NOISE_UNDER_DB under the speech level."""
     white = rng.normal(0, 1, n)
@@ -300,24 +322,14 @@ def part_commands(mic: object, quick: bool) -> bool:
     commands = COMMANDS[::3] if quick else COMMANDS
     if quick:
         voices = voices[:3] + voices[-1:]
-    clips: list[tuple[str, str, str, npt.NDArray[np.float64]]] = []
+    clips: list[Take] = []
     for name, say in voices:
         for rate, wpm in RATES_WPM.items():
             for command in commands:
                 speech = trimmed(say(wpm, f"coach {command}"))  # type: ignore[operator]
-                clips.append((name, rate, command, at_level(speech, SPEECH_DBFS)))
-    order = rng.permutation(len(clips))
-    lead = RATE * 2
-    total = lead + sum(c[3].size + int(GAP_S * RATE) for c in clips)
-    feed = room_noise(total, rng)
-    placed: list[Placed] = []
-    pos = lead
-    for i in order:
-        name, rate, command, speech = clips[i]
-        feed[pos : pos + speech.size] += speech
-        placed.append(Placed(f"{name} {rate}", command, pos, pos + speech.size))
-        pos += speech.size + int(GAP_S * RATE)
-    print(f"(1) {len(placed)} commands, {total / RATE / 60:.1f} min of audio", flush=True)
+                clips.append((f"{name} {rate}", command, at_level(speech, SPEECH_DBFS)))
+    feed, placed = laid_out(clips, GAP_S, rng)
+    print(f"(1) {len(placed)} commands, {feed.size / RATE / 60:.1f} min of audio", flush=True)
     with listening("sciatica-relief") as heard:
         reached = stream_into(mic, feed, Path(tempfile.mkdtemp(prefix="bench-listen-")))
     action_of = {p.words: p.action for p in PHRASES}
@@ -453,7 +465,7 @@ def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
     microphone at the same time) must stop within 1.0 s."""
     rng = np.random.default_rng(21)
     piper = Piper()
-    clips: list[tuple[str, str, npt.NDArray[np.float64]]] = []
+    clips: list[Take] = []
     voices = speakers(piper)
     for name, say in voices[:2] if quick else voices:
         if name.startswith("piper"):
@@ -471,18 +483,8 @@ def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
             for take in speech:
                 for level in STOP_LEVELS_DBFS:
                     clips.append((name, said, at_level(trimmed(take), level)))
-    order = rng.permutation(len(clips))
-    lead = RATE * 2
-    total = lead + sum(c[2].size + int(STOP_GAP_S * RATE) for c in clips)
-    feed = room_noise(total, rng)
-    placed: list[Placed] = []
-    pos = lead
-    for i in order:
-        name, said, speech = clips[i]
-        feed[pos : pos + speech.size] += speech
-        placed.append(Placed(name, said, pos, pos + speech.size))
-        pos += speech.size + int(STOP_GAP_S * RATE)
-    print(f"(4) {len(placed)} stops, {total / RATE / 60:.1f} min of audio", flush=True)
+    feed, placed = laid_out(clips, STOP_GAP_S, rng)
+    print(f"(4) {len(placed)} stops, {feed.size / RATE / 60:.1f} min of audio", flush=True)
     from voice_coach.plan import load
     from voice_coach.timeline import spoken_texts
 
