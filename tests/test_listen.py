@@ -7,6 +7,7 @@ The real recognizer on a real (virtual) microphone: integration/test_listen_real
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,12 +18,15 @@ from conftest import SAMPLE_RATE, FakeEngine
 
 from voice_coach.audio.clip import Clip
 from voice_coach.errors import ValidationError
+from voice_coach.live import listen
 from voice_coach.live.listen import (
+    BLOCK_S,
     PHRASES,
     Action,
     Hearing,
     Listener,
     ListenError,
+    RecognizerProcess,
     Utterance,
     carry_out,
     find_phrase,
@@ -454,3 +458,42 @@ def test_the_profile_can_turn_listening_on_and_the_command_line_wins(tmp_path: P
     assert not listens("sciatica-relief", choices), "make_plan reports a bad profile"
     with pytest.raises(ValidationError, match="listen"):
         make_plan("sciatica-relief", choices)
+
+
+class DyingRecognizer:
+    """A recognizer whose process has gone: every utterance raises, as
+    `RecognizerProcess` does then."""
+
+    def hear(self, pcm: bytes, strict: bool) -> Hearing:
+        raise ListenError("the recognizer process ended")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_recognizer_that_dies_mid_play_is_one_line_and_playback_goes_on() -> None:
+    lines: list[str] = []
+    listener = Listener(lines.append, make_recognizer=lambda _t: DyingRecognizer())
+    audio: queue.Queue[tuple[bytes, float] | None] = queue.Queue()
+    rng = np.random.default_rng(0)
+    rate = listen.SAMPLE_RATE
+    quiet = rng.normal(0, 30, rate)
+    loud = rng.normal(0, 8000, rate // 2)
+    samples = np.concatenate([quiet, loud, quiet, quiet]).astype("<i2")
+    block = int(BLOCK_S * rate)
+    for i in range(0, samples.size, block):
+        audio.put((samples[i : i + block].tobytes(), (i + block) / rate))
+    audio.put(None)
+    listener._work(audio, Played().remote)  # returns: no exception escapes
+    assert lines == ["the recognizer process ended; voice commands are off, the keys still work"]
+    assert not listener.listening
+
+
+def test_the_recognizer_process_gone_is_a_listen_error_not_a_traceback() -> None:
+    import multiprocessing
+
+    process = RecognizerProcess.__new__(RecognizerProcess)
+    process._conn, child = multiprocessing.Pipe()
+    child.close()
+    with pytest.raises(ListenError, match="the recognizer process ended"):
+        process.hear(b"\0\0" * 100, strict=False)

@@ -424,15 +424,24 @@ class RecognizerProcess:
             raise ListenError(problem)
 
     def hear(self, pcm: bytes, strict: bool) -> Hearing:
-        self._conn.send((pcm, strict))
-        text, second, words = self._conn.recv()
+        text, second, words = self._ask((pcm, strict))
         phrase = next((p for p in PHRASES if p.words == words), None)
         return Hearing(text, phrase, second)
 
     def hear_answer(self, pcm: bytes) -> str:
-        self._conn.send((pcm, ANSWER))
-        text: str = self._conn.recv()
+        text: str = self._ask((pcm, ANSWER))
         return text
+
+    def _ask(self, request: tuple[bytes, object]) -> Any:
+        """The recognizer process's reply; `ListenError` if it failed or has gone."""
+        try:
+            self._conn.send(request)
+            reply = self._conn.recv()
+        except (EOFError, OSError):
+            raise ListenError("the recognizer process ended") from None
+        if isinstance(reply, Failed):
+            raise ListenError(f"the recognizer failed ({reply.why})")
+        return reply
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -446,6 +455,13 @@ class RecognizerProcess:
 
 ANSWER = "answer"
 """Asks the recognizer process for `Ears.hear_answer` instead of `Ears.hear`."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The recognizer process's reply when an utterance raised: why, in one line."""
+
+    why: str
 
 
 def _serve_recognizer(conn: Any, routine_texts: list[str]) -> None:
@@ -472,10 +488,15 @@ def _serve_recognizer(conn: Any, routine_texts: list[str]) -> None:
         if request is None:
             return
         pcm, strict = request
-        if strict == ANSWER:
-            conn.send(recognizer.hear_answer(pcm))
-            continue
-        hearing = recognizer.hear(pcm, strict)
+        try:
+            if strict == ANSWER:
+                conn.send(recognizer.hear_answer(pcm))
+                continue
+            hearing = recognizer.hear(pcm, strict)
+        except Exception as exc:
+            log.debug("the recognizer failed on an utterance", exc_info=True)
+            conn.send(Failed(f"{type(exc).__name__}: {exc}"))
+            return
         conn.send((hearing.text, hearing.second, hearing.phrase.words if hearing.phrase else None))
 
 
@@ -768,6 +789,9 @@ class Listener:
         self.listening = True
         try:
             self._decide(audio, recognizer, utterances, remote)
+        except ListenError as exc:
+            self.listening = False
+            self._notify(f"{exc}; voice commands are off, the keys still work")
         finally:
             recognizer.close()
 
