@@ -2,8 +2,8 @@
 zero to ten heard right, never wrong, and fast; the coach's own question never taken
 for an answer.
 
-    .venv/bin/python -m benchmarks.bench_checkin            # measure (~1 min on 2 cores)
-    .venv/bin/python -m benchmarks.bench_checkin --tune     # whisper's margin and floor
+    .venv/bin/python -m benchmarks.bench_checkin            # measure (~6 min on 2 cores)
+    .venv/bin/python -m benchmarks.bench_checkin --tune     # whisper's rating rule (~15 min)
 
 No sound server and no real time: the audio is made as benchmarks/bench_listen.py
 makes it (espeak-ng, room noise 30 dB under the voice, 16 kHz), cut by the listener's
@@ -13,7 +13,7 @@ the rating), through `judge_answer` as `play` judges it.
 
 1. Answers: "zero" to "ten" and "no pain" by espeak-ng voices and variants the
    recognizer was not tuned on (neither its commands, benchmarks/tune_listen.py, nor
-   whisper's margin and floor, --tune), at 170 and 120 words a minute. An answer heard as
+   whisper's rating rule, --tune), at 170 and 120 words a minute. An answer heard as
    unclear (or not at all) is said again, as the coach asks again once: a second
    rendition with other noise. Latency: from the end of the speech to the rating,
    the voice activity detector's wait (audio time) plus the decoding (wall time, IPC
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ MEASURING_VOICES = (
     "en-029+f5",
 )
 TUNING_VOICES = tuple(COMMAND_TUNING_VOICES)
-"""whisper's margin and floor for a rating were chosen on these (the commands' tuning
+"""whisper's rating rule (margin, floors, lead, speeds) was chosen on these (the commands' tuning
 set, `--tune`)."""
 assert not set(MEASURING_VOICES) & (set(TUNING_VOICES) | set(COMMAND_TUNING_VOICES)), (
     "measure on voices the recognizer was not tuned on"
@@ -302,19 +303,31 @@ def other_replies(voices: tuple[str, ...], recognizer: listen.Recognizer, seed: 
     return not recorded
 
 
+TUNE_SPEEDS = (1.08, 0.92, 1.15, 0.85)
+"""The other speeds `--tune` weighs (`whisper.SPEEDS` is chosen from them)."""
+
+
 def tune() -> None:
-    """whisper's margin and floors (`whisper.RATING_MARGIN`, `RATING_FLOOR`,
-    `RATING_END_FLOOR`) on the tuning voices: each answer's odds once, then every set of
-    values on the same odds, as `play` asks (again once), and the other replies (but the
-    stops, caught before a rating) recorded as ratings."""
-    from voice_coach.live.whisper import RatingOdds, Whisper, rating_of
+    """whisper's rating rule on the tuning voices: each answer's odds once, as said and
+    at every speed in `TUNE_SPEEDS`, then every set of values on the same odds, as
+    `play` asks (again once), and the other replies (but the stops, caught before a
+    rating) recorded as ratings. Table 1: margin and floors (`whisper.RATING_MARGIN`,
+    `RATING_FLOOR`, `RATING_END_FLOOR`) at the speeds and lead in use; table 2: the
+    lead (`RATING_LEAD`) and the other speeds (`SPEEDS`) at the margin and floors in
+    use."""
+    from voice_coach.live import whisper as w
 
-    whisper = Whisper()
+    ear = w.Whisper()
     rng = np.random.default_rng(7)
+    speeds = (1.0, *TUNE_SPEEDS)
 
-    def odds_of(speech: npt.NDArray[np.float64]) -> RatingOdds | None:
+    def odds_of(speech: npt.NDArray[np.float64]) -> dict[float, w.RatingOdds] | None:
         found = utterances(speech, rng)
-        return whisper.rating_odds(found[0]) if found else None
+        if not found:
+            return None
+        return {
+            s: ear.rating_odds(w.resampled(found[0], s) if s != 1.0 else found[0]) for s in speeds
+        }
 
     answers = []
     for voice in TUNING_VOICES:
@@ -330,30 +343,48 @@ def tune() -> None:
         if "stop" not in said
     ]
     print(f"{len(answers)} answers, {len(others)} other replies; tuning voices {TUNING_VOICES}")
+
+    def score(
+        other_speeds: tuple[float, ...],
+        margin: float = w.RATING_MARGIN,
+        floor: float = w.RATING_FLOOR,
+        end_floor: float = w.RATING_END_FLOOR,
+        lead: float = w.RATING_LEAD,
+    ) -> str:
+        def rated(odds: dict[float, w.RatingOdds] | None) -> int | None:
+            if odds is None:
+                return None
+
+            def one(s: float) -> int | None:
+                return w.rating_of(odds[s], margin, floor, end_floor, lead)
+
+            first = one(1.0)
+            return first if first is not None else w.agreed(one(s) for s in other_speeds)
+
+        right = wrong = 0
+        for expected, first, second in answers:
+            got = rated(first)
+            got = got if got is not None else rated(second)
+            right += got == expected
+            wrong += got is not None and got != expected
+        taken = sum(rated(o) is not None for o in others)
+        return (
+            f"{right:4}/{len(answers)} ({100 * right / len(answers):.1f} %)  {wrong:5}  {taken:5}"
+        )
+
+    print(f"\n1. at the speeds {w.SPEEDS} and lead {w.RATING_LEAD}")
     print("margin  floor  end floor   right (asked again once)  wrong  other replies taken")
     for margin in (1.0, 1.5, 2.0, 2.5, 3.0):
         for floor in (-99.0, -5.0, -4.0, -3.0):
             for end_floor in (-99.0, -4.0, -3.0):
-
-                def rated(
-                    odds: RatingOdds | None,
-                    m: float = margin,
-                    f: float = floor,
-                    e: float = end_floor,
-                ) -> int | None:
-                    return None if odds is None else rating_of(odds, m, f, e)
-
-                right = wrong = 0
-                for expected, first, second in answers:
-                    got = rated(first)
-                    got = got if got is not None else rated(second)
-                    right += got == expected
-                    wrong += got is not None and got != expected
-                taken = sum(rated(o) is not None for o in others)
-                print(
-                    f"{margin:6.1f} {floor:6.1f} {end_floor:6.1f}      {right:4}/{len(answers)} "
-                    f"({100 * right / len(answers):.1f} %)      {wrong:5}  {taken:5}"
-                )
+                result = score(w.SPEEDS, margin, floor, end_floor)
+                print(f"{margin:6.1f} {floor:6.1f} {end_floor:6.1f}      {result}")
+    print(f"\n2. at margin {w.RATING_MARGIN}, floor {w.RATING_FLOOR}, end {w.RATING_END_FLOOR}")
+    print("lead  other speeds              right (asked again once)  wrong  other replies taken")
+    for lead in (math.inf, 1.0, 0.5, 0.0, -0.5):
+        for n in range(len(TUNE_SPEEDS) + 1):
+            chosen = TUNE_SPEEDS[:n]
+            print(f"{lead:4.1f}  {chosen!s:24}  {score(chosen, lead=lead)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -361,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tune",
         action="store_true",
-        help="choose whisper's margin and floor for a rating, on the tuning voices",
+        help="choose whisper's rating rule, on the tuning voices",
     )
     args = parser.parse_args(argv)
     if args.tune:

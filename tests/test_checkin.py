@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import SAMPLE_RATE
 from test_listen import Played, utterance_now
@@ -46,9 +47,12 @@ from voice_coach.live.remote import Remote
 from voice_coach.live.session import Status
 from voice_coach.live.stream import Output, Source
 from voice_coach.live.whisper import (
+    SPEEDS,
     RatingOdds,
     StopOdds,
+    agreed,
     rating_of,
+    resampled,
     stop_heard,
     stop_in,
     words_of,
@@ -288,21 +292,37 @@ def test_coach_stop_stops_other_commands_are_not_answers() -> None:
 # -- the two ears: pocketsphinx for commands, whisper for ratings and "stop" ------------
 
 
+FAR = -30.0
+"""A transcript far less likely than any rating: nothing for a rating to beat."""
+
+
 class FakeWhisper:
-    """Scores, a transcript and the odds of a stop as told; counts what it was asked."""
+    """Scores, a transcript and the odds of a stop as told; counts what it was asked.
+    `again`: the scores at each of the other speeds, in turn (else `scores` again)."""
 
     def __init__(
-        self, scores: list[float] | None = None, transcript: str = "", stop: float = -30.0
+        self,
+        scores: list[float] | None = None,
+        transcript: str = "",
+        stop: float = -30.0,
+        again: list[list[float]] | None = None,
     ) -> None:
         self.scores = scores if scores is not None else [-9.0] * 11
+        self.again = list(again or [])
         self.end = 0.0
         self.text = transcript
         self.stop = stop
         self.asked: list[str] = []
+        self.lengths: list[int] = []
 
     def rating_odds(self, pcm: bytes) -> RatingOdds:
         self.asked.append("rating")
-        return RatingOdds(tuple(self.scores), self.end)
+        self.lengths.append(len(pcm))
+        asked_again = self.asked.count("rating") - 2
+        if asked_again < 0 or not self.again:
+            return RatingOdds(tuple(self.scores), self.end, FAR)
+        scores = self.again[asked_again]
+        return RatingOdds(tuple(scores), self.end, FAR)
 
     def stop_odds(self, pcm: bytes) -> StopOdds:
         self.asked.append("stop")
@@ -335,18 +355,59 @@ LONG = b"\0\0" * 16000 * 4
 def test_a_rating_counts_only_when_it_leads_every_other_by_the_margin(
     scores: list[float], rating: int | None
 ) -> None:
-    assert rating_of(RatingOdds(tuple(scores), 0.0)) == rating
+    assert rating_of(RatingOdds(tuple(scores), 0.0, FAR)) == rating
 
 
 def test_a_rating_the_answer_goes_on_after_is_no_rating() -> None:
     # "hang on" heard as "ten on": ten leads, but the answer does not end there.
-    assert rating_of(RatingOdds(tuple(scores_for(10, 3.0)), end=-6.0)) is None
-    assert rating_of(RatingOdds(tuple(scores_for(10, 3.0)), end=-0.5)) == 10
+    assert rating_of(RatingOdds(tuple(scores_for(10, 3.0)), -6.0, FAR)) is None
+    assert rating_of(RatingOdds(tuple(scores_for(10, 3.0)), -0.5, FAR)) == 10
+
+
+def test_a_rating_counts_only_when_as_likely_as_what_whisper_wrote() -> None:
+    # espeak-ng's "hmm": ten leads the ratings, but "Damn." is likelier than "Ten."
+    odds = RatingOdds(tuple(scores_for(10, 3.0)), end=-0.5, transcript=-1.2)
+    assert rating_of(odds) is None
+    assert rating_of(odds, lead=0.5) == 10
+    # "Nine." itself, or as likely as whisper's transcript: taken.
+    assert rating_of(RatingOdds(tuple(scores_for(9, 3.0)), -0.5, -1.5)) == 9
+    # A transcript longer than an answer: no rating.
+    assert rating_of(RatingOdds(tuple(scores_for(9, 3.0)), -0.5, math.inf)) is None
+
+
+@pytest.mark.parametrize(
+    ("ratings", "rating"),
+    [
+        ([None, 9, None], 9),
+        ([9, 9, None], 9),
+        ([9, 7, None], None),  # the speeds disagree: asked again
+        ([None, None, None], None),
+        ([], None),
+    ],
+)
+def test_a_rating_heard_at_other_speeds_counts_when_they_agree(
+    ratings: list[int | None], rating: int | None
+) -> None:
+    assert agreed(ratings) == rating
+
+
+def test_an_answer_resampled_plays_faster_and_higher() -> None:
+    rate, hz = 16000, 500.0
+    t = np.arange(rate) / rate
+    pcm = np.round(8000 * np.sin(2 * np.pi * hz * t)).astype("<i2").tobytes()
+    for speed in (1.08, 0.92):
+        played = np.frombuffer(resampled(pcm, speed), dtype="<i2").astype(np.float64)
+        assert played.size == int(rate / speed)
+        peak = np.argmax(np.abs(np.fft.rfft(played))) * rate / played.size
+        assert peak == pytest.approx(hz * speed, abs=2.0)
+    assert resampled(pcm, 1.0) == pcm
+    with pytest.raises(ValueError, match="above 0"):
+        resampled(pcm, 0.0)
 
 
 def test_a_rating_needs_one_score_per_rating() -> None:
     with pytest.raises(ValueError, match="one score per rating"):
-        rating_of(RatingOdds((0.0,) * 10, 0.0))
+        rating_of(RatingOdds((0.0,) * 10, 0.0, FAR))
 
 
 @pytest.mark.parametrize(
@@ -448,6 +509,21 @@ def test_an_answer_whisper_is_unsure_of_is_asked_again_or_is_nothing() -> None:
     assert rating_in(text) is UNCLEAR
     whisper = FakeWhisper(scores_for(9, 1.0), transcript="")
     assert Ears(SphinxHears("[NOISE]"), whisper).hear_answer(SHORT) == ""
+
+
+def test_an_unsure_answer_is_heard_again_at_other_speeds() -> None:
+    unsure = scores_for(9, 1.0)
+    whisper = FakeWhisper(unsure, "I", again=[unsure, scores_for(9, 3.0), unsure])
+    assert Ears(SphinxHears("nine"), whisper).hear_answer(SHORT) == "nine"
+    assert whisper.asked == ["stop", "rating", "rating", "rating", "rating"]
+    assert whisper.lengths[1:] == [len(resampled(SHORT, s)) for s in SPEEDS]
+    # The speeds disagree: asked again.
+    whisper = FakeWhisper(unsure, "I", again=[scores_for(9, 3.0), scores_for(5, 3.0), unsure])
+    assert rating_in(Ears(SphinxHears("nine"), whisper).hear_answer(SHORT)) is UNCLEAR
+    # Sure as said: no other speed is asked.
+    whisper = FakeWhisper(scores_for(4, 3.0), "Four.")
+    assert Ears(SphinxHears("four"), whisper).hear_answer(SHORT) == "four"
+    assert whisper.asked == ["stop", "rating"]
 
 
 def test_stop_during_the_question_stops_by_either_ear() -> None:

@@ -44,11 +44,14 @@ from .remote import Remote
 from .session import Command
 from .whisper import (
     RATING_NAMES,
+    SPEEDS,
     RatingOdds,
     StopOdds,
     Whisper,
     WhisperUnavailable,
+    agreed,
     rating_of,
+    resampled,
     stop_heard,
     stop_in,
     words_of,
@@ -363,7 +366,8 @@ class Ears:
     def hear_answer(self, pcm: bytes) -> str:
         """An utterance while the coach waits for a pain rating: a command pocketsphinx
         heard ("coach_stop"), else "stop" as whisper heard it, else the rating whisper is
-        sure of ("four"), else "unclear: ..." (asked again), or "" for no words."""
+        sure of ("four"), as said or at the other `SPEEDS`, else "unclear: ..." (asked
+        again), or "" for no words."""
         hearing = self.sphinx.hear(pcm, strict=False)
         if hearing.phrase is not None:
             return hearing.phrase.token
@@ -372,6 +376,8 @@ class Ears:
         if phrase is not None:  # before the rating: "stop, stop" may lead with "one"
             return phrase.token
         rating = rating_of(self.whisper.rating_odds(pcm))  # the same encoding
+        if rating is None:  # heard again, a little faster and slower
+            rating = agreed(rating_of(self.whisper.rating_odds(resampled(pcm, s))) for s in SPEEDS)
         if rating is not None:
             return RATING_NAMES[rating]
         heard = words_of(odds.text) or plain_words(hearing.text)

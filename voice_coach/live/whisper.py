@@ -12,7 +12,13 @@ recognizer's process, on the same utterances, only where pocketsphinx leaves a d
   decoder give the probability of every first word; the ratings' words and digits
   ("four", "Four", "4") are summed per rating, "no" counts for zero only if "pain"
   follows. The best rating is taken when it leads the next by `RATING_MARGIN`
-  (natural log); else the coach asks again.
+  (natural log), and whisper finds it, with the answer ending there, at least as likely
+  as what it writes itself (`RATING_LEAD`). When no rating is taken so, the answer is
+  heard again a little faster and slower (`SPEEDS`, as a tape played at another
+  speed: whisper tiny hears some of espeak-ng's British "nine"s as "I" at the speed
+  they were said and as nine 8 % faster); a rating counts there when the speeds that
+  give one all give the same.
+  Else the coach asks again.
 - **"stop"**, when pocketsphinx heard no command in a short utterance: whisper
   transcribes it (greedy, a few tokens), then scores each way of writing "coach stop"
   and "stop stop" against its own transcript. It is a stop when the transcript is one
@@ -33,6 +39,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +60,13 @@ RATING_END_FLOOR = -4.0
 """The least log probability that the answer ends after the rating: on the tuning
 voices it kept "hang on" (heard as "ten on") from being ten, at no cost in right
 answers."""
+RATING_LEAD = 0.0
+"""How much less likely (natural log) than whisper's own transcript a rating with the
+end after it may be: at 0 it must be at least as likely, which keeps espeak-ng's "hmm",
+written "Damn" or "them", from being ten at another speed."""
+SPEEDS = (1.08, 0.92, 1.15)
+"""The speeds at which an answer is heard again when no rating was taken at the speed
+it was said (tuned with `benchmarks.bench_checkin --tune`)."""
 TRANSCRIPT_TOKENS = 10
 """A transcript longer than this (in tokens) is more words than a command: no stop is
 weighed against it. "Coach, stop." is 4."""
@@ -89,6 +103,9 @@ class RatingOdds:
     end: float
     """log P that the answer ends after the likeliest rating: nothing more, a full
     stop, or "out of ten" ("hang on" heard as "ten on" goes on)."""
+    transcript: float
+    """log P of whisper's own transcript of the utterance; infinite when it ran past
+    TRANSCRIPT_TOKENS (more words than an answer)."""
 
 
 def rating_of(
@@ -96,9 +113,11 @@ def rating_of(
     margin: float = RATING_MARGIN,
     floor: float = RATING_FLOOR,
     end_floor: float = RATING_END_FLOOR,
+    lead: float = RATING_LEAD,
 ) -> int | None:
     """The rating whose score is at least `floor` and leads all others by at least
-    `margin`, in an answer that ends after it (`end_floor`); None when there is none."""
+    `margin`, in an answer that ends after it (`end_floor`), and that is at most `lead`
+    less likely than whisper's own transcript; None when there is none."""
     scores = odds.scores
     if len(scores) != len(RATING_WORDS):
         raise ValueError(f"one score per rating 0-10, got {len(scores)}")
@@ -106,7 +125,28 @@ def rating_of(
     best, second = order[0], order[1]
     if scores[best] < floor or scores[best] - scores[second] < margin or odds.end < end_floor:
         return None
+    if scores[best] + odds.end < odds.transcript - lead:
+        return None
     return best
+
+
+def agreed(ratings: Iterable[int | None]) -> int | None:
+    """The rating that those given (not None) all are; None when none is given or they
+    differ."""
+    given = {rating for rating in ratings if rating is not None}
+    return given.pop() if len(given) == 1 else None
+
+
+def resampled(pcm: bytes, speed: float) -> bytes:
+    """16-bit mono `pcm` played `speed` times as fast, its pitch with it (as a tape
+    would be): linear interpolation, enough for a few per cent."""
+    if speed <= 0:
+        raise ValueError(f"a speed must be above 0, got {speed}")
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    length = int(samples.size / speed)
+    out = np.interp(np.arange(length) * speed, np.arange(samples.size), samples)
+    played: bytes = np.clip(np.round(out), -32768, 32767).astype("<i2").tobytes()
+    return played
 
 
 STOP_SAYINGS = (" Coach, stop.", " Coach stop.", " coach stop", " Stop, stop.", " Stop stop.")
@@ -193,6 +233,7 @@ class Whisper:
         self._ends = sorted({self._end, token("."), token("!"), token(" out")})
         self._last: tuple[bytes, Any] | None = None
         self._heard: tuple[bytes, tuple[str, list[int]]] | None = None
+        self._scored: tuple[bytes, float] | None = None
         self._stop_sayings = [
             tokenizer.encode(saying, add_special_tokens=False).ids for saying in STOP_SAYINGS
         ]
@@ -235,8 +276,8 @@ class Whisper:
         return _log_softmax(self._forced(encoded, prefix)[len(prefix)])
 
     def rating_odds(self, pcm: bytes) -> RatingOdds:
-        """Which rating the utterance (16 kHz mono s16le) begins with, and whether it
-        ends there (`RatingOdds`)."""
+        """Which rating the utterance (16 kHz mono s16le) begins with, whether it ends
+        there, and how likely whisper's own transcript is (`RatingOdds`)."""
         encoded = self._encode(pcm)
         first = self._next_word(encoded, [])
         scores = [float(np.logaddexp.reduce(first[ids])) for ids in self._rating_tokens]
@@ -251,7 +292,7 @@ class Whisper:
         scores[0] = float(np.logaddexp(scores[0], no_pain))
         after = self._next_word(encoded, word)
         end = float(np.logaddexp.reduce(after[self._ends]))
-        return RatingOdds(tuple(scores), end)
+        return RatingOdds(tuple(scores), end, self._transcript_score(pcm))
 
     def heard(self, pcm: bytes) -> tuple[str, list[int]]:
         """What whisper makes of a short utterance (greedy), and its tokens; the last
@@ -274,16 +315,25 @@ class Whisper:
     def stop_odds(self, pcm: bytes) -> StopOdds:
         """How likely whisper finds each way of writing "coach stop" and "stop stop" for
         the utterance, beside its own transcript (the same encoding)."""
-        text, tokens = self.heard(pcm)
+        text, _ = self.heard(pcm)
         encoded = self._encode(pcm)
         # One call each: in one batch, CTranslate2 returns the forced steps of prompts of
         # unequal length misaligned.
         scores = [self._sequence_score(encoded, saying) for saying in self._stop_sayings]
         best = max(range(len(scores)), key=lambda i: scores[i])
         woken = STOP_SAYINGS[best].lower().startswith(" coach")
+        return StopOdds(scores[best], woken, self._transcript_score(pcm), text)
+
+    def _transcript_score(self, pcm: bytes) -> float:
+        """log P of whisper's own transcript of `pcm` (`heard`), infinite past
+        TRANSCRIPT_TOKENS; the last one is kept."""
+        if self._scored is not None and self._scored[0] is pcm:
+            return self._scored[1]
+        _, tokens = self.heard(pcm)
         ended = len(tokens) <= TRANSCRIPT_TOKENS
-        transcript = self._sequence_score(encoded, tokens) if ended else math.inf
-        return StopOdds(scores[best], woken, transcript, text)
+        score = self._sequence_score(self._encode(pcm), tokens) if ended else math.inf
+        self._scored = (pcm, score)
+        return score
 
     def _sequence_score(self, encoded: Any, tokens: list[int]) -> float:
         """log P(tokens, then the end), the tokens forced one by one."""
