@@ -39,14 +39,19 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
+from ..audio.clip import Clip, resample
 from .checkin import RATING_WORDS
 
+T = TypeVar("T")
+
+SAMPLE_RATE = 16000
+"""whisper hears 16 kHz mono."""
 WINDOW_FRAMES = 1000
 """Mel frames (10 ms each) the encoder reads: the utterance, then silence."""
 RATING_MARGIN = 2.0
@@ -138,15 +143,12 @@ def agreed(ratings: Iterable[int | None]) -> int | None:
 
 
 def resampled(pcm: bytes, speed: float) -> bytes:
-    """16-bit mono `pcm` played `speed` times as fast, its pitch with it (as a tape
-    would be): linear interpolation, enough for a few per cent."""
+    """16 kHz `pcm` played `speed` times as fast, its pitch with it (as a tape would
+    be): read as if recorded at `speed` x 16 kHz and resampled to 16 kHz
+    (`audio.clip.resample`). At speed 1, `pcm` itself."""
     if speed <= 0:
         raise ValueError(f"a speed must be above 0, got {speed}")
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    length = int(samples.size / speed)
-    out = np.interp(np.arange(length) * speed, np.arange(samples.size), samples)
-    played: bytes = np.clip(np.round(out), -32768, 32767).astype("<i2").tobytes()
-    return played
+    return resample(Clip(pcm, round(SAMPLE_RATE * speed)), SAMPLE_RATE).pcm
 
 
 STOP_SAYINGS = (" Coach, stop.", " Coach stop.", " coach stop", " Stop, stop.", " Stop stop.")
@@ -231,26 +233,33 @@ class Whisper:
         self._pain = sorted({token(" pain"), token(" Pain")})
         self._end = tokenizer.token_to_id("<|endoftext|>")
         self._ends = sorted({self._end, token("."), token("!"), token(" out")})
-        self._last: tuple[bytes, Any] | None = None
-        self._heard: tuple[bytes, tuple[str, list[int]]] | None = None
-        self._scored: tuple[bytes, float] | None = None
+        self._utterance: bytes | None = None
+        self._made: dict[str, Any] = {}
         self._stop_sayings = [
             tokenizer.encode(saying, add_special_tokens=False).ids for saying in STOP_SAYINGS
         ]
 
+    def _kept(self, pcm: bytes, what: str, make: Callable[[], T]) -> T:
+        """`make()`, once per utterance: what was made for the last one (`pcm`, the same
+        object) is kept, so that its rating, stop odds and transcript share one encoding
+        and one transcript."""
+        if self._utterance is not pcm:
+            self._utterance, self._made = pcm, {}
+        if what not in self._made:
+            self._made[what] = make()
+        return cast(T, self._made[what])
+
     def _encode(self, pcm: bytes) -> Any:
-        """The encoder's output for `pcm`; the last one is kept, so that a rating and a
-        transcript of the same utterance cost one pass."""
-        if self._last is not None and self._last[0] is pcm:
-            return self._last[1]
+        """The encoder's output for `pcm` (kept)."""
+        return self._kept(pcm, "encoded", lambda: self._encoded(pcm))
+
+    def _encoded(self, pcm: bytes) -> Any:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
         mel = self._features(samples)
         window = np.zeros((1, mel.shape[0], WINDOW_FRAMES), dtype=np.float32)
         frames = min(WINDOW_FRAMES, mel.shape[1])
         window[0, :, :frames] = mel[:, :frames]
-        encoded = self._model.encode(self._ct2.StorageView.from_array(window))
-        self._last = (pcm, encoded)
-        return encoded
+        return self._model.encode(self._ct2.StorageView.from_array(window))
 
     def _forced(self, encoded: Any, prefix: list[int]) -> list[Any]:
         """The decoder's logits at each step after the start: one per token of `prefix`
@@ -295,10 +304,10 @@ class Whisper:
         return RatingOdds(tuple(scores), end, self._transcript_score(pcm))
 
     def heard(self, pcm: bytes) -> tuple[str, list[int]]:
-        """What whisper makes of a short utterance (greedy), and its tokens; the last
-        one is kept."""
-        if self._heard is not None and self._heard[0] is pcm:
-            return self._heard[1]
+        """What whisper makes of a short utterance (greedy), and its tokens (kept)."""
+        return self._kept(pcm, "heard", lambda: self._transcribed(pcm))
+
+    def _transcribed(self, pcm: bytes) -> tuple[str, list[int]]:
         result = self._model.generate(
             self._encode(pcm),
             [self._start],
@@ -308,9 +317,7 @@ class Whisper:
             max_length=len(self._start) + TRANSCRIPT_TOKENS + FORCED_ROOM,
         )[0]
         tokens = list(result.sequences_ids[0])
-        heard = (str(self._decode_tokens(tokens)).strip(), tokens)
-        self._heard = (pcm, heard)
-        return heard
+        return str(self._decode_tokens(tokens)).strip(), tokens
 
     def stop_odds(self, pcm: bytes) -> StopOdds:
         """How likely whisper finds each way of writing "coach stop" and "stop stop" for
@@ -326,14 +333,15 @@ class Whisper:
 
     def _transcript_score(self, pcm: bytes) -> float:
         """log P of whisper's own transcript of `pcm` (`heard`), infinite past
-        TRANSCRIPT_TOKENS; the last one is kept."""
-        if self._scored is not None and self._scored[0] is pcm:
-            return self._scored[1]
-        _, tokens = self.heard(pcm)
-        ended = len(tokens) <= TRANSCRIPT_TOKENS
-        score = self._sequence_score(self._encode(pcm), tokens) if ended else math.inf
-        self._scored = (pcm, score)
-        return score
+        TRANSCRIPT_TOKENS (kept)."""
+
+        def score() -> float:
+            _, tokens = self.heard(pcm)
+            if len(tokens) > TRANSCRIPT_TOKENS:
+                return math.inf
+            return self._sequence_score(self._encode(pcm), tokens)
+
+        return self._kept(pcm, "transcript score", score)
 
     def _sequence_score(self, encoded: Any, tokens: list[int]) -> float:
         """log P(tokens, then the end), the tokens forced one by one."""
