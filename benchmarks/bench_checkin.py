@@ -325,9 +325,7 @@ def tune() -> None:
         found = utterances(speech, rng)
         if not found:
             return None
-        return {
-            s: ear.rating_odds(w.resampled(found[0], s) if s != 1.0 else found[0]) for s in speeds
-        }
+        return {s: ear.rating_odds(w.resampled(found[0], s)) for s in speeds}
 
     answers = []
     for voice in TUNING_VOICES:
@@ -354,12 +352,8 @@ def tune() -> None:
         def rated(odds: dict[float, w.RatingOdds] | None) -> int | None:
             if odds is None:
                 return None
-
-            def one(s: float) -> int | None:
-                return w.rating_of(odds[s], margin, floor, end_floor, lead)
-
-            first = one(1.0)
-            return first if first is not None else w.agreed(one(s) for s in other_speeds)
+            heard = (odds[s] for s in (1.0, *other_speeds))
+            return w.rating_across(heard, margin, floor, end_floor, lead)
 
         right = wrong = 0
         for expected, first, second in answers:

@@ -49,8 +49,7 @@ from .whisper import (
     StopOdds,
     Whisper,
     WhisperUnavailable,
-    agreed,
-    rating_of,
+    rating_across,
     resampled,
     stop_heard,
     stop_in,
@@ -337,6 +336,13 @@ SECOND_EAR_MAX_S = 2.5
 pocketsphinx heard no command in go to whisper: "coach stop" said slowly is 1.6 s."""
 
 
+def for_second_ear(hearing: Hearing, pcm: bytes) -> bool:
+    """Whether whisper is asked for a stop in an utterance (`Ears.hear`): pocketsphinx
+    heard no command in it, and it is short enough for one (`SECOND_EAR_MAX_S`)."""
+    speech_s = len(pcm) / 2 / SAMPLE_RATE - PRE_S - POST_S
+    return hearing.phrase is None and speech_s <= SECOND_EAR_MAX_S
+
+
 class Ears:
     """pocketsphinx for every utterance and every command; whisper (`whisper.Whisper`)
     for a pain rating, and for "stop" where pocketsphinx heard no command."""
@@ -357,8 +363,7 @@ class Ears:
 
     def hear(self, pcm: bytes, strict: bool) -> Hearing:
         hearing = self.sphinx.hear(pcm, strict)
-        speech_s = len(pcm) / 2 / SAMPLE_RATE - PRE_S - POST_S
-        if hearing.phrase is not None or speech_s > SECOND_EAR_MAX_S:
+        if not for_second_ear(hearing, pcm):
             return hearing
         odds = self.whisper.stop_odds(pcm)
         return Hearing(hearing.text, stop_phrase(odds), odds.text)
@@ -375,9 +380,9 @@ class Ears:
         phrase = stop_phrase(odds)
         if phrase is not None:  # before the rating: "stop, stop" may lead with "one"
             return phrase.token
-        rating = rating_of(self.whisper.rating_odds(pcm))  # the same encoding
-        if rating is None:  # heard again, a little faster and slower
-            rating = agreed(rating_of(self.whisper.rating_odds(resampled(pcm, s))) for s in SPEEDS)
+        # As said (the same encoding), then a little faster and slower if need be.
+        speeds = (1.0, *SPEEDS)
+        rating = rating_across(self.whisper.rating_odds(resampled(pcm, s)) for s in speeds)
         if rating is not None:
             return RATING_NAMES[rating]
         heard = words_of(odds.text) or plain_words(hearing.text)

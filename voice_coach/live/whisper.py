@@ -142,6 +142,21 @@ def agreed(ratings: Iterable[int | None]) -> int | None:
     return given.pop() if len(given) == 1 else None
 
 
+def rating_across(
+    odds: Iterable[RatingOdds],
+    margin: float = RATING_MARGIN,
+    floor: float = RATING_FLOOR,
+    end_floor: float = RATING_END_FLOOR,
+    lead: float = RATING_LEAD,
+) -> int | None:
+    """The rating of an answer heard as said (the first odds) and at other speeds (the
+    rest, read only when the first gives none): the first's, else the one the others
+    agree on (`rating_of` for each, `agreed`)."""
+    each = (rating_of(o, margin, floor, end_floor, lead) for o in odds)
+    first = next(each, None)
+    return first if first is not None else agreed(each)
+
+
 def resampled(pcm: bytes, speed: float) -> bytes:
     """16 kHz `pcm` played `speed` times as fast, its pitch with it (as a tape would
     be): read as if recorded at `speed` x 16 kHz and resampled to 16 kHz
