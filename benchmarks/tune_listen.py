@@ -18,6 +18,9 @@ in unrelated speech, for "any" (a command token anywhere in the transcript), "le
 commands and unrelated speech; for every utterance in which pocketsphinx heard no
 command (as `Ears.hear` asks), whisper's odds of a stop command against its own
 transcript; per lead, the stops it would catch and the false stops it would make.
+Then the utterances in which pocketsphinx heard another command than stop (as
+`listen.may_hide_stop` picks them): the stops among them whisper's transcript catches
+and the other commands it would turn into stops, beside what the odds would do.
 """
 
 from __future__ import annotations
@@ -180,8 +183,10 @@ def report_stops(
 
 
 def tune_whisper() -> None:
-    """Stops caught and false stops made by whisper, per `STOP_LEAD`."""
-    from voice_coach.live.whisper import StopOdds, Whisper, stop_heard
+    """Stops caught and false stops made by whisper, per `STOP_LEAD`; and where
+    pocketsphinx heard another command, stops caught and made by whisper's transcript
+    (`listen.may_hide_stop`), and what the odds would have done there."""
+    from voice_coach.live.whisper import STOP_LEAD, StopOdds, Whisper, stop_heard, stop_in
     from voice_coach.plan import load
     from voice_coach.timeline import spoken_texts
 
@@ -190,12 +195,16 @@ def tune_whisper() -> None:
     whisper = Whisper()
     rows: list[tuple[str, str, bool, listen.Phrase | None, StopOdds | None]] = []
     """(voice, what was said, a stop?, pocketsphinx's command, whisper's odds or None)"""
+    over: list[tuple[str, str, bool, listen.Phrase, StopOdds]] = []
+    """The same where pocketsphinx heard another command (`listen.may_hide_stop`)."""
 
     def hear(voice: str, said: str, is_stop: bool, pcms: list[bytes]) -> None:
         for pcm in pcms:
             hearing = sphinx.hear(pcm, False)
             odds = whisper.stop_odds(pcm) if listen.for_second_ear(hearing, pcm) else None
             rows.append((voice, said, is_stop, hearing.phrase, odds))
+            if hearing.phrase is not None and listen.may_hide_stop(hearing, pcm):
+                over.append((voice, said, is_stop, hearing.phrase, whisper.stop_odds(pcm)))
 
     for voice in TUNING_VOICES:
         for rate in STOP_RATES_WPM:
@@ -229,6 +238,20 @@ def tune_whisper() -> None:
         print(f"{lead:4.1f}   {by_sphinx} + {len(caught)} of {len(stops)}   {len(false)}")
         for voice, said, text in false[:5]:
             print(f"         false: {said!r} [{voice}] -> {text!r}")
+    hidden = [r for r in over if r[2]]
+    print(
+        f"pocketsphinx heard another command in {len(over)} short utterances, "
+        f"{len(hidden)} of them stops"
+    )
+    for name, taken in (
+        ("transcript a stop (stop_in, as played)", lambda o: stop_in(o.text)),
+        (f"odds, STOP_LEAD {STOP_LEAD}", lambda o: stop_heard(o)),
+    ):
+        caught = [r for r in hidden if taken(r[4])]
+        false = [r for r in over if not r[2] and taken(r[4])]
+        print(f"    {name}: {len(caught)} of {len(hidden)} caught, {len(false)} false")
+        for voice, said, _s, phrase, odds in caught + false:
+            print(f"        {said!r} [{voice}] heard {phrase.spoken!r}, whisper {odds.text!r}")
 
 
 if __name__ == "__main__":

@@ -328,6 +328,10 @@ class FakeWhisper:
         self.asked.append("stop")
         return StopOdds(self.stop, True, -5.0, self.text)
 
+    def transcript(self, pcm: bytes) -> str:
+        self.asked.append("transcript")
+        return self.text
+
 
 def scores_for(best: int, lead: float) -> list[float]:
     """`best` at -1, one rival `lead` under it, every other rating far below."""
@@ -469,11 +473,52 @@ class SphinxHears:
         pass
 
 
-def test_a_command_pocketsphinx_hears_is_not_asked_of_whisper() -> None:
-    whisper = FakeWhisper(transcript="Coach, stop.")
-    hearing = Ears(SphinxHears("coach_next"), whisper).hear(SHORT, strict=False)
-    assert hearing.phrase is not None and hearing.phrase.words == "next"
+def test_a_stop_pocketsphinx_hears_is_not_asked_of_whisper() -> None:
+    whisper = FakeWhisper(transcript="Coach next.")
+    hearing = Ears(SphinxHears("coach_stop"), whisper).hear(SHORT, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.spoken == "coach stop"
     assert whisper.asked == []
+
+
+def test_another_command_stands_unless_whisper_writes_a_stop() -> None:
+    whisper = FakeWhisper(transcript="Coach next.")
+    hearing = Ears(SphinxHears("coach_next"), whisper).hear(SHORT, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.spoken == "coach next"
+    assert whisper.asked == ["transcript"]  # its words only: no odds weighed
+
+
+@pytest.mark.parametrize(
+    ("transcript", "stop"),
+    [("Coach, stop.", "coach stop"), ("Stop! Stop!", "stop stop"), ("Coach stop", "coach stop")],
+)
+def test_a_command_whisper_writes_as_a_stop_stops(transcript: str, stop: str) -> None:
+    # "coach stop" taken for "coach longer" by pocketsphinx would lengthen the hold.
+    whisper = FakeWhisper(transcript=transcript)
+    hearing = Ears(SphinxHears("coach_longer"), whisper).hear(SHORT, strict=True)
+    assert hearing.phrase is not None and hearing.phrase.spoken == stop
+    assert hearing.second == transcript and hearing.text == "coach_longer"
+
+
+def test_a_stop_nearly_as_likely_does_not_override_another_command() -> None:
+    # "coach resume", written "COUCH RISUUM", with a stop close behind: still resume.
+    whisper = FakeWhisper(transcript="COUCH RISUUM", stop=-4.0)
+    hearing = Ears(SphinxHears("coach_resume"), whisper).hear(SHORT, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.spoken == "coach resume"
+
+
+def test_a_long_utterance_keeps_the_command_pocketsphinx_heard() -> None:
+    whisper = FakeWhisper(transcript="Coach, stop.")
+    hearing = Ears(SphinxHears("coach_next"), whisper).hear(LONG, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.spoken == "coach next"
+    assert whisper.asked == []
+
+
+def test_an_answer_whisper_writes_as_a_stop_stops_the_session() -> None:
+    whisper = FakeWhisper(scores_for(7, 3.0), transcript="Stop, stop.")
+    answer = Ears(SphinxHears("coach_next"), whisper).hear_answer(SHORT)
+    assert answer == "stop_stop"
+    whisper = FakeWhisper(scores_for(7, 3.0), transcript="Coach next.")
+    assert Ears(SphinxHears("coach_next"), whisper).hear_answer(SHORT) == "coach_next"
 
 
 def test_whisper_hears_stop_where_pocketsphinx_heard_other_words() -> None:

@@ -29,11 +29,11 @@ def ears() -> Iterator[Ears]:
     yield Ears.for_routine(["Lie on your back.", "Hold the stretch."])
 
 
-def said(words: str, voice: str = "en-us") -> bytes:
+def said(words: str, voice: str = "en-us", wpm: int = 150, pitch: int = 50) -> bytes:
     """`words` by espeak-ng at 16 kHz, with the silence the listener keeps around them."""
     with tempfile.NamedTemporaryFile(suffix=".wav") as f:
         subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", "150", "-w", f.name, words],
+            ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", f.name, words],
             check=True,
             capture_output=True,
         )
@@ -83,3 +83,25 @@ def test_stop_is_heard(ears: Ears, words: str) -> None:
 @pytest.mark.parametrize("words", ["coach next", "go to the shop", "stop"])
 def test_other_words_are_not_stop(ears: Ears, words: str) -> None:
     assert not stop_heard(ears.whisper.stop_odds(said(words)))
+
+
+HIDDEN_STOPS = [("en-gb-x-gbcwmd", 150, 30, "coach stop"), ("en-gb", 120, 30, "stop stop")]
+"""Stops by low voices that pocketsphinx, with the fixture's small routine, takes for
+"coach next" and whisper writes as a stop (found with these models on this machine)."""
+
+
+def test_a_stop_pocketsphinx_took_for_another_command_stops(ears: Ears) -> None:
+    for voice, wpm, pitch, words in HIDDEN_STOPS:
+        pcm = said(words, voice, wpm, pitch)
+        first = ears.sphinx.hear(pcm, strict=False).phrase
+        assert first is not None and first.action.value == "next", (voice, words)
+        hearing = ears.hear(pcm, strict=False)
+        assert hearing.phrase is not None and hearing.phrase.spoken == words, (voice, words)
+
+
+@pytest.mark.parametrize("command", ["next", "back", "longer", "shorter", "pause", "resume"])
+def test_another_command_heard_stays_that_command(ears: Ears, command: str) -> None:
+    pcm = said(f"coach {command}")
+    assert ears.sphinx.hear(pcm, strict=False).phrase is not None
+    hearing = ears.hear(pcm, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.words == command

@@ -7,7 +7,8 @@ default microphone.
       -> `Recognizer`: pocketsphinx with the en-us model its wheel ships, decoding with
          a small language model made at start from the routine's own lines, everyday
          words and the commands, each command one token ("coach_pause") whose weight
-         in the model is its threshold
+         in the model is its threshold; `Ears` ask whisper (whisper.py) about "stop"
+         in a short utterance where pocketsphinx heard no command or another one
       -> `judge`: against what the coach itself sounded then (`Airtime`): while it
          speaks, and just after, only the strict model counts, and never a command
          whose word the coach was saying
@@ -203,7 +204,7 @@ class Hearing:
     """The command in it, if any."""
     second: str = ""
     """What the second ear (whisper) made of it, when asked: pocketsphinx heard no
-    command in a short utterance."""
+    command, or another command than stop, in a short utterance."""
 
     @property
     def half(self) -> Phrase | None:
@@ -330,22 +331,38 @@ class SecondEar(Protocol):
 
     def stop_odds(self, pcm: bytes) -> StopOdds: ...
 
+    def transcript(self, pcm: bytes) -> str: ...
+
 
 SECOND_EAR_MAX_S = 2.5
 """Utterances up to this long (the speech, without the audio kept around it) that
 pocketsphinx heard no command in go to whisper: "coach stop" said slowly is 1.6 s."""
 
 
+def _short(pcm: bytes) -> bool:
+    """Short enough to be a command (`SECOND_EAR_MAX_S` of speech)."""
+    return len(pcm) / 2 / SAMPLE_RATE - PRE_S - POST_S <= SECOND_EAR_MAX_S
+
+
 def for_second_ear(hearing: Hearing, pcm: bytes) -> bool:
     """Whether whisper is asked for a stop in an utterance (`Ears.hear`): pocketsphinx
     heard no command in it, and it is short enough for one (`SECOND_EAR_MAX_S`)."""
-    speech_s = len(pcm) / 2 / SAMPLE_RATE - PRE_S - POST_S
-    return hearing.phrase is None and speech_s <= SECOND_EAR_MAX_S
+    return hearing.phrase is None and _short(pcm)
+
+
+def may_hide_stop(hearing: Hearing, pcm: bytes) -> bool:
+    """Whether whisper's transcript is asked whether an utterance is a stop after all
+    (`Ears.hear`): pocketsphinx heard another command than stop in a short one. Stop
+    ranks above every other command, and a "coach stop" taken for "coach longer"
+    lengthens the very hold the person wants to end."""
+    phrase = hearing.phrase
+    return phrase is not None and phrase.action is not Action.STOP and _short(pcm)
 
 
 class Ears:
     """pocketsphinx for every utterance and every command; whisper (`whisper.Whisper`)
-    for a pain rating, and for "stop" where pocketsphinx heard no command."""
+    for a pain rating, for "stop" where pocketsphinx heard no command, and for "stop"
+    written out where pocketsphinx heard another command."""
 
     def __init__(self, sphinx: Recognizer, whisper: SecondEar) -> None:
         self.sphinx = sphinx
@@ -363,17 +380,28 @@ class Ears:
 
     def hear(self, pcm: bytes, strict: bool) -> Hearing:
         hearing = self.sphinx.hear(pcm, strict)
-        if not for_second_ear(hearing, pcm):
+        if for_second_ear(hearing, pcm):
+            odds = self.whisper.stop_odds(pcm)
+            return Hearing(hearing.text, stop_phrase(odds), odds.text)
+        return self._stop_over(hearing, pcm)
+
+    def _stop_over(self, hearing: Hearing, pcm: bytes) -> Hearing:
+        """`hearing`, or a stop instead of the other command in it when whisper writes
+        the utterance as a stop command (`stop_in`: the words, not the odds, which would
+        take "coach resume", written "COUCH RISUUM", for a stop)."""
+        if not may_hide_stop(hearing, pcm):
             return hearing
-        odds = self.whisper.stop_odds(pcm)
-        return Hearing(hearing.text, stop_phrase(odds), odds.text)
+        text = self.whisper.transcript(pcm)
+        if not stop_in(text):
+            return hearing
+        return Hearing(hearing.text, written_stop(text), text)
 
     def hear_answer(self, pcm: bytes) -> str:
         """An utterance while the coach waits for a pain rating: a command pocketsphinx
         heard ("coach_stop"), else "stop" as whisper heard it, else the rating whisper is
         sure of ("four"), as said or at the other `SPEEDS`, else "unclear: ..." (asked
         again), or "" for no words."""
-        hearing = self.sphinx.hear(pcm, strict=False)
+        hearing = self._stop_over(self.sphinx.hear(pcm, strict=False), pcm)
         if hearing.phrase is not None:
             return hearing.phrase.token
         odds = self.whisper.stop_odds(pcm)
@@ -402,7 +430,15 @@ def stop_phrase(odds: StopOdds) -> Phrase | None:
     """The stop command whisper heard (`stop_heard`), if any: "coach stop" or "stop stop"."""
     if not stop_heard(odds):
         return None
-    woken = words_of(odds.text).startswith(WAKE_WORD) if stop_in(odds.text) else odds.woken
+    if stop_in(odds.text):
+        return written_stop(odds.text)
+    return next(p for p in PHRASES if p.action is Action.STOP and p.woken == odds.woken)
+
+
+def written_stop(text: str) -> Phrase:
+    """The stop command a transcript that is one (`stop_in`) says: "Coach, stop." is
+    "coach stop", "Stop! Stop!" is "stop stop"."""
+    woken = words_of(text).startswith(WAKE_WORD)
     return next(p for p in PHRASES if p.action is Action.STOP and p.woken == woken)
 
 

