@@ -18,9 +18,10 @@ in unrelated speech, for "any" (a command token anywhere in the transcript), "le
 commands and unrelated speech; for every utterance in which pocketsphinx heard no
 command (as `Ears.hear` asks), whisper's odds of a stop command against its own
 transcript; per lead, the stops it would catch and the false stops it would make.
-Then the utterances in which pocketsphinx heard another command than stop (as
-`listen.may_hide_stop` picks them): the stops among them whisper's transcript catches
-and the other commands it would turn into stops, beside what the odds would do.
+Then, with the rule `play` runs (`listen.Ears`: a transcript that is exactly a
+command wins where pocketsphinx heard none, or another than stop), the stops, other
+commands and unrelated speech acted on right and wrong by pocketsphinx alone and with
+whisper, and every utterance whisper changed.
 """
 
 from __future__ import annotations
@@ -183,28 +184,26 @@ def report_stops(
 
 
 def tune_whisper() -> None:
-    """Stops caught and false stops made by whisper, per `STOP_LEAD`; and where
-    pocketsphinx heard another command, stops caught and made by whisper's transcript
-    (`listen.may_hide_stop`), and what the odds would have done there."""
-    from voice_coach.live.whisper import STOP_LEAD, StopOdds, Whisper, stop_heard, stop_in
+    """Stops caught and false stops made by whisper, per `STOP_LEAD`; then, with the
+    rule `play` runs (`listen.Ears`), the commands whisper writes out where
+    pocketsphinx heard none or another: gained, lost, false."""
+    from voice_coach.live.whisper import StopOdds, Whisper, stop_heard
     from voice_coach.plan import load
     from voice_coach.timeline import spoken_texts
 
     rng = np.random.default_rng(99)
     sphinx = listen.SphinxRecognizer(spoken_texts(load("sciatica-relief")))
     whisper = Whisper()
-    rows: list[tuple[str, str, bool, listen.Phrase | None, StopOdds | None]] = []
-    """(voice, what was said, a stop?, pocketsphinx's command, whisper's odds or None)"""
-    over: list[tuple[str, str, bool, listen.Phrase, StopOdds]] = []
-    """The same where pocketsphinx heard another command (`listen.may_hide_stop`)."""
+    ears = listen.Ears(sphinx, whisper)
+    rows: list[tuple[str, str, bool, listen.Hearing, StopOdds | None, listen.Hearing]] = []
+    """(voice, what was said, a stop?, pocketsphinx's hearing, whisper's odds when
+    pocketsphinx heard no command, what `Ears` made of it)"""
 
     def hear(voice: str, said: str, is_stop: bool, pcms: list[bytes]) -> None:
         for pcm in pcms:
             hearing = sphinx.hear(pcm, False)
             odds = whisper.stop_odds(pcm) if listen.for_second_ear(hearing, pcm) else None
-            rows.append((voice, said, is_stop, hearing.phrase, odds))
-            if hearing.phrase is not None and listen.may_hide_stop(hearing, pcm):
-                over.append((voice, said, is_stop, hearing.phrase, whisper.stop_odds(pcm)))
+            rows.append((voice, said, is_stop, hearing, odds, ears.hear(pcm, False)))
 
     for voice in TUNING_VOICES:
         for rate in STOP_RATES_WPM:
@@ -227,7 +226,9 @@ def tune_whisper() -> None:
     stops = [r for r in rows if r[2]]
     print(f"{len(stops)} stop utterances, {len(rows) - len(stops)} others")
     print("lead   stop utterances heard (pocketsphinx, + whisper)   false stops by whisper")
-    by_sphinx = sum(r[3] is not None and r[3].action is listen.Action.STOP for r in stops)
+    by_sphinx = sum(
+        r[3].phrase is not None and r[3].phrase.action is listen.Action.STOP for r in stops
+    )
     for lead in (0.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0):
         caught = [r for r in stops if r[4] is not None and stop_heard(r[4], lead)]
         false = [
@@ -238,20 +239,35 @@ def tune_whisper() -> None:
         print(f"{lead:4.1f}   {by_sphinx} + {len(caught)} of {len(stops)}   {len(false)}")
         for voice, said, text in false[:5]:
             print(f"         false: {said!r} [{voice}] -> {text!r}")
-    hidden = [r for r in over if r[2]]
-    print(
-        f"pocketsphinx heard another command in {len(over)} short utterances, "
-        f"{len(hidden)} of them stops"
-    )
-    for name, taken in (
-        ("transcript a stop (stop_in, as played)", lambda o: stop_in(o.text)),
-        (f"odds, STOP_LEAD {STOP_LEAD}", lambda o: stop_heard(o)),
-    ):
-        caught = [r for r in hidden if taken(r[4])]
-        false = [r for r in over if not r[2] and taken(r[4])]
-        print(f"    {name}: {len(caught)} of {len(hidden)} caught, {len(false)} false")
-        for voice, said, _s, phrase, odds in caught + false:
-            print(f"        {said!r} [{voice}] heard {phrase.spoken!r}, whisper {odds.text!r}")
+    report_written(rows)
+
+
+def report_written(
+    rows: list[tuple[str, str, bool, listen.Hearing, object, listen.Hearing]],
+) -> None:
+    """Per kind of utterance, what pocketsphinx alone and `Ears` (whisper's written
+    commands, at STOP_LEAD) acted on: right, wrong, nothing; and every change."""
+    action = {p.words: p.action for p in listen.PHRASES}
+
+    def meant(row: tuple[str, str, bool, listen.Hearing, object, listen.Hearing]) -> object:
+        return listen.Action.STOP if row[2] else action.get(row[1])  # None: no command
+
+    def tally(pairs: list[tuple[listen.Hearing, object]]) -> str:
+        acted = [(h.phrase.action, m) for h, m in pairs if h.phrase is not None]
+        right = sum(a is m for a, m in acted)
+        return f"right {right}, wrong {len(acted) - right}, nothing {len(pairs) - len(acted)}"
+
+    print("\nwhisper's written commands (Ears.hear): pocketsphinx alone -> with whisper")
+    for name, kind in (("stops", "stop"), ("other commands", "command"), ("unrelated", "")):
+        chosen = [r for r in rows if ("stop" if r[2] else "command" if meant(r) else "") == kind]
+        alone = tally([(r[3], meant(r)) for r in chosen])
+        both = tally([(r[5], meant(r)) for r in chosen])
+        print(f"    {name} ({len(chosen)} utterances): {alone} -> {both}")
+    for voice, said, _stop, first, _odds, final in rows:
+        if first.phrase != final.phrase:
+            was = first.phrase.spoken if first.phrase else None
+            now = final.phrase.spoken if final.phrase else None
+            print(f"        {said!r} [{voice}]: {was!r} -> {now!r} (whisper {final.second!r})")
 
 
 if __name__ == "__main__":

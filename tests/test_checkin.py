@@ -41,6 +41,7 @@ from voice_coach.live.listen import (
     Listener,
     judge_answer,
     stop_phrase,
+    written_command,
 )
 from voice_coach.live.player import PlayResult, play
 from voice_coach.live.remote import Remote
@@ -480,11 +481,47 @@ def test_a_stop_pocketsphinx_hears_is_not_asked_of_whisper() -> None:
     assert whisper.asked == []
 
 
-def test_another_command_stands_unless_whisper_writes_a_stop() -> None:
-    whisper = FakeWhisper(transcript="Coach next.")
-    hearing = Ears(SphinxHears("coach_next"), whisper).hear(SHORT, strict=False)
-    assert hearing.phrase is not None and hearing.phrase.spoken == "coach next"
-    assert whisper.asked == ["transcript"]  # its words only: no odds weighed
+def test_another_command_stands_unless_whisper_writes_a_different_one() -> None:
+    for transcript in ("Coach next.", "Go next!", "Coach Mag", ""):
+        whisper = FakeWhisper(transcript=transcript)
+        hearing = Ears(SphinxHears("coach_next"), whisper).hear(SHORT, strict=False)
+        assert hearing.phrase is not None and hearing.phrase.spoken == "coach next"
+        assert whisper.asked == ["transcript"]  # its words only: no odds weighed
+    # "coach pause" taken for "coach longer" by pocketsphinx, written out by whisper.
+    whisper = FakeWhisper(transcript="Coach Pause")
+    hearing = Ears(SphinxHears("coach_longer"), whisper).hear(SHORT, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.spoken == "coach pause"
+
+
+@pytest.mark.parametrize(
+    ("transcript", "command"),
+    [
+        ("Coach next.", "coach next"),
+        ("Coach time", "coach time"),
+        ("coach, go on!", "coach go on"),
+        ("Coach, stop.", "coach stop"),
+        ("Stop! Stop!", "stop stop"),
+        ("Go next!", None),
+        ("Next.", None),
+        ("Coach next, please.", None),
+        ("Coach stop the music", None),
+        ("The coach is back.", None),
+    ],
+)
+def test_a_transcript_is_a_command_word_for_word_or_none(
+    transcript: str, command: str | None
+) -> None:
+    phrase = written_command(transcript)
+    assert (phrase.spoken if phrase else None) == command
+
+
+def test_a_command_pocketsphinx_missed_is_taken_as_whisper_writes_it() -> None:
+    whisper = FakeWhisper(transcript="Coach time")
+    hearing = Ears(SphinxHears("caught time"), whisper).hear(SHORT, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.spoken == "coach time"
+    assert whisper.asked == ["stop"]  # the transcript made for the stop odds
+    whisper = FakeWhisper(transcript="Go next!")
+    assert Ears(SphinxHears("go next"), whisper).hear(SHORT, strict=False).phrase is None
 
 
 @pytest.mark.parametrize(

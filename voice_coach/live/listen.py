@@ -7,8 +7,8 @@ default microphone.
       -> `Recognizer`: pocketsphinx with the en-us model its wheel ships, decoding with
          a small language model made at start from the routine's own lines, everyday
          words and the commands, each command one token ("coach_pause") whose weight
-         in the model is its threshold; `Ears` ask whisper (whisper.py) about "stop"
-         in a short utterance where pocketsphinx heard no command or another one
+         in the model is its threshold; `Ears` ask whisper (whisper.py) too about a
+         short utterance where pocketsphinx heard no command or another than stop
       -> `judge`: against what the coach itself sounded then (`Airtime`): while it
          speaks, and just after, only the strict model counts, and never a command
          whose word the coach was saying
@@ -350,19 +350,31 @@ def for_second_ear(hearing: Hearing, pcm: bytes) -> bool:
     return hearing.phrase is None and _short(pcm)
 
 
-def may_hide_stop(hearing: Hearing, pcm: bytes) -> bool:
-    """Whether whisper's transcript is asked whether an utterance is a stop after all
-    (`Ears.hear`): pocketsphinx heard another command than stop in a short one. Stop
-    ranks above every other command, and a "coach stop" taken for "coach longer"
-    lengthens the very hold the person wants to end."""
+def may_be_misheard(hearing: Hearing, pcm: bytes) -> bool:
+    """Whether whisper's transcript is read for another command than the one
+    pocketsphinx heard (`Ears.hear`): pocketsphinx heard a command other than stop in
+    a short utterance. Most of all for stop, which ranks above every other command: a
+    "coach stop" taken for "coach longer" lengthens the very hold the person wants to
+    end."""
     phrase = hearing.phrase
     return phrase is not None and phrase.action is not Action.STOP and _short(pcm)
 
 
+def written_command(text: str) -> Phrase | None:
+    """The command a whisper transcript is, word for word with nothing else: "Coach,
+    stop." and "Stop! Stop!" (`stop_in`), "Coach next."; None for anything more or
+    less ("Go next!", "Coach next, please", "Next.")."""
+    if stop_in(text):
+        return written_stop(text)
+    words = words_of(text)
+    return next((p for p in PHRASES if p.woken and p.spoken == words), None)
+
+
 class Ears:
     """pocketsphinx for every utterance and every command; whisper (`whisper.Whisper`)
-    for a pain rating, for "stop" where pocketsphinx heard no command, and for "stop"
-    written out where pocketsphinx heard another command."""
+    for a pain rating, and in a short utterance where pocketsphinx heard no command or
+    another than stop: "stop" as whisper weighs it, or a command it writes word for
+    word (`written_command`), which wins over pocketsphinx's."""
 
     def __init__(self, sphinx: Recognizer, whisper: SecondEar) -> None:
         self.sphinx = sphinx
@@ -382,26 +394,29 @@ class Ears:
         hearing = self.sphinx.hear(pcm, strict)
         if for_second_ear(hearing, pcm):
             odds = self.whisper.stop_odds(pcm)
-            return Hearing(hearing.text, stop_phrase(odds), odds.text)
-        return self._stop_over(hearing, pcm)
+            return Hearing(hearing.text, stop_phrase(odds) or written_command(odds.text), odds.text)
+        return self._checked(hearing, pcm)
 
-    def _stop_over(self, hearing: Hearing, pcm: bytes) -> Hearing:
-        """`hearing`, or a stop instead of the other command in it when whisper writes
-        the utterance as a stop command (`stop_in`: the words, not the odds, which would
-        take "coach resume", written "COUCH RISUUM", for a stop)."""
-        if not may_hide_stop(hearing, pcm):
+    def _checked(self, hearing: Hearing, pcm: bytes) -> Hearing:
+        """`hearing`, or the command whisper writes word for word instead of the one
+        pocketsphinx heard (`may_be_misheard`). The words, not the odds: weighing a stop
+        against the transcript would take "coach resume", written "COUCH RISUUM", for
+        one (benchmarks/tune_listen.py --whisper)."""
+        phrase = hearing.phrase
+        if phrase is None or not may_be_misheard(hearing, pcm):
             return hearing
         text = self.whisper.transcript(pcm)
-        if not stop_in(text):
+        written = written_command(text)
+        if written is None or written.action is phrase.action:
             return hearing
-        return Hearing(hearing.text, written_stop(text), text)
+        return Hearing(hearing.text, written, text)
 
     def hear_answer(self, pcm: bytes) -> str:
         """An utterance while the coach waits for a pain rating: a command pocketsphinx
         heard ("coach_stop"), else "stop" as whisper heard it, else the rating whisper is
         sure of ("four"), as said or at the other `SPEEDS`, else "unclear: ..." (asked
         again), or "" for no words."""
-        hearing = self._stop_over(self.sphinx.hear(pcm, strict=False), pcm)
+        hearing = self._checked(self.sphinx.hear(pcm, strict=False), pcm)
         if hearing.phrase is not None:
             return hearing.phrase.token
         odds = self.whisper.stop_odds(pcm)

