@@ -66,7 +66,7 @@ import time
 import wave
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -311,6 +311,8 @@ class Trial:
     acted: str | None = None
     correct: bool = False
     latency_s: float | None = None
+    heard: list[str] = field(default_factory=list)
+    """What the ears made of each utterance in its time: "pocketsphinx | whisper"."""
 
 
 def part_commands(mic: object, quick: bool) -> bool:
@@ -504,6 +506,9 @@ def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
             start_s, end_s = reached(p.start), reached(p.end)
             trial = Trial(p.label, "", p.expected or "", end_s)
             for h in heard:
+                if start_s - 0.2 <= h.utterance_end_s <= end_s + STOP_GAP_S:  # type: ignore[attr-defined]
+                    trial.heard.append(f"{h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
+            for h in heard:
                 phrase = h.verdict.phrase  # type: ignore[attr-defined]
                 if phrase is None or not (start_s - 0.2 <= h.utterance_end_s <= end_s + STOP_GAP_S):  # type: ignore[attr-defined]
                     continue
@@ -547,6 +552,9 @@ def report_stop(run: str, trials: list[Trial]) -> bool:
         )
     late = [t for t in trials if t.correct and (t.latency_s or 0) > ACT_WITHIN_S]
     print(f"  stopped, but later than {ACT_WITHIN_S} s: {len(late)}")
+    for t in trials:
+        if not ok(t):
+            print(f"    missed: {t.command!r} [{t.speaker}] heard: {'; '.join(t.heard) or '-'}")
     print(
         f"  target >= {STOP_TARGET:.0%} for every voice (coach stop; stop twice): "
         f"{'PASS' if passed else 'FAIL'}"

@@ -335,8 +335,9 @@ class SecondEar(Protocol):
 
 
 SECOND_EAR_MAX_S = 2.5
-"""Utterances up to this long (the speech, without the audio kept around it) that
-pocketsphinx heard no command in go to whisper: "coach stop" said slowly is 1.6 s."""
+"""Utterances up to this long (the speech, without the audio kept around it) in which
+pocketsphinx heard no command, or another than stop, go to whisper: "coach stop" said
+slowly is 1.6 s."""
 
 
 def _short(pcm: bytes) -> bool:
@@ -775,6 +776,8 @@ class Heard:
     utterance_end_s: float
     text: str
     verdict: Verdict
+    second: str = ""
+    """What whisper wrote, when it was asked (`Hearing.second`)."""
 
 
 class Listener:
@@ -880,7 +883,8 @@ class Listener:
                 if verdict.phrase is not None:
                     carry_out(verdict.phrase, remote)
                 text = hearing.text if hearing else ""
-                self.heard.append(Heard(now, utterance.end_s, text, verdict))
+                second = hearing.second if hearing else ""
+                self.heard.append(Heard(now, utterance.end_s, text, verdict, second))
                 log.debug(
                     "voice: %s: %r, %.0f ms after the utterance%s",
                     verdict.reason,
