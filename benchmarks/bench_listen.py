@@ -506,16 +506,15 @@ def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
             start_s, end_s = reached(p.start), reached(p.end)
             trial = Trial(p.label, "", p.expected or "", end_s)
             for h in heard:
-                if start_s - 0.2 <= h.utterance_end_s <= end_s + STOP_GAP_S:  # type: ignore[attr-defined]
-                    trial.heard.append(f"{h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
-            for h in heard:
-                phrase = h.verdict.phrase  # type: ignore[attr-defined]
-                if phrase is None or not (start_s - 0.2 <= h.utterance_end_s <= end_s + STOP_GAP_S):  # type: ignore[attr-defined]
+                if not (start_s - 0.2 <= h.utterance_end_s <= end_s + STOP_GAP_S):  # type: ignore[attr-defined]
                     continue
+                trial.heard.append(f"{h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
+                phrase = h.verdict.phrase  # type: ignore[attr-defined]
+                if phrase is None or trial.acted is not None:
+                    continue  # the first action in its time counts
                 trial.acted = phrase.words
                 trial.correct = phrase.action.value == "stop"
                 trial.latency_s = h.at_s - end_s  # type: ignore[attr-defined]
-                break
             trials.append(trial)
         passed &= report_stop(run, trials) or run == "before"
     return passed
