@@ -452,6 +452,57 @@ def test_a_newer_file_is_refused_and_left_alone(path: Path) -> None:
     assert sorted(p.name for p in path.parent.iterdir()) == ["history.sqlite"]
 
 
+def rollback_journal_history(path: Path) -> None:
+    """A history whose file is back in rollback-journal mode, as a new file starts."""
+    History.open(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode = DELETE")
+    db.close()
+
+
+def test_switching_to_wal_waits_for_another_writer(path: Path) -> None:
+    """While another connection writes a file in rollback-journal mode (as a second
+    process creating the history does), SQLite refuses the switch to WAL at once instead
+    of waiting on the busy timeout: opening waits for the writer like any write."""
+    rollback_journal_history(path)
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")  # holds the write lock
+    done = threading.Timer(0.3, writer.rollback)
+    done.start()
+    try:
+        with History.open(path) as history:
+            history.record(session("2024-03-04T08:00:00"))
+    finally:
+        done.join()
+        writer.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+
+
+def test_a_file_kept_busy_stays_in_its_journal_mode_and_still_opens(path: Path) -> None:
+    rollback_journal_history(path)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM sessions").fetchone()
+    started = time.monotonic()
+    with History.open(path, timeout_s=0.2) as history:
+        waited = time.monotonic() - started
+        assert history.sessions() == []
+        reader.rollback()
+        history.record(session("2024-03-04T08:00:00"))
+        assert len(history.sessions()) == 1
+    reader.close()
+    assert 0.1 <= waited < 5
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # switched next time
+    db.close()
+    History.open(path).close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+
+
 def damaged_first_page(path: Path) -> bytes:
     """A real history whose schema page is overwritten after the 100-byte header."""
     with History.open(path) as h:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -210,11 +211,17 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _history_error(path: Path, exc: sqlite3.Error, timeout_s: float) -> HistoryError:
-    """Say in a user's words what an sqlite3 error means for the history file."""
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """Another connection holds a lock this one needs."""
     # Extended code -> primary code. Errors raised by Python's sqlite3 itself have none.
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _history_error(path: Path, exc: sqlite3.Error, timeout_s: float) -> HistoryError:
+    """Say in a user's words what an sqlite3 error means for the history file."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if _is_busy(exc):
         return HistoryError(
             f"{path}: the practice history is in use by another program (still locked after"
             f" {timeout_s:g} s). Let it finish, or close it, and try again."
@@ -302,11 +309,35 @@ class History:
                             self._MIGRATIONS[step](self)
                     # Part of the transaction: a failed migration leaves the old version.
                     self._connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            # Persistent, but cannot change inside a transaction: set once the schema is there.
-            # A file system without WAL support keeps its journal mode, which still works.
-            mode = self._connection.execute("PRAGMA journal_mode").fetchone()[0]
-            if mode != "wal":
-                self._connection.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL, which is persistent, so this happens once per file.
+
+        It cannot happen inside a transaction, so it comes once the schema is there.
+        While another connection writes the file in rollback-journal mode, SQLite refuses
+        the switch at once (waiting could deadlock) instead of waiting on the busy
+        timeout: of two processes opening a new history at the same moment, one failed
+        with "database is locked" about one time in ten. So it is retried here until the
+        timeout. A file that stays busy, or a file system without WAL, keeps its rollback
+        journal, which works as well (writers still queue on the busy timeout); a later
+        open switches it.
+        """
+        db = self._connection
+        deadline = time.monotonic() + self.timeout_s
+        pause_s = 0.005
+        while True:
+            try:
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+            if time.monotonic() + pause_s > deadline:
+                return
+            time.sleep(pause_s)
+            pause_s = min(2 * pause_s, 0.1)
 
     def _checked_version(self) -> int:
         """The schema version, after checking this is a history we can use."""
