@@ -13,15 +13,19 @@ the rating), through `judge_answer` as `play` judges it.
 
 1. Answers: "zero" to "ten" and "no pain" by espeak-ng voices and variants the
    recognizer was not tuned on (neither its commands, benchmarks/tune_listen.py, nor
-   whisper's rating rule, --tune), at 170 and 120 words a minute. An answer heard as
-   unclear (or not at all) is said again, as the coach asks again once: a second
-   rendition with other noise. Latency: from the end of the speech to the rating,
-   the voice activity detector's wait (audio time) plus the decoding (wall time, IPC
-   included) plus one microphone block. Target: >= 95 % recorded as the right number
-   within 1.5 s, none recorded as a wrong number.
+   whisper's rating rule, --tune), at 170 and 120 words a minute. What each answer
+   records is decided by the coach's own check-in (`CheckIn`): when it asks again (an
+   unclear answer) or hears nothing, the person says the same words again, a new
+   rendition with other noise; when it asks a ten back ("Did you say ten? Say yes to
+   note it."), the person says "yes" in the same voice. Latency: from the end of
+   the speech to the rating, the voice activity detector's wait (audio time) plus the
+   decoding (wall time, IPC included) plus one microphone block. Target: >= 95 %
+   recorded as the right number within 1.5 s, none recorded as a wrong number.
    (1b) Replies that are no rating ("hang on", "stop, stop", "I don't know"...) by
-   the same voices: target 0 recorded as a rating.
-2. The echo: the coach's own lines (the question, asking again, "Pain N. Noted.") in
+   the same voices, through the same check-in, the same reply said again whenever
+   the coach asks, also back (the worst case: a person who hums at every question):
+   target 0 recorded as a rating.
+2. The echo: the coach's own lines (the question, asking again or back, "Pain N. Noted.") in
    the default voice, into the microphone at -6 dB after 50-300 ms (device, room),
    with noise. Judged as `play` does while the coach is on the air (the blocks it
    sent, on the clock): target 0 ratings recorded. Beside it, without that gate, what
@@ -47,7 +51,18 @@ from benchmarks.bench_listen import RATE, SPEECH_DBFS, Piper, at_level, espeak, 
 from benchmarks.tune_listen import TUNING_VOICES as COMMAND_TUNING_VOICES
 from benchmarks.tune_listen import utterances
 from voice_coach.live import listen
-from voice_coach.live.checkin import UNCLEAR, Spoken, checkin_texts, rating_in
+from voice_coach.live.checkin import (
+    CONFIRMED_BY_VOICE,
+    UNCLEAR,
+    CheckIn,
+    Spoken,
+    Unclear,
+    Yes,
+    checkin_texts,
+    confirm_text,
+    rating_in,
+)
+from voice_coach.phrases import ENGLISH
 
 MEASURING_VOICES = (
     "en-gb",
@@ -124,27 +139,62 @@ class Trial:
     rate: str
     said: str
     expected: int
-    first: Heard
-    second: Heard | None
+    heard: list[Heard]
+    """Every rendition the person said, in order."""
+    rating: int | None
+    """What the check-in recorded."""
+    asked_back: bool
+    """The coach asked the rating back ("Did you say ten?")."""
 
     @property
-    def recorded(self) -> Heard | None:
-        """What the coach records: the first answer, or after asking again the second."""
-        if self.first.answer not in (None, UNCLEAR):
-            return self.first
-        if self.second is not None and self.second.answer not in (None, UNCLEAR):
-            return self.second
-        return None
+    def latency_s(self) -> float:
+        """Of the answer recorded: the last one heard."""
+        return self.heard[-1].latency_s
 
     @property
     def right(self) -> bool:
-        got = self.recorded
-        return got is not None and got.answer == self.expected and got.latency_s <= WITHIN_S
+        return self.rating == self.expected and self.latency_s <= WITHIN_S
 
     @property
     def wrong(self) -> bool:
-        got = self.recorded
-        return got is not None and got.answer != self.expected
+        return self.rating is not None and self.rating != self.expected
+
+    @property
+    def texts(self) -> str:
+        return " / ".join(repr(h.text) for h in self.heard)
+
+
+ASKED_BACK = frozenset(confirm_text(ENGLISH, n) for n in CONFIRMED_BY_VOICE)
+
+
+def checked_in(
+    speech: npt.NDArray[np.float64],
+    asked_back_reply: npt.NDArray[np.float64],
+    recognizer: listen.Recognizer,
+    rng: np.random.Generator,
+) -> tuple[list[Heard], int | None, bool]:
+    """`speech` answered to the coach's check-in (`CheckIn`, as `play` runs it), said
+    again each time the coach asks again, and once when it heard nothing; once the
+    coach has asked a rating back, `asked_back_reply` instead: the renditions heard,
+    the rating recorded, whether it was asked back."""
+    machine = CheckIn(ENGLISH)
+    machine.start(0.0)
+    heard: list[Heard] = []
+    asked_back = False
+    silent_once = False
+    while not machine.done:
+        answer = decide(asked_back_reply if asked_back else speech, recognizer, rng)
+        heard.append(answer)
+        if answer.answer is None:
+            if silent_once:  # the coach waits out the question
+                machine.tick(math.inf)
+                break
+            silent_once = True  # no "Noted": the person says it again
+            continue
+        assert isinstance(answer.answer, int | Unclear | Yes)
+        lines = machine.heard(answer.answer, 0.0)
+        asked_back |= any(line in ASKED_BACK for line in lines)
+    return heard, machine.rating, asked_back
 
 
 def answers(voices: tuple[str, ...], recognizer: listen.Recognizer, seed: int) -> list[Trial]:
@@ -153,11 +203,9 @@ def answers(voices: tuple[str, ...], recognizer: listen.Recognizer, seed: int) -
     for voice in voices:
         for rate, wpm in RATES_WPM.items():
             for said, expected in ANSWERS:
-                speech = spoken(voice, wpm, said)
-                first = decide(speech, recognizer, rng)
-                again = first.answer in (None, UNCLEAR)
-                second = decide(speech, recognizer, rng) if again else None
-                trials.append(Trial(voice, rate, said, expected, first, second))
+                speech, yes = spoken(voice, wpm, said), spoken(voice, wpm, "yes")
+                heard, rating, asked_back = checked_in(speech, yes, recognizer, rng)
+                trials.append(Trial(voice, rate, said, expected, heard, rating, asked_back))
     return trials
 
 
@@ -173,21 +221,20 @@ def report_answers(trials: list[Trial]) -> bool:
         print(f"  espeak-ng {voice:16} {share(rows):>14}   {by_rate}")
     for said, _ in ANSWERS:
         rows = [t for t in trials if t.said == said]
-        missed = [f"{t.voice} {t.rate}: {t.first.text!r}" for t in rows if not t.right]
+        missed = [f"{t.voice} {t.rate}: {t.texts}" for t in rows if not t.right]
         print(
             f"  {said:8} {share(rows):>14}" + (f"   missed: {'; '.join(missed)}" if missed else "")
         )
     wrong = [t for t in trials if t.wrong]
-    asked_again = sum(t.second is not None for t in trials)
+    said_again = sum(len(t.heard) > 1 for t in trials)
+    asked_back = sum(t.asked_back for t in trials)
     print(
-        f"  all: {share(trials)}; asked again {asked_again}; "
-        f"left unrecorded {sum(t.recorded is None for t in trials)}; wrong number {len(wrong)}"
+        f"  all: {share(trials)}; said again {said_again} (of them asked back {asked_back});"
+        f" left unrecorded {sum(t.rating is None for t in trials)}; wrong number {len(wrong)}"
     )
     for t in wrong:
-        got = t.recorded
-        assert got is not None
-        print(f"    wrong: {t.said!r} -> {got.answer} ({got.text!r}) [{t.voice} {t.rate}]")
-    latencies = sorted(t.recorded.latency_s for t in trials if t.recorded is not None)
+        print(f"    wrong: {t.said!r} -> {t.rating} ({t.texts}) [{t.voice} {t.rate}]")
+    latencies = sorted(t.latency_s for t in trials if t.rating is not None)
     if latencies:
         p = np.percentile(latencies, [50, 90, 99])
         print(
@@ -219,7 +266,6 @@ def echo(recognizer: listen.Recognizer, voice: object) -> bool:
     (as `play`) and without it (the recognizer alone)."""
     from voice_coach.live.remote import Airtime, Remote
     from voice_coach.live.session import LiveSession
-    from voice_coach.phrases import ENGLISH
     from voice_coach.routine.model import Exercise, Routine
 
     rng = np.random.default_rng(21)
@@ -260,8 +306,10 @@ def echo(recognizer: listen.Recognizer, voice: object) -> bool:
                             ungated.append(f"{text!r} +{delay_s:g} s -> {answer}")
     print(f"\n(2) the coach's own check-in lines in the microphone at {ECHO_DB:g} dB")
     print(f"  {len(lines)} lines x {len(ECHO_DELAYS_S)} delays: {utterances} utterances")
-    print(f"  ratings recorded (as play judges, the gate on): {gated_ratings} (target 0)")
-    print(f"  without the gate, the recognizer alone took {len(ungated)} as a rating")
+    print(
+        f"  ratings (or yeses) recorded (as play judges, the gate on): {gated_ratings} (target 0)"
+    )
+    print(f"  without the gate, the recognizer alone took {len(ungated)} as a rating or a yes")
     for line in ungated:
         print(f"    {line}")
     passed = gated_ratings == 0
@@ -287,15 +335,23 @@ OTHER_REPLIES = (
 def other_replies(voices: tuple[str, ...], recognizer: listen.Recognizer, seed: int) -> bool:
     """Replies that are no rating, by `voices` at both rates: ratings recorded (target 0)."""
     rng = np.random.default_rng(seed)
-    recorded = []
+    recorded, asked_back = [], []
     for voice in voices:
         for wpm in RATES_WPM.values():
             for said in OTHER_REPLIES:
-                heard = decide(spoken(voice, wpm, said), recognizer, rng)
-                if heard.answer not in (None, UNCLEAR):
-                    recorded.append(f"{said!r} -> {heard.answer} ({heard.text!r}) [{voice} {wpm}]")
+                speech = spoken(voice, wpm, said)
+                heard, rating, back = checked_in(speech, speech, recognizer, rng)
+                texts = " / ".join(repr(h.text) for h in heard)
+                line = f"{said!r} -> {rating} ({texts}) [{voice} {wpm}]"
+                if rating is not None:
+                    recorded.append(line)
+                elif back:
+                    asked_back.append(line)
     total = len(voices) * len(RATES_WPM) * len(OTHER_REPLIES)
     print(f"\n(1b) {total} replies that are no rating ({len(OTHER_REPLIES)} phrases)")
+    print(f"  asked back and then not recorded: {len(asked_back)}")
+    for line in asked_back:
+        print(f"    {line}")
     print(f"  recorded as a rating: {len(recorded)} (target 0)")
     for line in recorded:
         print(f"    {line}")

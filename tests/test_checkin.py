@@ -24,6 +24,8 @@ from voice_coach.live.checkin import (
     ANSWER_WAIT_S,
     TEN_WINDOW_S,
     UNCLEAR,
+    YES,
+    Answer,
     CheckIn,
     CheckIns,
     Desk,
@@ -79,6 +81,13 @@ QUESTION = "How is your pain now, from zero to ten?"
         ("how is your pain now from zero to ten", UNCLEAR),
         ("the weather is nice", UNCLEAR),
         ("coach_pause", UNCLEAR),
+        ("yes", YES),
+        ("unclear: yes", YES),  # whisper's words, no rating in them (Ears.hear_answer)
+        ("that's right", YES),
+        ("yeah", YES),
+        ("unclear: yes please", UNCLEAR),
+        ("yes ten", UNCLEAR),
+        ("unclear: hmm", UNCLEAR),
         ("", None),
         ("[NOISE]", None),
     ],
@@ -171,10 +180,86 @@ def test_a_spoken_rating_is_taken_and_an_unclear_one_asked_again_once() -> None:
     assert mended.heard(0, 2.0) == ["Pain zero. Noted."] and mended.rating == 0
 
 
+CONFIRM_TEN = "Did you say ten? Say yes to note it."
+
+
+def test_a_spoken_ten_is_asked_back_and_noted_on_a_yes() -> None:
+    machine = CheckIn(ENGLISH)
+    machine.start(0.0)
+    assert machine.heard(10, 3.0) == [CONFIRM_TEN]
+    assert not machine.done and machine.rating is None
+    assert machine.note(3.0).startswith("pain 10? say yes")
+    assert machine.tick(3.0 + ANSWER_WAIT_S - 0.1) == []  # waits anew
+    assert machine.heard(YES, 5.0) == ["Pain ten. Noted."]
+    assert (machine.done, machine.rating, machine.why) == (True, 10, "answered")
+
+
+@pytest.mark.parametrize(
+    ("replies", "said", "rating", "why"),
+    [
+        pytest.param([8], ["Pain eight. Noted."], 8, "answered", id="another-number"),
+        pytest.param([10, YES], [CONFIRM_TEN, "Pain ten. Noted."], 10, "answered", id="10-yes"),
+        pytest.param([UNCLEAR, YES], [CONFIRM_TEN, "Pain ten. Noted."], 10, "answered", id="?-yes"),
+        pytest.param([10, 10], [CONFIRM_TEN, "Nothing noted."], None, "unclear", id="10-10"),
+        pytest.param([UNCLEAR, UNCLEAR], [CONFIRM_TEN, "Nothing noted."], None, "unclear", id="??"),
+        pytest.param([10, 7], [CONFIRM_TEN, "Pain seven. Noted."], 7, "answered", id="10-7"),
+    ],
+)
+def test_what_follows_a_ten_asked_back_is_what_is_noted(
+    replies: list[Answer], said: list[str], rating: int | None, why: str
+) -> None:
+    """A yes notes it; another number is noted instead; the ten again or anything else is
+    asked back once more, then nothing is noted: a sound heard as ten twice is no ten."""
+    machine = CheckIn(ENGLISH)
+    machine.start(0.0)
+    machine.heard(10, 3.0)
+    lines = [line for n, reply in enumerate(replies) for line in machine.heard(reply, 4.0 + n)]
+    assert lines == said
+    assert (machine.done, machine.rating, machine.why) == (True, rating, why)
+
+
+@pytest.mark.parametrize(
+    ("finish", "rating", "why"),
+    [
+        pytest.param(lambda m: m.tick(3.0 + ANSWER_WAIT_S), None, "no answer", id="silence"),
+        pytest.param(lambda m: m.keys(b"9", 5.0), 9, "answered", id="key"),
+        pytest.param(lambda m: m.keys(b"10", 5.0), 10, "answered", id="keys-10"),
+        pytest.param(lambda m: m.keys(b"\r", 5.0), None, "skipped", id="enter"),
+    ],
+)
+def test_keys_and_time_end_a_ten_asked_back_as_ever(
+    finish: Callable[[CheckIn], list[str]], rating: int | None, why: str
+) -> None:
+    machine = CheckIn(ENGLISH)
+    machine.start(0.0)
+    machine.heard(10, 3.0)
+    finish(machine)
+    assert (machine.done, machine.rating, machine.why) == (True, rating, why)
+
+
+def test_ten_by_keys_is_taken_as_typed_and_a_yes_alone_is_no_answer() -> None:
+    typed = CheckIn(ENGLISH)
+    typed.start(0.0)
+    assert typed.keys(b"10", 1.0) == ["Pain ten. Noted."]
+    yes = CheckIn(ENGLISH)
+    yes.start(0.0)
+    assert yes.heard(YES, 1.0) == ["Sorry, I did not catch that. Your pain, from zero to ten?"]
+    unclear_first = CheckIn(ENGLISH)
+    unclear_first.start(0.0)
+    unclear_first.heard(UNCLEAR, 1.0)
+    assert unclear_first.heard(10, 2.0) == [CONFIRM_TEN]  # still asked back
+    assert unclear_first.heard(YES, 3.0) == ["Pain ten. Noted."]
+    for rating in range(10):
+        machine = CheckIn(ENGLISH)
+        machine.start(0.0)
+        assert machine.heard(rating, 1.0) == [f"Pain {ENGLISH.numbers(rating)}. Noted."]
+
+
 def test_every_line_a_check_in_says_is_listed_for_synthesis() -> None:
     texts = checkin_texts(ENGLISH)
     assert QUESTION in texts and "Pain ten. Noted." in texts and "Nothing noted." in texts
-    assert len(texts) == len(set(texts)) == 14
+    assert CONFIRM_TEN in texts
+    assert len(texts) == len(set(texts)) == 15
 
 
 # -- asking: the desk and the loop --------------------------------------------------------
@@ -288,6 +373,10 @@ def test_coach_stop_stops_other_commands_are_not_answers() -> None:
         utterance_now(played), AnswerRecognizer("four five"), played.remote
     )
     assert (handed, reason) == (Spoken(UNCLEAR, "four five"), "unclear")
+    handed, reason, _ = judge_answer(
+        utterance_now(played), AnswerRecognizer("unclear: yes"), played.remote
+    )
+    assert (handed, reason) == (Spoken(YES, "unclear: yes"), "yes")
 
 
 # -- the two ears: pocketsphinx for commands, whisper for ratings and "stop" ------------

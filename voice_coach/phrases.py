@@ -254,6 +254,8 @@ class Phrases:
     pain_noted: str = "Pain {rating}. Noted."
     """Its answer said back; {rating} in words."""
     pain_again: str = "Sorry, I did not catch that. Your pain, from zero to ten?"
+    pain_confirm: str = "Did you say {rating}? Say yes to note it."
+    """A spoken rating asked back before it is noted (`checkin.CONFIRMED_BY_VOICE`)."""
     pain_not_noted: str = "Nothing noted."
     units: tuple[str, str, str, str] = ("second", "seconds", "minute", "minutes")
     one: str = "one"
@@ -338,6 +340,7 @@ TABLES: dict[str, Phrases] = {
         pain_question="Wie stark sind die Schmerzen jetzt, von null bis zehn?",
         pain_noted="Schmerz {rating}. Notiert.",
         pain_again="Wie bitte? Die Schmerzen, von null bis zehn?",
+        pain_confirm="Haben Sie {rating} gesagt? Sagen Sie ja, dann notiere ich es.",
         pain_not_noted="Nichts notiert.",
         units=("Sekunde", "Sekunden", "Minute", "Minuten"),
         one="eine",
@@ -368,6 +371,7 @@ TABLES: dict[str, Phrases] = {
         pain_question="¿Cuánto dolor tienes ahora, de cero a diez?",
         pain_noted="Dolor {rating}. Anotado.",
         pain_again="Perdona, no lo he entendido. ¿Tu dolor, de cero a diez?",
+        pain_confirm="¿Has dicho {rating}? Di sí para anotarlo.",
         pain_not_noted="No he anotado nada.",
         units=("segundo", "segundos", "minuto", "minutos"),
         one="un",
@@ -396,6 +400,7 @@ TABLES: dict[str, Phrases] = {
         pain_question="Quelle est votre douleur maintenant, de zéro à dix ?",
         pain_noted="Douleur {rating}. C'est noté.",
         pain_again="Pardon, je n'ai pas compris. Votre douleur, de zéro à dix ?",
+        pain_confirm="Vous avez dit {rating} ? Dites oui pour le noter.",
         pain_not_noted="Rien de noté.",
         units=("seconde", "secondes", "minute", "minutes"),
         one="une",

@@ -10,7 +10,8 @@ the answer by key or by voice.
     `ask`: the loop that runs one `CheckIn` on a live stream (say, wait, hand over).
 
 An unclear answer is asked again once, then left unrecorded; no answer within
-`ANSWER_WAIT_S`: nothing recorded. The coach's own question is never an answer: the
+`ANSWER_WAIT_S`: nothing recorded. A spoken ten is asked back before it is recorded
+(`CONFIRMED_BY_VOICE`). The coach's own question is never an answer: the
 voice's gate (`listen.judge_answer`) drops anything heard while the coach sounds.
 """
 
@@ -54,6 +55,15 @@ FILLERS = frozenset(
     | {"my", "now", "pain", "probably", "say", "so", "the", "think", "uh", "um", "well"}
 )
 """Words an answer may hold beside its number ("it's about four", "my pain is two")."""
+CONFIRMED_BY_VOICE = frozenset({10})
+"""Spoken ratings the coach asks back ("Did you say ten? Say yes to note it.") and
+records only on a yes (or another number, said instead). Ten is the top of the scale
+and always a flare, which holds the progression and makes the next session gentler;
+and it is the one rating the recognizer has taken from replies that were no rating at
+all ("hmm", "hang on": benchmarks/bench_checkin.py), even when the same sound is made
+twice. So a yes confirms it, not the number said again. Keys are taken as typed."""
+YES_WORDS = frozenset({"yes", "yeah", "yep", "yup", "correct", "right"})
+"""A yes to a rating asked back ("yes", "that's right")."""
 
 
 class Unclear(enum.Enum):
@@ -62,17 +72,28 @@ class Unclear(enum.Enum):
     UNCLEAR = "unclear"
 
 
+class Yes(enum.Enum):
+    """A yes: what confirms a rating asked back."""
+
+    YES = "yes"
+
+
 UNCLEAR = Unclear.UNCLEAR
-Answer = int | Unclear
+YES = Yes.YES
+Answer = int | Unclear | Yes
 
 
 def rating_in(text: str) -> Answer | None:
     """The rating a transcript gives: 0-10; `UNCLEAR` for speech that is not exactly one
-    rating (two numbers, other words); None for no words at all. "no pain" is 0, "four
-    out of ten" is 4, "ten" alone is 10."""
+    rating (two numbers, other words); `YES` for a yes and nothing else ("yes", "that's
+    right", and "unclear: yes" as `Ears.hear_answer` gives whisper's words); None for no
+    words at all. "no pain" is 0, "four out of ten" is 4, "ten" alone is 10."""
     words = [w.split("(")[0] for w in text.lower().split() if not w.startswith(("<", "[", "++"))]
     if not words:
         return None
+    said = [w for w in words if w not in ("unclear:", "that's", "that", "is") and w not in FILLERS]
+    if said and all(w in YES_WORDS for w in said):
+        return YES
     joined = " ".join(words)
     joined = re.sub(r"\bout of ten\b", "", joined)
     joined = re.sub(r"\bno pain\b", "zero", joined)
@@ -111,6 +132,7 @@ def checkin_texts(phrases: Phrases) -> list[str]:
     return [
         phrases.pain_question,
         phrases.pain_again,
+        *(confirm_text(phrases, n) for n in sorted(CONFIRMED_BY_VOICE)),
         phrases.pain_not_noted,
         *(noted_text(phrases, n) for n in range(11)),
     ]
@@ -121,12 +143,20 @@ def noted_text(phrases: Phrases, rating: int) -> str:
     return phrases.pain_noted.format(rating=phrases.numbers(rating))
 
 
+def confirm_text(phrases: Phrases, rating: int) -> str:
+    """ "Did you say ten? Say yes to note it." """
+    return phrases.pain_confirm.format(rating=phrases.numbers(rating))
+
+
 class CheckIn:
     """One question and its answer: a pure state machine, the time passed in.
 
     `start`, `key`, `heard` and `tick` each return the lines to say now. It is `done`
     once a rating is taken (`rating`), the person skipped (Enter), asked to stop
-    (`stop`), gave a second unclear answer, or `ANSWER_WAIT_S` passed without one."""
+    (`stop`), gave a second unclear answer, or `ANSWER_WAIT_S` passed without one. A
+    spoken rating in `CONFIRMED_BY_VOICE` is asked back first: a yes takes it, another
+    rating said instead is taken; anything else (the number again) asks back once more,
+    then notes nothing."""
 
     def __init__(
         self,
@@ -147,6 +177,9 @@ class CheckIn:
         self._one_at: float | None = None
         """When "1" was pressed, waiting to see whether "0" follows."""
         self._asked_again = False
+        self._confirming: int | None = None
+        """A spoken rating asked back, waiting for a yes."""
+        self._asked_back_again = False
 
     def start(self, now: float) -> list[str]:
         self._deadline = now + self.wait_s
@@ -199,10 +232,22 @@ class CheckIn:
         """A spoken answer (`rating_in` of a transcript)."""
         if self.done:
             return []
-        if not isinstance(answer, Unclear):
+        asked_back = self._confirming
+        if isinstance(answer, int) and answer != asked_back:
             self._one_at = None
+            if answer in CONFIRMED_BY_VOICE:
+                self._confirming = answer
+                self._deadline = now + self.wait_s
+                return [confirm_text(self.phrases, answer)]
             return self._take(answer)
-        if self._asked_again:
+        if answer is YES and asked_back is not None:
+            return self._take(asked_back)
+        if asked_back is not None and not self._asked_back_again:
+            # The number said again, or no clear yes: asked back once more, then no more.
+            self._asked_back_again = True
+            self._deadline = now + self.wait_s
+            return [confirm_text(self.phrases, asked_back)]
+        if self._asked_again or asked_back is not None:
             self.done, self.why = True, "unclear"
             return [self.phrases.pain_not_noted]
         self._asked_again = True
@@ -232,6 +277,11 @@ class CheckIn:
             return f"pain {shown}"
         left = max(0, round(self._deadline - now))
         typed = " · 1… (0 for ten)" if self._one_at is not None else ""
+        if self._confirming is not None:
+            return (
+                f"pain {self._confirming}? say yes, or keys 0-9, 1 then 0 for ten,"
+                f" Enter to skip{typed} · {left} s"
+            )
         return f"pain now, 0-10? keys 0-9, 1 then 0 for ten, Enter to skip{typed} · {left} s"
 
 

@@ -40,7 +40,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .checkin import UNCLEAR, Handed, Spoken, Stop, rating_in
+from .checkin import Handed, Spoken, Stop, rating_in
 from .remote import Remote
 from .session import Command
 from .whisper import (
@@ -926,7 +926,7 @@ def judge_answer(
     """What an utterance hands in while the coach waits for a pain rating, why, and its
     transcript. Nothing for anything heard while the coach sounded (its own question
     leaking into the microphone is never an answer) or too long for one; "coach stop"
-    stops; else the rating in it (`rating_in`: unclear speech is asked again)."""
+    stops; else the rating in it, or a yes (`rating_in`: unclear speech is asked again)."""
     if utterance.too_long:
         return None, "too long for an answer", ""
     if remote.airtime.sounding(utterance.start_s, utterance.end_s, ECHO_TAIL_S):
@@ -940,4 +940,5 @@ def judge_answer(
     answer = rating_in(text)
     if answer is None:
         return None, "no words", text
-    return Spoken(answer, text), "unclear" if answer is UNCLEAR else f"rating {answer}", text
+    why = answer.value if isinstance(answer, enum.Enum) else f"rating {answer}"
+    return Spoken(answer, text), why, text
