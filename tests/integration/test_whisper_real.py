@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import require_program
 
-from voice_coach.live.checkin import rating_in
+from voice_coach.live.checkin import YES, rating_in
 from voice_coach.live.listen import POST_S, PRE_S, SAMPLE_RATE, Ears
 from voice_coach.live.whisper import Whisper, rating_of, stop_heard
 
@@ -53,6 +53,11 @@ def test_a_spoken_rating_is_that_rating(ears: Ears, words: str, rating: int) -> 
     assert isinstance(ears.whisper, Whisper)
     assert rating_of(ears.whisper.rating_odds(said(words))) == rating
     assert rating_in(ears.hear_answer(said(words))) == rating
+
+
+@pytest.mark.parametrize("words", ["yes", "yeah", "that's right"])
+def test_a_yes_to_a_ten_asked_back_is_a_yes(ears: Ears, words: str) -> None:
+    assert rating_in(ears.hear_answer(said(words))) is YES
 
 
 HEARD_AT_ANOTHER_SPEED = [("en-gb-x-gbcwmd", "five", 5), ("en-us+m3", "nine", 9)]
