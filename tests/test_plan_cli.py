@@ -3,6 +3,7 @@ command line; the plans kept in the profile."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -226,6 +227,33 @@ def test_rest_days_are_the_seam_for_a_flare_up(profile: Path) -> None:
     assert plain.adherence[0].this_week.planned == 7 and rested.adherence[0].this_week.planned == 5
     assert plain.today.due_now == ("walking",) and rested.today.due_now == ()
     assert rested.today.resting == ("walking",)
+
+
+@pytest.mark.parametrize(
+    ("section", "rests"),
+    [
+        pytest.param("", False, id="default-7"),
+        pytest.param("routines:\n  walking:\n    flare_pain: 5\n", True, id="walking-5"),
+        pytest.param("routines:\n  sciatica-relief:\n    flare_pain: 5\n", False, id="other-5"),
+        pytest.param("defaults:\n  flare_pain: 5\n", True, id="defaults-5"),
+    ],
+)
+def test_rest_days_follow_each_routines_own_flare_pain(
+    profile: Path, section: str, rests: bool
+) -> None:
+    """A pain of 5 after walking is a flare-up where the profile sets walking's
+    `flare_pain` at 5 or below, as its progression holds back; the body then rests a
+    day or two from every plan."""
+    from voice_coach.adherence import practice_status
+
+    profile.write_text(section + "plans:\n  walking: {at: ['08:00'], days: daily}\n")
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    with History.open() as history:
+        history.record(replace(played("walking", now - timedelta(days=1, hours=3)), pain_after=5))
+        status = practice_status(None, now, history)
+    expected = {now.date(), now.date() + timedelta(days=1)} if rests else set()
+    assert status.rest_days == expected
+    assert status.today.resting == (("walking",) if rests else ())
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .history import History, Session
 from .schedule import Adherence, Schedule, Today, adherence, sessions_per_day, today_status
+from .stages import Gate
 
 WEEKS_SHOWN = 4
 
@@ -66,12 +67,14 @@ REST_DAYS_AFTER_A_FLARE = 2
 than later."""
 
 
-def suggested_rest_days(sessions: Sequence[Session], today: date) -> frozenset[date]:
+def suggested_rest_days(
+    sessions: Sequence[Session], today: date, gate_for: Callable[[str], Gate] = lambda _: Gate()
+) -> frozenset[date]:
     """The days a plan suggests resting after a flare-up, which no plan counts as
-    missed: the day or two after each flare-up of a routine (a rating at or above 7,
-    or 2 or more above the session before: `stages.Gate`), up to two days from
-    `today`."""
-    from .stages import Gate, Practised, flares
+    missed: the day or two after each flare-up of a routine (a rating at or above its
+    `flare_pain`, or 2 or more above the session before: `gate_for(slug)`, as its
+    progression holds back), up to two days from `today`."""
+    from .stages import Practised, flares
 
     by_routine: dict[str, list[Practised]] = {}
     for s in sessions:
@@ -79,8 +82,8 @@ def suggested_rest_days(sessions: Sequence[Session], today: date) -> frozenset[d
         by_routine.setdefault(s.routine, []).append(practised)
     days = {
         flare.day + timedelta(days=n)
-        for routine_sessions in by_routine.values()
-        for flare in flares(routine_sessions, Gate())
+        for slug, routine_sessions in by_routine.items()
+        for flare in flares(routine_sessions, gate_for(slug))
         for n in range(1, REST_DAYS_AFTER_A_FLARE + 1)
     }
     return frozenset(d for d in days if d <= today + timedelta(days=REST_DAYS_AFTER_A_FLARE))
@@ -110,7 +113,19 @@ def practice_status(
     """The plans of `profile` (None: the default one) against `history` at `now` (aware,
     in the person's time zone); `rest_days` None: those `suggested_rest_days` gives."""
     schedules = planned(profile)
+    if rest_days is None:
+        rest_days = suggested_rest_days(history.sessions(), now.date(), gates(profile))
     return status_of(schedules.values(), history.sessions(), now, rest_days, weeks)
+
+
+def gates(profile: Path | None) -> Callable[[str], Gate]:
+    """Each routine's flare-up ratings as `profile` sets them (`plan.routine_gate`),
+    read once per routine."""
+    from functools import cache
+
+    from .plan import routine_gate
+
+    return cache(lambda slug: routine_gate(profile, slug))
 
 
 def status_of(

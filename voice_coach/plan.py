@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from .routine.library import find_routine
 from .routine.loader import load_routine
@@ -154,14 +155,31 @@ def find_stage(
         return Stage(min(pinned, ramp.stages), explicit=True, count=ramp.stages)
     if _followed(routine, layers) is None:
         return Stage(1, off=True)
+    return stage_of(ramp, practice.sessions, gate_of(layers), today)
+
+
+def gate_of(layers: list[Layer]) -> Gate:
+    """The ratings that make a flare-up and a good session (`flare_pain`, `pain_ok`), as
+    the layers set them."""
     merged = merged_overrides(layers)
-    gate = Gate(
+    return Gate(
         *(
             setting(name).default if merged.get(name) is None else merged.get(name)
             for name in ("flare_pain", "pain_ok")
         )
     )
-    return stage_of(ramp, practice.sessions, gate, today)
+
+
+def routine_gate(profile: Path | None, slug: str) -> Gate:
+    """`gate_of` the profile's layers for routine `slug` (None: the default profile);
+    the defaults when the profile cannot be read (the command that reads it for
+    playing says why)."""
+    from .errors import VoiceCoachError
+
+    try:
+        return gate_of(load_profile(profile, slug))
+    except VoiceCoachError:
+        return Gate()
 
 
 def stages_now(slugs: Iterable[str], today: date | None = None) -> list[tuple[str, str]]:

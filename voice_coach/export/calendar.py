@@ -242,7 +242,7 @@ def plans_calendar(
     caches: Caches | None = None,
 ) -> tuple[bytes, int]:
     """The feed of every plan in `profile` (None: the default one), and its events."""
-    from ..adherence import local_zone, suggested_rest_days
+    from ..adherence import gates, local_zone, suggested_rest_days
     from ..settings.profile import load_schedules
 
     schedules = list(load_schedules(profile).values())
@@ -251,7 +251,8 @@ def plans_calendar(
         from ..history import History
 
         with History.open() as history:
-            rest_days = suggested_rest_days(history.sessions(), datetime.now(zone).date())
+            today = datetime.now(zone).date()
+            rest_days = suggested_rest_days(history.sessions(), today, gates(profile))
     entries = calendar_entries(schedules, profile, url_of, caches)
     data = build_calendar(entries, zone, profile_stamp(profile), host_name(), rest_days)
     return data, sum(len(s.times) for s in schedules)

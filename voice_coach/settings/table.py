@@ -645,7 +645,8 @@ SETTINGS: tuple[Setting, ...] = (
         "flare_pain",
         dataclasses.replace(PAIN_SCALE, low=1),
         "A pain rating (0-10) at or above this is a flare-up, as is one 2 or more above "
-        "the session before: the progression holds and the next session runs a stage lower",
+        "the session before: the progression holds, the next session runs a stage lower, "
+        "and plans suggest a day or two of rest",
         default=7,
         shapes_audio=False,
         panel=PROGRESSION_PANEL,
