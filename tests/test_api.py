@@ -872,7 +872,10 @@ def test_a_progression_is_turned_on_with_one_switch(client: Client) -> None:
     rows = {p["routine"]: p for p in listed["progressions"]}
     assert "walking" not in rows  # no progression in it
     assert rows["piriformis-stretch"]["build_up"] is False
-    assert rows["piriformis-stretch"]["note"].startswith("progression off")
+    off = rows["piriformis-stretch"]["note"]
+    assert off.startswith("progression off") and off.endswith("held back after a flare-up")
+    assert "--" not in off  # the switch beside it, not a command-line option
+    assert client.get("/api/routines/piriformis-stretch")[1]["progression"] == off
     status, _, saved = client.call(
         "PUT", "/api/profile/routines/piriformis-stretch", {"settings": {"build_up": True}}
     )

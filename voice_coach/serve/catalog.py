@@ -23,7 +23,7 @@ from ..plan import Plan, make_plan
 from ..prepare import Prepared, prepare_plan
 from ..routine.library import all_routines
 from ..routine.model import Exercise, Flow, Rest, Routine, VoiceSettings
-from ..settings.layers import merged_overrides
+from ..settings.layers import TURN_ON_HINT, merged_overrides
 from ..settings.words import Choices
 from ..speech import engine_name, get_engine
 from ..speech.cache import SpeechCache
@@ -244,7 +244,8 @@ class Catalog:
             "chapters": timeline.to_json()["chapters"],
             "warnings": [_unplaced(w, plan.routine.source) for w in timeline.warnings],
             "summary": plan.resolved.summary,
-            "progression": plan.resolved.progression_note,
+            # The page's switch turns it on: no command-line words.
+            "progression": plan.resolved.progression_note.removesuffix(TURN_ON_HINT),
             "scale": scale,
             "steps": [
                 _step_json(n, step, scale, sources)

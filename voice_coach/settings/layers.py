@@ -247,6 +247,11 @@ def progression_note(ramp_name: str, ramp: Ramp, stage: Stage) -> str:
     return "; ".join(parts)
 
 
+TURN_ON_HINT = "; turn it on with --build-up"
+"""How `off_note` ends: words for the command line, which the page (a switch beside
+the note) leaves out."""
+
+
 def off_note(ramps: dict[str, tuple[Ramp, str]]) -> str:
     """What a progression that is off would do, and how to turn it on."""
     words = []
@@ -259,7 +264,7 @@ def off_note(ramps: dict[str, tuple[Ramp, str]]) -> str:
         )
     return (
         f"progression off (the routine as written): it would build up {', '.join(words)}, "
-        "held back after a flare-up; turn it on with --build-up"
+        f"held back after a flare-up{TURN_ON_HINT}"
     )
 
 
