@@ -73,3 +73,52 @@ def test_the_chart_is_drawn_in_the_page_and_a_switch_turns_a_progression_on(
         )
     profile = private_user_dirs / "config" / "profile.yaml"
     assert "piriformis-stretch:\n    build_up: true" in profile.read_text(encoding="utf-8")
+
+
+def test_a_sessions_rating_and_note_are_corrected_on_the_page(
+    browser: DevTools,  # noqa: F811 (the fixture)
+    tmp_path: Path,
+    private_user_dirs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "Correct" beside a recent session changes what was changed (PATCH, as `amend`);
+    a bad rating is refused beside the form and nothing is written."""
+    with History.open() as h:
+        sid = h.record(rated(1, 5, 4))
+    with studio(browser, tmp_path / "exports", monkeypatch) as server:
+        browser.call("Page.navigate", url=server.key_url)
+        browser.wait_until("location.search === '' && document.readyState === 'complete'")
+        browser.call("Page.navigate", url=server.url)
+        browser.wait_event("Page.loadEventFired")
+        item = f"document.querySelector('#history li[data-session=\"{sid}\"]')"
+        browser.wait_until(f"!!{item}")
+        assert "pain 5 → 4" in browser.evaluate(f"{item}.textContent")
+        browser.evaluate(f"{item}.querySelector('button').click()")
+        browser.wait_until(f"!!document.getElementById('fix-after-{sid}')")
+        browser.evaluate(
+            f"(() => {{ document.getElementById('fix-after-{sid}').value = '11';"
+            f" {item}.querySelector('form').requestSubmit(); }})()"
+        )
+        browser.wait_until(f"{item}.querySelector('[role=alert]').hidden === false")
+        refused = browser.evaluate(f"{item}.querySelector('[role=alert]').textContent")
+        assert refused == "pain: a pain rating must be a whole number from 0 to 10, got 11"
+        with History.open() as h:
+            assert h.session(sid).pain_after == 4  # type: ignore[union-attr]
+        browser.evaluate(
+            f"(() => {{ document.getElementById('fix-after-{sid}').value = '6';"
+            f" document.getElementById('fix-note-{sid}').value = 'sore after the stairs';"
+            f" {item}.querySelector('form').requestSubmit(); }})()"
+        )
+        browser.wait_until(
+            f"!!{item} && !{item}.querySelector('form')"
+            f" && {item}.textContent.includes('pain 5 → 6')"
+            f" && {item}.textContent.includes('sore after the stairs')"
+        )
+    with History.open() as h:
+        corrected = h.session(sid)
+    assert corrected is not None
+    assert (corrected.pain_before, corrected.pain_after, corrected.note) == (
+        5,
+        6,
+        "sore after the stairs",
+    )

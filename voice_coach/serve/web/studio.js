@@ -742,15 +742,80 @@
             h(
               "ul",
               { class: "sessions" },
-              history.sessions.slice(0, 10).map((s) => {
-                const how = s.source === "log" ? " (logged)" : "";
-                const when = day(s.started_at.slice(0, 10));
-                return h("li", {}, `${when}: ${s.routine_title}, ${Math.round(s.duration_s / 60)} min${how}`);
-              }),
+              history.sessions.slice(0, 10).map((s) => sessionItem(s, day)),
             ),
           )
         : h("p", { class: "meta" }, "No sessions yet: play a routine, then press “I did this”."),
     );
+  }
+
+  // One recent session: when, what, how long, its pain and note; with the key, a button
+  // that corrects them in place (PATCH, as `voice-coach amend`).
+  function sessionItem(s, day) {
+    const how = s.source === "log" ? " (logged)" : "";
+    const pains = [s.pain_before, s.pain_after].map((p) => (p === null ? "–" : p));
+    const pain = s.pain_before === null && s.pain_after === null ? "" : ` · pain ${pains[0]} → ${pains[1]}`;
+    const item = h(
+      "li",
+      { "data-session": s.id },
+      `${day(s.started_at.slice(0, 10))}: ${s.routine_title}, ${Math.round(s.duration_s / 60)} min${how}${pain}`,
+      s.note ? h("span", { class: "meta" }, ` · ${s.note}`) : null,
+    );
+    if (canWrite) {
+      const button = h("button", { type: "button", class: "button secondary", "aria-label": `Correct the session of ${day(s.started_at.slice(0, 10))}` }, "Correct");
+      button.addEventListener("click", () => item.replaceWith(correctForm(s, item)));
+      item.append(" ", button);
+    }
+    return item;
+  }
+
+  function correctForm(s, item) {
+    const field = (id, label, value) =>
+      h(
+        "p",
+        { class: "field" },
+        h("label", { for: `${id}-${s.id}` }, label),
+        h("input", { id: `${id}-${s.id}`, type: "number", inputmode: "numeric", min: 0, max: 10, step: 1, value: value ?? "" }),
+      );
+    const note = h("textarea", { id: `fix-note-${s.id}`, maxlength: 500, rows: 2 });
+    note.value = s.note;
+    const problem = h("p", { class: "error", role: "alert", hidden: true });
+    const form = h(
+      "li",
+      { "data-session": s.id },
+      h(
+        "form",
+        { class: "correct", novalidate: true }, // the server's message says what is allowed
+        h("div", { class: "fields" }, field("fix-before", "Pain before, 0-10", s.pain_before), field("fix-after", "Pain after, 0-10", s.pain_after)),
+        h("p", { class: "field" }, h("label", { for: note.id }, "Note"), note),
+        problem,
+        h("button", { type: "submit", class: "button secondary" }, "Save"),
+        " ",
+        h("button", { type: "button", class: "button secondary", onclick: () => form.replaceWith(item) }, "Cancel"),
+      ),
+    );
+    form.querySelector("form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      // Only what was changed is sent; an emptied rating stays as it was (amend keeps it).
+      const given = {};
+      const read = (id, name, was) => {
+        const input = form.querySelector(`#${id}-${s.id}`);
+        if (input.validity.badInput) given[name] = "not a number";
+        else if (input.value.trim() !== "" && Number(input.value) !== was) given[name] = Number(input.value);
+      };
+      read("fix-before", "pain_before", s.pain_before);
+      read("fix-after", "pain", s.pain_after);
+      if (note.value.trim() !== s.note) given.note = note.value.trim();
+      if (!Object.keys(given).length) return form.replaceWith(item);
+      try {
+        await api("PATCH", `/api/history/${s.id}`, given);
+        await loadHistory();
+      } catch (error) {
+        problem.hidden = false;
+        problem.textContent = error.message;
+      }
+    });
+    return form;
   }
 
   async function loadHistory() {
