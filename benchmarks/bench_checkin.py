@@ -161,7 +161,12 @@ class Trial:
 
     @property
     def texts(self) -> str:
-        return " / ".join(repr(h.text) for h in self.heard)
+        return texts_of(self.heard)
+
+
+def texts_of(heard: list[Heard]) -> str:
+    """What each rendition was heard as, in order."""
+    return " / ".join(repr(h.text) for h in heard)
 
 
 ASKED_BACK = frozenset(confirm_text(ENGLISH, n) for n in CONFIRMED_BY_VOICE)
@@ -341,8 +346,7 @@ def other_replies(voices: tuple[str, ...], recognizer: listen.Recognizer, seed: 
             for said in OTHER_REPLIES:
                 speech = spoken(voice, wpm, said)
                 heard, rating, back = checked_in(speech, speech, recognizer, rng)
-                texts = " / ".join(repr(h.text) for h in heard)
-                line = f"{said!r} -> {rating} ({texts}) [{voice} {wpm}]"
+                line = f"{said!r} -> {rating} ({texts_of(heard)}) [{voice} {wpm}]"
                 if rating is not None:
                     recorded.append(line)
                 elif back:

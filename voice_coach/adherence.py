@@ -113,9 +113,10 @@ def practice_status(
     """The plans of `profile` (None: the default one) against `history` at `now` (aware,
     in the person's time zone); `rest_days` None: those `suggested_rest_days` gives."""
     schedules = planned(profile)
+    sessions = history.sessions()
     if rest_days is None:
-        rest_days = suggested_rest_days(history.sessions(), now.date(), gates(profile))
-    return status_of(schedules.values(), history.sessions(), now, rest_days, weeks)
+        rest_days = suggested_rest_days(sessions, now.date(), gates(profile))
+    return status_of(schedules.values(), sessions, now, rest_days, weeks)
 
 
 def gates(profile: Path | None) -> Callable[[str], Gate]:

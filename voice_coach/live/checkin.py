@@ -91,7 +91,7 @@ def rating_in(text: str) -> Answer | None:
     words = [w.split("(")[0] for w in text.lower().split() if not w.startswith(("<", "[", "++"))]
     if not words:
         return None
-    said = [w for w in words if w not in ("unclear:", "that's", "that", "is") and w not in FILLERS]
+    said = [w for w in words if w not in ("unclear:", "that's", "that") and w not in FILLERS]
     if said and all(w in YES_WORDS for w in said):
         return YES
     joined = " ".join(words)

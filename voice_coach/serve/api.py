@@ -359,8 +359,7 @@ class Api:
         """Every routine whose script carries a progression: whether it is followed
         (`build_up`), and where it stands and why (as `settings` says it)."""
         from ..plan import load, make_plan
-        from ..settings.layers import TURN_ON_HINT
-        from .catalog import routine_paths
+        from .catalog import progression_for_page, routine_paths
 
         out = []
         for name, (path, _) in routine_paths().items():
@@ -375,8 +374,7 @@ class Api:
                     "routine": name,
                     "title": plan.original.title,
                     "build_up": not plan.stage.off,
-                    # The switch beside it turns it on: no command-line words.
-                    "note": plan.resolved.progression_note.removesuffix(TURN_ON_HINT),
+                    "note": progression_for_page(plan),
                 }
             )
         return json_reply(HTTPStatus.OK, {"progressions": out})

@@ -244,8 +244,7 @@ class Catalog:
             "chapters": timeline.to_json()["chapters"],
             "warnings": [_unplaced(w, plan.routine.source) for w in timeline.warnings],
             "summary": plan.resolved.summary,
-            # The page's switch turns it on: no command-line words.
-            "progression": plan.resolved.progression_note.removesuffix(TURN_ON_HINT),
+            "progression": progression_for_page(plan),
             "scale": scale,
             "steps": [
                 _step_json(n, step, scale, sources)
@@ -271,6 +270,12 @@ class Catalog:
 
         _, ready = self.prepared(name, choices)
         return timeline_png(ready.timeline, ready.clips, ready.sample_rate, PICTURE_SIZE_PX)
+
+
+def progression_for_page(plan: Plan) -> str:
+    """Where the progression stands, as the page shows it: without the command line's
+    "turn it on with --build-up", as the page's switch turns it on."""
+    return plan.resolved.progression_note.removesuffix(TURN_ON_HINT)
 
 
 def _unplaced(warning: str, source: str) -> str:

@@ -753,16 +753,17 @@
   // that corrects them in place (PATCH, as `voice-coach amend`).
   function sessionItem(s, day) {
     const how = s.source === "log" ? " (logged)" : "";
+    const when = day(s.started_at.slice(0, 10));
     const pains = [s.pain_before, s.pain_after].map((p) => (p === null ? "–" : p));
     const pain = s.pain_before === null && s.pain_after === null ? "" : ` · pain ${pains[0]} → ${pains[1]}`;
     const item = h(
       "li",
       { "data-session": s.id },
-      `${day(s.started_at.slice(0, 10))}: ${s.routine_title}, ${Math.round(s.duration_s / 60)} min${how}${pain}`,
+      `${when}: ${s.routine_title}, ${Math.round(s.duration_s / 60)} min${how}${pain}`,
       s.note ? h("span", { class: "meta" }, ` · ${s.note}`) : null,
     );
     if (canWrite) {
-      const button = h("button", { type: "button", class: "button secondary", "aria-label": `Correct the session of ${day(s.started_at.slice(0, 10))}` }, "Correct");
+      const button = h("button", { type: "button", class: "button secondary", "aria-label": `Correct the session of ${when}` }, "Correct");
       button.addEventListener("click", () => item.replaceWith(correctForm(s, item)));
       item.append(" ", button);
     }
