@@ -38,10 +38,12 @@ from voice_coach.live.checkin import (
 )
 from voice_coach.live.listen import (
     PHRASES,
+    Action,
     Ears,
     Hearing,
     Listener,
     judge_answer,
+    shaped_like_coach_stop,
     stop_phrase,
     written_command,
 )
@@ -623,6 +625,48 @@ def test_a_command_whisper_writes_as_a_stop_stops(transcript: str, stop: str) ->
     hearing = Ears(SphinxHears("coach_longer"), whisper).hear(SHORT, strict=True)
     assert hearing.phrase is not None and hearing.phrase.spoken == stop
     assert hearing.second == transcript and hearing.text == "coach_longer"
+
+
+@pytest.mark.parametrize(
+    ("sphinx", "written", "stop", "strict", "stopped"),
+    [
+        # 5 behind what whisper wrote: a stop where either ear heard a stop's end
+        ("cold still", "Gorge up.", -10.0, False, True),
+        ("told stop", "Gorge up.", -10.5, False, True),
+        ("cold chest all", "Clutch stop!", -10.9, False, True),
+        ("cold still", "Gorge up.", -11.5, False, False),  # 6.5 behind: too unlikely
+        ("cold still", "Gorge up.", -10.0, True, False),  # the coach on the air
+        ("cold chest all", "Gorge up.", -10.0, False, False),  # neither has the shape
+        ("cold chest all", "Bus stop, please.", -10.0, False, False),
+    ],
+)
+def test_a_stop_shaped_like_coach_stop_gets_a_wider_lead(
+    sphinx: str, written: str, stop: float, strict: bool, stopped: bool
+) -> None:
+    whisper = FakeWhisper(transcript=written, stop=stop)  # its transcript at -5
+    hearing = Ears(SphinxHears(sphinx), whisper).hear(SHORT, strict=strict)
+    assert (hearing.phrase is not None and hearing.phrase.action is Action.STOP) is stopped
+
+
+@pytest.mark.parametrize(
+    ("heard", "written", "shaped"),
+    [
+        ("cold still", "", True),
+        ("<s> told stop(2) </s>", "Gorge up.", True),
+        ("gold stock [NOISE]", "", True),
+        ("cold chest all", "Clutch, stop!", True),
+        ("", "Go stop", True),
+        ("hold it still", "Hold it still.", False),
+        ("cold help", "Cold help.", False),
+        ("still", "Still.", False),
+        ("still cold", "Stop it.", False),
+        ("", "Don't stop now.", False),
+    ],
+)
+def test_the_shape_of_coach_stop_is_two_words_ending_in_a_stop(
+    heard: str, written: str, shaped: bool
+) -> None:
+    assert shaped_like_coach_stop(heard, written) is shaped
 
 
 def test_a_stop_nearly_as_likely_does_not_override_another_command() -> None:

@@ -25,7 +25,9 @@ recognizer's process, on the same utterances, only where pocketsphinx leaves a d
   (`stop_in`), or when a stop command is nearly as likely as what whisper wrote
   (`STOP_LEAD`): for voices whose "coach" it writes "Gorge" or "Go", "Go, stop." is
   its transcript and "Coach, stop." a close second, while "Coach next" or a line of
-  other speech leaves every stop command far behind.
+  other speech leaves every stop command far behind. Where either ear heard the
+  shape of "coach stop" (two words ending in a stop: "cold still", "Clutch stop!"),
+  the lead is wider (`listen.SHAPED_STOP_LEAD`), unless the coach is on the air.
 - **Any command, written word for word**: where pocketsphinx heard no command, or
   another than stop, in a short utterance, a transcript that is exactly a command
   ("Coach, stop.", "Coach next.") is that command (`listen.written_command`). It
