@@ -5,7 +5,7 @@ makes it (espeak-ng, room noise 30 dB under), cut by the listener's own `Utteran
 and decoded by `SphinxRecognizer` with the normal model.
 
     .venv/bin/python -m benchmarks.tune_listen            # ~3 min on 2 cores
-    .venv/bin/python -m benchmarks.tune_listen --whisper  # whisper's STOP_LEAD (~10 min)
+    .venv/bin/python -m benchmarks.tune_listen --whisper  # whisper's stop leads (~16 min)
 
 Commands: the nine, by 12 espeak-ng voices/variants (below) at 100, 130, 170 and
 200 wpm, pitch 35-65: 432. Unrelated speech: 350 pieces of 2-7 words of the
@@ -18,10 +18,14 @@ in unrelated speech, for "any" (a command token anywhere in the transcript), "le
 commands and unrelated speech; for every utterance in which pocketsphinx heard no
 command (as `Ears.hear` asks), whisper's odds of a stop command against its own
 transcript; per lead, the stops it would catch and the false stops it would make.
-Then, with the rule `play` runs (`listen.Ears`: a transcript that is exactly a
-command wins where pocketsphinx heard none, or another than stop), the stops, other
-commands and unrelated speech acted on right and wrong by pocketsphinx alone and with
-whisper, and every utterance whisper changed.
+Then `SHAPED_STOP_LEAD`: per lead, the stops caught and false stops made where either
+ear heard the shape of "coach stop" (`listen.shaped_like_coach_stop`), on the tuning
+voices and on `CHECK_VOICES`, ten female variants of the two accents whisper hears
+worst, which neither this script tunes on nor the benchmark scores (stops and other
+commands as above). Then, with the rule `play` runs (`listen.Ears`: a transcript that
+is exactly a command wins where pocketsphinx heard none, or another than stop), the
+stops, other commands and unrelated speech acted on right and wrong by pocketsphinx
+alone and with whisper, and every utterance whisper changed (~16 min in all).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from benchmarks.bench_listen import (
     trimmed,
 )
 from voice_coach.live import listen
+from voice_coach.live.whisper import StopOdds
 
 TUNING_VOICES = (
     "en-us",
@@ -59,6 +64,21 @@ TUNING_VOICES = (
     "en-gb-x-gbcwmd+m6",
 )
 assert not set(TUNING_VOICES) & set(ESPEAK_VOICES), "tune on voices the benchmark does not score"
+CHECK_VOICES = (
+    "en-029+f1",
+    "en-029+f2",
+    "en-029+f3",
+    "en-029+f5",
+    "en-029+Annie",
+    "en-029+linda",
+    "en-gb-scotland+f1",
+    "en-gb-scotland+f2",
+    "en-gb-scotland+f4",
+    "en-gb-scotland+belinda",
+)
+"""Female variants of the Caribbean and Scottish accents, whose "coach" whisper writes
+"Go" or "Cool": a check of the stop leads on voices neither tuned on nor scored."""
+assert not set(CHECK_VOICES) & (set(TUNING_VOICES) | set(ESPEAK_VOICES))
 RATES_WPM = (100, 130, 170, 200)
 PITCHES = (35, 50, 65)
 RESUME = {"go on", "resume"}
@@ -187,43 +207,41 @@ def tune_whisper() -> None:
     """Stops caught and false stops made by whisper, per `STOP_LEAD`; then, with the
     rule `play` runs (`listen.Ears`), the commands whisper writes out where
     pocketsphinx heard none or another: gained, lost, false."""
-    from voice_coach.live.whisper import StopOdds, Whisper, stop_heard
+    from voice_coach.live.whisper import Whisper, stop_heard
     from voice_coach.plan import load
     from voice_coach.timeline import spoken_texts
 
     rng = np.random.default_rng(99)
     sphinx = listen.SphinxRecognizer(spoken_texts(load("sciatica-relief")))
     whisper = Whisper()
-    rows: list[tuple[str, str, bool, listen.Hearing, StopOdds | None, listen.Hearing]] = []
-    """(voice, what was said, a stop?, pocketsphinx's hearing, whisper's odds when
-    pocketsphinx heard no command, what `Ears` made of it)"""
+    rows: list[Row] = []
 
-    def hear(voice: str, said: str, is_stop: bool, pcms: list[bytes]) -> None:
+    def hear(voice: str, said: str, is_stop: bool, pcms: list[bytes], into: list[Row]) -> None:
         for pcm in pcms:
             hearing = sphinx.hear(pcm, False)
             odds = whisper.stop_odds(pcm) if listen.for_second_ear(hearing, pcm) else None
             # `Ears` on this very hearing: pocketsphinx dithers each decoding afresh.
             ears = listen.Ears(Heard(hearing), whisper)
-            rows.append((voice, said, is_stop, hearing, odds, ears.hear(pcm, False)))
+            into.append((voice, said, is_stop, hearing, odds, ears.hear(pcm, False)))
 
-    for voice in TUNING_VOICES:
+    def commands_of(voice: str, into: list[Row]) -> None:
         for rate in STOP_RATES_WPM:
             for pitch in STOP_PITCHES:
                 for said in ("coach stop", "stop stop", "stop, stop"):
-                    hear(
-                        voice,
-                        said,
-                        True,
-                        utterances(trimmed(espeak(voice, rate, said, pitch)), rng),
-                    )
+                    speech = trimmed(espeak(voice, rate, said, pitch))
+                    hear(voice, said, True, utterances(speech, rng), into)
         for rate in RATES_WPM:
             for command in COMMANDS:
                 if command != "stop":
                     speech = trimmed(espeak(voice, rate, f"coach {command}", 50))
-                    hear(voice, command, False, utterances(speech, rng))
+                    hear(voice, command, False, utterances(speech, rng), into)
+
+    for voice in TUNING_VOICES:
+        commands_of(voice, rows)
     for n, piece in enumerate(unrelated_pieces()):
         voice = TUNING_VOICES[n % len(TUNING_VOICES)]
-        hear(voice, "unrelated", False, utterances(trimmed(espeak(voice, 170, piece, 50)), rng))
+        speech = trimmed(espeak(voice, 170, piece, 50))
+        hear(voice, "unrelated", False, utterances(speech, rng), rows)
     stops = [r for r in rows if r[2]]
     print(f"{len(stops)} stop utterances, {len(rows) - len(stops)} others")
     print("lead   stop utterances heard (pocketsphinx, + whisper)   false stops by whisper")
@@ -240,7 +258,44 @@ def tune_whisper() -> None:
         print(f"{lead:4.1f}   {by_sphinx} + {len(caught)} of {len(stops)}   {len(false)}")
         for voice, said, text in false[:5]:
             print(f"         false: {said!r} [{voice}] -> {text!r}")
+    checked: list[Row] = []
+    for voice in CHECK_VOICES:
+        commands_of(voice, checked)
+    report_shaped({"tuning voices": rows, "check voices": checked})
     report_written(rows)
+
+
+def report_shaped(groups: dict[str, list[Row]]) -> None:
+    """Per lead where either ear heard the shape of "coach stop", the stops caught
+    (and "coach stop"s among them) and the false stops, over the usual `STOP_LEAD`."""
+    from voice_coach.live.whisper import stop_heard
+
+    def stopped(row: Row, lead: float) -> bool:
+        odds = row[4]
+        if odds is None:  # pocketsphinx heard a command: whisper's odds were not asked
+            return row[3].phrase is not None and row[3].phrase.action is listen.Action.STOP
+        shaped = listen.shaped_like_coach_stop(row[3].text, odds.text)
+        return stop_heard(odds) or (shaped and stop_heard(odds, lead))
+
+    print("\nSHAPED_STOP_LEAD: stops (coach stop among them) / false stops")
+    for name, rows in groups.items():
+        stops = [r for r in rows if r[2]]
+        coach = [r for r in stops if r[1] == "coach stop"]
+        others = len(rows) - len(stops)
+        print(f"    {name}: {len(stops)} stops ({len(coach)} coach stop), {others} others")
+        for lead in (3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+            caught = sum(stopped(r, lead) for r in stops)
+            caught_coach = sum(stopped(r, lead) for r in coach)
+            false = [r for r in rows if not r[2] and stopped(r, lead)]
+            print(f"      {lead:4.1f}   {caught} ({caught_coach})   false {len(false)}")
+            for voice, said, _stop, first, odds, _final in false[:5]:
+                written = odds.text if odds else ""
+                print(f"         false: {said!r} [{voice}] -> {first.text!r} / {written!r}")
+
+
+Row = tuple[str, str, bool, listen.Hearing, StopOdds | None, listen.Hearing]
+"""(voice, what was said, a stop?, pocketsphinx's hearing, whisper's odds when
+pocketsphinx heard no command, what `Ears` made of it)"""
 
 
 class Heard:
@@ -256,14 +311,12 @@ class Heard:
         """Nothing to release."""
 
 
-def report_written(
-    rows: list[tuple[str, str, bool, listen.Hearing, object, listen.Hearing]],
-) -> None:
+def report_written(rows: list[Row]) -> None:
     """Per kind of utterance, what pocketsphinx alone and `Ears` (whisper's written
     commands, at STOP_LEAD) acted on: right, wrong, nothing; and every change."""
     action = {p.words: p.action for p in listen.PHRASES}
 
-    def meant(row: tuple[str, str, bool, listen.Hearing, object, listen.Hearing]) -> object:
+    def meant(row: Row) -> object:
         return listen.Action.STOP if row[2] else action.get(row[1])  # None: no command
 
     def tally(pairs: list[tuple[listen.Hearing, object]]) -> str:

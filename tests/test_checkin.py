@@ -649,6 +649,20 @@ def test_a_stop_shaped_like_coach_stop_gets_a_wider_lead(
 
 
 @pytest.mark.parametrize(
+    ("stop", "strict", "command"),
+    [(-10.0, False, "coach stop"), (-11.5, False, "coach longer"), (-10.0, True, "coach longer")],
+)
+def test_a_stop_taken_for_another_command_is_weighed_when_whisper_writes_its_shape(
+    stop: float, strict: bool, command: str
+) -> None:
+    # en-029+Annie's "coach stop": "coach longer" to pocketsphinx, "Gorge, stop!" to whisper.
+    whisper = FakeWhisper(transcript="Gorge, stop!", stop=stop)
+    hearing = Ears(SphinxHears("coach_longer"), whisper).hear(SHORT, strict=strict)
+    assert hearing.phrase is not None and hearing.phrase.spoken == command
+    assert whisper.asked == (["transcript"] if strict else ["transcript", "stop"])
+
+
+@pytest.mark.parametrize(
     ("heard", "written", "shaped"),
     [
         ("cold still", "", True),

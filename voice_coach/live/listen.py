@@ -367,9 +367,10 @@ SHAPED_STOP_LEAD = 6.0
 (`shaped_like_coach_stop`). Then a stop's end is heard and only the wake word is in
 doubt: en-029+f4's "coach stop" is "cold still" to pocketsphinx and "Gorge up." to
 whisper, en-gb-scotland+f3's "cold chest all" and "Clutch stop!", with "Coach, stop."
-3-6 behind. Chosen on the tuning voices and on ten female Caribbean and Scottish
+3-6 behind. Where pocketsphinx heard another command, whisper's shape alone counts
+(`Ears._checked`). Chosen on the tuning voices and on ten female Caribbean and Scottish
 variants that neither benchmark scores, where 6 gained the most and made no false stop
-(benchmarks/README.md)."""
+(benchmarks/tune_listen.py --whisper, benchmarks/README.md)."""
 
 
 def shaped_like_coach_stop(heard: str, written: str) -> bool:
@@ -423,18 +424,22 @@ class Ears:
             if phrase is None and not strict and shaped_like_coach_stop(hearing.text, odds.text):
                 phrase = stop_phrase(odds, SHAPED_STOP_LEAD)
             return Hearing(hearing.text, phrase, odds.text)
-        return self._checked(hearing, pcm)
+        return self._checked(hearing, pcm, shaped=not strict)
 
-    def _checked(self, hearing: Hearing, pcm: bytes) -> Hearing:
+    def _checked(self, hearing: Hearing, pcm: bytes, shaped: bool) -> Hearing:
         """`hearing`, or the command whisper writes word for word instead of the one
         pocketsphinx heard (`may_be_misheard`). The words, not the odds: weighing a stop
         against the transcript would take "coach resume", written "COUCH RISUUM", for
-        one (benchmarks/tune_listen.py --whisper)."""
+        one (benchmarks/tune_listen.py --whisper). With `shaped`, a transcript of two
+        words ending in "stop" ("Gorge, stop!" where pocketsphinx heard "coach longer")
+        is weighed as a stop with `SHAPED_STOP_LEAD`."""
         phrase = hearing.phrase
         if phrase is None or not may_be_misheard(hearing, pcm):
             return hearing
         text = self.whisper.transcript(pcm)
         written = written_command(text)
+        if written is None and shaped and shaped_like_coach_stop("", text):
+            written = stop_phrase(self.whisper.stop_odds(pcm), SHAPED_STOP_LEAD)
         if written is None or written.action is phrase.action:
             return hearing
         return Hearing(hearing.text, written, text)
@@ -444,7 +449,7 @@ class Ears:
         heard ("coach_stop"), else "stop" as whisper heard it, else the rating whisper is
         sure of ("four"), as said or at the other `SPEEDS`, else "unclear: ..." (asked
         again), or "" for no words."""
-        hearing = self._checked(self.sphinx.hear(pcm, strict=False), pcm)
+        hearing = self._checked(self.sphinx.hear(pcm, strict=False), pcm, shaped=False)
         if hearing.phrase is not None:
             return hearing.phrase.token
         odds = self.whisper.stop_odds(pcm)
