@@ -461,11 +461,9 @@ def _serve_before(conn: object, source: str, routine_texts: list[str]) -> None:
         conn.send((hearing.text, hearing.phrase.words if hearing.phrase else None))  # type: ignore[attr-defined]
 
 
-def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
-    """Every voice says "coach stop" and "stop stop" at two rates, four pitches and two
-    levels (piper: four rates); the listener (and the one of `before`, on the same
-    microphone at the same time) must stop within 1.0 s."""
-    rng = np.random.default_rng(21)
+def stop_takes(quick: bool) -> list[Take]:
+    """Part (4)'s takes: every voice's "coach stop" and "stop" said twice at two rates,
+    four pitches and two levels (piper: four rates)."""
     piper = Piper()
     clips: list[Take] = []
     voices = speakers(piper)
@@ -485,7 +483,15 @@ def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
             for take in speech:
                 for level in STOP_LEVELS_DBFS:
                     clips.append((name, said, at_level(trimmed(take), level)))
-    feed, placed = laid_out(clips, STOP_GAP_S, rng)
+    return clips
+
+
+def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
+    """Every voice says "coach stop" and "stop stop" at two rates, four pitches and two
+    levels (piper: four rates); the listener (and the one of `before`, on the same
+    microphone at the same time) must stop within 1.0 s."""
+    rng = np.random.default_rng(21)
+    feed, placed = laid_out(stop_takes(quick), STOP_GAP_S, rng)
     print(f"(4) {len(placed)} stops, {feed.size / RATE / 60:.1f} min of audio", flush=True)
     from voice_coach.plan import load
     from voice_coach.timeline import spoken_texts

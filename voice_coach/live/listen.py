@@ -368,9 +368,9 @@ SHAPED_STOP_LEAD = 6.0
 doubt: en-029+f4's "coach stop" is "cold still" to pocketsphinx and "Gorge up." to
 whisper, en-gb-scotland+f3's "cold chest all" and "Clutch stop!", with "Coach, stop."
 3-6 behind. Where pocketsphinx heard another command, whisper's shape alone counts
-(`Ears._checked`). Chosen on the tuning voices and on ten female Caribbean and Scottish
-variants that neither benchmark scores, where 6 gained the most and made no false stop
-(benchmarks/tune_listen.py --whisper, benchmarks/README.md)."""
+(`Ears._checked`). On the tuning voices and on ten female Caribbean and Scottish
+variants that neither benchmark scores, every lead from 5 to 10 gained the same and
+made no false stop (benchmarks/tune_listen.py --whisper, benchmarks/README.md)."""
 
 
 def shaped_like_coach_stop(heard: str, written: str) -> bool:
