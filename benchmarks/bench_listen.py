@@ -486,6 +486,30 @@ def stop_takes(quick: bool) -> list[Take]:
     return clips
 
 
+def stop_trials(
+    placed: Sequence[Placed], heard: Sequence[object], reached: Callable[[int], float]
+) -> list[Trial]:
+    """Part (4)'s trials from the listener's decisions (`listen.Heard`): the first
+    action in each take's time counts. `reached`: the clock time a feed sample reached
+    the microphone."""
+    trials = []
+    for p in placed:
+        start_s, end_s = reached(p.start), reached(p.end)
+        trial = Trial(p.label, "", p.expected or "", end_s)
+        for h in heard:
+            if not (start_s - 0.2 <= h.utterance_end_s <= end_s + STOP_GAP_S):  # type: ignore[attr-defined]
+                continue
+            trial.heard.append(f"{h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
+            phrase = h.verdict.phrase  # type: ignore[attr-defined]
+            if phrase is None or trial.acted is not None:
+                continue  # the first action in its time counts
+            trial.acted = phrase.words
+            trial.correct = phrase.action.value == "stop"
+            trial.latency_s = h.at_s - end_s  # type: ignore[attr-defined]
+        trials.append(trial)
+    return trials
+
+
 def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
     """Every voice says "coach stop" and "stop stop" at two rates, four pitches and two
     levels (piper: four rates); the listener (and the one of `before`, on the same
@@ -507,22 +531,7 @@ def part_stop(mic: object, before: Path | None, quick: bool) -> bool:
         reached = stream_into(mic, feed, Path(tempfile.mkdtemp(prefix="bench-listen-")))
     passed = True
     for run, heard in runs.items():
-        trials = []
-        for p in placed:
-            start_s, end_s = reached(p.start), reached(p.end)
-            trial = Trial(p.label, "", p.expected or "", end_s)
-            for h in heard:
-                if not (start_s - 0.2 <= h.utterance_end_s <= end_s + STOP_GAP_S):  # type: ignore[attr-defined]
-                    continue
-                trial.heard.append(f"{h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
-                phrase = h.verdict.phrase  # type: ignore[attr-defined]
-                if phrase is None or trial.acted is not None:
-                    continue  # the first action in its time counts
-                trial.acted = phrase.words
-                trial.correct = phrase.action.value == "stop"
-                trial.latency_s = h.at_s - end_s  # type: ignore[attr-defined]
-            trials.append(trial)
-        passed &= report_stop(run, trials) or run == "before"
+        passed &= report_stop(run, stop_trials(placed, heard, reached)) or run == "before"
     return passed
 
 

@@ -36,6 +36,7 @@ from benchmarks.bench_listen import (
     laid_out,
     report_stop,
     stop_takes,
+    stop_trials,
 )
 
 MICROPHONE_RESPONSE = (
@@ -64,46 +65,26 @@ def through_microphone(feed: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]
     return np.fft.irfft(spectrum * gain, feed.size)
 
 
-def heard_offline(feed: npt.NDArray[np.float64], ears: object, remote: object) -> list[tuple]:
-    """(utterance, verdict, hearing) for every utterance of `feed`, judged as `play`
-    judges them (the halves of "stop, stop" paired with the utterance before)."""
+def heard_offline(feed: npt.NDArray[np.float64], ears: object, remote: object) -> list[object]:
+    """The listener's decisions (`listen.Heard`) on every utterance of `feed`, judged as
+    `play` judges them (the halves of "stop, stop" paired with the utterance before),
+    each taken when the voice-activity detector has seen the silence after it: no
+    decoding time offline."""
     from voice_coach.live import listen
 
     pcm = np.clip(np.round(feed), -32768, 32767).astype("<i2").tobytes()
     cutter = listen.Utterances()
     block = int(listen.BLOCK_S * RATE) * 2
-    out: list[tuple] = []
+    out: list[object] = []
     before = None
     for i in range(0, len(pcm), block):
         for utterance in cutter.feed(pcm[i : i + block], (i + block) / 2 / RATE):
             verdict, hearing = listen.judge(utterance, ears, remote, before)  # type: ignore[arg-type]
-            out.append((utterance, verdict, hearing))
+            at_s = utterance.end_s + listen.VAD_WINDOW_S
+            text, second = (hearing.text, hearing.second) if hearing else ("", "")
+            out.append(listen.Heard(at_s, utterance.end_s, text, verdict, second))
             before = (utterance, hearing)
     return out
-
-
-def trials_of(placed: list, heard: list[tuple]) -> list[Trial]:
-    """Part (4)'s trials: the first action in each take's time counts."""
-    from voice_coach.live.listen import VAD_WINDOW_S
-
-    trials = []
-    for p in placed:
-        start_s, end_s = p.start / RATE, p.end / RATE
-        trial = Trial(p.label, "", p.expected or "", end_s)
-        for utterance, verdict, hearing in heard:
-            if not (start_s - 0.2 <= utterance.end_s <= end_s + STOP_GAP_S):
-                continue
-            if hearing is not None:
-                trial.heard.append(f"{hearing.text!r} | {hearing.second!r}")
-            if verdict.phrase is None or trial.acted is not None:
-                continue
-            trial.acted = verdict.phrase.words
-            trial.correct = verdict.phrase.action.value == "stop"
-            # No decoding time offline: the end of the speech, then the silence the
-            # voice-activity detector waits for.
-            trial.latency_s = max(0.0, utterance.end_s - end_s) + VAD_WINDOW_S
-        trials.append(trial)
-    return trials
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     every: list[Trial] = []
     for seed in args.seeds:
         feed, placed = laid_out(takes, STOP_GAP_S, np.random.default_rng(seed))
-        trials = trials_of(placed, heard_offline(through_microphone(feed), ears, remote))
+        heard = heard_offline(through_microphone(feed), ears, remote)
+        trials = stop_trials(placed, heard, lambda sample: sample / RATE)
         report_stop(f"seed {seed}", trials)
         every += trials
     # The target over all the takes: one seed's 16 takes a voice are part (4)'s few.

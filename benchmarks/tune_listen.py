@@ -268,14 +268,14 @@ def tune_whisper() -> None:
 def report_shaped(groups: dict[str, list[Row]]) -> None:
     """Per lead where either ear heard the shape of "coach stop", the stops caught
     (and "coach stop"s among them) and the false stops, over the usual `STOP_LEAD`."""
-    from voice_coach.live.whisper import stop_heard
 
     def stopped(row: Row, lead: float) -> bool:
-        odds = row[4]
+        first, odds = row[3], row[4]
         if odds is None:  # pocketsphinx heard a command: whisper's odds were not asked
-            return row[3].phrase is not None and row[3].phrase.action is listen.Action.STOP
-        shaped = listen.shaped_like_coach_stop(row[3].text, odds.text)
-        return stop_heard(odds) or (shaped and stop_heard(odds, lead))
+            phrase = first.phrase
+        else:
+            phrase = listen.second_ear_command(first.text, odds, False, lead)
+        return phrase is not None and phrase.action is listen.Action.STOP
 
     print("\nSHAPED_STOP_LEAD: stops (coach stop among them) / false stops")
     for name, rows in groups.items():

@@ -384,6 +384,18 @@ def shaped_like_coach_stop(heard: str, written: str) -> bool:
     )
 
 
+def second_ear_command(
+    heard: str, odds: StopOdds, strict: bool, shaped_lead: float = SHAPED_STOP_LEAD
+) -> Phrase | None:
+    """The command in an utterance where pocketsphinx heard none (`heard`), by whisper's
+    odds: a stop (`stop_phrase`; within `shaped_lead` where either ear heard the shape
+    of "coach stop" and the coach is silent), else a command it writes word for word."""
+    phrase = stop_phrase(odds) or written_command(odds.text)
+    if phrase is None and not strict and shaped_like_coach_stop(heard, odds.text):
+        phrase = stop_phrase(odds, shaped_lead)
+    return phrase
+
+
 def written_command(text: str) -> Phrase | None:
     """The command a whisper transcript is, word for word with nothing else: "Coach,
     stop." and "Stop! Stop!" (`stop_in`), "Coach next."; None for anything more or
@@ -420,10 +432,7 @@ class Ears:
         hearing = self.sphinx.hear(pcm, strict)
         if for_second_ear(hearing, pcm):
             odds = self.whisper.stop_odds(pcm)
-            phrase = stop_phrase(odds) or written_command(odds.text)
-            if phrase is None and not strict and shaped_like_coach_stop(hearing.text, odds.text):
-                phrase = stop_phrase(odds, SHAPED_STOP_LEAD)
-            return Hearing(hearing.text, phrase, odds.text)
+            return Hearing(hearing.text, second_ear_command(hearing.text, odds, strict), odds.text)
         return self._checked(hearing, pcm, shaped=not strict)
 
     def _checked(self, hearing: Hearing, pcm: bytes, shaped: bool) -> Hearing:
