@@ -22,7 +22,10 @@ Then `SHAPED_STOP_LEAD`: per lead, the stops caught and false stops made where e
 ear heard the shape of "coach stop" (`listen.shaped_like_coach_stop`), on the tuning
 voices and on `CHECK_VOICES`, ten female variants of the two accents whisper hears
 worst, which neither this script tunes on nor the benchmark scores (stops and other
-commands as above). Then, with the rule `play` runs (`listen.Ears`: a transcript that
+commands as above). Then `COMMAND_STOP_LEAD`: where pocketsphinx heard another command
+than stop and whisper wrote neither a command nor the shape of a stop, per lead over
+the command heard and bound under whisper's transcript, the stops whisper weighs over
+that command and the false ones. Then, with the rule `play` runs (`listen.Ears`: a transcript that
 is exactly a command wins where pocketsphinx heard none, or another than stop), the
 stops, other commands and unrelated speech acted on right and wrong by pocketsphinx
 alone and with whisper, and every utterance whisper changed (~16 min in all).
@@ -30,6 +33,7 @@ alone and with whisper, and every utterance whisper changed (~16 min in all).
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -220,9 +224,13 @@ def tune_whisper() -> None:
         for pcm in pcms:
             hearing = sphinx.hear(pcm, False)
             odds = whisper.stop_odds(pcm) if listen.for_second_ear(hearing, pcm) else None
+            weighed = None
+            if hearing.phrase is not None and listen.may_be_misheard(hearing, pcm):
+                command = whisper.command_score(pcm, hearing.phrase.words)
+                weighed = (whisper.stop_odds(pcm), command)
             # `Ears` on this very hearing: pocketsphinx dithers each decoding afresh.
             ears = listen.Ears(Heard(hearing), whisper)
-            into.append((voice, said, is_stop, hearing, odds, ears.hear(pcm, False)))
+            into.append((voice, said, is_stop, hearing, odds, ears.hear(pcm, False), weighed))
 
     def commands_of(voice: str, into: list[Row]) -> None:
         for rate in STOP_RATES_WPM:
@@ -262,6 +270,7 @@ def tune_whisper() -> None:
     for voice in CHECK_VOICES:
         commands_of(voice, checked)
     report_shaped({"tuning voices": rows, "check voices": checked})
+    report_weighed({"tuning voices": rows, "check voices": checked})
     report_written(rows)
 
 
@@ -288,14 +297,69 @@ def report_shaped(groups: dict[str, list[Row]]) -> None:
             caught_coach = sum(stopped(r, lead) for r in coach)
             false = [r for r in rows if not r[2] and stopped(r, lead)]
             print(f"      {lead:4.1f}   {caught} ({caught_coach})   false {len(false)}")
-            for voice, said, _stop, first, odds, _final in false[:5]:
+            for voice, said, _stop, first, odds, _final, _weighed in false[:5]:
                 written = odds.text if odds else ""
                 print(f"         false: {said!r} [{voice}] -> {first.text!r} / {written!r}")
 
 
-Row = tuple[str, str, bool, listen.Hearing, StopOdds | None, listen.Hearing]
+def report_weighed(groups: dict[str, list[Row]]) -> None:
+    """Where pocketsphinx heard a command other than stop and whisper wrote neither a
+    command nor the shape of a stop: per `COMMAND_STOP_LEAD` (over the command heard)
+    and bound under whisper's transcript (`SHAPED_STOP_LEAD` in `play`), the stops
+    whisper weighs over it (`listen.stop_over_command`) among stop utterances, and
+    among the other commands and unrelated speech (false)."""
+
+    def weighed(row: Row) -> tuple[StopOdds, float] | None:
+        if row[6] is None:
+            return None
+        text = row[6][0].text
+        written = listen.written_command(text) is not None
+        return None if written or listen.shaped_like_coach_stop("", text) else row[6]
+
+    print(
+        "\nCOMMAND_STOP_LEAD (rows) and the bound under whisper's transcript (columns),"
+        " where pocketsphinx heard another command"
+    )
+    withins = (3.0, 4.5, 6.0, 8.0, math.inf)
+    for name, rows in groups.items():
+        chosen = [(r, w) for r in rows if (w := weighed(r)) is not None]
+        stops = [(r, w) for r, w in chosen if r[2]]
+        print(f"    {name}: {len(stops)} stops, {len(chosen) - len(stops)} others;")
+        print("      stops caught / false, lead down, within across " + str(withins))
+        for lead in (-4.0, -2.0, 0.0, 2.0, 4.0):
+            cells = []
+            for within in withins:
+                caught = sum(
+                    listen.stop_over_command(*w, lead, within) is not None for _, w in stops
+                )
+                false = sum(
+                    listen.stop_over_command(*w, lead, within) is not None
+                    for r, w in chosen
+                    if not r[2]
+                )
+                cells.append(f"{caught:3} / {false:<3}")
+            print(f"      {lead:5.1f}   " + "   ".join(cells))
+        for r, (odds, command) in chosen:
+            if listen.stop_over_command(odds, command, 4.0, math.inf) is not None:
+                print(
+                    f"         {'stop' if r[2] else 'FALSE'}: {r[1]!r} [{r[0]}] -> {r[3].text!r}"
+                    f" / {odds.text!r}: stop {odds.stop:.1f}, command {command:.1f},"
+                    f" transcript {odds.transcript:.1f}"
+                )
+
+
+Row = tuple[
+    str,
+    str,
+    bool,
+    listen.Hearing,
+    StopOdds | None,
+    listen.Hearing,
+    tuple[StopOdds, float] | None,
+]
 """(voice, what was said, a stop?, pocketsphinx's hearing, whisper's odds when
-pocketsphinx heard no command, what `Ears` made of it)"""
+pocketsphinx heard no command, what `Ears` made of it, and where pocketsphinx heard
+another command than stop: whisper's stop odds and its score of that command)"""
 
 
 class Heard:
@@ -330,7 +394,7 @@ def report_written(rows: list[Row]) -> None:
         alone = tally([(r[3], meant(r)) for r in chosen])
         both = tally([(r[5], meant(r)) for r in chosen])
         print(f"    {name} ({len(chosen)} utterances): {alone} -> {both}")
-    for voice, said, _stop, first, _odds, final in rows:
+    for voice, said, _stop, first, _odds, final, _weighed in rows:
         if first.phrase != final.phrase:
             was = first.phrase.spoken if first.phrase else None
             now = final.phrase.spoken if final.phrase else None

@@ -44,6 +44,7 @@ from voice_coach.live.listen import (
     Listener,
     judge_answer,
     shaped_like_coach_stop,
+    stop_over_command,
     stop_phrase,
     written_command,
 )
@@ -398,12 +399,14 @@ class FakeWhisper:
         transcript: str = "",
         stop: float = -30.0,
         again: list[list[float]] | None = None,
+        command: float = -3.0,
     ) -> None:
         self.scores = scores if scores is not None else [-9.0] * 11
         self.again = list(again or [])
         self.end = 0.0
         self.text = transcript
         self.stop = stop
+        self.command = command
         self.asked: list[str] = []
         self.lengths: list[int] = []
 
@@ -423,6 +426,10 @@ class FakeWhisper:
     def transcript(self, pcm: bytes) -> str:
         self.asked.append("transcript")
         return self.text
+
+    def command_score(self, pcm: bytes, words: str) -> float:
+        self.asked.append(f"command {words}")
+        return self.command
 
 
 def scores_for(best: int, lead: float) -> list[float]:
@@ -577,7 +584,9 @@ def test_another_command_stands_unless_whisper_writes_a_different_one() -> None:
         whisper = FakeWhisper(transcript=transcript)
         hearing = Ears(SphinxHears("coach_next"), whisper).hear(SHORT, strict=False)
         assert hearing.phrase is not None and hearing.phrase.spoken == "coach next"
-        assert whisper.asked == ["transcript"]  # its words only: no odds weighed
+        # Written out, it stands; else a stop is weighed against it (far less likely).
+        weighed = [] if transcript == "Coach next." else ["stop", "command next"]
+        assert whisper.asked == ["transcript", *weighed]
     # "coach pause" taken for "coach longer" by pocketsphinx, written out by whisper.
     whisper = FakeWhisper(transcript="Coach Pause")
     hearing = Ears(SphinxHears("coach_longer"), whisper).hear(SHORT, strict=False)
@@ -659,7 +668,45 @@ def test_a_stop_taken_for_another_command_is_weighed_when_whisper_writes_its_sha
     whisper = FakeWhisper(transcript="Gorge, stop!", stop=stop)
     hearing = Ears(SphinxHears("coach_longer"), whisper).hear(SHORT, strict=strict)
     assert hearing.phrase is not None and hearing.phrase.spoken == command
-    assert whisper.asked == (["transcript"] if strict else ["transcript", "stop"])
+    asked = ["transcript", "stop"] if stop == -10.0 else ["transcript", "stop", "command longer"]
+    assert whisper.asked == (["transcript"] if strict else asked)
+
+
+@pytest.mark.parametrize(
+    ("stop", "command", "strict", "heard"),
+    [
+        (-5.9, -18.2, False, "coach stop"),  # 12 likelier as a stop, 0.9 under "Cool job!"
+        (-9.0, -9.0, False, "coach stop"),  # as likely: the safe side
+        (-9.1, -9.0, False, "coach longer"),
+        (-11.5, -18.2, False, "coach longer"),  # 6.5 under what whisper wrote
+        (-5.9, -18.2, True, "coach longer"),  # the coach on the air: its own words
+    ],
+)
+def test_a_stop_whisper_finds_likelier_than_the_command_heard_wins(
+    stop: float, command: float, strict: bool, heard: str
+) -> None:
+    # en-gb-scotland+f3's "coach stop": "coach longer" to pocketsphinx, "Cool job!" to
+    # whisper, far likelier as "Coach, stop." than as "Coach longer."
+    whisper = FakeWhisper(transcript="Cool job!", stop=stop, command=command)
+    hearing = Ears(SphinxHears("coach_longer"), whisper).hear(SHORT, strict=strict)
+    assert hearing.phrase is not None and hearing.phrase.spoken == heard
+
+
+@pytest.mark.parametrize(
+    ("stop", "command", "lead", "stopped"),
+    [
+        (-6.0, -18.0, 0.0, True),
+        (-6.0, -5.0, 0.0, False),
+        (-6.0, -5.0, 1.0, True),
+        (-10.5, -18.0, 0.0, False),  # 6.5 under the transcript
+    ],
+)
+def test_stop_over_command_weighs_a_stop_against_the_command_and_the_transcript(
+    stop: float, command: float, lead: float, stopped: bool
+) -> None:
+    odds = StopOdds(stop, True, -4.0, "Cool job!")  # the transcript at -4
+    phrase = stop_over_command(odds, command, lead)
+    assert (phrase.spoken if phrase else None) == ("coach stop" if stopped else None)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import queue
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from voice_coach.errors import ValidationError
 from voice_coach.live import listen
 from voice_coach.live.listen import (
     BLOCK_S,
+    LEAD_IN_S,
     PHRASES,
     Action,
     Hearing,
@@ -272,6 +274,58 @@ def test_stop_then_stop_in_two_utterances_close_together_is_stop() -> None:
         utterance_now(played, 0.4), FakeRecognizer("stop"), played.remote, (first, None)
     )
     assert other.phrase is None, "nothing was heard before"
+
+
+class HearsMore:
+    """pocketsphinx as it hears a quiet "stop stop" the detector began at its second
+    "stop": one "stop" in the utterance, both with the audio before it."""
+
+    def __init__(self, with_lead_in: str = "stop_stop") -> None:
+        self.with_lead_in = with_lead_in
+        self.heard: list[tuple[int, bool]] = []
+
+    def hear(self, pcm: bytes, strict: bool) -> Hearing:
+        self.heard.append((len(pcm), strict))
+        text = self.with_lead_in if pcm.startswith(LEAD_IN) else "stop"
+        return Hearing(text, find_phrase(text))
+
+    def close(self) -> None:
+        pass
+
+
+LEAD_IN = b"\1\0" * int(LEAD_IN_S * listen.SAMPLE_RATE)
+
+
+def test_one_stop_alone_is_heard_again_with_the_audio_before_it() -> None:
+    played = Played()
+    played.play_until(Phrases().hold)
+    played.play_until_quiet(1500)
+    utterance = replace(utterance_now(played, 0.4), lead_in=LEAD_IN)
+    recognizer = HearsMore()
+    verdict, hearing = judge(utterance, recognizer, played.remote)
+    assert verdict.phrase is not None and verdict.phrase.spoken == "stop stop"
+    assert hearing is not None and hearing.text == "stop_stop"
+    assert recognizer.heard == [(200, False), (len(LEAD_IN) + 200, False)]
+    # Still one "stop" with the audio before it, or another command: no command.
+    for heard_then in ("stop", "coach_next"):
+        verdict, hearing = judge(utterance, HearsMore(heard_then), played.remote)
+        assert verdict.phrase is None and hearing is not None and hearing.text == "stop"
+    # Nothing recorded before the utterance: heard once.
+    recognizer = HearsMore()
+    verdict, _ = judge(utterance_now(played, 0.4), recognizer, played.remote)
+    assert verdict.phrase is None and len(recognizer.heard) == 1
+
+
+def test_a_stop_heard_with_the_audio_before_it_is_checked_against_the_coach_then() -> None:
+    played = Played()
+    played.play_until("Stop at once if it hurts.")
+    played.play_until_quiet(600)  # the line ended just before the utterance's lead-in
+    utterance = replace(utterance_now(played, 0.3), lead_in=LEAD_IN)
+    recognizer = HearsMore()
+    verdict, _ = judge(utterance, recognizer, played.remote)
+    assert verdict.reason == "the coach's own words"
+    assert recognizer.heard[0][1] is False, "the utterance alone is after the echo"
+    assert recognizer.heard[-1][1] is True, "heard again with the strict model"
 
 
 def test_the_coach_saying_stop_is_not_stop_stop() -> None:

@@ -74,6 +74,14 @@ VAD_WINDOW_S = 0.3
 recognition."""
 MAX_UTTERANCE_S = 3.0
 """Longer stretches of speech are not a command (a command spoken slowly is ~1.6 s)."""
+LEAD_IN_S = 0.3
+"""Audio before an utterance's `PRE_S` (`Utterance.lead_in`), heard again with it where
+pocketsphinx heard one half of "stop stop" alone (`judge`). The detector begins speech
+where 90 % of a `VAD_WINDOW_S` window is voiced, which a quick, quiet first word may not
+fill: en-us+klatt4's "stop stop" at 170 wpm, 6 dB under the usual level, began at its
+second "stop" and was one "stop" to both ears. Kept for every utterance, more audio
+before them all cost as much as it gained: stops said twice with a pause were heard
+less often, and an unrelated line became "stop stop"."""
 ECHO_TAIL_S = 0.35
 """After a sound leaves the device, how long its echo may still be in the microphone
 (device and microphone latency, room)."""
@@ -334,6 +342,8 @@ class SecondEar(Protocol):
 
     def transcript(self, pcm: bytes) -> str: ...
 
+    def command_score(self, pcm: bytes, words: str) -> float: ...
+
 
 SECOND_EAR_MAX_S = 2.5
 """Utterances up to this long (the speech, without the audio kept around it) in which
@@ -396,6 +406,33 @@ def second_ear_command(
     return phrase
 
 
+COMMAND_STOP_LEAD = 0.0
+"""A stop whisper finds at most this much (natural log) less likely than the command
+pocketsphinx heard, and within `SHAPED_STOP_LEAD` of its own transcript, wins over that
+command (`stop_over_command`): "coach" and a word, pocketsphinx in doubt of the word.
+en-029+Annie's "coach stop", "coach longer" to pocketsphinx and "Gorgeous, Tab." to
+whisper, is 14 likelier as "Coach, stop." than as "Coach longer." and 3-4 behind the
+transcript. Where pocketsphinx took "coach back" or "coach shorter" for "coach
+longer", a stop is often likelier than "longer" too, but mostly 7-12 behind what
+whisper wrote ("Coach Mac", "Go to shorter"). On the tuning and check voices, every
+lead from -2 to 0 and every bound from 4.5 to 6 gave the same
+(benchmarks/tune_listen.py --whisper)."""
+
+
+def stop_over_command(
+    odds: StopOdds,
+    command: float,
+    lead: float = COMMAND_STOP_LEAD,
+    within: float = SHAPED_STOP_LEAD,
+) -> Phrase | None:
+    """The stop command, where whisper finds it (`odds.stop`) at most `lead` less likely
+    than the command pocketsphinx heard (`command`, its `Whisper.command_score`) and at
+    most `within` less likely than its own transcript."""
+    if odds.stop < command - lead or odds.stop < odds.transcript - within:
+        return None
+    return next(p for p in PHRASES if p.action is Action.STOP and p.woken == odds.woken)
+
+
 def written_command(text: str) -> Phrase | None:
     """The command a whisper transcript is, word for word with nothing else: "Coach,
     stop." and "Stop! Stop!" (`stop_in`), "Coach next."; None for anything more or
@@ -412,7 +449,9 @@ class Ears:
     another than stop: "stop" as whisper weighs it (with `SHAPED_STOP_LEAD` where
     either ear heard the shape of "coach stop" and the coach is silent), or a
     command it writes word for word (`written_command`), which wins over
-    pocketsphinx's."""
+    pocketsphinx's. Where pocketsphinx heard another command while the coach is
+    silent, a stop whisper finds likelier than that command wins too
+    (`stop_over_command`)."""
 
     def __init__(self, sphinx: Recognizer, whisper: SecondEar) -> None:
         self.sphinx = sphinx
@@ -433,22 +472,29 @@ class Ears:
         if for_second_ear(hearing, pcm):
             odds = self.whisper.stop_odds(pcm)
             return Hearing(hearing.text, second_ear_command(hearing.text, odds, strict), odds.text)
-        return self._checked(hearing, pcm, shaped=not strict)
+        return self._checked(hearing, pcm, weigh_stop=not strict)
 
-    def _checked(self, hearing: Hearing, pcm: bytes, shaped: bool) -> Hearing:
+    def _checked(self, hearing: Hearing, pcm: bytes, weigh_stop: bool) -> Hearing:
         """`hearing`, or the command whisper writes word for word instead of the one
         pocketsphinx heard (`may_be_misheard`). The words, not the odds: weighing a stop
         against the transcript would take "coach resume", written "COUCH RISUUM", for
-        one (benchmarks/tune_listen.py --whisper). With `shaped`, a transcript of two
-        words ending in "stop" ("Gorge, stop!" where pocketsphinx heard "coach longer")
-        is weighed as a stop with `SHAPED_STOP_LEAD`."""
+        one (benchmarks/tune_listen.py --whisper). With `weigh_stop` (the coach is
+        silent), a stop whisper finds likelier than the command pocketsphinx heard
+        (`stop_over_command`), or a transcript of two words ending in "stop" ("Gorge,
+        stop!") within `SHAPED_STOP_LEAD`, is the stop pocketsphinx took for another
+        command."""
         phrase = hearing.phrase
         if phrase is None or not may_be_misheard(hearing, pcm):
             return hearing
         text = self.whisper.transcript(pcm)
         written = written_command(text)
-        if written is None and shaped and shaped_like_coach_stop("", text):
-            written = stop_phrase(self.whisper.stop_odds(pcm), SHAPED_STOP_LEAD)
+        if written is None and weigh_stop:
+            odds = self.whisper.stop_odds(pcm)
+            if shaped_like_coach_stop("", text):
+                written = stop_phrase(odds, SHAPED_STOP_LEAD)
+            if written is None:
+                command = self.whisper.command_score(pcm, phrase.words)
+                written = stop_over_command(odds, command)
         if written is None or written.action is phrase.action:
             return hearing
         return Hearing(hearing.text, written, text)
@@ -458,7 +504,7 @@ class Ears:
         heard ("coach_stop"), else "stop" as whisper heard it, else the rating whisper is
         sure of ("four"), as said or at the other `SPEEDS`, else "unclear: ..." (asked
         again), or "" for no words."""
-        hearing = self._checked(self.sphinx.hear(pcm, strict=False), pcm, shaped=False)
+        hearing = self._checked(self.sphinx.hear(pcm, strict=False), pcm, weigh_stop=False)
         if hearing.phrase is not None:
             return hearing.phrase.token
         odds = self.whisper.stop_odds(pcm)
@@ -616,6 +662,8 @@ class Utterance:
     pcm: bytes
     """The speech with PRE_S before and POST_S after (as far as recorded)."""
     too_long: bool = False
+    lead_in: bytes = b""
+    """The `LEAD_IN_S` of audio before `pcm` (as far as recorded)."""
 
 
 class Utterances:
@@ -636,7 +684,7 @@ class Utterances:
         self._kept: deque[bytes] = deque()
         self._kept_from = 0
         """Stream sample index of the first kept byte."""
-        self._keep_samples = int((max_s + PRE_S + 1.0) * SAMPLE_RATE)
+        self._keep_samples = int((max_s + PRE_S + LEAD_IN_S + 1.0) * SAMPLE_RATE)
         self._max_s = max_s
 
     def _clock(self, sample: float) -> float:
@@ -671,14 +719,14 @@ class Utterances:
                 start = int(self._ep.speech_start * SAMPLE_RATE)
                 end = int(self._ep.speech_end * SAMPLE_RATE)
                 too_long = (end - start) / SAMPLE_RATE > self._max_s
-                pcm_out = (
-                    b""
-                    if too_long
-                    else self._cut(
-                        start - int(PRE_S * SAMPLE_RATE), end + int(POST_S * SAMPLE_RATE)
-                    )
+                first = start - int(PRE_S * SAMPLE_RATE)
+                pcm_out = b"" if too_long else self._cut(first, end + int(POST_S * SAMPLE_RATE))
+                lead_in = (
+                    b"" if too_long else self._cut(first - int(LEAD_IN_S * SAMPLE_RATE), first)
                 )
-                found.append(Utterance(self._clock(start), self._clock(end), pcm_out, too_long))
+                found.append(
+                    Utterance(self._clock(start), self._clock(end), pcm_out, too_long, lead_in)
+                )
         return found
 
 
@@ -731,6 +779,13 @@ def judge(
         if half is not None and near and half is before[1].half:
             phrase, start_s = half, before[0].start_s
             on_air = remote.airtime.sounding(start_s, utterance.end_s, ECHO_TAIL_S)
+    if phrase is None and hearing.half is not None and utterance.lead_in:
+        # One "stop" alone: the detector may have begun at the second of two.
+        earlier_s = start_s - PRE_S - len(utterance.lead_in) / 2 / SAMPLE_RATE
+        wide_air = remote.airtime.sounding(earlier_s, utterance.end_s, ECHO_TAIL_S)
+        again = recognizer.hear(utterance.lead_in + utterance.pcm, strict=bool(wide_air))
+        if again.phrase is not None and again.phrase.action is Action.STOP:
+            phrase, start_s, on_air, hearing = again.phrase, earlier_s, wide_air, again
     if phrase is None:
         return Verdict(None, "no command"), hearing
     if on_air:

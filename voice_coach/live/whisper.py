@@ -189,6 +189,11 @@ be and still be taken: for voices whose "coach" whisper writes "Gorge" or "Go" (
 with benchmarks/tune_listen.py on voices benchmarks/bench_listen.py does not score)."""
 
 
+COMMAND_SAYINGS = (" Coach {}.", " Coach, {}.", " coach {}")
+"""How whisper writes a command after the wake word, as `STOP_SAYINGS` writes "coach
+stop": each scored whole (`Whisper.command_score`)."""
+
+
 @dataclass(frozen=True)
 class StopOdds:
     stop: float
@@ -265,9 +270,12 @@ class Whisper:
         self._ends = sorted({self._end, token("."), token("!"), token(" out")})
         self._utterance: bytes | None = None
         self._made: dict[str, Any] = {}
-        self._stop_sayings = [
-            tokenizer.encode(saying, add_special_tokens=False).ids for saying in STOP_SAYINGS
-        ]
+
+        def tokens(text: str) -> list[int]:
+            return list(tokenizer.encode(text, add_special_tokens=False).ids)
+
+        self._tokens = tokens
+        self._stop_sayings = [tokens(saying) for saying in STOP_SAYINGS]
 
     def _kept(self, pcm: bytes, what: str, make: Callable[[], T]) -> T:
         """`make()`, once per utterance: what was made for the last one (`pcm`, the same
@@ -364,6 +372,16 @@ class Whisper:
         best = max(range(len(scores)), key=lambda i: scores[i])
         woken = STOP_SAYINGS[best].lower().startswith(" coach")
         return StopOdds(scores[best], woken, self._transcript_score(pcm), text)
+
+    def command_score(self, pcm: bytes, words: str) -> float:
+        """log P of the likeliest way of writing "coach `words`" (`COMMAND_SAYINGS`) for
+        the utterance: the command pocketsphinx heard, weighed against a stop
+        (`listen.Ears`)."""
+        encoded = self._encode(pcm)
+        return max(
+            self._sequence_score(encoded, self._tokens(saying.format(words)))
+            for saying in COMMAND_SAYINGS
+        )
 
     def _transcript_score(self, pcm: bytes) -> float:
         """log P of whisper's own transcript of `pcm` (`heard`), infinite past
