@@ -22,8 +22,8 @@ Then `SHAPED_STOP_LEAD`: per lead, the stops caught and false stops made where e
 ear heard the shape of "coach stop" (`listen.shaped_like_coach_stop`), on the tuning
 voices and on `CHECK_VOICES`, ten female variants of the two accents whisper hears
 worst, which neither this script tunes on nor the benchmark scores (stops and other
-commands as above). Then `COMMAND_STOP_LEAD`: where pocketsphinx heard another command
-than stop and whisper wrote neither a command nor the shape of a stop, per lead over
+commands as above). Then `COMMAND_STOP_MARGIN`: where pocketsphinx heard another command
+than stop and whisper wrote neither a command nor the shape of a stop, per margin over
 the command heard and bound under whisper's transcript, the stops whisper weighs over
 that command and the false ones. Then, with the rule `play` runs (`listen.Ears`: a transcript that
 is exactly a command wins where pocketsphinx heard none, or another than stop), the
@@ -304,7 +304,7 @@ def report_shaped(groups: dict[str, list[Row]]) -> None:
 
 def report_weighed(groups: dict[str, list[Row]]) -> None:
     """Where pocketsphinx heard a command other than stop and whisper wrote neither a
-    command nor the shape of a stop: per `COMMAND_STOP_LEAD` (over the command heard)
+    command nor the shape of a stop: per `COMMAND_STOP_MARGIN` (over the command heard)
     and bound under whisper's transcript (`SHAPED_STOP_LEAD` in `play`), the stops
     whisper weighs over it (`listen.stop_over_command`) among stop utterances, and
     among the other commands and unrelated speech (false)."""
@@ -317,7 +317,7 @@ def report_weighed(groups: dict[str, list[Row]]) -> None:
         return None if written or listen.shaped_like_coach_stop("", text) else row[6]
 
     print(
-        "\nCOMMAND_STOP_LEAD (rows) and the bound under whisper's transcript (columns),"
+        "\nCOMMAND_STOP_MARGIN (rows) and the bound under whisper's transcript (columns),"
         " where pocketsphinx heard another command"
     )
     withins = (3.0, 4.5, 6.0, 8.0, math.inf)

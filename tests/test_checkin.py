@@ -676,9 +676,9 @@ def test_a_stop_taken_for_another_command_is_weighed_when_whisper_writes_its_sha
     ("stop", "command", "strict", "heard"),
     [
         (-5.9, -18.2, False, "coach stop"),  # 12 likelier as a stop, 0.9 under "Cool job!"
-        (-9.0, -9.0, False, "coach stop"),  # as likely: the safe side
-        (-9.1, -9.0, False, "coach longer"),
-        (-11.5, -18.2, False, "coach longer"),  # 6.5 under what whisper wrote
+        (-10.2, -18.2, False, "coach stop"),  # 8 likelier, 5.2 under
+        (-10.3, -18.2, False, "coach longer"),  # 7.9 likelier: not enough
+        (-11.5, -20.0, False, "coach longer"),  # 8.5 likelier, but 6.5 under the transcript
         (-5.9, -18.2, True, "coach longer"),  # the coach on the air: its own words
     ],
 )
@@ -693,19 +693,19 @@ def test_a_stop_whisper_finds_likelier_than_the_command_heard_wins(
 
 
 @pytest.mark.parametrize(
-    ("stop", "command", "lead", "stopped"),
+    ("stop", "command", "margin", "stopped"),
     [
-        (-6.0, -18.0, 0.0, True),
-        (-6.0, -5.0, 0.0, False),
-        (-6.0, -5.0, 1.0, True),
-        (-10.5, -18.0, 0.0, False),  # 6.5 under the transcript
+        (-6.0, -18.0, 8.0, True),
+        (-6.0, -13.0, 8.0, False),  # "Coach, please." for "coach pause", taken for "go on"
+        (-6.0, -13.0, 6.0, True),
+        (-10.5, -25.0, 8.0, False),  # 6.5 under the transcript
     ],
 )
 def test_stop_over_command_weighs_a_stop_against_the_command_and_the_transcript(
-    stop: float, command: float, lead: float, stopped: bool
+    stop: float, command: float, margin: float, stopped: bool
 ) -> None:
     odds = StopOdds(stop, True, -4.0, "Cool job!")  # the transcript at -4
-    phrase = stop_over_command(odds, command, lead)
+    phrase = stop_over_command(odds, command, margin)
     assert (phrase.spoken if phrase else None) == ("coach stop" if stopped else None)
 
 

@@ -406,29 +406,31 @@ def second_ear_command(
     return phrase
 
 
-COMMAND_STOP_LEAD = 0.0
-"""A stop whisper finds at most this much (natural log) less likely than the command
-pocketsphinx heard, and within `SHAPED_STOP_LEAD` of its own transcript, wins over that
-command (`stop_over_command`): "coach" and a word, pocketsphinx in doubt of the word.
-en-029+Annie's "coach stop", "coach longer" to pocketsphinx and "Gorgeous, Tab." to
-whisper, is 14 likelier as "Coach, stop." than as "Coach longer." and 3-4 behind the
-transcript. Where pocketsphinx took "coach back" or "coach shorter" for "coach
-longer", a stop is often likelier than "longer" too, but mostly 7-12 behind what
-whisper wrote ("Coach Mac", "Go to shorter"). On the tuning and check voices, every
-lead from -2 to 0 and every bound from 4.5 to 6 gave the same
-(benchmarks/tune_listen.py --whisper)."""
+COMMAND_STOP_MARGIN = 8.0
+"""How much likelier (natural log) than the command pocketsphinx heard whisper must find
+a stop, which must also be within `SHAPED_STOP_LEAD` of whisper's own transcript, for
+the stop to win over that command (`stop_over_command`): "coach" and a word,
+pocketsphinx in doubt of the word. A female "coach stop" that pocketsphinx took for
+"coach longer" ("Gorgeous, Tab.", "Cool job!" to whisper) is 12-15 likelier as "Coach,
+stop." than as "Coach longer." and 0.3-5 behind the transcript. Where pocketsphinx
+took another command for the wrong one, a stop may be likelier than the wrong one,
+but by less: en-us-nyc's "coach pause", "coach go on" to pocketsphinx and "Coach,
+please." to whisper, by 0.7; en-029+linda's "coach shorter" ("all coach longer", "Go
+to short, eh?") by 4.4-5.9. On the tuning and check voices, every margin from 6 to 12
+caught the same stops and made no stop of another command
+(benchmarks/tune_listen.py --whisper, benchmarks/README.md)."""
 
 
 def stop_over_command(
     odds: StopOdds,
     command: float,
-    lead: float = COMMAND_STOP_LEAD,
+    margin: float = COMMAND_STOP_MARGIN,
     within: float = SHAPED_STOP_LEAD,
 ) -> Phrase | None:
-    """The stop command, where whisper finds it (`odds.stop`) at most `lead` less likely
+    """The stop command, where whisper finds it (`odds.stop`) at least `margin` likelier
     than the command pocketsphinx heard (`command`, its `Whisper.command_score`) and at
     most `within` less likely than its own transcript."""
-    if odds.stop < command - lead or odds.stop < odds.transcript - within:
+    if odds.stop < command + margin or odds.stop < odds.transcript - within:
         return None
     return next(p for p in PHRASES if p.action is Action.STOP and p.woken == odds.woken)
 
