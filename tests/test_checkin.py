@@ -585,7 +585,7 @@ def test_another_command_stands_unless_whisper_writes_a_different_one() -> None:
         hearing = Ears(SphinxHears("coach_next"), whisper).hear(SHORT, strict=False)
         assert hearing.phrase is not None and hearing.phrase.spoken == "coach next"
         # Written out, it stands; else a stop is weighed against it (far less likely).
-        weighed = [] if transcript == "Coach next." else ["stop", "command next"]
+        weighed = [] if transcript == "Coach next." else ["stop"]  # a stop far behind
         assert whisper.asked == ["transcript", *weighed]
     # "coach pause" taken for "coach longer" by pocketsphinx, written out by whisper.
     whisper = FakeWhisper(transcript="Coach Pause")
@@ -668,8 +668,8 @@ def test_a_stop_taken_for_another_command_is_weighed_when_whisper_writes_its_sha
     whisper = FakeWhisper(transcript="Gorge, stop!", stop=stop)
     hearing = Ears(SphinxHears("coach_longer"), whisper).hear(SHORT, strict=strict)
     assert hearing.phrase is not None and hearing.phrase.spoken == command
-    asked = ["transcript", "stop"] if stop == -10.0 else ["transcript", "stop", "command longer"]
-    assert whisper.asked == (["transcript"] if strict else asked)
+    # 5 and 6.5 under the transcript: in the shape's reach or not; no command scored.
+    assert whisper.asked == (["transcript"] if strict else ["transcript", "stop"])
 
 
 @pytest.mark.parametrize(
@@ -690,6 +690,8 @@ def test_a_stop_whisper_finds_likelier_than_the_command_heard_wins(
     whisper = FakeWhisper(transcript="Cool job!", stop=stop, command=command)
     hearing = Ears(SphinxHears("coach_longer"), whisper).hear(SHORT, strict=strict)
     assert hearing.phrase is not None and hearing.phrase.spoken == heard
+    # The command is scored only where a stop is within reach of the transcript (-5).
+    assert ("command longer" in whisper.asked) is (not strict and stop >= -11.0)
 
 
 @pytest.mark.parametrize(

@@ -494,9 +494,9 @@ class Ears:
             odds = self.whisper.stop_odds(pcm)
             if shaped_like_coach_stop("", text):
                 written = stop_phrase(odds, SHAPED_STOP_LEAD)
-            if written is None:
-                command = self.whisper.command_score(pcm, phrase.words)
-                written = stop_over_command(odds, command)
+            # The command is scored (three decodings) only where a stop may win.
+            if written is None and odds.stop >= odds.transcript - SHAPED_STOP_LEAD:
+                written = stop_over_command(odds, self.whisper.command_score(pcm, phrase.words))
         if written is None or written.action is phrase.action:
             return hearing
         return Hearing(hearing.text, written, text)
