@@ -325,22 +325,22 @@ def report_weighed(groups: dict[str, list[Row]]) -> None:
         chosen = [(r, w) for r in rows if (w := weighed(r)) is not None]
         stops = [(r, w) for r, w in chosen if r[2]]
         print(f"    {name}: {len(stops)} stops, {len(chosen) - len(stops)} others;")
-        print("      stops caught / false, lead down, within across " + str(withins))
-        for lead in (-4.0, -2.0, 0.0, 2.0, 4.0):
+        print("      stops caught / false, margin down, within across " + str(withins))
+        for margin in (0.0, 4.0, 6.0, 8.0, 10.0, 12.0):
             cells = []
             for within in withins:
                 caught = sum(
-                    listen.stop_over_command(*w, lead, within) is not None for _, w in stops
+                    listen.stop_over_command(*w, margin, within) is not None for _, w in stops
                 )
                 false = sum(
-                    listen.stop_over_command(*w, lead, within) is not None
+                    listen.stop_over_command(*w, margin, within) is not None
                     for r, w in chosen
                     if not r[2]
                 )
                 cells.append(f"{caught:3} / {false:<3}")
-            print(f"      {lead:5.1f}   " + "   ".join(cells))
+            print(f"      {margin:5.1f}   " + "   ".join(cells))
         for r, (odds, command) in chosen:
-            if listen.stop_over_command(odds, command, 4.0, math.inf) is not None:
+            if listen.stop_over_command(odds, command, 0.0, math.inf) is not None:
                 print(
                     f"         {'stop' if r[2] else 'FALSE'}: {r[1]!r} [{r[0]}] -> {r[3].text!r}"
                     f" / {odds.text!r}: stop {odds.stop:.1f}, command {command:.1f},"
