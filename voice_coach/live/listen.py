@@ -430,7 +430,7 @@ def stop_over_command(
     """The stop command, where whisper finds it (`odds.stop`) at least `margin` likelier
     than the command pocketsphinx heard (`command`, its `Whisper.command_score`) and at
     most `within` less likely than its own transcript."""
-    if odds.stop < command + margin or odds.stop < odds.transcript - within:
+    if odds.stop < command + margin or not stop_heard(odds, within):
         return None
     return next(p for p in PHRASES if p.action is Action.STOP and p.woken == odds.woken)
 
@@ -492,11 +492,14 @@ class Ears:
         written = written_command(text)
         if written is None and weigh_stop:
             odds = self.whisper.stop_odds(pcm)
-            if shaped_like_coach_stop("", text):
-                written = stop_phrase(odds, SHAPED_STOP_LEAD)
-            # The command is scored (three decodings) only where a stop may win.
-            if written is None and odds.stop >= odds.transcript - SHAPED_STOP_LEAD:
-                written = stop_over_command(odds, self.whisper.command_score(pcm, phrase.words))
+            # Both need a stop within SHAPED_STOP_LEAD of the transcript; the command is
+            # scored (three decodings) only then.
+            if stop_heard(odds, SHAPED_STOP_LEAD):
+                if shaped_like_coach_stop("", text):
+                    written = stop_phrase(odds, SHAPED_STOP_LEAD)
+                else:
+                    command = self.whisper.command_score(pcm, phrase.words)
+                    written = stop_over_command(odds, command)
         if written is None or written.action is phrase.action:
             return hearing
         return Hearing(hearing.text, written, text)
