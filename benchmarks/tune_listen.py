@@ -19,7 +19,9 @@ commands and unrelated speech; for every utterance in which pocketsphinx heard n
 command (as `Ears.hear` asks), whisper's odds of a stop command against its own
 transcript; per lead, the stops it would catch and the false stops it would make.
 Then `SHAPED_STOP_LEAD`: per lead, the stops caught and false stops made where either
-ear heard the shape of "coach stop" (`listen.shaped_like_coach_stop`), on the tuning
+ear heard the shape of "coach stop" (`listen.shaped_like_coach_stop`), or the two that
+of "stop" said twice (`listen.stop_said_twice`: pocketsphinx's first word a stop,
+whisper's transcript one word over), on the tuning
 voices and on `CHECK_VOICES`, ten female variants of the two accents whisper hears
 worst, which neither this script tunes on nor the benchmark scores (stops and other
 commands as above). Then `COMMAND_STOP_MARGIN`: where pocketsphinx heard another command
@@ -51,7 +53,7 @@ from benchmarks.bench_listen import (
     trimmed,
 )
 from voice_coach.live import listen
-from voice_coach.live.whisper import StopOdds
+from voice_coach.live.whisper import StopOdds, said_over
 
 TUNING_VOICES = (
     "en-us",
@@ -292,6 +294,13 @@ def report_shaped(groups: dict[str, list[Row]]) -> None:
         coach = [r for r in stops if r[1] == "coach stop"]
         others = len(rows) - len(stops)
         print(f"    {name}: {len(stops)} stops ({len(coach)} coach stop), {others} others")
+        over = [r for r in rows if r[4] is not None and said_over(r[4].text)]
+        over_others = [r for r in over if not r[2]]
+        print(
+            f"      whisper wrote one word over: {len(over) - len(over_others)}"
+            f" stops, {len(over_others)} others"
+            + "".join(f"; {r[1]!r} [{r[0]}] -> {r[4].text!r}" for r in over_others[:5])
+        )
         for lead in (3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
             caught = sum(stopped(r, lead) for r in stops)
             caught_coach = sum(stopped(r, lead) for r in coach)

@@ -57,8 +57,10 @@ from voice_coach.live.whisper import (
     RatingOdds,
     StopOdds,
     agreed,
+    first_two_words,
     rating_of,
     resampled,
+    said_over,
     stop_heard,
     stop_in,
     words_of,
@@ -421,7 +423,8 @@ class FakeWhisper:
 
     def stop_odds(self, pcm: bytes) -> StopOdds:
         self.asked.append("stop")
-        return StopOdds(self.stop, True, -5.0, self.text)
+        twice = -5.0 if said_over(self.text) else math.inf  # as likely as the transcript
+        return StopOdds(self.stop, True, -5.0, self.text, twice)
 
     def transcript(self, pcm: bytes) -> str:
         self.asked.append("transcript")
@@ -553,6 +556,35 @@ def test_whisper_stops_when_a_stop_is_nearly_as_likely_as_what_it_wrote(
     assert stop_heard(StopOdds(stop, True, transcript, "Go, stop."), lead=4.0) is heard
 
 
+@pytest.mark.parametrize(
+    ("transcript", "over"),
+    [
+        ("star star.", True),  # en-us+klatt4's slow, quiet "stop stop"
+        ("Start, start, start, start, start, start, start,", True),  # whisper in a loop
+        ("No, no.", True),
+        ("Star.", False),
+        ("star start", False),
+        ("start start now", False),
+        ("", False),
+    ],
+)
+def test_said_over_is_one_word_two_or_more_times(transcript: str, over: bool) -> None:
+    assert said_over(transcript) is over
+
+
+@pytest.mark.parametrize(
+    ("transcript", "first"),
+    [
+        ("start start start start", "start start"),
+        ("Star, star, star, star,", "Star, star,"),
+        (" star star.", "star star."),
+        ("Star.", "Star."),
+    ],
+)
+def test_a_loop_is_scored_as_its_first_two_words(transcript: str, first: str) -> None:
+    assert first_two_words(transcript) == first
+
+
 def test_a_whisper_transcript_reads_as_plain_words() -> None:
     assert words_of("Coach, stop.") == "coach stop"
     assert words_of("4.") == "four" and words_of(" 10 ") == "ten"
@@ -655,6 +687,33 @@ def test_a_stop_shaped_like_coach_stop_gets_a_wider_lead(
     whisper = FakeWhisper(transcript=written, stop=stop)  # its transcript at -5
     hearing = Ears(SphinxHears(sphinx), whisper).hear(SHORT, strict=strict)
     assert (hearing.phrase is not None and hearing.phrase.action is Action.STOP) is stopped
+
+
+@pytest.mark.parametrize(
+    ("sphinx", "written", "stop", "strict", "stopped"),
+    [
+        # en-us+klatt4's slow, quiet "stop stop": "stop at a" to pocketsphinx; 4.5 behind
+        ("stop at a", "star star.", -9.5, False, True),
+        ("<s> stop(2) at </s>", "Start, start, start, start, start, start,", -10.5, False, True),
+        ("stock", "star star.", -9.5, False, True),
+        ("stop at a", "star star.", -11.5, False, False),  # 6.5 behind: too unlikely
+        ("stop at a", "star star.", -9.5, True, False),  # the coach on the air
+        ("stop at a", "star start.", -9.5, False, False),  # two words, not one said twice
+        ("stop at a", "Star.", -9.5, False, False),
+        # One ear alone: a slow "coach go on" that whisper writes in a loop
+        ("cold long", "Go, go, go, go, go, go, go,", -9.5, False, False),
+        ("saw", "star star.", -9.5, False, False),
+        ("at a stop", "star star.", -9.5, False, False),  # the stop is not the first word
+    ],
+)
+def test_stop_said_twice_needs_both_ears_and_gets_a_wider_lead(
+    sphinx: str, written: str, stop: float, strict: bool, stopped: bool
+) -> None:
+    whisper = FakeWhisper(transcript=written, stop=stop)  # its first two words at -5
+    hearing = Ears(SphinxHears(sphinx), whisper).hear(SHORT, strict=strict)
+    assert (hearing.phrase is not None and hearing.phrase.action is Action.STOP) is stopped
+    if stopped:
+        assert hearing.phrase is not None and hearing.phrase.spoken == "stop stop"
 
 
 @pytest.mark.parametrize(

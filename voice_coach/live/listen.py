@@ -380,7 +380,8 @@ whisper, en-gb-scotland+f3's "cold chest all" and "Clutch stop!", with "Coach, s
 3-6 behind. Where pocketsphinx heard another command, whisper's shape alone counts
 (`Ears._checked`). On the tuning voices and on ten female Caribbean and Scottish
 variants that neither benchmark scores, every lead from 5 to 10 gained the same and
-made no false stop (benchmarks/tune_listen.py --whisper, benchmarks/README.md)."""
+made no false stop (benchmarks/tune_listen.py --whisper, benchmarks/README.md). The
+same lead holds for the shape of "stop" said twice (`stop_said_twice`)."""
 
 
 def shaped_like_coach_stop(heard: str, written: str) -> bool:
@@ -398,12 +399,30 @@ def second_ear_command(
     heard: str, odds: StopOdds, strict: bool, shaped_lead: float = SHAPED_STOP_LEAD
 ) -> Phrase | None:
     """The command in an utterance where pocketsphinx heard none (`heard`), by whisper's
-    odds: a stop (`stop_phrase`; within `shaped_lead` where either ear heard the shape
-    of "coach stop" and the coach is silent), else a command it writes word for word."""
+    odds: a stop (`stop_phrase`; where the coach is silent, within `shaped_lead` where
+    either ear heard the shape of "coach stop", or the two that of "stop" said twice:
+    `stop_said_twice`), else a command it writes word for word."""
     phrase = stop_phrase(odds) or written_command(odds.text)
-    if phrase is None and not strict and shaped_like_coach_stop(heard, odds.text):
-        phrase = stop_phrase(odds, shaped_lead)
+    if phrase is None and not strict:
+        if shaped_like_coach_stop(heard, odds.text):
+            phrase = stop_phrase(odds, shaped_lead)
+        else:
+            phrase = stop_said_twice(heard, odds, shaped_lead)
     return phrase
+
+
+def stop_said_twice(heard: str, odds: StopOdds, lead: float = SHAPED_STOP_LEAD) -> Phrase | None:
+    """ "stop stop" where pocketsphinx's first word is a stop (`heard`: "stop at a") and
+    whisper wrote one word over (`whisper.said_over`: "star star.", or "start" fourteen
+    times when its decoding loops), with "Stop, stop." at most `lead` less likely than
+    that word twice (`StopOdds.twice`): en-us+klatt4's slow, quiet "stop stop", with
+    "Stop, stop." 3.5-5.3 behind. Each ear alone is no stop: a slow "coach go on",
+    "cold long" to pocketsphinx, may loop as "Go, go, go, ..." in whisper, with a stop
+    close to "Go, go," (benchmarks/tune_listen.py --whisper)."""
+    words = plain_words(heard).split()
+    if not words or half_of(words[0]) is None or odds.stop < odds.twice - lead:
+        return None
+    return next(p for p in PHRASES if p.action is Action.STOP and not p.woken)
 
 
 COMMAND_STOP_MARGIN = 8.0

@@ -27,7 +27,10 @@ recognizer's process, on the same utterances, only where pocketsphinx leaves a d
   its transcript and "Coach, stop." a close second, while "Coach next" or a line of
   other speech leaves every stop command far behind. Where either ear heard the
   shape of "coach stop" (two words ending in a stop: "cold still", "Clutch stop!"),
-  the lead is wider (`listen.SHAPED_STOP_LEAD`), unless the coach is on the air.
+  the lead is wider (`listen.SHAPED_STOP_LEAD`), unless the coach is on the air; so
+  it is where pocketsphinx's first word is a stop and whisper wrote one word over
+  ("star star.", or "start" again and again when its decoding loops), weighed
+  against the first two words (`listen.stop_said_twice`).
 - **Any command, written word for word**: where pocketsphinx heard no command, or
   another than stop, in a short utterance, a transcript that is exactly a command
   ("Coach, stop.", "Coach next.") is that command (`listen.written_command`). It
@@ -104,6 +107,22 @@ def stop_in(text: str) -> bool:
     if len(words) < 2 or any(w != "stop" for w in words[1:]):
         return False
     return words[0] in ("coach", "stop")
+
+
+def said_over(text: str) -> bool:
+    """Whether a transcript is one word said two or more times and nothing else ("star
+    star.", "Start, start, start"): the shape of "stop" said twice, as whisper may write
+    a slow, quiet one. A transcript whose every word is "stop" is that command
+    (`stop_in`)."""
+    words = words_of(text).split()
+    return len(words) >= 2 and len(set(words)) == 1
+
+
+def first_two_words(text: str) -> str:
+    """The text up to the end of its second word, as written: "Start start start" ->
+    "Start start"."""
+    match = re.match(r"\s*\S+\s+\S+", text)
+    return match.group(0).strip() if match else text.strip()
 
 
 @dataclass(frozen=True)
@@ -205,6 +224,11 @@ class StopOdds:
     (more words than a command)."""
     text: str
     """The transcript."""
+    twice: float = math.inf
+    """Where the transcript is one word over (`said_over`), log P of its first two
+    words: its own score, or, where whisper's greedy decoding ran on in a loop ("start"
+    fourteen times for a slow "stop stop"), that of the first two alone. Infinite for
+    any other transcript."""
 
 
 def stop_heard(odds: StopOdds, lead: float = STOP_LEAD) -> bool:
@@ -371,7 +395,13 @@ class Whisper:
         scores = [self._sequence_score(encoded, saying) for saying in self._stop_sayings]
         best = max(range(len(scores)), key=lambda i: scores[i])
         woken = STOP_SAYINGS[best].lower().startswith(" coach")
-        return StopOdds(scores[best], woken, self._transcript_score(pcm), text)
+        transcript = self._transcript_score(pcm)
+        twice = math.inf
+        if said_over(text):
+            twice = transcript
+            if twice == math.inf:  # a loop
+                twice = self._sequence_score(encoded, self._tokens(f" {first_two_words(text)}"))
+        return StopOdds(scores[best], woken, transcript, text, twice)
 
     def command_score(self, pcm: bytes, words: str) -> float:
         """log P of the likeliest way of writing "coach `words`" (`COMMAND_SAYINGS`) for
