@@ -20,17 +20,17 @@ recognizer's process, on the same utterances, only where pocketsphinx leaves a d
   give one all give the same.
   Else the coach asks again.
 - **"stop"**, when pocketsphinx heard no command in a short utterance: whisper
-  transcribes it (greedy, a few tokens), then scores each way of writing "coach stop"
-  and "stop stop" against its own transcript. It is a stop when the transcript is one
-  (`stop_in`), or when a stop command is nearly as likely as what whisper wrote
-  (`STOP_LEAD`): for voices whose "coach" it writes "Gorge" or "Go", "Go, stop." is
-  its transcript and "Coach, stop." a close second, while "Coach next" or a line of
-  other speech leaves every stop command far behind. Where either ear heard the
-  shape of "coach stop" (two words ending in a stop: "cold still", "Clutch stop!"),
-  the lead is wider (`listen.SHAPED_STOP_LEAD`), unless the coach is on the air; so
-  it is where pocketsphinx's first word is a stop and whisper wrote one word over
-  ("star star.", or "start" again and again when its decoding loops), weighed
-  against the first two words (`listen.stop_said_twice`).
+  transcribes it (greedy, a few tokens). It is a stop when the transcript is one
+  (`stop_in`); else whisper scores each way of writing "coach stop" and "stop stop"
+  against its own transcript, and it is a stop when a stop command is nearly as
+  likely as what whisper wrote (`STOP_LEAD`): for voices whose "coach" it writes
+  "Gorge" or "Go", "Go, stop." is its transcript and "Coach, stop." a close second,
+  while "Coach next" or a line of other speech leaves every stop command far behind.
+  Where either ear heard the shape of "coach stop" (two words ending in a stop: "cold
+  still", "Clutch stop!"), the lead is wider (`listen.SHAPED_STOP_LEAD`), unless the
+  coach is on the air; so it is where pocketsphinx's first word is a stop and whisper
+  wrote one word over ("star star.", or "start" again and again when its decoding
+  loops), weighed against the first two words (`listen.stop_said_twice`).
 - **Any command, written word for word**: where pocketsphinx heard no command, or
   another than stop, in a short utterance, a transcript that is exactly a command
   ("Coach, stop.", "Coach next.") is that command (`listen.written_command`). It
