@@ -422,7 +422,7 @@ def stop_said_twice(heard: str, odds: StopOdds, lead: float = SHAPED_STOP_LEAD) 
     words = plain_words(heard).split()
     if not words or half_of(words[0]) is None or odds.stop < odds.twice - lead:
         return None
-    return next(p for p in PHRASES if p.action is Action.STOP and not p.woken)
+    return stop_command(woken=False)
 
 
 COMMAND_STOP_MARGIN = 8.0
@@ -451,7 +451,7 @@ def stop_over_command(
     most `within` less likely than its own transcript."""
     if odds.stop < command + margin or not stop_heard(odds, within):
         return None
-    return next(p for p in PHRASES if p.action is Action.STOP and p.woken == odds.woken)
+    return stop_command(odds.woken)
 
 
 def written_command(text: str) -> Phrase | None:
@@ -565,13 +565,17 @@ def stop_phrase(odds: StopOdds, lead: float = STOP_LEAD) -> Phrase | None:
         return None
     if stop_in(odds.text):
         return written_stop(odds.text)
-    return next(p for p in PHRASES if p.action is Action.STOP and p.woken == odds.woken)
+    return stop_command(odds.woken)
 
 
 def written_stop(text: str) -> Phrase:
     """The stop command a transcript that is one (`stop_in`) says: "Coach, stop." is
     "coach stop", "Stop! Stop!" is "stop stop"."""
-    woken = words_of(text).startswith(WAKE_WORD)
+    return stop_command(words_of(text).startswith(WAKE_WORD))
+
+
+def stop_command(woken: bool) -> Phrase:
+    """ "coach stop" (`woken`) or "stop stop"."""
     return next(p for p in PHRASES if p.action is Action.STOP and p.woken == woken)
 
 
