@@ -38,14 +38,19 @@ from voice_coach.live.checkin import (
 )
 from voice_coach.live.listen import (
     PHRASES,
+    SHAPED_STOP_LEAD,
     Action,
     Ears,
     Hearing,
     Listener,
     judge_answer,
+    second_ear_command,
     shaped_like_coach_stop,
+    shaped_unheard,
+    stop_enough,
     stop_over_command,
     stop_phrase,
+    woken_with_a_word,
     written_command,
 )
 from voice_coach.live.player import PlayResult, play
@@ -54,6 +59,7 @@ from voice_coach.live.session import Status
 from voice_coach.live.stream import Output, Source
 from voice_coach.live.whisper import (
     SPEEDS,
+    STOP_LEAD,
     RatingOdds,
     StopOdds,
     agreed,
@@ -411,6 +417,7 @@ class FakeWhisper:
         self.command = command
         self.asked: list[str] = []
         self.lengths: list[int] = []
+        self.enough: list[float | None] = []
 
     def rating_odds(self, pcm: bytes) -> RatingOdds:
         self.asked.append("rating")
@@ -421,8 +428,9 @@ class FakeWhisper:
         scores = self.again[asked_again]
         return RatingOdds(tuple(scores), self.end, FAR)
 
-    def stop_odds(self, pcm: bytes) -> StopOdds:
+    def stop_odds(self, pcm: bytes, enough: float | None = None) -> StopOdds:
         self.asked.append("stop")
+        self.enough.append(enough)
         twice = -5.0 if said_over(self.text) else math.inf  # as likely as the transcript
         return StopOdds(self.stop, True, -5.0, self.text, twice)
 
@@ -679,6 +687,13 @@ def test_a_command_whisper_writes_as_a_stop_stops(transcript: str, stop: str) ->
         ("cold still", "Gorge up.", -10.0, True, False),  # the coach on the air
         ("cold chest all", "Gorge up.", -10.0, False, False),  # neither has the shape
         ("cold chest all", "Bus stop, please.", -10.0, False, False),
+        # en-gb-scotland+f3: the wake word and a word to whisper, no command to pocketsphinx
+        ("full chest all", "Coach Todd.", -8.1, False, True),
+        ("cold full", "Coach Top", -10.5, False, True),
+        ("full chest all", "Coach Todd.", -11.5, False, False),  # 6.5 behind
+        ("cold shoulders", "Coach Shorta", -13.4, False, False),  # "coach shorter", 8.4 behind
+        ("cold full", "Coach Top", -8.1, True, False),  # the coach on the air
+        ("cold full", "Coach Top now", -8.1, False, False),  # more than a word
     ],
 )
 def test_a_stop_shaped_like_coach_stop_gets_a_wider_lead(
@@ -701,6 +716,64 @@ def test_a_stop_whisper_writes_out_is_taken_without_its_odds(written: str, spoke
         assert hearing.phrase is not None and hearing.phrase.spoken == spoken
         assert hearing.second == written
     assert "stop" not in whisper.asked
+
+
+@pytest.mark.parametrize(
+    ("sphinx", "written", "strict", "enough"),
+    [
+        ("longing still", "Clorched up", False, SHAPED_STOP_LEAD),  # en-029+f4's "coach stop"
+        ("full chest all", "Clutch stop!", False, SHAPED_STOP_LEAD),
+        ("longing still", "Clorched up", True, STOP_LEAD),  # the coach on the air
+        ("full chest all", "Coach Todd.", False, SHAPED_STOP_LEAD),  # the wake word and a word
+        ("full chest all", "Gorge top.", False, STOP_LEAD),  # neither has the shape
+        ("stop at a", "star star.", False, STOP_LEAD),  # "stop" twice: the likeliest counts
+        # A command written out wins over a stop that is not within STOP_LEAD.
+        ("cold still", "Coach next.", False, STOP_LEAD),
+    ],
+)
+def test_whisper_stops_scoring_stops_where_one_decides(
+    sphinx: str, written: str, strict: bool, enough: float
+) -> None:
+    assert stop_enough(sphinx, written, strict) == enough
+    whisper = FakeWhisper(transcript=written)
+    Ears(SphinxHears(sphinx), whisper).hear(SHORT, strict=strict)
+    assert whisper.enough == [enough]
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        (-9.5, -4.0, -12.0, -20.0, -20.0),  # one within SHAPED_STOP_LEAD, then one closer
+        (-20.0, -12.0, -20.0, -7.0, -10.5),  # one within STOP_LEAD, last but one
+        (-20.0, -10.5, -9.5, -20.0, -20.0),  # none within STOP_LEAD
+        (-20.0, -12.0, -20.0, -15.0, -11.5),  # none within either
+    ],
+)
+@pytest.mark.parametrize(
+    ("sphinx", "written", "strict"),
+    [
+        ("longing still", "Clorched up", False),
+        ("longing still", "Clorched up", True),
+        ("full chest all", "Coach Todd.", False),
+        ("stop at a", "star star.", False),
+        ("cold still", "Coach next.", False),
+    ],
+)
+def test_a_stop_scored_short_decides_as_every_stop_would(
+    scores: tuple[float, ...], sphinx: str, written: str, strict: bool
+) -> None:
+    # The ways of writing a stop in any order of likelihood, the transcript at -5: the
+    # first within `stop_enough` of it decides as the likeliest of all five would.
+    transcript = -5.0
+    twice = transcript if said_over(written) else math.inf
+    every = StopOdds(max(scores), True, transcript, written, twice)
+    enough = stop_enough(sphinx, written, strict)
+    first = next((s for s in scores if s >= transcript - enough), None)
+    short = every if first is None else StopOdds(first, True, transcript, written)
+    decided = [second_ear_command(sphinx, odds, strict) for odds in (every, short)]
+    assert [d is not None and d.action for d in decided] == [
+        decided[0] is not None and decided[0].action
+    ] * 2
 
 
 @pytest.mark.parametrize(
@@ -803,6 +876,32 @@ def test_the_shape_of_coach_stop_is_two_words_ending_in_a_stop(
     heard: str, written: str, shaped: bool
 ) -> None:
     assert shaped_like_coach_stop(heard, written) is shaped
+
+
+@pytest.mark.parametrize(
+    ("written", "woken"),
+    [
+        ("Coach Todd.", True),
+        ("coach, top!", True),
+        ("Coach Mark", True),
+        ("Coach.", False),
+        ("Coach, stop now.", False),
+        ("Go top.", False),
+        ("Top coach", False),
+    ],
+)
+def test_the_wake_word_and_a_word_is_whispers_own_shape_of_coach_stop(
+    written: str, woken: bool
+) -> None:
+    assert woken_with_a_word(written) is woken
+    assert shaped_unheard("full chest all", written) is woken
+
+
+def test_the_wake_word_and_a_word_does_not_weigh_a_stop_over_a_command_heard() -> None:
+    # en-us+croak's "coach next": "Coach Nerkst" to whisper, with a stop 5 behind it.
+    whisper = FakeWhisper(transcript="Coach Nerkst", stop=-10.0, command=-12.0)
+    hearing = Ears(SphinxHears("coach_next"), whisper).hear(SHORT, strict=False)
+    assert hearing.phrase is not None and hearing.phrase.spoken == "coach next"
 
 
 def test_a_stop_nearly_as_likely_does_not_override_another_command() -> None:

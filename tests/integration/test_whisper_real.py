@@ -156,6 +156,30 @@ def test_a_coach_stop_in_its_shape_stops_with_the_wider_lead(ears: Ears) -> None
         assert ears.hear(pcm, strict=True).phrase is None, voice  # the coach on the air
 
 
+def test_a_coach_stop_in_its_shape_is_scored_only_until_a_stop_is_in_reach(ears: Ears) -> None:
+    # Fewer forced decodings, the same decision: the first way of writing a stop within
+    # SHAPED_STOP_LEAD, where all five gave the likeliest.
+    decodings: list[int] = []
+    forced = ears.whisper._sequence_score
+
+    def counted(encoded: object, tokens: list[int]) -> float:
+        decodings.append(1)
+        return forced(encoded, tokens)
+
+    for voice, wpm, pitch in SHAPED_STOPS:
+        pcm = said("coach stop", voice, wpm, pitch)
+        every = ears.whisper.stop_odds(pcm)
+        decodings.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(ears.whisper, "_sequence_score", counted)
+            short = ears.whisper.stop_odds(pcm, SHAPED_STOP_LEAD)
+        assert stop_heard(short, SHAPED_STOP_LEAD) and short.stop <= every.stop, voice
+        assert len(decodings) < 5, voice
+    for words in ("keep still", "please stop"):  # no stop in reach: every way scored
+        pcm = said(words, "en-gb")
+        assert ears.whisper.stop_odds(pcm, SHAPED_STOP_LEAD) == ears.whisper.stop_odds(pcm)
+
+
 @pytest.mark.parametrize(
     ("words", "voice"), [("keep still", "en-gb"), ("sit still", "en-gb"), ("please stop", "en-gb")]
 )
