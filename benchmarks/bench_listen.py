@@ -616,7 +616,8 @@ def part_speech(mic: object, minutes: float) -> bool:
     decided = len(heard)
     print(f"\n(3) unrelated speech: {decided} utterances decided, {len(acted)} false actions")
     for h in acted:
-        print(f"  false: {h.text!r}")  # type: ignore[attr-defined]
+        # pocketsphinx's words, then whisper's where it was asked
+        print(f"  false: {h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
     print(f"  target 0: {'PASS' if not acted else 'FAIL'}")
     return not acted
 

@@ -46,11 +46,9 @@ from voice_coach.live.listen import (
     judge_answer,
     second_ear_command,
     shaped_like_coach_stop,
-    shaped_unheard,
     stop_enough,
     stop_over_command,
     stop_phrase,
-    woken_with_a_word,
     written_command,
 )
 from voice_coach.live.player import PlayResult, play
@@ -687,13 +685,9 @@ def test_a_command_whisper_writes_as_a_stop_stops(transcript: str, stop: str) ->
         ("cold still", "Gorge up.", -10.0, True, False),  # the coach on the air
         ("cold chest all", "Gorge up.", -10.0, False, False),  # neither has the shape
         ("cold chest all", "Bus stop, please.", -10.0, False, False),
-        # en-gb-scotland+f3: the wake word and a word to whisper, no command to pocketsphinx
-        ("full chest all", "Coach Todd.", -8.1, False, True),
-        ("cold full", "Coach Top", -10.5, False, True),
-        ("full chest all", "Coach Todd.", -11.5, False, False),  # 6.5 behind
-        ("cold shoulders", "Coach Shorta", -13.4, False, False),  # "coach shorter", 8.4 behind
-        ("cold full", "Coach Top", -8.1, True, False),  # the coach on the air
-        ("cold full", "Coach Top now", -8.1, False, False),  # more than a word
+        # The wake word and a word is no shape: en-029+f4's "coach go on", "told long" /
+        # "Coach Dolan", had a stop 7-9 behind offline and within 6 in real time.
+        ("told long", "Coach Dolan", -10.5, False, False),
     ],
 )
 def test_a_stop_shaped_like_coach_stop_gets_a_wider_lead(
@@ -724,8 +718,7 @@ def test_a_stop_whisper_writes_out_is_taken_without_its_odds(written: str, spoke
         ("longing still", "Clorched up", False, SHAPED_STOP_LEAD),  # en-029+f4's "coach stop"
         ("full chest all", "Clutch stop!", False, SHAPED_STOP_LEAD),
         ("longing still", "Clorched up", True, STOP_LEAD),  # the coach on the air
-        ("full chest all", "Coach Todd.", False, SHAPED_STOP_LEAD),  # the wake word and a word
-        ("full chest all", "Gorge top.", False, STOP_LEAD),  # neither has the shape
+        ("full chest all", "Coach Todd.", False, STOP_LEAD),  # neither has the shape
         ("stop at a", "star star.", False, STOP_LEAD),  # "stop" twice: the likeliest counts
         # A command written out wins over a stop that is not within STOP_LEAD.
         ("cold still", "Coach next.", False, STOP_LEAD),
@@ -878,26 +871,7 @@ def test_the_shape_of_coach_stop_is_two_words_ending_in_a_stop(
     assert shaped_like_coach_stop(heard, written) is shaped
 
 
-@pytest.mark.parametrize(
-    ("written", "woken"),
-    [
-        ("Coach Todd.", True),
-        ("coach, top!", True),
-        ("Coach Mark", True),
-        ("Coach.", False),
-        ("Coach, stop now.", False),
-        ("Go top.", False),
-        ("Top coach", False),
-    ],
-)
-def test_the_wake_word_and_a_word_is_whispers_own_shape_of_coach_stop(
-    written: str, woken: bool
-) -> None:
-    assert woken_with_a_word(written) is woken
-    assert shaped_unheard("full chest all", written) is woken
-
-
-def test_the_wake_word_and_a_word_does_not_weigh_a_stop_over_a_command_heard() -> None:
+def test_a_stop_close_behind_a_misheard_command_does_not_override_it() -> None:
     # en-us+croak's "coach next": "Coach Nerkst" to whisper, with a stop 5 behind it.
     whisper = FakeWhisper(transcript="Coach Nerkst", stop=-10.0, command=-12.0)
     hearing = Ears(SphinxHears("coach_next"), whisper).hear(SHORT, strict=False)

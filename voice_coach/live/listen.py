@@ -395,36 +395,16 @@ def shaped_like_coach_stop(heard: str, written: str) -> bool:
     )
 
 
-def woken_with_a_word(written: str) -> bool:
-    """Whether whisper wrote the wake word and one word more: "Coach Todd." and "Coach
-    Top" for a female Scottish "coach stop" that pocketsphinx heard as no command
-    ("full chest all", "cold full"), with "Coach, stop." 3.1-3.4 behind. Where
-    pocketsphinx heard no command, the shape of "coach stop" too (`second_ear_command`):
-    the other commands whisper writes so ("Coach Shorta", "Coach Mark" for "coach
-    back") were 8.4 or more behind on the check voices. Not where pocketsphinx heard
-    another command: there "Coach Nerkst" for "coach next" had a stop within
-    `SHAPED_STOP_LEAD` (benchmarks/tune_listen.py --whisper)."""
-    words = words_of(written).split()
-    return len(words) == 2 and words[0] == WAKE_WORD
-
-
-def shaped_unheard(heard: str, written: str) -> bool:
-    """The shape of "coach stop" where pocketsphinx heard no command (`heard`): either
-    ear's (`shaped_like_coach_stop`), or whisper's wake word and one word more
-    (`woken_with_a_word`)."""
-    return shaped_like_coach_stop(heard, written) or woken_with_a_word(written)
-
-
 def second_ear_command(
     heard: str, odds: StopOdds, strict: bool, shaped_lead: float = SHAPED_STOP_LEAD
 ) -> Phrase | None:
     """The command in an utterance where pocketsphinx heard none (`heard`), by whisper's
     odds: a stop (`stop_phrase`; where the coach is silent, within `shaped_lead` where
-    either ear heard the shape of "coach stop" (`shaped_unheard`), or the two that of
-    "stop" said twice: `stop_said_twice`), else a command it writes word for word."""
+    either ear heard the shape of "coach stop", or the two that of "stop" said twice:
+    `stop_said_twice`), else a command it writes word for word."""
     phrase = stop_phrase(odds) or written_command(odds.text)
     if phrase is None and not strict:
-        if shaped_unheard(heard, odds.text):
+        if shaped_like_coach_stop(heard, odds.text):
             phrase = stop_phrase(odds, shaped_lead)
         else:
             phrase = stop_said_twice(heard, odds, shaped_lead)
@@ -437,10 +417,10 @@ def stop_enough(heard: str, written: str, strict: bool) -> float:
     stop scoring the ways of writing one there (`Whisper.stop_odds`'s `enough`): one
     within `STOP_LEAD` of the transcript is a stop whatever the rest; where the coach
     is silent, the shape of "coach stop" and no command written out, one within
-    `SHAPED_STOP_LEAD`. A shaped "coach stop" whisper finds likeliest as "Coach, stop."
-    is then one forced decoding instead of five: ~0.1 s of bench_listen part (4)'s
-    latency on an idle machine."""
-    if strict or written_command(written) is not None or not shaped_unheard(heard, written):
+    `SHAPED_STOP_LEAD`. A shaped "coach stop" with "Coach, stop." in reach is then one
+    forced decoding instead of five: 0.15 -> 0.06 s on an idle machine, of bench_listen
+    part (4)'s latency."""
+    if strict or written_command(written) is not None or not shaped_like_coach_stop(heard, written):
         return STOP_LEAD
     return SHAPED_STOP_LEAD
 
