@@ -390,8 +390,8 @@ class Whisper:
         the utterance, beside its own transcript (the same encoding). With `enough`, the
         ways are scored in turn only until one is at most `enough` less likely than the
         transcript (`stop_heard` at that lead), and `stop` and `woken` are that one's:
-        the rest could only be likelier, and it is a stop at that lead either way. Each
-        way is one forced decoding (~0.03 s on an idle core, far more beside a player)."""
+        a likelier one among the rest would change nothing, it is a stop at that lead
+        either way. Each way is one forced decoding (~0.03 s on an idle machine)."""
         text, _ = self.heard(pcm)
         encoded = self._encode(pcm)
         transcript = self._transcript_score(pcm)
