@@ -202,6 +202,8 @@ def resampled(pcm: bytes, speed: float) -> bytes:
 
 STOP_SAYINGS = (" Coach, stop.", " Coach stop.", " coach stop", " Stop, stop.", " Stop stop.")
 """How whisper writes the two stop commands, each scored whole (`Whisper.stop_odds`)."""
+STOP_WOKEN = tuple(saying.lower().startswith(" coach") for saying in STOP_SAYINGS)
+"""Which of `STOP_SAYINGS` say the wake word ("coach stop", not "stop stop")."""
 STOP_LEAD = 3.0
 """How much less likely (natural log) than whisper's own transcript a stop command may
 be and still be taken: for voices whose "coach" whisper writes "Gorge" or "Go" (tuned
@@ -398,19 +400,17 @@ class Whisper:
         scores: list[float] = []
         # One call each: in one batch, CTranslate2 returns the forced steps of prompts of
         # unequal length misaligned.
-        for saying in self._stop_sayings:
+        for n, saying in enumerate(self._stop_sayings):
             scores.append(self._sequence_score(encoded, saying))
-            if enough is not None and scores[-1] >= transcript - enough:
-                woken = STOP_SAYINGS[len(scores) - 1].lower().startswith(" coach")
-                return StopOdds(scores[-1], woken, transcript, text)
+            if enough is not None and scores[n] >= transcript - enough:
+                return StopOdds(scores[n], STOP_WOKEN[n], transcript, text)
         best = max(range(len(scores)), key=lambda i: scores[i])
-        woken = STOP_SAYINGS[best].lower().startswith(" coach")
         twice = math.inf
         if said_over(text):
             twice = transcript
             if twice == math.inf:  # a loop
                 twice = self._sequence_score(encoded, self._tokens(f" {first_two_words(text)}"))
-        return StopOdds(scores[best], woken, transcript, text, twice)
+        return StopOdds(scores[best], STOP_WOKEN[best], transcript, text, twice)
 
     def command_score(self, pcm: bytes, words: str) -> float:
         """log P of the likeliest way of writing "coach `words`" (`COMMAND_SAYINGS`) for
