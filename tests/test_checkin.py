@@ -58,9 +58,11 @@ from voice_coach.live.stream import Output, Source
 from voice_coach.live.whisper import (
     SPEEDS,
     STOP_LEAD,
+    STOP_WOKEN,
     RatingOdds,
     StopOdds,
     agreed,
+    best_woken,
     first_two_words,
     rating_of,
     resampled,
@@ -406,8 +408,10 @@ class FakeWhisper:
         stop: float = -30.0,
         again: list[list[float]] | None = None,
         command: float = -3.0,
+        woken_stop: float | None = None,
     ) -> None:
         self.scores = scores if scores is not None else [-9.0] * 11
+        self.woken_stop = stop if woken_stop is None else woken_stop
         self.again = list(again or [])
         self.end = 0.0
         self.text = transcript
@@ -430,7 +434,8 @@ class FakeWhisper:
         self.asked.append("stop")
         self.enough.append(enough)
         twice = -5.0 if said_over(self.text) else math.inf  # as likely as the transcript
-        return StopOdds(self.stop, True, -5.0, self.text, twice)
+        best = max(self.stop, self.woken_stop)
+        return StopOdds(best, self.woken_stop == best, -5.0, self.text, twice, self.woken_stop)
 
     def transcript(self, pcm: bytes) -> str:
         self.asked.append("transcript")
@@ -685,9 +690,6 @@ def test_a_command_whisper_writes_as_a_stop_stops(transcript: str, stop: str) ->
         ("cold still", "Gorge up.", -10.0, True, False),  # the coach on the air
         ("cold chest all", "Gorge up.", -10.0, False, False),  # neither has the shape
         ("cold chest all", "Bus stop, please.", -10.0, False, False),
-        # The wake word and a word is no shape: en-029+f4's "coach go on", "told long" /
-        # "Coach Dolan", had a stop 7-9 behind offline and within 6 in real time.
-        ("told long", "Coach Dolan", -10.5, False, False),
     ],
 )
 def test_a_stop_shaped_like_coach_stop_gets_a_wider_lead(
@@ -696,6 +698,40 @@ def test_a_stop_shaped_like_coach_stop_gets_a_wider_lead(
     whisper = FakeWhisper(transcript=written, stop=stop)  # its transcript at -5
     hearing = Ears(SphinxHears(sphinx), whisper).hear(SHORT, strict=strict)
     assert (hearing.phrase is not None and hearing.phrase.action is Action.STOP) is stopped
+
+
+@pytest.mark.parametrize(
+    ("sphinx", "written", "stop", "woken_stop", "strict", "stopped"),
+    [
+        # en-gb-scotland+f3's "coach stop": "Coach, stop." 3.4 behind, "stop stop" far
+        ("gold just all", "Coach Todd.", -30.0, -8.4, False, True),
+        ("<s> cold </s>", "Coach Top", -30.0, -9.5, False, True),
+        ("gold just all", "Coach Todd.", -30.0, -11.5, False, False),  # 6.5 behind
+        ("gold just all", "Coach Todd.", -30.0, -8.4, True, False),  # the coach on the air
+        ("gold just all", "Coach Todd, please.", -30.0, -8.4, False, False),  # a word more
+        ("gold just all", "Go Todd.", -30.0, -8.4, False, False),  # no wake word
+        # en-029+f4's "coach go on": likeliest as "Stop, stop." 5.5 behind (6.7-7.2
+        # offline, within 6 in real time), as "Coach, stop." 9.8 behind.
+        ("told long", "Coach Dolan", -10.5, -14.8, False, False),
+    ],
+)
+def test_the_wake_word_and_a_word_is_coach_stop_only_as_coach_stop(
+    sphinx: str, written: str, stop: float, woken_stop: float, strict: bool, stopped: bool
+) -> None:
+    whisper = FakeWhisper(transcript=written, stop=stop, woken_stop=woken_stop)  # at -5
+    hearing = Ears(SphinxHears(sphinx), whisper).hear(SHORT, strict=strict)
+    assert (hearing.phrase is not None and hearing.phrase.action is Action.STOP) is stopped
+    if stopped:
+        assert hearing.phrase is not None and hearing.phrase.spoken == "coach stop"
+    assert whisper.enough == [STOP_LEAD]  # every "coach stop" scored, whole
+
+
+def test_stop_sayings_with_the_wake_word_are_scored_first() -> None:
+    # Whisper.stop_odds' `enough` ends scoring at a "stop stop" only with every
+    # "coach stop" scored: StopOdds.woken_stop is whole there.
+    assert list(STOP_WOKEN) == sorted(STOP_WOKEN, reverse=True)
+    assert best_woken([-9.0, -7.0, -8.0, -1.0]) == -7.0
+    assert best_woken([-9.0]) == -9.0 and best_woken([]) == -math.inf
 
 
 @pytest.mark.parametrize(
@@ -718,7 +754,8 @@ def test_a_stop_whisper_writes_out_is_taken_without_its_odds(written: str, spoke
         ("longing still", "Clorched up", False, SHAPED_STOP_LEAD),  # en-029+f4's "coach stop"
         ("full chest all", "Clutch stop!", False, SHAPED_STOP_LEAD),
         ("longing still", "Clorched up", True, STOP_LEAD),  # the coach on the air
-        ("full chest all", "Coach Todd.", False, STOP_LEAD),  # neither has the shape
+        # Neither has the shape; the wake word and a word counts "coach stop" only.
+        ("full chest all", "Coach Todd.", False, STOP_LEAD),
         ("stop at a", "star star.", False, STOP_LEAD),  # "stop" twice: the likeliest counts
         # A command written out wins over a stop that is not within STOP_LEAD.
         ("cold still", "Coach next.", False, STOP_LEAD),
@@ -740,6 +777,9 @@ def test_whisper_stops_scoring_stops_where_one_decides(
         (-20.0, -12.0, -20.0, -7.0, -10.5),  # one within STOP_LEAD, last but one
         (-20.0, -10.5, -9.5, -20.0, -20.0),  # none within STOP_LEAD
         (-20.0, -12.0, -20.0, -15.0, -11.5),  # none within either
+        # "stop stop" within SHAPED_STOP_LEAD, then within STOP_LEAD
+        (-20.0, -20.0, -20.0, -10.5, -7.5),
+        (-20.0, -10.5, -20.0, -10.0, -20.0),  # "coach stop" within SHAPED_STOP_LEAD only
     ],
 )
 @pytest.mark.parametrize(
@@ -759,10 +799,16 @@ def test_a_stop_scored_short_decides_as_every_stop_would(
     # first within `stop_enough` of it decides as the likeliest of all five would.
     transcript = -5.0
     twice = transcript if said_over(written) else math.inf
-    every = StopOdds(max(scores), True, transcript, written, twice)
+    best = max(range(len(scores)), key=lambda n: scores[n])
+    every = StopOdds(scores[best], STOP_WOKEN[best], transcript, written, twice, best_woken(scores))
     enough = stop_enough(sphinx, written, strict)
-    first = next((s for s in scores if s >= transcript - enough), None)
-    short = every if first is None else StopOdds(first, True, transcript, written)
+    first = next((n for n, s in enumerate(scores) if s >= transcript - enough), None)
+    short = every
+    if first is not None:
+        scored = scores[: first + 1]
+        short = StopOdds(
+            scores[first], STOP_WOKEN[first], transcript, written, woken_stop=best_woken(scored)
+        )
     decided = [second_ear_command(sphinx, odds, strict) for odds in (every, short)]
     assert [d is not None and d.action for d in decided] == [
         decided[0] is not None and decided[0].action

@@ -400,15 +400,37 @@ def second_ear_command(
 ) -> Phrase | None:
     """The command in an utterance where pocketsphinx heard none (`heard`), by whisper's
     odds: a stop (`stop_phrase`; where the coach is silent, within `shaped_lead` where
-    either ear heard the shape of "coach stop", or the two that of "stop" said twice:
-    `stop_said_twice`), else a command it writes word for word."""
+    either ear heard the shape of "coach stop", "coach stop" itself where whisper wrote
+    the wake word and a word (`woken_stop`), or where the two heard that of "stop" said
+    twice: `stop_said_twice`), else a command it writes word for word."""
     phrase = stop_phrase(odds) or written_command(odds.text)
     if phrase is None and not strict:
         if shaped_like_coach_stop(heard, odds.text):
             phrase = stop_phrase(odds, shaped_lead)
         else:
-            phrase = stop_said_twice(heard, odds, shaped_lead)
+            phrase = woken_stop(odds, shaped_lead) or stop_said_twice(heard, odds, shaped_lead)
     return phrase
+
+
+def woken_with_a_word(written: str) -> bool:
+    """Whether whisper's transcript is the wake word and one word more ("Coach Todd.",
+    "Coach Top"): how it writes some female "coach stop"s whose end it mishears, and
+    other commands' ("Coach Dolan" for "coach go on")."""
+    words = words_of(written).split()
+    return len(words) == 2 and words[0] == WAKE_WORD
+
+
+def woken_stop(odds: StopOdds, lead: float = SHAPED_STOP_LEAD) -> Phrase | None:
+    """ "coach stop" where whisper wrote the wake word and a word (`woken_with_a_word`)
+    and "coach stop" itself is at most `lead` less likely than that (`odds.woken_stop`;
+    "stop stop" does not count). Where pocketsphinx heard no command, on the check
+    voices, en-029+f4 and en-gb-scotland+f3, "Coach, stop." was 1.4-1.7 behind such a
+    transcript of a stop and 8.0 or more behind one of another command; "Coach Dolan"
+    (en-029+f4's "coach go on") is likeliest as "Stop, stop.", 6.7-7.2 behind, which
+    made it a stop when any stop counted (benchmarks/README.md)."""
+    if not woken_with_a_word(odds.text) or odds.woken_stop < odds.transcript - lead:
+        return None
+    return stop_command(woken=True)
 
 
 def stop_enough(heard: str, written: str, strict: bool) -> float:
@@ -419,7 +441,9 @@ def stop_enough(heard: str, written: str, strict: bool) -> float:
     is silent, the shape of "coach stop" and no command written out, one within
     `SHAPED_STOP_LEAD`. A shaped "coach stop" with "Coach, stop." in reach is then one
     forced decoding instead of five: 0.15 -> 0.06 s on an idle machine, of bench_listen
-    part (4)'s latency."""
+    part (4)'s latency. The wake word and a word (`woken_stop`) keeps `STOP_LEAD`: a
+    "stop stop" within `SHAPED_STOP_LEAD` decides nothing there, and one scored after it
+    might be within `STOP_LEAD`."""
     if strict or written_command(written) is not None or not shaped_like_coach_stop(heard, written):
         return STOP_LEAD
     return SHAPED_STOP_LEAD

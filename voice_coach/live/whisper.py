@@ -50,7 +50,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -201,7 +201,8 @@ def resampled(pcm: bytes, speed: float) -> bytes:
 
 
 STOP_SAYINGS = (" Coach, stop.", " Coach stop.", " coach stop", " Stop, stop.", " Stop stop.")
-"""How whisper writes the two stop commands, each scored whole (`Whisper.stop_odds`)."""
+"""How whisper writes the two stop commands, each scored whole (`Whisper.stop_odds`):
+"coach stop" first, so that its odds are whole wherever "stop stop" is scored."""
 STOP_WOKEN = tuple(saying.lower().startswith(" coach") for saying in STOP_SAYINGS)
 """Which of `STOP_SAYINGS` say the wake word ("coach stop", not "stop stop")."""
 STOP_LEAD = 3.0
@@ -231,6 +232,16 @@ class StopOdds:
     words: its own score, or, where whisper's greedy decoding ran on in a loop ("start"
     fourteen times for a slow "stop stop"), that of the first two alone. Infinite for
     any other transcript, and where `Whisper.stop_odds` found a stop within `enough`."""
+    woken_stop: float = -math.inf
+    """log P of the likeliest way of writing "coach stop" (`STOP_WOKEN`); where
+    `Whisper.stop_odds` found a stop within `enough`, of those scored before it, which
+    are all of them where that stop is "stop stop"."""
+
+
+def best_woken(scores: Sequence[float]) -> float:
+    """The likeliest of the scores of `STOP_SAYINGS` (in that order, the first few) that
+    say the wake word; -inf for none."""
+    return max((s for s, w in zip(scores, STOP_WOKEN, strict=False) if w), default=-math.inf)
 
 
 def stop_heard(odds: StopOdds, lead: float = STOP_LEAD) -> bool:
@@ -403,14 +414,16 @@ class Whisper:
         for n, saying in enumerate(self._stop_sayings):
             scores.append(self._sequence_score(encoded, saying))
             if enough is not None and scores[n] >= transcript - enough:
-                return StopOdds(scores[n], STOP_WOKEN[n], transcript, text)
+                return StopOdds(
+                    scores[n], STOP_WOKEN[n], transcript, text, woken_stop=best_woken(scores)
+                )
         best = max(range(len(scores)), key=lambda i: scores[i])
         twice = math.inf
         if said_over(text):
             twice = transcript
             if twice == math.inf:  # a loop
                 twice = self._sequence_score(encoded, self._tokens(f" {first_two_words(text)}"))
-        return StopOdds(scores[best], STOP_WOKEN[best], transcript, text, twice)
+        return StopOdds(scores[best], STOP_WOKEN[best], transcript, text, twice, best_woken(scores))
 
     def command_score(self, pcm: bytes, words: str) -> float:
         """log P of the likeliest way of writing "coach `words`" (`COMMAND_SAYINGS`) for
