@@ -30,9 +30,11 @@ from voice_coach.live.listen import (
     judge,
     second_ear_command,
     shaped_like_coach_stop,
+    woken_with_a_word,
     written_command,
 )
 from voice_coach.live.whisper import (
+    STOP_WOKEN,
     TRANSCRIPT_TOKENS,
     Whisper,
     rating_of,
@@ -174,10 +176,42 @@ def test_a_coach_stop_in_its_shape_is_scored_only_until_a_stop_is_in_reach(ears:
             patch.setattr(ears.whisper, "_sequence_score", counted)
             short = ears.whisper.stop_odds(pcm, SHAPED_STOP_LEAD)
         assert stop_heard(short, SHAPED_STOP_LEAD) and short.stop <= every.stop, voice
+        assert short.woken_stop <= every.woken_stop, voice
         assert len(decodings) < 5, voice
     for words in ("keep still", "please stop"):  # no stop in reach: every way scored
         pcm = said(words, "en-gb")
         assert ears.whisper.stop_odds(pcm, SHAPED_STOP_LEAD) == ears.whisper.stop_odds(pcm)
+
+
+WOKEN_WITH_A_WORD = [
+    ("coach stop", "en-gb-scotland+f3", 130, 50, True),  # "Coach Top", 2.6 behind
+    ("coach back", "en-029+f4", 120, 30, False),  # "Coach Mag", 8.6 behind
+    ("coach back", "en-gb-scotland+f4", 150, 70, False),  # "Coach Mark", 8.9 behind
+]
+"""Commands by female variants neither benchmark scores, which whisper writes as the
+wake word and one word more, with "coach stop" as far behind as noted (found with these
+models on this machine)."""
+
+
+@pytest.mark.parametrize(("words", "voice", "wpm", "pitch", "stop"), WOKEN_WITH_A_WORD)
+def test_the_wake_word_and_a_word_is_a_stop_only_with_coach_stop_close(
+    ears: Ears, words: str, voice: str, wpm: int, pitch: int, stop: bool
+) -> None:
+    pcm = said(words, voice, wpm, pitch)
+    odds = ears.whisper.stop_odds(pcm)
+    assert woken_with_a_word(odds.text), odds.text
+    # The likeliest "coach stop", scored apart from "stop stop".
+    encoded = ears.whisper._encode(pcm)
+    sayings = ears.whisper._stop_sayings
+    woken = [
+        ears.whisper._sequence_score(encoded, t)
+        for t, w in zip(sayings, STOP_WOKEN, strict=True)
+        if w
+    ]
+    assert odds.woken_stop == max(woken)
+    assert (odds.woken_stop >= odds.transcript - SHAPED_STOP_LEAD) is stop
+    hearing = ears.hear(pcm, strict=False)
+    assert (hearing.phrase is not None and hearing.phrase.action.value == "stop") is stop
 
 
 @pytest.mark.parametrize(

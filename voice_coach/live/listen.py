@@ -506,8 +506,9 @@ class Ears:
     """pocketsphinx for every utterance and every command; whisper (`whisper.Whisper`)
     for a pain rating, and in a short utterance where pocketsphinx heard no command or
     another than stop: "stop" as whisper weighs it (with `SHAPED_STOP_LEAD` where
-    either ear heard the shape of "coach stop" and the coach is silent), or a
-    command it writes word for word (`written_command`), which wins over
+    either ear heard the shape of "coach stop", or whisper wrote the wake word and a
+    word, and the coach is silent: `second_ear_command`), or a command it writes word
+    for word (`written_command`), which wins over
     pocketsphinx's. Where pocketsphinx heard another command while the coach is
     silent, a stop whisper finds likelier than that command wins too
     (`stop_over_command`)."""
