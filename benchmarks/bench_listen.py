@@ -347,6 +347,7 @@ def part_commands(mic: object, quick: bool) -> bool:
             trial.acted = phrase.words
             trial.correct = phrase.action is action_of[trial.command]
             trial.latency_s = h.at_s - end_s  # type: ignore[attr-defined]
+            trial.heard.append(f"{h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
             break
         trials.append(trial)
     return report_commands(trials)
@@ -374,6 +375,8 @@ def report_commands(trials: list[Trial]) -> bool:
         print(
             " (" + ", ".join(f"{t.command}->{t.acted} [{t.speaker} {t.rate}]" for t in wrong) + ")"
         )
+        for t in wrong:  # pocketsphinx's words, then whisper's where it was asked
+            print(f"    wrong: {t.command}->{t.acted} [{t.speaker} {t.rate}] {t.heard[0]}")
     else:
         print()
     right = sum(t.correct for t in trials)
