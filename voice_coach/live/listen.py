@@ -401,14 +401,16 @@ def second_ear_command(
     """The command in an utterance where pocketsphinx heard none (`heard`), by whisper's
     odds: a stop (`stop_phrase`; where the coach is silent, within `shaped_lead` where
     either ear heard the shape of "coach stop", "coach stop" itself where whisper wrote
-    the wake word and a word (`woken_stop`), or where the two heard that of "stop" said
-    twice: `stop_said_twice`), else a command it writes word for word."""
+    the wake word and a word (`stop_for_coach_and_a_word`), or where the two heard that
+    of "stop" said twice: `stop_said_twice`), else a command it writes word for word."""
     phrase = stop_phrase(odds) or written_command(odds.text)
     if phrase is None and not strict:
         if shaped_like_coach_stop(heard, odds.text):
             phrase = stop_phrase(odds, shaped_lead)
         else:
-            phrase = woken_stop(odds, shaped_lead) or stop_said_twice(heard, odds, shaped_lead)
+            phrase = stop_for_coach_and_a_word(odds, shaped_lead) or stop_said_twice(
+                heard, odds, shaped_lead
+            )
     return phrase
 
 
@@ -420,14 +422,17 @@ def woken_with_a_word(written: str) -> bool:
     return len(words) == 2 and words[0] == WAKE_WORD
 
 
-def woken_stop(odds: StopOdds, lead: float = SHAPED_STOP_LEAD) -> Phrase | None:
+def stop_for_coach_and_a_word(odds: StopOdds, lead: float = SHAPED_STOP_LEAD) -> Phrase | None:
     """ "coach stop" where whisper wrote the wake word and a word (`woken_with_a_word`)
     and "coach stop" itself is at most `lead` less likely than that (`odds.woken_stop`;
-    "stop stop" does not count). Where pocketsphinx heard no command, on the check
-    voices, en-029+f4 and en-gb-scotland+f3, "Coach, stop." was 1.4-1.7 behind such a
-    transcript of a stop and 8.0 or more behind one of another command; "Coach Dolan"
-    (en-029+f4's "coach go on") is likeliest as "Stop, stop.", 6.7-7.2 behind, which
-    made it a stop when any stop counted (benchmarks/README.md)."""
+    "stop stop" does not count). Where pocketsphinx heard no command, "Coach, stop." was
+    0.4-3.4 behind such a transcript of a stop ("Coach Todd.", "Coach Top") and 8.0 or
+    more behind one of another command ("Coach Mag", "Coach Shorta"), on the tuning and
+    check voices and on en-029+f4 and en-gb-scotland+f3. "Coach Dolan" (en-029+f4's
+    "coach go on") is likeliest as "Stop, stop.", 6.7-7.2 behind, and came within 6 in
+    real time: a stop when any stop counted. With this, the check voices' stops went
+    582 -> 584 of 616 with 0 false stops at leads 3-8 (benchmarks/tune_listen.py
+    --whisper, benchmarks/README.md)."""
     if not woken_with_a_word(odds.text) or odds.woken_stop < odds.transcript - lead:
         return None
     return stop_command(woken=True)
@@ -441,7 +446,7 @@ def stop_enough(heard: str, written: str, strict: bool) -> float:
     is silent, the shape of "coach stop" and no command written out, one within
     `SHAPED_STOP_LEAD`. A shaped "coach stop" with "Coach, stop." in reach is then one
     forced decoding instead of five: 0.15 -> 0.06 s on an idle machine, of bench_listen
-    part (4)'s latency. The wake word and a word (`woken_stop`) keeps `STOP_LEAD`: a
+    part (4)'s latency. The wake word and a word (`stop_for_coach_and_a_word`) keeps `STOP_LEAD`: a
     "stop stop" within `SHAPED_STOP_LEAD` decides nothing there, and one scored after it
     might be within `STOP_LEAD`."""
     if strict or written_command(written) is not None or not shaped_like_coach_stop(heard, written):
@@ -508,10 +513,9 @@ class Ears:
     another than stop: "stop" as whisper weighs it (with `SHAPED_STOP_LEAD` where
     either ear heard the shape of "coach stop", or whisper wrote the wake word and a
     word, and the coach is silent: `second_ear_command`), or a command it writes word
-    for word (`written_command`), which wins over
-    pocketsphinx's. Where pocketsphinx heard another command while the coach is
-    silent, a stop whisper finds likelier than that command wins too
-    (`stop_over_command`)."""
+    for word (`written_command`), which wins over pocketsphinx's. Where pocketsphinx
+    heard another command while the coach is silent, a stop whisper finds likelier than
+    that command wins too (`stop_over_command`)."""
 
     def __init__(self, sphinx: Recognizer, whisper: SecondEar) -> None:
         self.sphinx = sphinx
