@@ -315,6 +315,12 @@ class Trial:
     """What the ears made of each utterance in its time: "pocketsphinx | whisper"."""
 
 
+def both_ears(h: object) -> str:
+    """What the ears made of an utterance the listener decided (`Listener.heard`):
+    pocketsphinx's words, then whisper's where it was asked ("'cold still' | 'Go, stop!'")."""
+    return f"{h.text!r} | {getattr(h, 'second', '')!r}"  # type: ignore[attr-defined]
+
+
 def part_commands(mic: object, quick: bool) -> bool:
     from voice_coach.live.listen import PHRASES
 
@@ -347,7 +353,7 @@ def part_commands(mic: object, quick: bool) -> bool:
             trial.acted = phrase.words
             trial.correct = phrase.action is action_of[trial.command]
             trial.latency_s = h.at_s - end_s  # type: ignore[attr-defined]
-            trial.heard.append(f"{h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
+            trial.heard.append(both_ears(h))
             break
         trials.append(trial)
     return report_commands(trials)
@@ -375,7 +381,7 @@ def report_commands(trials: list[Trial]) -> bool:
         print(
             " (" + ", ".join(f"{t.command}->{t.acted} [{t.speaker} {t.rate}]" for t in wrong) + ")"
         )
-        for t in wrong:  # pocketsphinx's words, then whisper's where it was asked
+        for t in wrong:
             print(f"    wrong: {t.command}->{t.acted} [{t.speaker} {t.rate}] {t.heard[0]}")
     else:
         print()
@@ -502,7 +508,7 @@ def stop_trials(
         for h in heard:
             if not (start_s - 0.2 <= h.utterance_end_s <= end_s + STOP_GAP_S):  # type: ignore[attr-defined]
                 continue
-            trial.heard.append(f"{h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
+            trial.heard.append(both_ears(h))
             phrase = h.verdict.phrase  # type: ignore[attr-defined]
             if phrase is None or trial.acted is not None:
                 continue  # the first action in its time counts
@@ -619,8 +625,7 @@ def part_speech(mic: object, minutes: float) -> bool:
     decided = len(heard)
     print(f"\n(3) unrelated speech: {decided} utterances decided, {len(acted)} false actions")
     for h in acted:
-        # pocketsphinx's words, then whisper's where it was asked
-        print(f"  false: {h.text!r} | {getattr(h, 'second', '')!r}")  # type: ignore[attr-defined]
+        print(f"  false: {both_ears(h)}")
     print(f"  target 0: {'PASS' if not acted else 'FAIL'}")
     return not acted
 

@@ -446,9 +446,9 @@ def stop_enough(heard: str, written: str, strict: bool) -> float:
     is silent, the shape of "coach stop" and no command written out, one within
     `SHAPED_STOP_LEAD`. A shaped "coach stop" with "Coach, stop." in reach is then one
     forced decoding instead of five: 0.15 -> 0.06 s on an idle machine, of bench_listen
-    part (4)'s latency. The wake word and a word (`stop_for_coach_and_a_word`) keeps `STOP_LEAD`: a
-    "stop stop" within `SHAPED_STOP_LEAD` decides nothing there, and one scored after it
-    might be within `STOP_LEAD`."""
+    part (4)'s latency. The wake word and a word (`stop_for_coach_and_a_word`) keeps
+    `STOP_LEAD`: a "stop stop" within `SHAPED_STOP_LEAD` decides nothing there, and one
+    scored after it might be within `STOP_LEAD`."""
     if strict or written_command(written) is not None or not shaped_like_coach_stop(heard, written):
         return STOP_LEAD
     return SHAPED_STOP_LEAD
