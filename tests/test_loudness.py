@@ -19,12 +19,14 @@ from voice_coach.audio import loudness
 from voice_coach.audio.clip import Clip
 from voice_coach.audio.loudness import (
     CHIME_UNDER_SPEECH_LU,
+    FULL_SCALE,
     STANDARD_HIGH_PASS,
     STANDARD_SHELF,
     TARGET_LUFS,
     TRUE_PEAK_CEILING_DBTP,
     LoudnessMeter,
     Measurement,
+    TruePeakMeter,
     apply_gain,
     clip_loudness_lufs,
     gain_for,
@@ -236,6 +238,19 @@ def test_chunking_does_not_change_results(chunk: int) -> None:
 
 
 # --- True peak ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunk", [1, 997, 100_000])
+def test_the_true_peak_meter_reads_as_the_loudness_meter_in_any_chunks(chunk: int) -> None:
+    rate = 22050
+    signal = bursts(rate, seconds=12) if chunk > 1 else bursts(rate, seconds=2.5, seed=5)
+    meter = TruePeakMeter()
+    for i in range(0, signal.size, chunk):
+        meter.add(signal[i : i + chunk] * (1 / FULL_SCALE))
+    # The same reading; the interpolation, cut elsewhere, may round differently.
+    assert meter.dbtp() == pytest.approx(measured(signal, rate).true_peak_dbtp(), abs=1e-9)
+    assert meter.dbtp() == meter.dbtp()  # reading adds nothing
+    assert TruePeakMeter().dbtp() == -math.inf
 
 
 @pytest.mark.parametrize("rate", [22050, 48000])

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import IO, BinaryIO
 
 from .errors import ToolError
@@ -84,20 +84,25 @@ class Reading:
     that runs ahead of what is needed. `close` stops it early, which is no failure;
     a failure is only a non-zero exit once its output has ended: `read` then raises
     `ToolError` with its stderr (kept in a temporary file, so a chatty program never
-    blocks on it)."""
+    blocks on it). If `fed`, its stdin is a pipe, `stdin`, for another thread to write
+    and close while this one reads (a decoder of a file as it is written)."""
 
-    def __init__(self, args: Sequence[str]) -> None:
+    def __init__(self, args: Sequence[str], fed: bool = False) -> None:
         self.args = list(args)
         argv = [require(args[0]), *args[1:]]
         self._err: BinaryIO = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close)
         try:
             self._proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err
+                argv,
+                stdin=subprocess.PIPE if fed else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._err,
             )
         except BaseException:
             self._err.close()
             raise
         assert self._proc.stdout is not None
+        self.stdin: IO[bytes] | None = self._proc.stdin
         self._out: IO[bytes] = self._proc.stdout
         self._closed = False
 
@@ -115,6 +120,12 @@ class Reading:
                 raise failure
         return data
 
+    def kill(self) -> None:
+        """Stop the program now, from any thread: `read` then ends (with a `ToolError`
+        unless the program had already finished). `close` still frees its pipes."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+
     def close(self) -> None:
         """Stop the program (if still running) and free its pipes. Closing again does
         nothing."""
@@ -126,3 +137,6 @@ class Reading:
         self._proc.wait()
         self._out.close()
         self._err.close()
+        if self.stdin is not None:
+            with suppress(OSError):  # a pipe it never read: nothing to flush to
+                self.stdin.close()

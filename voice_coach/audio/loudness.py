@@ -373,6 +373,41 @@ class _Gating:
             out.append(sum(self.recent) / (SUB_BLOCKS_PER_BLOCK * self.sub_block))
 
 
+class TruePeakMeter:
+    """Streaming true peak of full-scale-1 audio: the largest 4x oversampled |value|,
+    read as `LoudnessMeter` reads it, in chunks of any size. Once the peak so far is
+    known, only the neighbourhoods of louder samples are interpolated
+    (`_oversampled_peak`), so most of a program costs a comparison."""
+
+    def __init__(self) -> None:
+        self._history = np.zeros(TRUE_PEAK_TAPS_PER_PHASE - 1)
+        """The last input samples, which the next interpolated values also need."""
+        self.peak = 0.0
+        """Largest oversampled |value| of what was added (full scale 1), but for the
+        last few samples' neighbourhoods, which need what comes next."""
+
+    def add(self, x: FloatArray) -> None:
+        self.peak = self._read(x, self.peak)
+        self._history = np.concatenate((self._history, x))[-self._history.size :]
+
+    def sounding(self) -> bool:
+        """Whether the last samples added are not all silence."""
+        return bool(self._history.any())
+
+    def _read(self, x: FloatArray, peak: float) -> float:
+        peak = max(peak, float(np.abs(x).max(initial=0.0)))
+        return _oversampled_peak(np.concatenate((self._history, x)), peak)
+
+    def dbtp(self, pending: FloatArray | None = None) -> float:
+        """The true peak of everything added and then `pending`, followed by silence,
+        in dB of full scale (-inf for silence). Adds nothing."""
+        rest = pending if pending is not None else np.zeros(0)
+        # Past the end the signal is silence: the last samples' neighbourhoods need it.
+        flush = np.concatenate((rest, np.zeros(TRUE_PEAK_TAPS_PER_PHASE - 1)))
+        peak = self._read(flush, self.peak)
+        return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
 class LoudnessMeter:
     """Streaming BS.1770-4 meter for mono int16 audio: integrated loudness and true peak.
 
@@ -389,10 +424,7 @@ class LoudnessMeter:
         self._gating = _Gating(sub_block=round(sample_rate * SUB_BLOCK_MS / 1000))
         self.block_powers: array[float] = array("d")
         """K-weighted mean square of every complete 400 ms gating block so far."""
-        self._history = np.zeros(TRUE_PEAK_TAPS_PER_PHASE - 1)
-        """The last input samples, which the next interpolated values also need."""
-        self._peak = 0.0
-        """Largest oversampled |value| so far (full scale 1)."""
+        self._peaks = TruePeakMeter()
         self.frames = 0
 
     def add(self, samples: npt.NDArray[np.int16]) -> None:
@@ -413,18 +445,13 @@ class LoudnessMeter:
         self.add(np.frombuffer(pcm, dtype="<i2"))
 
     def _process(self, x: FloatArray) -> None:
-        if not (x.any() or self._filter.tail.any() or self._history.any()):
+        if not (x.any() or self._filter.tail.any() or self._peaks.sounding()):
             # Silence after silence (most of a hold): nothing to filter or to peak.
             self._gating.feed_silence(x.size, self.block_powers)
             return
         y, self._filter.tail = self._filter.filter(x)
         self._gating.feed(y * y, self.block_powers)
-        self._peak = self._read_peak(x, self._history, self._peak)
-        self._history = np.concatenate((self._history, x))[-self._history.size :]
-
-    def _read_peak(self, x: FloatArray, history: FloatArray, peak: float) -> float:
-        peak = max(peak, float(np.abs(x).max(initial=0.0)))
-        return _oversampled_peak(np.concatenate((history, x)), peak)
+        self._peaks.add(x)
 
     def integrated_lufs(self) -> float:
         """Gated integrated loudness of everything added; -inf if all below the gate."""
@@ -438,11 +465,7 @@ class LoudnessMeter:
 
     def true_peak_dbtp(self) -> float:
         """Largest 4x oversampled |value| so far, in dB of full scale; -inf for silence."""
-        pending = self._pending[: self._pending_len]
-        # Past the end the signal is silence: the last samples' neighbourhoods need it.
-        flush = np.concatenate((pending, np.zeros(TRUE_PEAK_TAPS_PER_PHASE - 1)))
-        peak = self._read_peak(flush, self._history, self._peak)
-        return 20 * math.log10(peak) if peak > 0 else -math.inf
+        return self._peaks.dbtp(self._pending[: self._pending_len])
 
     def measurement(self) -> Measurement:
         return Measurement(self.integrated_lufs(), self.true_peak_dbtp())
