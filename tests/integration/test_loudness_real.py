@@ -237,6 +237,11 @@ def test_exports_read_the_target_in_every_format(
     assert theirs.true_peak_dbtp <= TRUE_PEAK_CEILING_DBTP
 
 
+ROOM_MISSED_BY_DB = 0.6
+"""How far past `Format.peak_rise_db` an encoding may raise the peaks: the room is
+a guess that spares most exports a second encoding."""
+
+
 @pytest.mark.parametrize(
     ("fmt", "kbps"),
     [
@@ -252,7 +257,10 @@ def test_encoding_raises_the_true_peak_within_the_room_kept_for_it(
     export) encoded as exports encode, decoded, against the PCM's true peak (moved by
     the encoder's own gain, which exports make up for). Synthesis differs from run to
     run, and so does the rise: the room is the most seen over 30 syntheses, with a
-    margin."""
+    margin. It is a first guess: an export whose decoded peak is over anyway is
+    encoded again (`within_ceiling`), so a rise up to ROOM_MISSED_BY_DB past it costs
+    one more encoding, not a file over the ceiling (an M4A export at 64 kbit/s in CI
+    read -0.7 dBTP from a PCM peak of at most -2.35: at least 0.35 dB past its 1.3)."""
     (wav,) = sciatica_exports("wav")
     pcm = clip_from_wav_bytes(wav.read_bytes())
     spec = FORMATS[fmt]
@@ -267,7 +275,7 @@ def test_encoding_raises_the_true_peak_within_the_room_kept_for_it(
         got.true_peak_dbtp() - sent.true_peak_dbtp() - spec.input_gain_db(kbps, pcm.sample_rate)
     )
 
-    assert rise_db <= spec.true_peak_rise_db(kbps) + TRUE_PEAK_MARGIN_DB
+    assert rise_db <= spec.true_peak_rise_db(kbps) + ROOM_MISSED_BY_DB
 
 
 BED_ROUTINE = """\
@@ -335,3 +343,53 @@ def test_a_file_bed_is_ducked_under_every_cue_and_the_targets_hold(tmp_path: Pat
     )
     assert quiet_db + full_scale_lufs - speech_lufs == pytest.approx(-20, abs=1.0)
     assert under_db - quiet_db == pytest.approx(-12, abs=1.5)
+
+
+@pytest.mark.parametrize("fmt", ["m4a", "mp3"])
+def test_an_export_over_the_ceiling_once_decoded_is_encoded_again_within_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """Exported without the check, the file reads some true peak P to ffmpeg. Checked
+    against a ceiling 0.4 dB under P (lower than the room was kept for), the first
+    encoding decodes over it: it is never put in place, the peaks are limited further,
+    and the file that is put in place is within that ceiling to ffmpeg, still at
+    -16 LUFS."""
+    require_program("ffmpeg")
+    require_program("espeak-ng")
+    from typer.testing import CliRunner
+
+    from voice_coach.cli.commands import app
+    from voice_coach.export import encode
+    from voice_coach.export.peakcheck import DecodedPeak
+
+    routine = tmp_path / "loud.yaml"
+    routine.write_text(EXPORT_ROUTINE)
+    args = ["export", str(routine), "--format", fmt, "--engine", "pyttsx3"]
+    args += ["--cache-dir", str(tmp_path / "c")]
+    with monkeypatch.context() as unchecked:
+        unchecked.setattr(encode, "within_ceiling", lambda run, check: run(encode.Room(), None))
+        result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / f"unchecked.{fmt}")])
+    assert result.exit_code == 0, result.output
+    as_is = ffmpeg_ebur128(tmp_path / f"unchecked.{fmt}").true_peak_dbtp
+    assert as_is is not None
+
+    ceiling = as_is - 0.4
+    monkeypatch.setattr(encode, "DECODED_CEILING_DBTP", ceiling - TRUE_PEAK_MARGIN_DB)
+    peaks: list[float] = []
+    read = DecodedPeak.written
+
+    def written(self: DecodedPeak) -> float:
+        peaks.append(read(self))
+        return peaks[-1]
+
+    monkeypatch.setattr(DecodedPeak, "written", written)
+    out = tmp_path / f"loud.{fmt}"
+    result = CliRunner().invoke(app, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+
+    assert len(peaks) == 2, peaks
+    assert peaks[0] > ceiling > peaks[1]
+    theirs = ffmpeg_ebur128(out)
+    assert theirs.true_peak_dbtp is not None
+    assert theirs.true_peak_dbtp <= ceiling + 0.05  # the summary's rounding
+    assert theirs.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.35)  # and here

@@ -41,6 +41,7 @@ from ..audio.mix import event_clips, render, total_frames
 from ..audio.mixlevel import measure_mix, mix_true_peak
 from ..errors import ExportError
 from ..timeline import Chapter, Timeline
+from .peakcheck import DecodedPeak, OverCeiling
 from .tags import TAGGERS, Tags, ffmetadata
 
 Progress = Callable[[int, int], None]
@@ -82,6 +83,14 @@ class Format:
     bitrate: (up to kbit/s, dB) in rising order. Empty for uncompressed formats."""
     max_kbps: int | None = None
     """The most its encoder takes for mono speech (22.05 kHz); None: any listed."""
+    decodes_while_written: bool = False
+    """Whether its file can be decoded as ffmpeg writes it (`DecodedPeak`): not M4A,
+    whose index comes last."""
+
+    @property
+    def lossy(self) -> bool:
+        """Whether encoding changes the samples (and may raise their true peak)."""
+        return self.default_kbps is not None
 
     def kbps(self, bitrate_kbps: int | None) -> int | None:
         """The bitrate an export asking for `bitrate_kbps` (None: the default) gets."""
@@ -116,7 +125,9 @@ class Format:
 # target: more room than that makes `level` limit them, which costs a warm export of
 # the sciatica routine about 2.5 s; MP3 at 64 kbit/s, the default, keeps 1.0 dB and
 # limits nothing. Limited speech rises further at 32 kbit/s than these figures: the
-# sciatica routine exported at 32 kbit/s read -0.72 dBTP in MP3, -0.62 in Ogg (known).
+# sciatica routine exported at 32 kbit/s read -0.72 dBTP in MP3, -0.62 in Ogg. The room
+# is a first guess: a file whose decoded peak is over anyway is encoded again
+# (`within_ceiling`), and the room spares most exports that.
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
@@ -129,6 +140,7 @@ FORMATS: dict[str, Format] = {
             ("-write_id3v2", "0"),
             encoder_gain_db=lame_input_gain_db,
             peak_rise_db=((48, 3.0), (80, 1.0), (320, 0.5)),
+            decodes_while_written=True,
         ),
         Format(
             "ogg",
@@ -137,6 +149,7 @@ FORMATS: dict[str, Format] = {
             64,
             peak_rise_db=((48, 3.5), (80, 2.0), (320, 0.5)),
             max_kbps=80,  # libvorbis refuses more for mono at 22.05 kHz
+            decodes_while_written=True,
         ),
         Format("m4a", "ipod", "aac", 64, peak_rise_db=((48, 3.0), (80, 1.3), (320, 0.8))),
         Format("wav", "wav", "pcm_s16le", None),
@@ -157,23 +170,26 @@ def export_audio(
     progress: Progress | None = None,
     cover: Cover | None = None,
     bed: BedPlan | None = None,
+    check_peak: bool = True,
 ) -> Path:
     """Encode `timeline`, with `bed` under it, into `target`; return it. Nothing is left
     at `target` on failure, and what earlier exports killed mid-way left beside it is
-    removed. `cover` makes the cover picture while the audio encodes."""
+    removed. `cover` makes the cover picture while the audio encodes. A lossy file is
+    decoded as it is written and, if its true peak is over the ceiling, encoded again
+    with more room (`within_ceiling`); `check_peak=False` skips that (benchmarks)."""
     sweep_partials(target.parent)
 
     spec = FORMATS[fmt]
 
-    def gained() -> Iterator[bytes]:
+    def gained(room: Room) -> Iterator[bytes]:
         # Measured when the first chunk is asked for: ffmpeg is starting meanwhile.
-        leveled = level(timeline, clips, sample_rate, spec, bitrate_kbps, None, bed)
+        leveled = level(timeline, clips, sample_rate, spec, bitrate_kbps, None, bed, room.limit_db)
         for chunk in render(timeline, leveled.clips, sample_rate, bed=leveled.bed):
-            yield apply_gain(chunk, leveled.gain_db)
+            yield apply_gain(chunk, leveled.gain_db - room.lower_db)
 
-    try:
+    def encode(room: Room, ceiling_dbtp: float | None) -> None:
         encode_pcm(
-            gained(),
+            gained(room),
             sample_rate,
             target,
             spec,
@@ -182,10 +198,62 @@ def export_audio(
             timeline.chapters,
             counting(progress, 0, total_frames(timeline, sample_rate)),
             cover,
+            ceiling_dbtp,
         )
+
+    try:
+        within_ceiling(encode, spec.lossy and check_peak)
     except OSError as exc:
         raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
     return target
+
+
+@dataclass(frozen=True)
+class Room:
+    """What an encoding keeps under the ceiling besides `Format.peak_rise_db`, after an
+    earlier one decoded over it (`within_ceiling`)."""
+
+    limit_db: float = 0.0
+    """Kept by `level`: the clips' peaks limited further, the loudness kept."""
+    lower_db: float = 0.0
+    """The whole file turned down: the loudness goes down with it."""
+
+
+ENCODINGS = 4
+"""How often an export is encoded at most: again while its decoded true peak is over
+the ceiling (`within_ceiling`)."""
+DECODED_CEILING_DBTP = TRUE_PEAK_CEILING_DBTP - TRUE_PEAK_MARGIN_DB
+"""The most a decoded file may read: under the ceiling by the margin its PCM keeps,
+for other meters (ffmpeg's reads at 48 kHz)."""
+RETRY_MARGIN_DB = 0.25
+"""Kept under the ceiling besides the excess when encoding again (`within_ceiling`)."""
+
+
+def within_ceiling(encode: Callable[[Room, float | None], None], check: bool) -> int:
+    """Run `encode(room, ceiling_dbtp)` until the file it writes is within the ceiling;
+    return how many times it ran. With `ceiling_dbtp` given, `encode` decodes its file
+    and raises `OverCeiling` rather than put it in place if its true peak is over.
+
+    The second run limits the peaks further by the excess and RETRY_MARGIN_DB, which
+    keeps the loudness; from the third the file is turned down by what is still over
+    (and the margin). Neither lowers the decoded peak in proportion: what the encoder
+    adds changes with what it is given (M4A at 64 kbit/s, limited 0.54 dB further,
+    decoded 0.23 dB higher, and 0.68 dB lower when limited 0.74 dB further; at 32
+    kbit/s limiting hardly moves it). The last of ENCODINGS runs is not checked, and
+    without `check` (a lossless format) neither is the first."""
+    room = Room()
+    for run in range(1, ENCODINGS + 1):
+        try:
+            encode(room, DECODED_CEILING_DBTP if check and run < ENCODINGS else None)
+        except OverCeiling as over:
+            more = over.excess_db + RETRY_MARGIN_DB
+            if run == 1:
+                room = dataclasses.replace(room, limit_db=room.limit_db + more)
+            else:
+                room = dataclasses.replace(room, lower_db=room.lower_db + more)
+            continue
+        return run
+    raise AssertionError("the last encoding is not checked")  # pragma: no cover
 
 
 def measure_program(
@@ -252,13 +320,15 @@ def level(
     bitrate_kbps: int | None,
     progress: Progress | None,
     bed: BedPlan | None = None,
+    room_db: float = 0.0,
 ) -> Leveled:
     """The gain that puts the encoded file at TARGET_LUFS with room under the true-peak
     ceiling for what encoding adds to the peaks, less what the encoder does to the
     level itself; with the clips' peaks limited if the ceiling would otherwise hold the
     routine more than PEAK_LIMIT_FROM_LU under. Measured with `bed` under the speech:
-    the targets hold for the mix."""
-    ceiling_dbtp = spec.true_peak_ceiling_dbtp(bitrate_kbps)
+    the targets hold for the mix. `room_db` is kept under the format's ceiling besides
+    (what an earlier encoding's decoded peak showed it needs)."""
+    ceiling_dbtp = spec.true_peak_ceiling_dbtp(bitrate_kbps) - room_db
     # With a bed, the mix is measured once, in parts (`measure_mix`); the speech
     # limited and the bed turned down with it are worked out from those parts.
     mix = measure_mix(timeline, clips, sample_rate, bed) if bed and not bed.silent else None
@@ -324,10 +394,12 @@ def encode_pcm(
     chapters: Sequence[Chapter],
     progress: Progress | None,
     cover: Cover | None = None,
+    ceiling_dbtp: float | None = None,
 ) -> None:
     """Stream PCM chunks through ffmpeg into `target`, then tag it; atomic. `cover`
     runs in a thread while ffmpeg encodes (which is what takes the time), and its
-    picture goes into the tags."""
+    picture goes into the tags. With `ceiling_dbtp`, the file is decoded (`DecodedPeak`)
+    and `OverCeiling` raised, with nothing put in place, if its true peak is over."""
     kbps = spec.kbps(bitrate_kbps)
     with ExitStack() as partials, ThreadPoolExecutor(1, "voice-coach-cover") as pool:
         drawn = None
@@ -353,6 +425,9 @@ def encode_pcm(
             args += ["-b:a", f"{kbps}k"]
         args += [*spec.muxer_options, "-f", spec.muxer, str(tmp)]
 
+        decoded = None
+        if ceiling_dbtp is not None:
+            decoded = partials.enter_context(DecodedPeak(tmp, spec.decodes_while_written))
         done = 0
         with proc.feeding(args) as stdin:
             # WAV rather than raw s16le: ffmpeg reads it in 4 KiB packets rather than
@@ -367,6 +442,10 @@ def encode_pcm(
                 done += len(chunk) // 2
                 if progress:
                     progress(done, 0)
+        if decoded is not None and ceiling_dbtp is not None:
+            peak_dbtp = decoded.written()
+            if peak_dbtp > ceiling_dbtp:
+                raise OverCeiling(peak_dbtp, ceiling_dbtp)
         if cover is not None:
             tags = dataclasses.replace(tags, cover_png=(drawn or pool.submit(cover)).result())
         TAGGERS[spec.name](tmp, tags, chapters)

@@ -25,7 +25,16 @@ from ..audio.loudness import apply_gain
 from ..audio.mix import render, total_frames
 from ..errors import ExportError
 from ..timeline import Timeline
-from .encode import FORMATS, Cover, Progress, counting, encode_pcm, level
+from .encode import (
+    FORMATS,
+    Cover,
+    Progress,
+    Room,
+    counting,
+    encode_pcm,
+    level,
+    within_ceiling,
+)
 from .tags import Tags
 
 PLAYLIST_SUFFIX = ".m3u8"
@@ -52,13 +61,16 @@ def export_split(
     progress: Progress | None = None,
     cover: Cover | None = None,
     bed: BedPlan | None = None,
+    check_peak: bool = True,
 ) -> SplitExport:
     """One track per chapter and a playlist, in `folder` (replaced if it holds an earlier
     split export). Track k holds exactly the frames of chapter k, so the tracks played
     in order are the whole routine. Nothing is left behind on failure, and what earlier
     exports killed mid-way left beside `folder` is removed. `cover` makes the picture
     every track carries, while the first one encodes. The routine is rendered once, with
-    `bed` under it, and cut into the tracks as it goes."""
+    `bed` under it, and cut into the tracks as it goes. Lossy tracks are decoded as they
+    are written and, if one's true peak is over the ceiling, all are encoded again with
+    more room (`within_ceiling`); `check_peak=False` skips that."""
     cover = functools.cache(cover) if cover is not None else None
     spec = FORMATS[fmt]
     base = tags or Tags(title=timeline.title, album=timeline.title)
@@ -68,10 +80,6 @@ def export_split(
         for c in chapters
     ]
     total = total_frames(timeline, sample_rate)
-    # One gain for the whole routine, so its tracks keep their levels relative to each other.
-    leveled = level(
-        timeline, clips, sample_rate, spec, bitrate_kbps, counting(progress, 0, 2 * total), bed
-    )
     width = max(2, len(str(len(chapters))))
     names = [
         f"{n:0{width}d} {safe_file_name(c.title)}.{spec.name}"
@@ -84,38 +92,57 @@ def export_split(
             "split export; choose another folder with -o"
         )
     sweep_partials(folder.parent)
-    pcm = render(
-        timeline, leveled.clips, sample_rate, bed=leveled.bed, breaks=[a for a, _ in bounds]
-    )
+
+    def encode(room: Room, ceiling_dbtp: float | None) -> None:
+        # One gain for the whole routine, so its tracks keep their levels relative to
+        # each other; a track over the ceiling has them all encoded again.
+        leveled = level(
+            timeline,
+            clips,
+            sample_rate,
+            spec,
+            bitrate_kbps,
+            counting(progress, 0, 2 * total),
+            bed,
+            room.limit_db,
+        )
+        gain_db = leveled.gain_db - room.lower_db
+        pcm = render(
+            timeline, leveled.clips, sample_rate, bed=leveled.bed, breaks=[a for a, _ in bounds]
+        )
+        try:
+            with partial_beside(folder, folder=True) as tmp:
+                for n, (chapter, (a, b), name) in enumerate(
+                    zip(chapters, bounds, names, strict=True), start=1
+                ):
+                    track_tags = dataclasses.replace(
+                        base, title=chapter.title, track=n, track_total=len(chapters)
+                    )
+                    encode_pcm(
+                        (apply_gain(c, gain_db) for c in _take_frames(pcm, b - a)),
+                        sample_rate,
+                        tmp / name,
+                        spec,
+                        bitrate_kbps,
+                        track_tags,
+                        (),
+                        counting(progress, total + a, 2 * total),
+                        cover,
+                        ceiling_dbtp,
+                    )
+                entries = [
+                    (c.end_ms - c.start_ms, f"{timeline.title}{TITLE_SEPARATOR}{c.title}", name)
+                    for c, name in zip(chapters, names, strict=True)
+                ]
+                write_atomically(tmp / playlist_name, m3u8(entries).encode("utf-8"))
+                _swap_in(tmp, folder)
+        finally:
+            pcm.close()
+
     try:
-        with partial_beside(folder, folder=True) as tmp:
-            for n, (chapter, (a, b), name) in enumerate(
-                zip(chapters, bounds, names, strict=True), start=1
-            ):
-                track_tags = dataclasses.replace(
-                    base, title=chapter.title, track=n, track_total=len(chapters)
-                )
-                encode_pcm(
-                    (apply_gain(c, leveled.gain_db) for c in _take_frames(pcm, b - a)),
-                    sample_rate,
-                    tmp / name,
-                    spec,
-                    bitrate_kbps,
-                    track_tags,
-                    (),
-                    counting(progress, total + a, 2 * total),
-                    cover,
-                )
-            entries = [
-                (c.end_ms - c.start_ms, f"{timeline.title}{TITLE_SEPARATOR}{c.title}", name)
-                for c, name in zip(chapters, names, strict=True)
-            ]
-            write_atomically(tmp / playlist_name, m3u8(entries).encode("utf-8"))
-            _swap_in(tmp, folder)
+        within_ceiling(encode, spec.lossy and check_peak)
     except OSError as exc:
         raise ExportError(f"cannot write {folder}: {exc.strerror or exc}") from None
-    finally:
-        pcm.close()
     return SplitExport(folder, tuple(folder / n for n in names), folder / playlist_name)
 
 
