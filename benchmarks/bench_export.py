@@ -155,12 +155,43 @@ def clock(ms: float) -> str:
     return f"{minutes}:{rest:02d}"
 
 
-def export_mp3(routine: Routine, cache: Path, target: Path) -> Prepared:
-    """What `voice-coach export` does, in process: prepare (warm cache) and encode."""
+def export_mp3(
+    routine: Routine, cache: Path, target: Path, fmt: str = "mp3", check_peak: bool = True
+) -> Prepared:
+    """What `voice-coach export` does, in process: prepare (warm cache) and encode;
+    without `check_peak`, the file is not decoded to check its true peak."""
     p = prepare(routine, cache_dir=cache)
     tags = Tags(title=routine.title, comment=settings_comment(p))
-    export_audio(p.timeline, p.clips, p.sample_rate, target, "mp3", tags=tags, bed=p.bed)
+    export_audio(
+        p.timeline, p.clips, p.sample_rate, target, fmt, tags=tags, bed=p.bed, check_peak=check_peak
+    )
     return p
+
+
+def decoded_peak_rows(routine: Routine, cache: Path, tmp: Path) -> list[Row]:
+    """The 30-minute export in process, with and without decoding the file to check its
+    true peak (MP3 and Ogg as they are written, M4A once written), interleaved: the
+    fastest of each, wall and CPU time (this process and its ffmpegs)."""
+    rows = []
+    for fmt in ("mp3", "m4a"):
+        times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+        for i in range(TIMING_REPEATS):
+            for check in (True, False) if i % 2 == 0 else (False, True):
+                out = tmp / f"peak-{check}.{fmt}"
+                times[check].append(
+                    timed_cpu(lambda c=check, o=out, f=fmt: export_mp3(routine, cache, o, f, c))
+                )
+        (wall, cpu), (wall0, cpu0) = (
+            (min(w for w, _ in times[c]), min(u for _, u in times[c])) for c in (True, False)
+        )
+        rows.append(
+            Row(
+                f"  {fmt.upper()} in process, decoded-peak check / without",
+                f"{wall:.2f} / {wall0:.2f} s ({wall / wall0:.2f}); "
+                f"CPU {cpu:.2f} / {cpu0:.2f} s ({cpu / cpu0:.2f})",
+            )
+        )
+    return rows
 
 
 def bed_file(path: Path, seconds: int) -> Path:
@@ -408,6 +439,7 @@ def run(checkin: str = "after") -> int:
                 f"{inside:.2f} s ({inside / alone:.2f} x ffmpeg alone)",
             )
         )
+        rows += decoded_peak_rows(r30, cache, tmp)
 
         # The naive pydub baseline (no target).
         deadline = time.perf_counter() + NAIVE_BUDGET_S
