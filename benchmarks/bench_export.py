@@ -155,11 +155,11 @@ def clock(ms: float) -> str:
     return f"{minutes}:{rest:02d}"
 
 
-def export_mp3(
+def export_in_process(
     routine: Routine, cache: Path, target: Path, fmt: str = "mp3", check_peak: bool = True
 ) -> Prepared:
-    """What `voice-coach export` does, in process: prepare (warm cache) and encode;
-    without `check_peak`, the file is not decoded to check its true peak."""
+    """What `voice-coach export` does, in process: prepare (warm cache) and encode to
+    `fmt`; without `check_peak`, the file is not decoded to check its true peak."""
     p = prepare(routine, cache_dir=cache)
     tags = Tags(title=routine.title, comment=settings_comment(p))
     export_audio(
@@ -179,7 +179,9 @@ def decoded_peak_rows(routine: Routine, cache: Path, tmp: Path) -> list[Row]:
             for check in (True, False) if i % 2 == 0 else (False, True):
                 out = tmp / f"peak-{check}.{fmt}"
                 times[check].append(
-                    timed_cpu(lambda c=check, o=out, f=fmt: export_mp3(routine, cache, o, f, c))
+                    timed_cpu(
+                        lambda c=check, o=out, f=fmt: export_in_process(routine, cache, o, f, c)
+                    )
                 )
         (wall, cpu), (wall0, cpu0) = (
             (min(w for w, _ in times[c]), min(u for _, u in times[c])) for c in (True, False)
@@ -322,7 +324,7 @@ def child_main(minutes: int, cache: Path, out: Path, bed: str = "") -> None:
         routine = synthetic_routine(minutes)
         if bed:
             routine = dataclasses.replace(routine, bed=Bed("file", path=bed))
-        p = export_mp3(routine, cache, out)
+        p = export_in_process(routine, cache, out)
         ffmpeg_kb = max(map(int, log.read_text().split())) if timed_ffmpeg else None
         report = {
             "total_ms": p.timeline.total_ms,
@@ -412,7 +414,7 @@ def run(checkin: str = "after") -> int:
                     ffmpeg_times.append(wall)
                     ffmpeg_cpu.append(cpu)
                 else:
-                    wall, _ = timed(lambda: export_mp3(r30, cache, tmp / "inside.mp3"))
+                    wall, _ = timed(lambda: export_in_process(r30, cache, tmp / "inside.mp3"))
                     inside_times.append(wall)
         ours, alone, inside = min(export_times), min(ffmpeg_times), min(inside_times)
         ratio = ours / alone

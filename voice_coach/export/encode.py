@@ -183,9 +183,9 @@ def export_audio(
 
     def gained(room: Room) -> Iterator[bytes]:
         # Measured when the first chunk is asked for: ffmpeg is starting meanwhile.
-        leveled = level(timeline, clips, sample_rate, spec, bitrate_kbps, None, bed, room.limit_db)
+        leveled = level(timeline, clips, sample_rate, spec, bitrate_kbps, None, bed, room)
         for chunk in render(timeline, leveled.clips, sample_rate, bed=leveled.bed):
-            yield apply_gain(chunk, leveled.gain_db - room.lower_db)
+            yield apply_gain(chunk, leveled.gain_db)
 
     def encode(room: Room, ceiling_dbtp: float | None) -> None:
         encode_pcm(
@@ -206,17 +206,6 @@ def export_audio(
     except OSError as exc:
         raise ExportError(f"cannot write {target}: {exc.strerror or exc}") from None
     return target
-
-
-@dataclass(frozen=True)
-class Room:
-    """What an encoding keeps under the ceiling besides `Format.peak_rise_db`, after an
-    earlier one decoded over it (`within_ceiling`)."""
-
-    limit_db: float = 0.0
-    """Kept by `level`: the clips' peaks limited further, the loudness kept."""
-    lower_db: float = 0.0
-    """The whole file turned down: the loudness goes down with it."""
 
 
 ENCODINGS = 4
@@ -297,6 +286,17 @@ LIMITED_ROOM_DB = 0.1
 
 
 @dataclass(frozen=True)
+class Room:
+    """What an encoding keeps under the ceiling besides `Format.peak_rise_db`, after an
+    earlier one decoded over it (`within_ceiling`)."""
+
+    limit_db: float = 0.0
+    """Kept by `level`: the clips' peaks limited further, the loudness kept."""
+    lower_db: float = 0.0
+    """The whole file turned down: the loudness goes down with it."""
+
+
+@dataclass(frozen=True)
 class Leveled:
     """What is encoded: the routine's clips, its bed, and the gain for the PCM."""
 
@@ -304,7 +304,8 @@ class Leveled:
     """The routine's clips, their peaks limited if the routine needed it."""
     gain_db: float
     """For the PCM given to the encoder: the decoded file is at TARGET_LUFS, its true
-    peak under TRUE_PEAK_CEILING_DBTP."""
+    peak under TRUE_PEAK_CEILING_DBTP (lower by `Room.lower_db` if the encoder left no
+    other way)."""
     bed: BedPlan | None = None
     """The bed to render under them: lowered by what limiting took off the speech, so
     it stays at its level under the speech as heard."""
@@ -320,15 +321,15 @@ def level(
     bitrate_kbps: int | None,
     progress: Progress | None,
     bed: BedPlan | None = None,
-    room_db: float = 0.0,
+    room: Room = Room(),
 ) -> Leveled:
     """The gain that puts the encoded file at TARGET_LUFS with room under the true-peak
     ceiling for what encoding adds to the peaks, less what the encoder does to the
     level itself; with the clips' peaks limited if the ceiling would otherwise hold the
     routine more than PEAK_LIMIT_FROM_LU under. Measured with `bed` under the speech:
-    the targets hold for the mix. `room_db` is kept under the format's ceiling besides
-    (what an earlier encoding's decoded peak showed it needs)."""
-    ceiling_dbtp = spec.true_peak_ceiling_dbtp(bitrate_kbps) - room_db
+    the targets hold for the mix. `room` is kept besides: what an earlier encoding's
+    decoded peak showed it needs."""
+    ceiling_dbtp = spec.true_peak_ceiling_dbtp(bitrate_kbps) - room.limit_db
     # With a bed, the mix is measured once, in parts (`measure_mix`); the speech
     # limited and the bed turned down with it are worked out from those parts.
     mix = measure_mix(timeline, clips, sample_rate, bed) if bed and not bed.silent else None
@@ -373,9 +374,8 @@ def level(
             clip_ceiling_dbtp = c1 - s1 * (c1 - c0) / (s1 - s0) if s1 != s0 else c1 - s1
     if progress:
         progress(total_frames(timeline, sample_rate), 0)
-    return dataclasses.replace(
-        best, gain_db=best.gain_db - spec.input_gain_db(bitrate_kbps, sample_rate)
-    )
+    gain_db = best.gain_db - spec.input_gain_db(bitrate_kbps, sample_rate) - room.lower_db
+    return dataclasses.replace(best, gain_db=gain_db)
 
 
 def counting(progress: Progress | None, offset: int, total: int) -> Progress | None:

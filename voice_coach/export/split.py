@@ -104,9 +104,8 @@ def export_split(
             bitrate_kbps,
             counting(progress, 0, 2 * total),
             bed,
-            room.limit_db,
+            room,
         )
-        gain_db = leveled.gain_db - room.lower_db
         pcm = render(
             timeline, leveled.clips, sample_rate, bed=leveled.bed, breaks=[a for a, _ in bounds]
         )
@@ -119,7 +118,7 @@ def export_split(
                         base, title=chapter.title, track=n, track_total=len(chapters)
                     )
                     encode_pcm(
-                        (apply_gain(c, gain_db) for c in _take_frames(pcm, b - a)),
+                        (apply_gain(c, leveled.gain_db) for c in _take_frames(pcm, b - a)),
                         sample_rate,
                         tmp / name,
                         spec,
